@@ -1,0 +1,40 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { RescueError } from '../errors.ts';
+import type { AppContext } from './context.ts';
+import { registerCustomers } from './customers.ts';
+import { handleError } from './error-handler.ts';
+import { registerOpenApi } from './openapi.ts';
+import { registerPayments } from './payments.ts';
+import { registerSettings } from './settings.ts';
+import { registerSignup } from './signup.ts';
+import { registerTestClocks } from './test-clocks.ts';
+
+export function buildApp(ctx: AppContext): FastifyInstance {
+  // Per-request lines only at debug: at info a busy API would drown the worker's lines.
+  const verbose = ctx.config.LOG_LEVEL === 'debug' || ctx.config.LOG_LEVEL === 'trace';
+  const log = ctx.log.child({ component: 'api' }, { level: verbose ? ctx.config.LOG_LEVEL : 'warn' });
+  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: 1_048_576 });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    handleError(new RescueError('route_not_found', `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`), request, reply),
+  );
+  // A body-less POST with a JSON content type (curl -H 'Content-Type: application/json' -X POST)
+  // is an empty object, not a parse error.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new RescueError('invalid_json', 'The request body is not valid JSON.'), undefined);
+    }
+  });
+  app.get('/health', async () => ({ status: 'ok' }));
+  registerOpenApi(app);
+  registerSignup(app, ctx);
+  registerCustomers(app, ctx);
+  registerPayments(app, ctx);
+  registerSettings(app, ctx);
+  registerTestClocks(app, ctx);
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { FastifyRequest } from 'fastify';
+import { RescueError } from '../errors.ts';
+import { findApiKey } from '../store/accounts.ts';
+import type { AppContext } from './context.ts';
+
+export interface Principal {
+  accountId: string;
+  livemode: boolean;
+  keyId: string;
+}
+
+/**
+ * The three header spellings the seeds use: Plexy's `x-api-key: Bearer KEY`, Revtain's
+ * `X-API-KEY: KEY`, and the common `Authorization: Bearer KEY`.
+ */
+export function keyFromHeaders(headers: FastifyRequest['headers']): string | null {
+  const raw = headerValue(headers['x-api-key']) ?? headerValue(headers.authorization);
+  if (!raw) return null;
+  const key = raw.replace(/^Bearer\s+/i, '').trim();
+  return key.length > 0 ? key : null;
+}
+
+function headerValue(v: string | string[] | undefined): string | null {
+  if (Array.isArray(v)) return v[0] ?? null;
+  return v ?? null;
+}
+
+export async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
+  const key = keyFromHeaders(request.headers);
+  if (!key) {
+    throw new RescueError('api_key_missing', 'You did not provide an API key. Send it as `Authorization: Bearer KEY` or `x-api-key: KEY`.');
+  }
+  const found = await findApiKey(ctx.db, key);
+  if (!found) throw new RescueError('api_key_invalid', `Invalid API key provided: ${redact(key)}`);
+  return { accountId: found.account_id, livemode: found.livemode, keyId: found.id };
+}
+
+function redact(key: string): string {
+  return key.length <= 12 ? '****' : `${key.slice(0, 8)}****${key.slice(-4)}`;
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** Stripe's metadata limits: 50 keys, keys up to 40 characters, values up to 500. */
+export const Metadata = z
+  .record(z.string().min(1).max(40), z.string().max(500))
+  .refine((m) => Object.keys(m).length <= 50, { message: 'metadata may have at most 50 keys' });
+
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  starting_after: z.string().min(1).optional(),
+});
+
+export const IdParams = z.object({ id: z.string().min(1).max(100) });
+
+export function listJson<T>(url: string, data: T[], hasMore: boolean) {
+  return { object: 'list' as const, url, data, has_more: hasMore };
+}

@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { GatewayResolver } from '../engine/run-attempts.ts';
+import type { Db } from '../store/db.ts';
+
+/** What every route handler may use; built once in the composition root (server.ts). */
+export interface AppContext {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+  gatewayFor: GatewayResolver;
+  /** Tells an in-process worker that new work is waiting (no-op when the API runs alone). */
+  wakeWorker: () => void;
+  /** Identifies this process as the claimer of attempts it charges synchronously. */
+  processId: string;
+}

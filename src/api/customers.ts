@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { isValidTimeZone } from '../domain/local-time.ts';
+import { RescueError } from '../errors.ts';
+import { getCustomer, insertCustomer, listCustomers } from '../store/customers.ts';
+import type { CustomerRow } from '../store/schema.ts';
+import { getTestClock } from '../store/test-clocks.ts';
+import { IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
+import type { AppContext } from './context.ts';
+import { defineRoute } from './route.ts';
+
+export const CustomerBody = z.strictObject({
+  email: z.email().max(254).nullish(),
+  name: z.string().max(256).nullish(),
+  timezone: z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone such as America/New_York' }).default('UTC'),
+  locale: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en-US').nullish(),
+  metadata: Metadata.default({}),
+  test_clock: z.string().min(1).nullish(),
+});
+
+export function customerJson(c: CustomerRow) {
+  return {
+    id: c.id,
+    object: 'customer' as const,
+    email: c.email,
+    name: c.name,
+    timezone: c.timezone,
+    locale: c.locale,
+    metadata: c.metadata,
+    test_clock: c.test_clock,
+    livemode: c.livemode,
+    created_at: c.created_at.toISOString(),
+  };
+}
+
+export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/customers', summary: 'Create a customer', tag: 'Customers', auth: true, body: CustomerBody, successStatus: 201 }, async ({ body, principal }) => {
+    let createdAt = ctx.clock.now();
+    if (body.test_clock) {
+      if (principal.livemode) throw new RescueError('test_clocks_live_mode', 'Test clocks can only be used with a test API key.', 'test_clock');
+      const clock = await getTestClock(ctx.db, principal.accountId, body.test_clock).catch(() => {
+        throw new RescueError('resource_missing', `No such test_clock: '${body.test_clock}'`, 'test_clock');
+      });
+      createdAt = clock.frozen_time;
+    }
+    const row = await insertCustomer(ctx.db, principal, {
+      email: body.email ?? null,
+      name: body.name ?? null,
+      timezone: body.timezone,
+      locale: body.locale ?? null,
+      metadata: body.metadata,
+      testClock: body.test_clock ?? null,
+      createdAt,
+    });
+    return customerJson(row);
+  });
+
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers/:id', summary: 'Retrieve a customer', tag: 'Customers', auth: true, params: IdParams }, async ({ params, principal }) =>
+    customerJson(await getCustomer(ctx.db, principal, params.id)),
+  );
+
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers', summary: 'List customers, newest first', tag: 'Customers', auth: true, query: ListQuery }, async ({ query, principal }) => {
+    const page = await listCustomers(ctx.db, principal, { limit: query.limit, startingAfter: query.starting_after });
+    return listJson('/v2/customers', page.data.map(customerJson), page.hasMore);
+  });
+}

@@ -1,0 +1,70 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
+import { RescueError, type ErrorCode } from '../errors.ts';
+import { zodParam } from './zod-param.ts';
+
+type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'api_error';
+
+// The single map from error code to HTTP status and Stripe-style error type.
+function httpFor(code: ErrorCode): { status: number; type: StripeErrorType } {
+  switch (code) {
+    case 'parameter_invalid':
+    case 'parameter_missing':
+    case 'invalid_json':
+    case 'test_clock_in_past':
+    case 'test_clocks_live_mode':
+    case 'gateway_url_not_allowed':
+      return { status: 400, type: 'invalid_request_error' };
+    case 'api_key_missing':
+    case 'api_key_invalid':
+      return { status: 401, type: 'authentication_error' };
+    case 'resource_missing':
+    case 'route_not_found':
+      return { status: 404, type: 'invalid_request_error' };
+    case 'email_taken':
+    case 'payment_not_in_rescue':
+    case 'test_clock_advancing':
+      return { status: 409, type: 'invalid_request_error' };
+    case 'idempotency_key_reused':
+    case 'idempotency_key_in_use':
+      return { status: 409, type: 'idempotency_error' };
+    case 'internal_error':
+      return { status: 500, type: 'api_error' };
+  }
+}
+
+export function statusOf(err: RescueError): number {
+  return httpFor(err.code).status;
+}
+
+export function errorBody(err: RescueError) {
+  const { type } = httpFor(err.code);
+  return { error: { type, code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } };
+}
+
+export function toRescueError(err: unknown): RescueError {
+  if (err instanceof RescueError) return err;
+  if (err instanceof ZodError) {
+    const issue = err.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      const param = zodParam([...issue.path, issue.keys[0]!]);
+      return new RescueError('parameter_invalid', `Received unknown parameter: ${param}`, param);
+    }
+    const param = zodParam(issue.path);
+    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    return new RescueError(missing ? 'parameter_missing' : 'parameter_invalid', `${param ? `${param}: ` : ''}${issue.message}`, param || undefined);
+  }
+  const fe = err as FastifyError;
+  if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Fastify's own refusals: malformed JSON, wrong content type, body too large.
+    return new RescueError('invalid_json', fe.message);
+  }
+  return new RescueError('internal_error', 'An internal error occurred. It has been logged.');
+}
+
+export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const rescueError = toRescueError(err);
+  const { status } = httpFor(rescueError.code);
+  if (status >= 500) request.log.error({ err }, 'unhandled error');
+  return reply.status(status).send(errorBody(rescueError));
+}

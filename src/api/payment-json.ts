@@ -1,0 +1,74 @@
+import type { PaymentRecord } from '../store/payments.ts';
+import type { AttemptRow, PlannedRetry, RescueRow } from '../store/schema.ts';
+import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
+
+// The payment as the Plexy seed shows it ("API Response with Auto Rescue"): the same keys, with
+// null where a section does not apply, so typed clients see one shape in every status.
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+
+export function paymentJson({ payment, rescue, attempts }: PaymentRecord) {
+  const finished = attempts.filter((a) => a.status === 'succeeded' || a.status === 'failed');
+  return {
+    id: payment.id,
+    object: 'payment' as const,
+    amount: payment.amount,
+    currency: payment.currency,
+    status: payment.status,
+    customer: payment.customer_id,
+    payment_method: payment.payment_method,
+    failure_code: payment.failure_code,
+    failure_message: payment.failure_message,
+    auto_rescue: autoRescueJson(payment.rescue_policy as RescuePolicy | null, rescue, finished.length, payment.status),
+    rescue_schedule: rescue?.status === 'active' ? scheduleJson(rescue) : null,
+    rescue_history: finished.map(historyEntry),
+    off_session: payment.off_session,
+    livemode: payment.livemode,
+    metadata: payment.metadata,
+    test_clock: payment.test_clock,
+    created_at: iso(payment.created_at),
+  };
+}
+
+/**
+ * `status`: active (retries planned), recovered, exhausted (ended without the money), cancelled;
+ * for payments that never entered a rescue: not_needed (first attempt succeeded), not_retryable
+ * (hard decline), disabled (Auto Rescue off), pending (first attempt still running).
+ */
+function autoRescueJson(policy: RescuePolicy | null, rescue: RescueRow | null, attemptsMade: number, paymentStatus: string) {
+  const maxRetries = rescue?.max_retries ?? policy?.maxRetries ?? null;
+  const base = { enabled: policy !== null, attempts_made: attemptsMade, max_retries: maxRetries };
+  if (!rescue) {
+    const status = paymentStatus === 'processing' ? 'pending' : paymentStatus === 'succeeded' ? 'not_needed' : policy ? 'not_retryable' : 'disabled';
+    return { ...base, status };
+  }
+  switch (rescue.status) {
+    case 'active':
+      return { ...base, status: 'active', retry_window_ends_at: iso(rescue.window_ends_at) };
+    case 'recovered':
+      return { ...base, status: 'recovered', recovered_at: iso(rescue.ended_at) };
+    case 'exhausted':
+      return { ...base, status: 'exhausted', ended_at: iso(rescue.ended_at), end_reason: rescue.end_reason };
+    case 'cancelled':
+      return { ...base, status: 'cancelled', cancelled_at: iso(rescue.ended_at) };
+  }
+}
+
+function scheduleJson(rescue: RescueRow) {
+  const planned = rescue.schedule as PlannedRetry[];
+  const next = planned[0];
+  return {
+    next_retry_at: next ? iso(new Date(next.scheduled_at)) : null,
+    retry_number: next?.retry_number ?? null,
+    scheduled_retries: planned.map((p) => ({ retry_number: p.retry_number, scheduled_at: iso(new Date(p.scheduled_at)) })),
+  };
+}
+
+function historyEntry(a: AttemptRow) {
+  return {
+    attempt: a.number,
+    attempted_at: iso(a.attempted_at),
+    result: a.status as 'succeeded' | 'failed',
+    ...(a.status === 'failed' ? { failure_code: a.decline_code } : {}),
+  };
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from './context.ts';
+import { authenticate, type Principal } from './auth.ts';
+import { idempotencyKeyOf, withIdempotency, type Replayed } from './idempotency.ts';
+
+// One declaration per endpoint: the zod schemas validate the request at the edge, type the handler,
+// and become the OpenAPI document (api/openapi.ts), so the three cannot drift apart.
+
+export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  summary: string;
+  tag: string;
+  auth: boolean;
+  body?: B;
+  query?: Q;
+  params?: P;
+  response?: z.ZodType;
+  successStatus?: number;
+  /** For a request whose idempotency key is still marked in flight (e.g. after a crash). */
+  resume?: (ctx: AppContext, principal: Principal, key: string) => Promise<Replayed | null>;
+}
+
+export interface HandlerInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  principal: Principal;
+  request: FastifyRequest;
+  idempotencyKey: string | null;
+}
+
+export const registry: RouteSpec<z.ZodType, z.ZodType, z.ZodType>[] = [];
+
+const Empty = z.object({});
+
+export function defineRoute<B extends z.ZodType = typeof Empty, Q extends z.ZodType = typeof Empty, P extends z.ZodType = typeof Empty>(
+  app: FastifyInstance,
+  ctx: AppContext,
+  spec: RouteSpec<B, Q, P>,
+  handler: (input: HandlerInput<z.infer<B>, z.infer<Q>, z.infer<P>>) => Promise<unknown>,
+): void {
+  if (!registry.some((r) => r.method === spec.method && r.url === spec.url)) registry.push(spec as never);
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const principal = spec.auth ? await authenticate(ctx, request) : ANONYMOUS;
+      const params = (spec.params ?? Empty.loose()).parse(request.params ?? {});
+      const query = (spec.query ?? Empty.loose()).parse(request.query ?? {});
+      const body = (spec.body ?? Empty.loose()).parse(request.body ?? {});
+      const key = spec.method === 'POST' && spec.auth ? idempotencyKeyOf(request) : null;
+      const run = async () => ({
+        status: spec.successStatus ?? 200,
+        body: await handler({ body, query, params, principal, request, idempotencyKey: key } as never),
+      });
+      if (!key) {
+        const result = await run();
+        return reply.status(result.status).send(result.body);
+      }
+      const resume = spec.resume;
+      const result = await withIdempotency(ctx, principal, request, key, run, resume ? () => resume(ctx, principal, key) : undefined);
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.status(result.status).send(result.body);
+    },
+  });
+}
+
+const ANONYMOUS: Principal = { accountId: '', livemode: false, keyId: '' };

@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { createAccount } from '../store/accounts.ts';
+import type { AppContext } from './context.ts';
+import { defineRoute } from './route.ts';
+
+export const SignupBody = z.strictObject({
+  email: z.email().max(254),
+  password: z.string().min(8, 'password must be at least 8 characters').max(200),
+  business_name: z.string().trim().min(1).max(200),
+});
+
+export function registerSignup(app: FastifyInstance, ctx: AppContext) {
+  defineRoute(app, ctx, { method: 'POST', url: '/signup', summary: 'Create an account with a test and a live secret key (shown once)', tag: 'Accounts', auth: false, body: SignupBody, successStatus: 201 }, async ({ body }) => {
+    const created = await createAccount(ctx.db, { email: body.email, password: body.password, businessName: body.business_name, now: ctx.clock.now() });
+    return {
+      account: { id: created.account.id, object: 'account', email: created.account.email, business_name: created.account.business_name, created_at: created.account.created_at.toISOString() },
+      api_keys: created.apiKeys,
+    };
+  });
+}

@@ -1,0 +1,50 @@
+import { loadConfig } from './config.ts';
+import { startRescue } from './server.ts';
+import { openDb } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { ensureSandboxAccount } from './first-start.ts';
+
+const USAGE = `rescue <command>
+
+  start     API and worker in one process (embedded PGlite unless DATABASE_URL is set)
+  api       the HTTP API only
+  worker    the retry worker only
+  migrate   apply database migrations and exit
+`;
+
+async function main(command: string | undefined): Promise<void> {
+  const config = loadConfig();
+  switch (command) {
+    case 'start':
+    case 'api':
+    case 'worker': {
+      const rescue = await startRescue(config, { api: command !== 'worker', worker: command !== 'api' });
+      const stop = async () => {
+        await rescue.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const where = config.DATABASE_URL ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.RESCUE_DATA_DIR}`;
+      if (rescue.url) console.log(`Rescue ${command === 'start' ? 'API and worker' : 'API'} listening on ${rescue.url} — storage: ${where}`);
+      else console.log(`Rescue worker ${rescue.worker?.id} running — storage: ${where}`);
+      if (command === 'start') await ensureSandboxAccount(rescue.db, rescue.url);
+      return;
+    }
+    case 'migrate': {
+      const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
+      const applied = await migrate(db);
+      console.log(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date.');
+      await db.destroy();
+      return;
+    }
+    default:
+      process.stdout.write(USAGE);
+      if (command && command !== 'help' && command !== '--help') process.exitCode = 1;
+  }
+}
+
+main(process.argv[2]).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

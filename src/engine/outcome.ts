@@ -1,0 +1,223 @@
+import type { Insertable } from 'kysely';
+import { classifyDecline } from '../domain/decline-taxonomy.ts';
+import type { DeclineInfo } from '../domain/decline-types.ts';
+import { decideAfterFailure, windowEnd, type Planner, type StopReason } from '../domain/rescue.ts';
+import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
+import { policyFor } from '../domain/schedule-policy.ts';
+import type { ChargeResult } from '../gateways/gateway.ts';
+import { newId } from '../ids.ts';
+import type { AttemptConsequences, AttemptResultWrite } from '../store/batch-writes.ts';
+import type { AttemptContext } from '../store/attempts.ts';
+import type { AttemptRow, AttemptsTable, PlannedRetry, RescuesTable } from '../store/schema.ts';
+
+// Turns one gateway answer into every row change it causes, following the lifecycle in DESIGN.md.
+
+const planner: Planner = (input) => policyFor(input.schedule).plan(input);
+
+/**
+ * Backoff for a gateway that gave no answer, re-asked under the same idempotency key (Recurly
+ * retries communication errors at 4 h intervals; research/retry-facts.md §1). After the last one
+ * the attempt counts as a technical decline and the rescue replans.
+ */
+export const GATEWAY_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 30 * 60_000, 4 * 3_600_000];
+
+export interface Charged {
+  attempt: AttemptRow;
+  ctx: AttemptContext;
+  at: Date;
+  result: ChargeResult;
+  paymentMethod: string;
+  accountUpdaterChecked: boolean;
+  cardWasUpdated: boolean;
+}
+
+export function consequencesOfCharge(c: Charged): AttemptConsequences {
+  const { attempt, ctx, at, result } = c;
+  const base: AttemptResultWrite = {
+    id: attempt.id,
+    account_id: attempt.account_id,
+    claimed_by: attempt.claimed_by ?? '',
+    status: result.status === 'succeeded' ? 'succeeded' : 'failed',
+    attempted_at: at,
+    planned_at: attempt.planned_at,
+    decline_code: null,
+    decline_category: null,
+    advice_code: null,
+    failure_message: null,
+    transaction_id: null,
+    account_updater_checked: c.accountUpdaterChecked,
+    card_was_updated: c.cardWasUpdated,
+    gateway_errors: attempt.gateway_errors,
+  };
+  if (result.status === 'unknown') {
+    const errors = attempt.gateway_errors + 1;
+    if (errors < GATEWAY_RETRY_DELAYS_MS.length) {
+      // Ask again later under the same key; the payment keeps its status meanwhile.
+      return {
+        attempt: { ...base, status: 'planned', attempted_at: null, planned_at: new Date(at.getTime() + GATEWAY_RETRY_DELAYS_MS[errors - 1]!), failure_message: result.reason, gateway_errors: errors },
+        payment: null,
+        rescueInsert: null,
+        rescueUpdate: null,
+        nextAttempt: null,
+      };
+    }
+    return consequencesOfCharge({ ...c, result: { status: 'failed', declineCode: 'gateway_error', message: result.reason, adviceCode: null } });
+  }
+  if (result.status === 'succeeded') {
+    return {
+      attempt: { ...base, transaction_id: result.transactionId },
+      payment: { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'succeeded', failure_code: null, failure_message: null, payment_method: c.paymentMethod, updated_at: at },
+      rescueInsert: null,
+      rescueUpdate: ctx.rescue
+        ? { payment_id: ctx.rescue.payment_id, account_id: ctx.rescue.account_id, status: 'recovered', retries_made: ctx.rescue.retries_made + 1, schedule: [], end_reason: null, ended_at: at }
+        : null,
+      nextAttempt: null,
+    };
+  }
+  const decline = classifyDecline({ code: result.declineCode, adviceCode: result.adviceCode, brand: attempt.card_brand as never });
+  const failed: AttemptResultWrite = {
+    ...base,
+    decline_code: decline.code,
+    decline_category: decline.category,
+    advice_code: result.adviceCode,
+    // One wording per code whatever the gateway (the seed's messages); the gateway's own text only
+    // for codes we do not know.
+    failure_message: decline.known ? decline.message : result.message || decline.message,
+  };
+  return attempt.number === 1 ? afterFirstFailure(c, failed, decline) : afterRetryFailure(c, failed, decline);
+}
+
+function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: DeclineInfo): AttemptConsequences {
+  const { ctx, at } = c;
+  const policy = ctx.payment.rescue_policy as RescuePolicy | null;
+  const payment = paymentWrite(c, decline, failed.failure_message);
+  if (!policy) return { attempt: failed, payment: { ...payment, status: 'failed' }, rescueInsert: null, rescueUpdate: null, nextAttempt: null };
+  const budget = {
+    maxRetries: policy.maxRetries,
+    retriesMade: 0,
+    startedAt: at,
+    windowEndsAt: windowEnd(at, policy.retryWindowDays),
+    schedule: policy.schedule,
+    timezone: ctx.customer?.timezone ?? 'UTC',
+  };
+  const decision = decideAfterFailure(decline, at, budget, planner);
+  if (decision.kind === 'stop') {
+    return { attempt: failed, payment: { ...payment, status: 'failed' }, rescueInsert: null, rescueUpdate: null, nextAttempt: null };
+  }
+  const rescue: Insertable<RescuesTable> = {
+    payment_id: ctx.payment.id,
+    account_id: ctx.payment.account_id,
+    status: 'active',
+    max_retries: policy.maxRetries,
+    retry_window_days: policy.retryWindowDays,
+    window_ends_at: budget.windowEndsAt,
+    retry_schedule: policy.schedule.kind,
+    custom_schedule_days: JSON.stringify(policy.schedule.kind === 'custom' ? policy.schedule.days : null),
+    notify_customer: policy.notifyCustomer,
+    check_account_updater: policy.checkAccountUpdater,
+    retries_made: 0,
+    schedule: JSON.stringify(plannedRetries(decision.plan, 0)),
+    end_reason: null,
+    started_at: at,
+    ended_at: null,
+  };
+  return {
+    attempt: failed,
+    payment: { ...payment, status: 'requires_rescue' },
+    rescueInsert: rescue,
+    rescueUpdate: null,
+    nextAttempt: nextAttemptRow(c.attempt, decision.plan[0]!),
+  };
+}
+
+function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: DeclineInfo): AttemptConsequences {
+  const { ctx, at } = c;
+  const rescue = ctx.rescue!;
+  const retriesMade = rescue.retries_made + 1;
+  const decision = decideAfterFailure(
+    decline,
+    at,
+    {
+      maxRetries: rescue.max_retries,
+      retriesMade,
+      startedAt: rescue.started_at,
+      windowEndsAt: rescue.window_ends_at,
+      schedule: rescue.retry_schedule === 'custom' ? { kind: 'custom', days: (rescue.custom_schedule_days as number[]) ?? [] } : { kind: 'automatic' },
+      timezone: ctx.customer?.timezone ?? 'UTC',
+    },
+    planner,
+  );
+  const payment = paymentWrite(c, decline, failed.failure_message);
+  if (decision.kind === 'stop') return endRescue(c, failed, payment, retriesMade, decision.reason);
+  return {
+    attempt: failed,
+    payment: { ...payment, status: 'requires_rescue' },
+    rescueInsert: null,
+    rescueUpdate: { payment_id: rescue.payment_id, account_id: rescue.account_id, status: 'active', retries_made: retriesMade, schedule: plannedRetries(decision.plan, retriesMade), end_reason: null, ended_at: null },
+    nextAttempt: nextAttemptRow(c.attempt, decision.plan[0]!),
+  };
+}
+
+export function endRescue(
+  c: Pick<Charged, 'ctx' | 'at'>,
+  attempt: AttemptResultWrite,
+  payment: AttemptConsequences['payment'],
+  retriesMade: number,
+  reason: StopReason,
+): AttemptConsequences {
+  const rescue = c.ctx.rescue!;
+  return {
+    attempt,
+    payment: payment ? { ...payment, status: 'failed' } : null,
+    rescueInsert: null,
+    rescueUpdate: { payment_id: rescue.payment_id, account_id: rescue.account_id, status: 'exhausted', retries_made: retriesMade, schedule: [], end_reason: reason, ended_at: c.at },
+    nextAttempt: null,
+  };
+}
+
+function paymentWrite(c: Charged, decline: DeclineInfo, message: string | null) {
+  return {
+    id: c.ctx.payment.id,
+    account_id: c.ctx.payment.account_id,
+    status: 'failed' as const,
+    failure_code: decline.code,
+    failure_message: message ?? decline.message,
+    payment_method: c.paymentMethod,
+    updated_at: c.at,
+  };
+}
+
+export function plannedRetries(plan: readonly Date[], retriesMade: number): PlannedRetry[] {
+  return plan.map((at, i) => ({ retry_number: retriesMade + 1 + i, scheduled_at: at.toISOString() }));
+}
+
+export function nextAttemptRow(previous: AttemptRow, plannedAt: Date): Insertable<AttemptsTable> {
+  const id = newId('att');
+  return {
+    id,
+    account_id: previous.account_id,
+    livemode: previous.livemode,
+    payment_id: previous.payment_id,
+    number: previous.number + 1,
+    status: 'planned',
+    planned_at: plannedAt,
+    claimed_by: null,
+    lease_expires_at: null,
+    attempted_at: null,
+    idempotency_key: attemptIdempotencyKey(id),
+    decline_code: null,
+    decline_category: null,
+    advice_code: null,
+    failure_message: null,
+    transaction_id: null,
+    card_fingerprint: previous.card_fingerprint,
+    card_brand: previous.card_brand,
+    test_clock: previous.test_clock,
+    predicted_p: null,
+  };
+}
+
+/** The gateway idempotency key is a function of the attempt, never of the call. */
+export function attemptIdempotencyKey(attemptId: string): string {
+  return `rescue_${attemptId}`;
+}

@@ -1,0 +1,156 @@
+import type { Clock } from '../clock.ts';
+import { resolveRescuePolicy, type AutoRescueRequest } from '../domain/auto-rescue-policy.ts';
+import { RescueError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { getCustomer } from '../store/customers.ts';
+import type { Db } from '../store/db.ts';
+import { getPaymentRecord, insertPayment, type PaymentRecord, type Scope } from '../store/payments.ts';
+import type { AttemptRow } from '../store/schema.ts';
+import { getSettings } from '../store/settings.ts';
+import { getTestClock } from '../store/test-clocks.ts';
+import { attemptIdempotencyKey } from './outcome.ts';
+import { runAttempts, type GatewayResolver } from './run-attempts.ts';
+
+// The payment operations behind the API: create (and charge at once), retry now, cancel rescue.
+
+export interface PaymentDeps {
+  db: Db;
+  clock: Clock;
+  gatewayFor: GatewayResolver;
+  leaseMs: number;
+  workerId: string;
+}
+
+export interface CreatePaymentInput {
+  amount: number;
+  currency: string;
+  customer: string | null;
+  payment_method: string;
+  off_session: boolean;
+  auto_rescue: AutoRescueRequest | undefined;
+  metadata: Record<string, string>;
+  idempotencyKey: string | null;
+}
+
+export async function createPayment(d: PaymentDeps, scope: Scope, input: CreatePaymentInput): Promise<PaymentRecord> {
+  const settings = await getSettings(d.db, scope.accountId, scope.livemode);
+  const customer = input.customer ? await getCustomer(d.db, scope, input.customer, 'customer') : null;
+  const now = await nowFor(d, scope, customer?.test_clock ?? null);
+  const policy = resolveRescuePolicy(input.auto_rescue, { amount: input.amount, offSession: input.off_session, metadata: input.metadata }, settings.autoRescue);
+  const gateway = await d.gatewayFor(scope.accountId, scope.livemode);
+  const card = gateway.describeCard(input.payment_method);
+  const paymentId = newId('pay');
+  const attemptId = newId('att');
+  const attempt = await insertPayment(
+    d.db,
+    {
+      id: paymentId,
+      account_id: scope.accountId,
+      livemode: scope.livemode,
+      customer_id: customer?.id ?? null,
+      payment_method: input.payment_method,
+      amount: input.amount,
+      currency: input.currency,
+      off_session: input.off_session,
+      status: 'processing',
+      failure_code: null,
+      failure_message: null,
+      metadata: JSON.stringify(input.metadata),
+      test_clock: customer?.test_clock ?? null,
+      idempotency_key: input.idempotencyKey,
+      rescue_policy: JSON.stringify(policy),
+      created_at: now,
+      updated_at: now,
+    },
+    {
+      id: attemptId,
+      account_id: scope.accountId,
+      livemode: scope.livemode,
+      payment_id: paymentId,
+      number: 1,
+      status: 'processing',
+      planned_at: now,
+      claimed_by: d.workerId,
+      lease_expires_at: new Date(d.clock.now().getTime() + d.leaseMs),
+      attempted_at: null,
+      idempotency_key: attemptIdempotencyKey(attemptId),
+      decline_code: null,
+      decline_category: null,
+      advice_code: null,
+      failure_message: null,
+      transaction_id: null,
+      card_fingerprint: card.fingerprint,
+      card_brand: card.brand,
+      test_clock: customer?.test_clock ?? null,
+      predicted_p: null,
+    },
+  );
+  await runAttempts(d, [attempt], () => now);
+  return getPaymentRecord(d.db, scope, paymentId);
+}
+
+/** Runs the rescue's next retry now instead of at its planned time; it counts against the budget. */
+export async function retryNow(d: PaymentDeps, scope: Scope, paymentId: string): Promise<PaymentRecord> {
+  const record = await getPaymentRecord(d.db, scope, paymentId);
+  if (record.payment.status !== 'requires_rescue' || record.rescue?.status !== 'active') {
+    throw notInRescue(paymentId, record.payment.status);
+  }
+  const now = await nowFor(d, scope, record.payment.test_clock);
+  const claimed = await d.db
+    .updateTable('attempts')
+    .set({ status: 'processing', claimed_by: d.workerId, lease_expires_at: new Date(d.clock.now().getTime() + d.leaseMs), planned_at: now })
+    .where('account_id', '=', scope.accountId)
+    .where('payment_id', '=', paymentId)
+    .where('status', '=', 'planned')
+    .returningAll()
+    .execute();
+  if (claimed.length === 0) throw notInRescue(paymentId, 'rescue_in_progress');
+  await runAttempts(d, claimed as AttemptRow[], () => now);
+  return getPaymentRecord(d.db, scope, paymentId);
+}
+
+export async function cancelRescue(d: PaymentDeps, scope: Scope, paymentId: string): Promise<PaymentRecord> {
+  const record = await getPaymentRecord(d.db, scope, paymentId);
+  const now = await nowFor(d, scope, record.payment.test_clock);
+  await d.db.transaction().execute(async (tx) => {
+    // Locking the payment row orders us against a worker finishing a retry of the same payment.
+    const payment = await tx
+      .selectFrom('payments')
+      .select(['status'])
+      .where('account_id', '=', scope.accountId)
+      .where('id', '=', paymentId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (payment.status !== 'requires_rescue') throw notInRescue(paymentId, payment.status);
+    await tx.updateTable('payments').set({ status: 'rescue_cancelled', updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', paymentId).execute();
+    await tx
+      .updateTable('rescues')
+      .set({ status: 'cancelled', end_reason: 'cancelled', ended_at: now, schedule: JSON.stringify([]) })
+      .where('account_id', '=', scope.accountId)
+      .where('payment_id', '=', paymentId)
+      .execute();
+    await tx
+      .updateTable('attempts')
+      .set({ status: 'cancelled', failure_message: 'rescue cancelled' })
+      .where('account_id', '=', scope.accountId)
+      .where('payment_id', '=', paymentId)
+      .where('status', '=', 'planned')
+      .execute();
+  });
+  return getPaymentRecord(d.db, scope, paymentId);
+}
+
+function notInRescue(paymentId: string, status: string) {
+  const why = status === 'rescue_in_progress' ? 'a retry is running right now' : `its status is ${status}`;
+  return new RescueError('payment_not_in_rescue', `Payment ${paymentId} has no rescue waiting for its next retry: ${why}.`);
+}
+
+/** A payment on a test clock lives at the clock's frozen time; others at the wall clock. */
+async function nowFor(d: PaymentDeps, scope: Scope, testClock: string | null): Promise<Date> {
+  if (!testClock) return d.clock.now();
+  const clock = await getTestClock(d.db, scope.accountId, testClock);
+  if (clock.status === 'advancing') {
+    throw new RescueError('test_clock_advancing', `Test clock ${testClock} is advancing; try again when its status is ready.`);
+  }
+  return clock.frozen_time;
+}

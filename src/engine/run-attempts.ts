@@ -1,0 +1,185 @@
+import { classifyDecline } from '../domain/decline-taxonomy.ts';
+import type { CardBrand } from '../domain/decline-types.ts';
+import { checkNetworkRules, type CardAttemptRecord } from '../domain/network-rules.ts';
+import type { ChargeRequest, ChargeResult, Gateway } from '../gateways/gateway.ts';
+import { loadAttemptContexts, loadCardHistory, type AttemptContext } from '../store/attempts.ts';
+import { applyBatch, type AttemptConsequences } from '../store/batch-writes.ts';
+import type { Db } from '../store/db.ts';
+import type { AttemptRow } from '../store/schema.ts';
+import { consequencesOfCharge, endRescue, type Charged } from './outcome.ts';
+
+// Runs a batch of claimed attempts: network rules, account updater, one gateway call per attempt
+// (batched per gateway), then every consequence in one transaction.
+
+export type GatewayResolver = (accountId: string, livemode: boolean) => Promise<Gateway>;
+
+export interface RunDeps {
+  db: Db;
+  gatewayFor: GatewayResolver;
+}
+
+export interface RunSummary {
+  charged: number;
+  succeeded: number;
+  failed: number;
+  postponed: number;
+  skipped: number;
+}
+
+const THIRTY_DAYS_MS = 30 * 86_400_000;
+
+/**
+ * `timeOf` gives each attempt's instant: its own planned time on a test clock (so the attempt's
+ * attempted_at is exactly when it was scheduled), the wall clock for real-time workers.
+ */
+export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date): Promise<RunSummary> {
+  const summary: RunSummary = { charged: 0, succeeded: 0, failed: 0, postponed: 0, skipped: 0 };
+  if (attempts.length === 0) return summary;
+  const contexts = await loadAttemptContexts(deps.db, attempts);
+  const history = await cardHistories(deps.db, attempts, timeOf);
+  const gateways = new Map<string, Gateway>();
+  const consequences: AttemptConsequences[] = [];
+  const toCharge: { gateway: Gateway; request: ChargeRequest; charged: Omit<Charged, 'result'> }[] = [];
+
+  for (const attempt of attempts) {
+    const ctx = contexts.get(attempt.payment_id);
+    const at = timeOf(attempt);
+    if (!ctx) continue;
+    if (attempt.number > 1 && ctx.rescue?.status !== 'active') {
+      consequences.push({ attempt: cancelled(attempt, at), payment: null, rescueInsert: null, rescueUpdate: null, nextAttempt: null });
+      summary.skipped++;
+      continue;
+    }
+    const cardKey = `${attempt.account_id}|${attempt.card_fingerprint}`;
+    const cardHistory = history.get(cardKey) ?? [];
+    if (attempt.number > 1) {
+      const verdict = checkNetworkRules({ brand: attempt.card_brand as CardBrand, history: cardHistory, at });
+      if (!verdict.allowed) {
+        consequences.push(blockedByNetwork(attempt, ctx, at, verdict.retryAfter));
+        summary.postponed++;
+        continue;
+      }
+    }
+    const gatewayKey = `${attempt.account_id}|${attempt.livemode}`;
+    let gateway = gateways.get(gatewayKey);
+    if (!gateway) gateways.set(gatewayKey, (gateway = await deps.gatewayFor(attempt.account_id, attempt.livemode)));
+    const checkUpdater = attempt.number > 1 && (ctx.rescue?.check_account_updater ?? false);
+    const replacement = checkUpdater ? gateway.accountUpdater(ctx.payment.payment_method, at) : null;
+    const paymentMethod = replacement ?? ctx.payment.payment_method;
+    // Counted before the answer so two attempts on one card in the same batch see each other.
+    cardHistory.push({ at, outcome: 'failed', initiator: 'merchant', reattempt: attempt.number > 1 });
+    history.set(cardKey, cardHistory);
+    toCharge.push({
+      gateway,
+      request: chargeRequest(attempt, ctx, at, paymentMethod),
+      charged: { attempt, ctx, at, paymentMethod, accountUpdaterChecked: checkUpdater, cardWasUpdated: replacement !== null },
+    });
+  }
+
+  const results = await chargeGrouped(toCharge);
+  toCharge.forEach((item, i) => {
+    const result = results[i]!;
+    consequences.push(consequencesOfCharge({ ...item.charged, result }));
+    summary.charged++;
+    if (result.status === 'succeeded') summary.succeeded++;
+    else if (result.status === 'failed') summary.failed++;
+    else summary.postponed++;
+  });
+  await applyBatch(deps.db, consequences);
+  return summary;
+}
+
+async function chargeGrouped(items: readonly { gateway: Gateway; request: ChargeRequest }[]): Promise<ChargeResult[]> {
+  const results: ChargeResult[] = new Array(items.length);
+  const groups = new Map<Gateway, number[]>();
+  items.forEach((item, i) => {
+    const group = groups.get(item.gateway);
+    if (group) group.push(i);
+    else groups.set(item.gateway, [i]);
+  });
+  await Promise.all(
+    [...groups].map(async ([gateway, indexes]) => {
+      const answers = await gateway.charge(indexes.map((i) => items[i]!.request));
+      indexes.forEach((idx, j) => (results[idx] = answers[j]!));
+    }),
+  );
+  return results;
+}
+
+function chargeRequest(attempt: AttemptRow, ctx: AttemptContext, at: Date, paymentMethod: string): ChargeRequest {
+  const { payment, customer, rescue } = ctx;
+  return {
+    accountId: attempt.account_id,
+    livemode: attempt.livemode,
+    attemptId: attempt.id,
+    idempotencyKey: attempt.idempotency_key,
+    attemptedAt: at,
+    retryNumber: attempt.number - 1,
+    firstFailureAt: rescue?.started_at ?? null,
+    payment: { id: payment.id, amount: payment.amount, currency: payment.currency, metadata: payment.metadata },
+    customer: customer ? { id: customer.id, email: customer.email, name: customer.name, timezone: customer.timezone } : null,
+    paymentMethod,
+  };
+}
+
+function cancelled(attempt: AttemptRow, at: Date) {
+  return {
+    id: attempt.id,
+    account_id: attempt.account_id,
+    claimed_by: attempt.claimed_by ?? '',
+    status: 'cancelled' as const,
+    attempted_at: null,
+    planned_at: attempt.planned_at,
+    decline_code: null,
+    decline_category: null,
+    advice_code: null,
+    failure_message: `not attempted: rescue no longer active at ${at.toISOString()}`,
+    transaction_id: null,
+    account_updater_checked: false,
+    card_was_updated: false,
+    gateway_errors: attempt.gateway_errors,
+  };
+}
+
+/** A network rule refused the retry: wait until it allows one inside the window, or end the rescue. */
+function blockedByNetwork(attempt: AttemptRow, ctx: AttemptContext, at: Date, retryAfter: Date | null): AttemptConsequences {
+  const rescue = ctx.rescue!;
+  if (retryAfter && retryAfter.getTime() <= rescue.window_ends_at.getTime()) {
+    return {
+      attempt: { ...cancelled(attempt, at), status: 'planned', failure_message: null, planned_at: retryAfter },
+      payment: { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'requires_rescue', failure_code: ctx.payment.failure_code, failure_message: ctx.payment.failure_message, payment_method: ctx.payment.payment_method, updated_at: at },
+      rescueInsert: null,
+      rescueUpdate: null,
+      nextAttempt: null,
+    };
+  }
+  const payment = { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'failed' as const, failure_code: ctx.payment.failure_code, failure_message: ctx.payment.failure_message, payment_method: ctx.payment.payment_method, updated_at: at };
+  return endRescue({ ctx, at }, { ...cancelled(attempt, at), failure_message: 'not attempted: card network retry limit' }, payment, rescue.retries_made, 'network_rule');
+}
+
+async function cardHistories(db: Db, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date): Promise<Map<string, CardAttemptRecord[]>> {
+  const earliest = Math.min(...attempts.map((a) => timeOf(a).getTime()));
+  const rows = await loadCardHistory(
+    db,
+    attempts.map((a) => ({ accountId: a.account_id, fingerprint: a.card_fingerprint })),
+    new Date(earliest - THIRTY_DAYS_MS),
+  );
+  const map = new Map<string, CardAttemptRecord[]>();
+  for (const row of rows) {
+    const key = `${row.account_id}|${row.card_fingerprint}`;
+    const info = row.decline_code ? classifyDecline({ code: row.decline_code, adviceCode: row.advice_code, brand: row.card_brand as CardBrand, count: false }) : null;
+    const record: CardAttemptRecord = {
+      at: row.attempted_at,
+      outcome: row.status,
+      initiator: 'merchant',
+      reattempt: row.number > 1,
+      ...(row.decline_code ? { declineCode: row.decline_code } : {}),
+      ...(row.advice_code ? { adviceCode: row.advice_code } : {}),
+      ...(info?.visaCategory ? { visaCategory: info.visaCategory } : {}),
+    };
+    const list = map.get(key);
+    if (list) list.push(record);
+    else map.set(key, [record]);
+  }
+  return map;
+}

@@ -1,0 +1,49 @@
+import type { Clock } from '../clock.ts';
+import { MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
+import { claimDueAttempts } from '../store/attempts.ts';
+import type { Db } from '../store/db.ts';
+import { claimAdvancingClock, earliestDueOnClock, moveClock } from '../store/test-clocks.ts';
+import { GATEWAY_RETRY_DELAYS_MS } from './outcome.ts';
+import { runAttempts, type GatewayResolver } from './run-attempts.ts';
+
+export interface AdvanceDeps {
+  db: Db;
+  gatewayFor: GatewayResolver;
+  wallClock: Clock;
+  workerId: string;
+  batchSize: number;
+  leaseMs: number;
+}
+
+/**
+ * Nothing an attempt causes can be due sooner than this after it, so every attempt due before
+ * `earliest + HORIZON` can run in one batch without any of them running out of time order.
+ */
+const HORIZON_MS = Math.min(MIN_RETRY_GAP_MS, GATEWAY_RETRY_DELAYS_MS[0]!);
+
+/**
+ * Moves every clock that was asked to advance through all work due up to its target, in time
+ * order: each attempt runs at its own scheduled time, which becomes its attempted_at.
+ */
+export async function advanceClocks(d: AdvanceDeps): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const lease = () => new Date(d.wallClock.now().getTime() + d.leaseMs);
+    const clock = await claimAdvancingClock(d.db, d.workerId, d.wallClock.now(), lease());
+    if (!clock) return moved;
+    const target = clock.target_time;
+    for (;;) {
+      const earliest = await earliestDueOnClock(d.db, clock.id, target);
+      if (!earliest) {
+        await moveClock(d.db, clock.id, target, true, null);
+        break;
+      }
+      const horizon = new Date(Math.min(target.getTime(), earliest.getTime() + HORIZON_MS - 1));
+      await moveClock(d.db, clock.id, earliest, false, lease());
+      const due = await claimDueAttempts(d.db, { workerId: d.workerId, limit: d.batchSize, dueBy: horizon, testClock: clock.id, leaseUntil: lease() });
+      await runAttempts(d, due, (a) => a.planned_at);
+      moved += due.length;
+    }
+    moved++;
+  }
+}

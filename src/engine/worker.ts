@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import { claimDueAttempts, reclaimExpiredAttempts } from '../store/attempts.ts';
+import type { Db } from '../store/db.ts';
+import { runAttempts, type GatewayResolver } from './run-attempts.ts';
+import { advanceClocks } from './test-clock-advance.ts';
+
+export interface WorkerOptions {
+  db: Db;
+  clock: Clock;
+  gatewayFor: GatewayResolver;
+  log: Logger;
+  batchSize: number;
+  pollMs: number;
+  leaseMs: number;
+}
+
+// The worker: reconcile attempts whose worker died, run due real-time attempts, move test clocks
+// that were asked to advance. Many workers may run against one Postgres; they meet only in rows
+// claimed with FOR UPDATE SKIP LOCKED.
+export class Worker {
+  readonly id = `wrk_${randomUUID().slice(0, 8)}`;
+  #o: WorkerOptions;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #stopped = false;
+
+  constructor(o: WorkerOptions) {
+    this.#o = o;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.wake();
+  }
+
+  /** Run a round now (new work arrived); rounds never overlap. */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+      if (this.#stopped) return;
+      if (this.#again) {
+        this.#again = false;
+        this.wake();
+      } else {
+        this.#timer = setTimeout(() => this.wake(), this.#o.pollMs);
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      while (!this.#stopped && (await this.runOnce()) > 0) {
+        // keep going while there is work
+      }
+    } catch (err) {
+      this.#o.log.error({ err }, 'worker round failed');
+    }
+  }
+
+  /** One round; returns how many attempts or clocks it moved. */
+  async runOnce(): Promise<number> {
+    const { db, clock, batchSize } = this.#o;
+    const now = clock.now();
+    const leaseUntil = new Date(now.getTime() + this.#o.leaseMs);
+    const deps = { db, gatewayFor: this.#o.gatewayFor };
+    let moved = 0;
+    const stale = await reclaimExpiredAttempts(db, { workerId: this.id, wallNow: now, leaseUntil, limit: batchSize });
+    if (stale.length) {
+      this.#o.log.warn({ count: stale.length }, 'reconciling attempts left processing by a stopped worker');
+      await runAttempts(deps, stale, (a) => (a.test_clock ? (a.attempted_at ?? a.planned_at) : now));
+      moved += stale.length;
+    }
+    const due = await claimDueAttempts(db, { workerId: this.id, limit: batchSize, dueBy: now, testClock: null, leaseUntil });
+    if (due.length) {
+      const summary = await runAttempts(deps, due, () => now);
+      this.#o.log.info({ worker: this.id, ...summary }, 'ran due attempts');
+      moved += due.length;
+    }
+    moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: Math.max(batchSize, 1000), leaseMs: this.#o.leaseMs });
+    return moved;
+  }
+}

@@ -1,0 +1,35 @@
+// Typed errors shared by every layer. Each code maps to exactly one HTTP status and Stripe error
+// type in api/error-handler.ts; nothing else decides a status.
+
+export type ErrorCode =
+  | 'parameter_invalid'
+  | 'parameter_missing'
+  | 'invalid_json'
+  | 'resource_missing'
+  | 'route_not_found'
+  | 'email_taken'
+  | 'api_key_missing'
+  | 'api_key_invalid'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_in_use'
+  | 'payment_not_in_rescue'
+  | 'test_clock_advancing'
+  | 'test_clock_in_past'
+  | 'test_clocks_live_mode'
+  | 'gateway_url_not_allowed'
+  | 'internal_error';
+
+export class RescueError extends Error {
+  readonly code: ErrorCode;
+  readonly param: string | undefined;
+  constructor(code: ErrorCode, message: string, param?: string) {
+    super(message);
+    this.name = 'RescueError';
+    this.code = code;
+    this.param = param;
+  }
+}
+
+export const invalid = (param: string, message: string) => new RescueError('parameter_invalid', message, param);
+export const missingResource = (kind: string, id: string, param?: string) =>
+  new RescueError('resource_missing', `No such ${kind}: '${id}'`, param);

@@ -1,0 +1,49 @@
+import type { CardBrand } from '../domain/decline-types.ts';
+
+// One interface for every way Rescue charges a payment method. Calls are batched because the
+// worker and test clocks run many due attempts at once; an adapter may still send them one by one.
+
+export interface ChargeRequest {
+  accountId: string;
+  livemode: boolean;
+  attemptId: string;
+  /** Derived from the attempt, so a repeated call for the same attempt can never charge twice. */
+  idempotencyKey: string;
+  /** The clock's time of the attempt (a test clock's time in sandbox backtests). */
+  attemptedAt: Date;
+  /** 0 for the payment's first attempt, then 1, 2… for retries. */
+  retryNumber: number;
+  /** When the payment first failed (null on the first attempt). */
+  firstFailureAt: Date | null;
+  payment: { id: string; amount: number; currency: string; metadata: Record<string, string> };
+  customer: { id: string; email: string | null; name: string | null; timezone: string } | null;
+  paymentMethod: string;
+}
+
+export type ChargeResult =
+  | { status: 'succeeded'; transactionId: string }
+  | { status: 'failed'; declineCode: string; message: string; adviceCode: string | null }
+  /**
+   * No answer (timeout, 5xx, unreadable body): the charge may or may not have happened, so the
+   * same attempt is asked again later under the same idempotency key — never a new one.
+   */
+  | { status: 'unknown'; reason: string };
+
+export interface CardDetails {
+  brand: CardBrand;
+  funding: string;
+  country: string | null;
+  last4: string | null;
+  expMonth: number | null;
+  expYear: number | null;
+  /** Identifies the card across payment methods, for per-card network limits. */
+  fingerprint: string;
+}
+
+export interface Gateway {
+  readonly type: 'sandbox' | 'http';
+  charge(requests: readonly ChargeRequest[]): Promise<ChargeResult[]>;
+  describeCard(paymentMethod: string): CardDetails;
+  /** Asks the card network for a replacement card (account updater); null when none. */
+  accountUpdater(paymentMethod: string, at: Date): string | null;
+}

@@ -1,0 +1,124 @@
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+import type { AttemptRow, CustomerRow, PaymentRow, RescueRow } from './schema.ts';
+
+// Planned attempts are rows; a worker claims due ones with FOR UPDATE SKIP LOCKED and marks them
+// processing with a lease, committed before any gateway call (DESIGN.md invariant 2).
+
+export interface ClaimOptions {
+  workerId: string;
+  limit: number;
+  /** Due means planned_at <= dueBy. */
+  dueBy: Date;
+  /** null: real-time attempts only; an id: only that test clock's attempts. */
+  testClock: string | null;
+  leaseUntil: Date;
+  /** Only attempts at or before this instant, ordered by time, for test-clock batches. */
+  onlyPayment?: string;
+}
+
+export async function claimDueAttempts(db: Db, o: ClaimOptions): Promise<AttemptRow[]> {
+  const result = await sql<AttemptRow>`
+    with due as (
+      select id from attempts
+      where status = 'planned' and planned_at <= ${o.dueBy}
+        and ${o.testClock === null ? sql`test_clock is null` : sql`test_clock = ${o.testClock}`}
+        ${o.onlyPayment ? sql`and payment_id = ${o.onlyPayment}` : sql``}
+      order by planned_at, id
+      limit ${o.limit}
+      for update skip locked
+    )
+    , claimed as (
+      update attempts a
+      set status = 'processing', claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
+      from due where a.id = due.id
+      returning a.*
+    ), in_progress as (
+      update payments p set status = 'rescue_in_progress'
+      from claimed where p.id = claimed.payment_id and p.account_id = claimed.account_id
+        and claimed.number > 1 and p.status = 'requires_rescue'
+    )
+    select * from claimed`.execute(db);
+  return result.rows.sort(byPlannedAt);
+}
+
+/**
+ * Attempts whose worker died mid-charge: their lease ran out while still processing. They are
+ * handed to a new worker under the SAME idempotency key, so the gateway answers the first call's
+ * result instead of charging again.
+ */
+export async function reclaimExpiredAttempts(db: Db, o: { workerId: string; wallNow: Date; leaseUntil: Date; limit: number }): Promise<AttemptRow[]> {
+  const result = await sql<AttemptRow>`
+    with stale as (
+      select id from attempts
+      where status = 'processing' and lease_expires_at < ${o.wallNow}
+      order by lease_expires_at
+      limit ${o.limit}
+      for update skip locked
+    )
+    update attempts a
+    set claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
+    from stale where a.id = stale.id
+    returning a.*`.execute(db);
+  return result.rows.sort(byPlannedAt);
+}
+
+function byPlannedAt(a: AttemptRow, b: AttemptRow): number {
+  return a.planned_at.getTime() - b.planned_at.getTime() || a.id.localeCompare(b.id);
+}
+
+export interface AttemptContext {
+  payment: PaymentRow;
+  rescue: RescueRow | null;
+  customer: CustomerRow | null;
+}
+
+export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[]): Promise<Map<string, AttemptContext>> {
+  const map = new Map<string, AttemptContext>();
+  if (attempts.length === 0) return map;
+  const paymentIds = [...new Set(attempts.map((a) => a.payment_id))];
+  const accountIds = [...new Set(attempts.map((a) => a.account_id))];
+  const payments = await db.selectFrom('payments').selectAll().where('account_id', 'in', accountIds).where('id', 'in', paymentIds).execute();
+  const rescues = await db.selectFrom('rescues').selectAll().where('account_id', 'in', accountIds).where('payment_id', 'in', paymentIds).execute();
+  const customerIds = [...new Set(payments.map((p) => p.customer_id).filter((c): c is string => c !== null))];
+  const customers = customerIds.length
+    ? await db.selectFrom('customers').selectAll().where('account_id', 'in', accountIds).where('id', 'in', customerIds).execute()
+    : [];
+  const rescueBy = new Map(rescues.map((r) => [r.payment_id, r]));
+  const customerBy = new Map(customers.map((c) => [c.id, c]));
+  for (const payment of payments) {
+    map.set(payment.id, {
+      payment,
+      rescue: rescueBy.get(payment.id) ?? null,
+      customer: payment.customer_id ? (customerBy.get(payment.customer_id) ?? null) : null,
+    });
+  }
+  return map;
+}
+
+export interface CardAttemptRow {
+  account_id: string;
+  card_fingerprint: string;
+  attempted_at: Date;
+  status: 'succeeded' | 'failed';
+  decline_code: string | null;
+  advice_code: string | null;
+  card_brand: string;
+  number: number;
+}
+
+/** Every finished attempt on the given cards since `since`, across all of each account's payments. */
+export async function loadCardHistory(db: Db, cards: readonly { accountId: string; fingerprint: string }[], since: Date): Promise<CardAttemptRow[]> {
+  if (cards.length === 0) return [];
+  const accountIds = [...new Set(cards.map((c) => c.accountId))];
+  const fingerprints = [...new Set(cards.map((c) => c.fingerprint))];
+  const rows = await db
+    .selectFrom('attempts')
+    .select(['account_id', 'card_fingerprint', 'attempted_at', 'status', 'decline_code', 'advice_code', 'card_brand', 'number'])
+    .where('account_id', 'in', accountIds)
+    .where('card_fingerprint', 'in', fingerprints)
+    .where('attempted_at', '>=', since)
+    .where('status', 'in', ['succeeded', 'failed'])
+    .execute();
+  return rows as CardAttemptRow[];
+}

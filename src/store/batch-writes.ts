@@ -1,0 +1,114 @@
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+import type { AttemptsTable, PaymentStatus, PlannedRetry, RescueStatus, RescuesTable } from './schema.ts';
+import type { Insertable } from 'kysely';
+
+// The outcome of a batch of attempts, written in ONE transaction with set-based statements
+// (jsonb_to_recordset), so a test clock can move thousands of rescues per second and a crash
+// leaves either all of an attempt's consequences or none.
+
+export interface AttemptResultWrite {
+  id: string;
+  account_id: string;
+  claimed_by: string;
+  status: 'succeeded' | 'failed' | 'cancelled' | 'planned';
+  attempted_at: Date | null;
+  planned_at: Date;
+  decline_code: string | null;
+  decline_category: string | null;
+  advice_code: string | null;
+  failure_message: string | null;
+  transaction_id: string | null;
+  account_updater_checked: boolean;
+  card_was_updated: boolean;
+  gateway_errors: number;
+}
+
+export interface PaymentWrite {
+  id: string;
+  account_id: string;
+  status: PaymentStatus;
+  failure_code: string | null;
+  failure_message: string | null;
+  payment_method: string;
+  updated_at: Date;
+}
+
+export interface RescueWrite {
+  payment_id: string;
+  account_id: string;
+  status: RescueStatus;
+  retries_made: number;
+  schedule: PlannedRetry[];
+  end_reason: string | null;
+  ended_at: Date | null;
+}
+
+/** Everything one attempt's outcome changes; dropped whole if the attempt was not ours to finish. */
+export interface AttemptConsequences {
+  attempt: AttemptResultWrite;
+  payment: PaymentWrite | null;
+  rescueInsert: Insertable<RescuesTable> | null;
+  rescueUpdate: RescueWrite | null;
+  nextAttempt: Insertable<AttemptsTable> | null;
+}
+
+/** Applies a batch; returns the ids of attempts that were still claimed by us and so were applied. */
+export async function applyBatch(db: Db, batch: readonly AttemptConsequences[]): Promise<Set<string>> {
+  if (batch.length === 0) return new Set();
+  return db.transaction().execute(async (tx) => {
+    const applied = new Set(
+      (
+        await sql<{ id: string }>`
+        update attempts a set
+          status = v.status, attempted_at = v.attempted_at, planned_at = v.planned_at,
+          decline_code = v.decline_code, decline_category = v.decline_category, advice_code = v.advice_code,
+          failure_message = v.failure_message, transaction_id = v.transaction_id,
+          account_updater_checked = v.account_updater_checked, card_was_updated = v.card_was_updated,
+          gateway_errors = v.gateway_errors,
+          claimed_by = case when v.status = 'planned' then null else a.claimed_by end,
+          lease_expires_at = null
+        from jsonb_to_recordset(${JSON.stringify(batch.map((b) => b.attempt))}::jsonb) as v(
+          id text, account_id text, claimed_by text, status text, attempted_at timestamptz, planned_at timestamptz,
+          decline_code text, decline_category text, advice_code text, failure_message text, transaction_id text,
+          account_updater_checked boolean, card_was_updated boolean, gateway_errors int)
+        where a.id = v.id and a.account_id = v.account_id and a.status = 'processing' and a.claimed_by = v.claimed_by
+        returning a.id`.execute(tx)
+      ).rows.map((r) => r.id),
+    );
+    const ours = batch.filter((b) => applied.has(b.attempt.id));
+
+    const payments = ours.flatMap((b) => (b.payment ? [b.payment] : []));
+    if (payments.length) {
+      await sql`
+        update payments p set status = v.status, failure_code = v.failure_code, failure_message = v.failure_message,
+          payment_method = v.payment_method, updated_at = v.updated_at
+        from jsonb_to_recordset(${JSON.stringify(payments)}::jsonb) as v(
+          id text, account_id text, status text, failure_code text, failure_message text, payment_method text, updated_at timestamptz)
+        where p.id = v.id and p.account_id = v.account_id`.execute(tx);
+    }
+
+    const inserts = ours.flatMap((b) => (b.rescueInsert ? [b.rescueInsert] : []));
+    for (const chunk of chunks(inserts, 500)) await tx.insertInto('rescues').values(chunk).execute();
+
+    const updates = ours.flatMap((b) => (b.rescueUpdate ? [b.rescueUpdate] : []));
+    if (updates.length) {
+      await sql`
+        update rescues r set status = v.status, retries_made = v.retries_made, schedule = v.schedule,
+          end_reason = v.end_reason, ended_at = v.ended_at
+        from jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) as v(
+          payment_id text, account_id text, status text, retries_made int, schedule jsonb, end_reason text, ended_at timestamptz)
+        where r.payment_id = v.payment_id and r.account_id = v.account_id`.execute(tx);
+    }
+
+    const next = ours.flatMap((b) => (b.nextAttempt ? [b.nextAttempt] : []));
+    for (const chunk of chunks(next, 500)) await tx.insertInto('attempts').values(chunk).execute();
+    return applied;
+  });
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,56 @@
+import { missingResource } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Db } from './db.ts';
+import type { CustomerRow } from './schema.ts';
+import type { Scope } from './payments.ts';
+
+export interface NewCustomer {
+  email: string | null;
+  name: string | null;
+  timezone: string;
+  locale: string | null;
+  metadata: Record<string, string>;
+  testClock: string | null;
+  createdAt: Date;
+}
+
+export async function insertCustomer(db: Db, scope: Scope, c: NewCustomer): Promise<CustomerRow> {
+  return db
+    .insertInto('customers')
+    .values({
+      id: newId('cus'),
+      account_id: scope.accountId,
+      livemode: scope.livemode,
+      email: c.email,
+      name: c.name,
+      timezone: c.timezone,
+      locale: c.locale,
+      metadata: JSON.stringify(c.metadata),
+      test_clock: c.testClock,
+      created_at: c.createdAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function getCustomer(db: Db, scope: Scope, id: string, param?: string): Promise<CustomerRow> {
+  const row = await db
+    .selectFrom('customers')
+    .selectAll()
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw missingResource('customer', id, param);
+  return row;
+}
+
+export async function listCustomers(db: Db, scope: Scope, q: { limit: number; startingAfter?: string | undefined }) {
+  let query = db.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode);
+  if (q.startingAfter) {
+    const cursor = await getCustomer(db, scope, q.startingAfter, 'starting_after');
+    query = query.where('seq', '<', cursor.seq);
+  }
+  const rows = await query.orderBy('seq', 'desc').limit(q.limit + 1).execute();
+  return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
+}

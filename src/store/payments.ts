@@ -1,0 +1,100 @@
+import type { Insertable } from 'kysely';
+import { missingResource } from '../errors.ts';
+import type { Db } from './db.ts';
+import type { AttemptRow, AttemptsTable, PaymentRow, PaymentsTable, PaymentStatus, RescueRow } from './schema.ts';
+
+export interface PaymentRecord {
+  payment: PaymentRow;
+  rescue: RescueRow | null;
+  attempts: AttemptRow[];
+}
+
+export interface Scope {
+  accountId: string;
+  livemode: boolean;
+}
+
+/** The payment and its first attempt, already claimed by the caller, in one transaction. */
+export async function insertPayment(db: Db, payment: Insertable<PaymentsTable>, firstAttempt: Insertable<AttemptsTable>): Promise<AttemptRow> {
+  return db.transaction().execute(async (tx) => {
+    await tx.insertInto('payments').values(payment).execute();
+    return tx.insertInto('attempts').values(firstAttempt).returningAll().executeTakeFirstOrThrow();
+  });
+}
+
+export async function getPaymentRecord(db: Db, scope: Scope, id: string): Promise<PaymentRecord> {
+  const [record] = await getPaymentRecords(db, scope, [id]);
+  if (!record) throw missingResource('payment', id);
+  return record;
+}
+
+export async function findPaymentIdByIdempotencyKey(db: Db, scope: Scope, key: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('payments')
+    .select('id')
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function getPaymentRecords(db: Db, scope: Scope, ids: readonly string[]): Promise<PaymentRecord[]> {
+  if (ids.length === 0) return [];
+  const payments = await db
+    .selectFrom('payments')
+    .selectAll()
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('id', 'in', ids)
+    .execute();
+  if (payments.length === 0) return [];
+  const found = payments.map((p) => p.id);
+  const rescues = await db.selectFrom('rescues').selectAll().where('account_id', '=', scope.accountId).where('payment_id', 'in', found).execute();
+  const attempts = await db
+    .selectFrom('attempts')
+    .selectAll()
+    .where('account_id', '=', scope.accountId)
+    .where('payment_id', 'in', found)
+    .orderBy('number')
+    .execute();
+  const byId = new Map(payments.map((p) => [p.id, p]));
+  return ids
+    .filter((id) => byId.has(id))
+    .map((id) => ({
+      payment: byId.get(id)!,
+      rescue: rescues.find((r) => r.payment_id === id) ?? null,
+      attempts: attempts.filter((a) => a.payment_id === id),
+    }));
+}
+
+export interface ListPaymentsQuery {
+  status?: PaymentStatus | undefined;
+  customer?: string | undefined;
+  limit: number;
+  startingAfter?: string | undefined;
+}
+
+/** Newest first; cursor pagination on the insertion sequence. */
+export async function listPaymentIds(db: Db, scope: Scope, q: ListPaymentsQuery): Promise<{ ids: string[]; hasMore: boolean }> {
+  let query = db
+    .selectFrom('payments')
+    .select('id')
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.customer) query = query.where('customer_id', '=', q.customer);
+  if (q.startingAfter) {
+    const cursor = await db
+      .selectFrom('payments')
+      .select('seq')
+      .where('account_id', '=', scope.accountId)
+      .where('livemode', '=', scope.livemode)
+      .where('id', '=', q.startingAfter)
+      .executeTakeFirst();
+    if (!cursor) throw missingResource('payment', q.startingAfter, 'starting_after');
+    query = query.where('seq', '<', cursor.seq);
+  }
+  const rows = await query.orderBy('seq', 'desc').limit(q.limit + 1).execute();
+  return { ids: rows.slice(0, q.limit).map((r) => r.id), hasMore: rows.length > q.limit };
+}

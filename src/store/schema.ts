@@ -1,0 +1,182 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
+
+// Row types for Kysely. The SQL migrations are the truth; these mirror them.
+
+type Json<T> = ColumnType<T, string | T, string | T>;
+type Seq = Generated<number>;
+
+export interface AccountsTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  business_name: string;
+  created_at: Date;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  key_hash: string;
+  key_hint: string;
+  created_at: Date;
+}
+
+export interface AccountSettingsTable {
+  account_id: string;
+  livemode: boolean;
+  auto_rescue: Json<unknown>;
+  gateway: Json<unknown>;
+  updated_at: Date;
+}
+
+export interface TestClocksTable {
+  id: string;
+  account_id: string;
+  name: string | null;
+  frozen_time: Date;
+  target_time: Date;
+  status: 'ready' | 'advancing';
+  claimed_by: string | null;
+  lease_expires_at: Date | null;
+  created_at: Date;
+  seq: Seq;
+}
+
+export interface CustomersTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  email: string | null;
+  name: string | null;
+  timezone: string;
+  locale: string | null;
+  metadata: Json<Record<string, string>>;
+  test_clock: string | null;
+  created_at: Date;
+  seq: Seq;
+}
+
+export type PaymentStatus =
+  | 'processing'
+  | 'succeeded'
+  | 'requires_rescue'
+  | 'rescue_in_progress'
+  | 'failed'
+  | 'rescue_cancelled';
+
+export interface PaymentsTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  customer_id: string | null;
+  payment_method: string;
+  amount: ColumnType<number, number, number>;
+  currency: string;
+  off_session: boolean;
+  status: PaymentStatus;
+  failure_code: string | null;
+  failure_message: string | null;
+  metadata: Json<Record<string, string>>;
+  test_clock: string | null;
+  idempotency_key: string | null;
+  rescue_policy: Json<RescuePolicy | null>;
+  created_at: Date;
+  updated_at: Date;
+  seq: Seq;
+}
+
+export type RescueStatus = 'active' | 'recovered' | 'exhausted' | 'cancelled';
+
+export interface PlannedRetry {
+  retry_number: number;
+  scheduled_at: string;
+}
+
+export interface RescuesTable {
+  payment_id: string;
+  account_id: string;
+  status: RescueStatus;
+  max_retries: number;
+  retry_window_days: number;
+  window_ends_at: Date;
+  retry_schedule: 'automatic' | 'custom';
+  custom_schedule_days: Json<number[] | null>;
+  notify_customer: boolean;
+  check_account_updater: boolean;
+  retries_made: Generated<number>;
+  schedule: Json<PlannedRetry[]>;
+  end_reason: string | null;
+  started_at: Date;
+  ended_at: Date | null;
+}
+
+export type AttemptStatus = 'planned' | 'processing' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface AttemptsTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  payment_id: string;
+  number: number;
+  status: AttemptStatus;
+  planned_at: Date;
+  claimed_by: string | null;
+  lease_expires_at: Date | null;
+  attempted_at: Date | null;
+  idempotency_key: string;
+  decline_code: string | null;
+  decline_category: string | null;
+  advice_code: string | null;
+  failure_message: string | null;
+  transaction_id: string | null;
+  card_fingerprint: string;
+  card_brand: string;
+  account_updater_checked: Generated<boolean>;
+  card_was_updated: Generated<boolean>;
+  gateway_errors: Generated<number>;
+  test_clock: string | null;
+  predicted_p: number | null;
+}
+
+export interface IdempotencyKeysTable {
+  account_id: string;
+  livemode: boolean;
+  key: string;
+  request_method: string;
+  request_path: string;
+  request_hash: string;
+  response_status: number | null;
+  response_body: Json<unknown> | null;
+  created_at: Date;
+}
+
+export interface SandboxChargesTable {
+  account_id: string;
+  idempotency_key: string;
+  payment_method: string;
+  amount: number;
+  outcome: Json<unknown>;
+  created_at: Date;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  account_settings: AccountSettingsTable;
+  test_clocks: TestClocksTable;
+  customers: CustomersTable;
+  payments: PaymentsTable;
+  rescues: RescuesTable;
+  attempts: AttemptsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  sandbox_charges: SandboxChargesTable;
+}
+
+export type PaymentRow = Selectable<PaymentsTable>;
+export type RescueRow = Selectable<RescuesTable>;
+export type AttemptRow = Selectable<AttemptsTable>;
+export type CustomerRow = Selectable<CustomersTable>;
+export type TestClockRow = Selectable<TestClocksTable>;
+export type AccountRow = Selectable<AccountsTable>;

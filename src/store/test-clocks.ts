@@ -1,0 +1,66 @@
+import { sql } from 'kysely';
+import { RescueError, missingResource } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Db } from './db.ts';
+import type { TestClockRow } from './schema.ts';
+
+export async function createTestClock(db: Db, accountId: string, input: { frozenTime: Date; name: string | null; now: Date }): Promise<TestClockRow> {
+  return db
+    .insertInto('test_clocks')
+    .values({ id: newId('clock'), account_id: accountId, name: input.name, frozen_time: input.frozenTime, target_time: input.frozenTime, status: 'ready', claimed_by: null, lease_expires_at: null, created_at: input.now })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function getTestClock(db: Db, accountId: string, id: string): Promise<TestClockRow> {
+  const row = await db.selectFrom('test_clocks').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw missingResource('test_clock', id);
+  return row;
+}
+
+export async function listTestClocks(db: Db, accountId: string, limit: number): Promise<TestClockRow[]> {
+  return db.selectFrom('test_clocks').selectAll().where('account_id', '=', accountId).orderBy('seq', 'desc').limit(limit).execute();
+}
+
+/** Starts an advance; the worker moves the clock through every due attempt to `to`. */
+export async function requestAdvance(db: Db, accountId: string, id: string, to: Date): Promise<TestClockRow> {
+  return db.transaction().execute(async (tx) => {
+    const clock = await tx.selectFrom('test_clocks').selectAll().where('account_id', '=', accountId).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!clock) throw missingResource('test_clock', id);
+    if (clock.status === 'advancing') throw new RescueError('test_clock_advancing', `Test clock ${id} is already advancing; wait until its status is ready.`);
+    if (to.getTime() < clock.frozen_time.getTime()) {
+      throw new RescueError('test_clock_in_past', 'frozen_time must be at or after the clock\'s current frozen_time.', 'frozen_time');
+    }
+    return tx.updateTable('test_clocks').set({ status: 'advancing', target_time: to }).where('id', '=', id).where('account_id', '=', accountId).returningAll().executeTakeFirstOrThrow();
+  });
+}
+
+export async function claimAdvancingClock(db: Db, workerId: string, wallNow: Date, leaseUntil: Date): Promise<TestClockRow | null> {
+  const result = await sql<TestClockRow>`
+    update test_clocks c set claimed_by = ${workerId}, lease_expires_at = ${leaseUntil}
+    where c.id = (
+      select id from test_clocks
+      where status = 'advancing' and (lease_expires_at is null or lease_expires_at < ${wallNow} or claimed_by = ${workerId})
+      order by seq limit 1 for update skip locked)
+    returning c.*`.execute(db);
+  return result.rows[0] ?? null;
+}
+
+export async function earliestDueOnClock(db: Db, clockId: string, until: Date): Promise<Date | null> {
+  const row = await db
+    .selectFrom('attempts')
+    .select((eb) => eb.fn.min('planned_at').as('at'))
+    .where('test_clock', '=', clockId)
+    .where('status', '=', 'planned')
+    .where('planned_at', '<=', until)
+    .executeTakeFirst();
+  return (row?.at as Date | null | undefined) ?? null;
+}
+
+export async function moveClock(db: Db, clockId: string, to: Date, done: boolean, leaseUntil: Date | null): Promise<void> {
+  await db
+    .updateTable('test_clocks')
+    .set(done ? { frozen_time: to, status: 'ready', claimed_by: null, lease_expires_at: null } : { frozen_time: to, lease_expires_at: leaseUntil })
+    .where('id', '=', clockId)
+    .execute();
+}

@@ -13,6 +13,8 @@ const EnvSchema = z.object({
   RESCUE_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** Attempts one worker claims per round. */
   RESCUE_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200),
+  /** Attempts one test-clock advance runs per transaction (they share one instant window). */
+  RESCUE_CLOCK_BATCH: z.coerce.number().int().min(1).max(20_000).default(2000),
   /** How long a claimed attempt stays with its worker before another worker reconciles it. */
   RESCUE_ATTEMPT_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   /** Timeout for one call to the merchant's http gateway. */

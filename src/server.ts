@@ -30,7 +30,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   await migrate(db);
   const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
-  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs }) : null;
+  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs }) : null;
   let url: string | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   if (o.api) {

@@ -14,7 +14,8 @@ export interface Principal {
  * `X-API-KEY: KEY`, and the common `Authorization: Bearer KEY`.
  */
 export function keyFromHeaders(headers: FastifyRequest['headers']): string | null {
-  const raw = headerValue(headers['x-api-key']) ?? headerValue(headers.authorization);
+  // `||`, not `??`: an empty x-api-key header (some clients always send one) must not hide Authorization.
+  const raw = headerValue(headers['x-api-key']) || headerValue(headers.authorization);
   if (!raw) return null;
   const key = raw.replace(/^Bearer\s+/i, '').trim();
   return key.length > 0 ? key : null;

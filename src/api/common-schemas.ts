@@ -5,7 +5,8 @@ export const Metadata = z
   .record(z.string().min(1).max(40), z.string().max(500))
   .refine((m) => Object.keys(m).length <= 50, { message: 'metadata may have at most 50 keys' });
 
-export const ListQuery = z.object({
+// Strict: a misspelt filter (?state=failed) is a 400, not a silently unfiltered list.
+export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10),
   starting_after: z.string().min(1).optional(),
 });

@@ -7,16 +7,28 @@ import type { CustomerRow } from '../store/schema.ts';
 import { getTestClock } from '../store/test-clocks.ts';
 import { IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
+import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 
 export const CustomerBody = z.strictObject({
   email: z.email().max(254).nullish(),
   name: z.string().max(256).nullish(),
-  timezone: z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone such as America/New_York' }).default('UTC'),
+  timezone: z
+    .string()
+    // Node 24's Intl also takes UTC offsets (+05:30); they are not IANA zones and have no DST rules.
+    .refine((tz) => !/^[+-]/.test(tz) && isValidTimeZone(tz), { message: 'must be an IANA time zone such as America/New_York' })
+    .transform(canonicalZoneCase)
+    .default('UTC'),
   locale: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en-US').nullish(),
   metadata: Metadata.default({}),
   test_clock: z.string().min(1).nullish(),
 });
+
+/** `america/new_york` is stored as `America/New_York`; aliases (EST, Asia/Calcutta) are kept as given. */
+function canonicalZoneCase(tz: string): string {
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz;
+}
 
 export function customerJson(c: CustomerRow) {
   return {
@@ -29,7 +41,7 @@ export function customerJson(c: CustomerRow) {
     metadata: c.metadata,
     test_clock: c.test_clock,
     livemode: c.livemode,
-    created_at: c.created_at.toISOString(),
+    created_at: iso(c.created_at),
   };
 }
 

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { RescueError } from '../errors.ts';
 
 // Live mode refuses loopback and private addresses, so a live key cannot turn Rescue into a proxy
@@ -17,13 +17,20 @@ export async function assertGatewayUrlAllowed(url: string): Promise<void> {
   if (bad) throw new RescueError('gateway_url_not_allowed', `Live mode cannot use a loopback or private address (${bad}) as its gateway.`, 'url');
 }
 
+// Everything that is not a public unicast address. BlockList also matches IPv4-mapped IPv6
+// (::ffff:127.0.0.1, which URL parsing turns into ::ffff:7f00:1) against the IPv4 rules.
+const NOT_PUBLIC = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) NOT_PUBLIC.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  // ::/96 covers :: and ::1 and the deprecated IPv4-compatible form (::7f00:1); 64:ff9b::/96 is NAT64.
+  ['::', 96], ['64:ff9b::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+] as const) NOT_PUBLIC.addSubnet(net, bits, 'ipv6');
+
 export function isPrivateAddress(ip: string): boolean {
-  if (isIP(ip) === 6) {
-    const v = ip.toLowerCase();
-    if (v === '::1' || v === '::') return true;
-    if (v.startsWith('::ffff:')) return isPrivateAddress(v.slice(7));
-    return /^(fc|fd|fe8|fe9|fea|feb)/.test(v);
-  }
-  const [a, b] = ip.split('.').map(Number) as [number, number];
-  return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  const family = isIP(ip);
+  if (family === 0) return true;
+  return NOT_PUBLIC.check(ip, family === 6 ? 'ipv6' : 'ipv4');
 }

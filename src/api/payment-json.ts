@@ -5,7 +5,12 @@ import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
 // The payment as the Plexy seed shows it ("API Response with Auto Rescue"): the same keys, with
 // null where a section does not apply, so typed clients see one shape in every status.
 
-const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+/** The seed's timestamp format, to the second: 2026-03-25T10:30:00Z. Every API object uses it. */
+export function iso(d: Date): string;
+export function iso(d: Date | null | undefined): string | null;
+export function iso(d: Date | null | undefined): string | null {
+  return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
+}
 
 export function paymentJson({ payment, rescue, attempts }: PaymentRecord) {
   const finished = attempts.filter((a) => a.status === 'succeeded' || a.status === 'failed');

@@ -34,6 +34,9 @@ export interface HandlerInput<B, Q, P> {
 export const registry: RouteSpec<z.ZodType, z.ZodType, z.ZodType>[] = [];
 
 const Empty = z.object({});
+// A POST that takes no parameters still refuses unknown ones, as every other body does: a field the
+// merchant thinks was recorded (a cancel reason, say) must not be dropped silently.
+const NoBody = z.strictObject({});
 
 export function defineRoute<B extends z.ZodType = typeof Empty, Q extends z.ZodType = typeof Empty, P extends z.ZodType = typeof Empty>(
   app: FastifyInstance,
@@ -49,7 +52,7 @@ export function defineRoute<B extends z.ZodType = typeof Empty, Q extends z.ZodT
       const principal = spec.auth ? await authenticate(ctx, request) : ANONYMOUS;
       const params = (spec.params ?? Empty.loose()).parse(request.params ?? {});
       const query = (spec.query ?? Empty.loose()).parse(request.query ?? {});
-      const body = (spec.body ?? Empty.loose()).parse(request.body ?? {});
+      const body = (spec.body ?? (spec.method === 'GET' ? Empty.loose() : NoBody)).parse(request.body ?? {});
       const key = spec.method === 'POST' && spec.auth ? idempotencyKeyOf(request) : null;
       const run = async () => ({
         status: spec.successStatus ?? 200,

@@ -64,6 +64,15 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
       qualifying: { ...current.autoRescue.qualifying, ...Object.fromEntries(Object.entries(qualifying ?? {}).filter(([, v]) => v !== undefined)) },
     };
     if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
+    // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),
+    // so the seed's own example is a valid default too. The count is the number of days; the
+    // window stretches to the last day. A count or window that is sent is checked against the days.
+    const days = body.custom_schedule_days;
+    if (days) {
+      if (body.max_retries === undefined) merged.max_retries = days.length;
+      if (body.retry_window_days === undefined) merged.retry_window_days = Math.max(merged.retry_window_days, days[days.length - 1]!);
+      if (body.retry_schedule === undefined) merged.retry_schedule = 'custom';
+    }
     // Cross-field rules hold for the merged result, which is what payments will use.
     z.object({}).loose().superRefine((_, c) => crossCheckSchedule({ ...merged, custom_schedule_days: merged.custom_schedule_days }, c)).parse({});
     await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, autoRescue: merged }, ctx.clock.now());

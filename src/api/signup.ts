@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { createAccount } from '../store/accounts.ts';
 import type { AppContext } from './context.ts';
+import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 
 export const SignupBody = z.strictObject({
@@ -14,7 +15,7 @@ export function registerSignup(app: FastifyInstance, ctx: AppContext) {
   defineRoute(app, ctx, { method: 'POST', url: '/signup', summary: 'Create an account with a test and a live secret key (shown once)', tag: 'Accounts', auth: false, body: SignupBody, successStatus: 201 }, async ({ body }) => {
     const created = await createAccount(ctx.db, { email: body.email, password: body.password, businessName: body.business_name, now: ctx.clock.now() });
     return {
-      account: { id: created.account.id, object: 'account', email: created.account.email, business_name: created.account.business_name, created_at: created.account.created_at.toISOString() },
+      account: { id: created.account.id, object: 'account', email: created.account.email, business_name: created.account.business_name, created_at: iso(created.account.created_at) },
       api_keys: created.apiKeys,
     };
   });

@@ -43,7 +43,7 @@ export function registerTestClocks(app: FastifyInstance, ctx: AppContext) {
 
   defineRoute(app, ctx, { method: 'GET', url: '/v2/test_clocks', summary: 'List test clocks', tag: 'Test clocks', auth: true, query: ListQuery }, async ({ query, principal }) => {
     testModeOnly(principal);
-    const rows = await listTestClocks(ctx.db, principal.accountId, query.limit + 1);
+    const rows = await listTestClocks(ctx.db, principal.accountId, query.limit + 1, query.starting_after);
     return listJson('/v2/test_clocks', rows.slice(0, query.limit).map(testClockJson), rows.length > query.limit);
   });
 

@@ -16,8 +16,10 @@ const planner: Planner = (input) => policyFor(input.schedule).plan(input);
 
 /**
  * Backoff for a gateway that gave no answer, re-asked under the same idempotency key (Recurly
- * retries communication errors at 4 h intervals; research/retry-facts.md §1). After the last one
- * the attempt counts as a technical decline and the rescue replans.
+ * retries communication errors at 4 h intervals; research/retry-facts.md §1); after the last step
+ * every 4 h. An unanswered attempt is never replaced by a new attempt (a new key could charge a
+ * second time if the first call did charge): it is re-asked while the rescue window is open, and
+ * after that the rescue ends (see `unanswered`).
  */
 export const GATEWAY_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 30 * 60_000, 4 * 3_600_000];
 
@@ -49,20 +51,7 @@ export function consequencesOfCharge(c: Charged): AttemptConsequences {
     card_was_updated: c.cardWasUpdated,
     gateway_errors: attempt.gateway_errors,
   };
-  if (result.status === 'unknown') {
-    const errors = attempt.gateway_errors + 1;
-    if (errors < GATEWAY_RETRY_DELAYS_MS.length) {
-      // Ask again later under the same key; the payment keeps its status meanwhile.
-      return {
-        attempt: { ...base, status: 'planned', attempted_at: null, planned_at: new Date(at.getTime() + GATEWAY_RETRY_DELAYS_MS[errors - 1]!), failure_message: result.reason, gateway_errors: errors },
-        payment: null,
-        rescueInsert: null,
-        rescueUpdate: null,
-        nextAttempt: null,
-      };
-    }
-    return consequencesOfCharge({ ...c, result: { status: 'failed', declineCode: 'gateway_error', message: result.reason, adviceCode: null } });
-  }
+  if (result.status === 'unknown') return unanswered(c, base, result.reason);
   if (result.status === 'succeeded') {
     return {
       attempt: { ...base, transaction_id: result.transactionId },
@@ -85,6 +74,38 @@ export function consequencesOfCharge(c: Charged): AttemptConsequences {
     failure_message: decline.known ? decline.message : result.message || decline.message,
   };
   return attempt.number === 1 ? afterFirstFailure(c, failed, decline) : afterRetryFailure(c, failed, decline);
+}
+
+/**
+ * The gateway gave no answer, so the charge may or may not have happened under this attempt's key.
+ * Ask again later under the SAME key (the payment keeps its status meanwhile) for as long as the
+ * rescue window is open — the window the policy gives from the payment's creation when the first
+ * attempt is the one unanswered, the fixed backoff steps without Auto Rescue. Past that, the attempt
+ * counts as a technical failure and the payment fails with no further attempt: a new attempt would
+ * carry a new key and could charge a second time.
+ */
+function unanswered(c: Charged, base: AttemptResultWrite, reason: string): AttemptConsequences {
+  const { attempt, ctx, at } = c;
+  const errors = attempt.gateway_errors + 1;
+  const delay = GATEWAY_RETRY_DELAYS_MS[Math.min(errors, GATEWAY_RETRY_DELAYS_MS.length) - 1]!;
+  const next = new Date(at.getTime() + delay);
+  const policy = ctx.payment.rescue_policy as RescuePolicy | null;
+  const deadline = ctx.rescue ? ctx.rescue.window_ends_at : policy ? windowEnd(ctx.payment.created_at, policy.retryWindowDays) : null;
+  const askAgain = deadline ? next.getTime() <= deadline.getTime() : errors < GATEWAY_RETRY_DELAYS_MS.length;
+  if (askAgain) {
+    return {
+      attempt: { ...base, status: 'planned', attempted_at: null, planned_at: next, failure_message: reason, gateway_errors: errors },
+      payment: null,
+      rescueInsert: null,
+      rescueUpdate: null,
+      nextAttempt: null,
+    };
+  }
+  const decline = classifyDecline({ code: 'gateway_error', adviceCode: null, brand: attempt.card_brand as never, count: false });
+  const failed: AttemptResultWrite = { ...base, status: 'failed', decline_code: decline.code, decline_category: decline.category, failure_message: reason, gateway_errors: errors };
+  const payment = { ...paymentWrite(c, decline, reason), status: 'failed' as const };
+  if (ctx.rescue && attempt.number > 1) return endRescue(c, failed, payment, ctx.rescue.retries_made + 1, 'window_closed');
+  return { attempt: failed, payment, rescueInsert: null, rescueUpdate: null, nextAttempt: null };
 }
 
 function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: DeclineInfo): AttemptConsequences {

@@ -12,6 +12,7 @@ export interface WorkerOptions {
   gatewayFor: GatewayResolver;
   log: Logger;
   batchSize: number;
+  clockBatchSize: number;
   pollMs: number;
   leaseMs: number;
 }
@@ -91,7 +92,7 @@ export class Worker {
       this.#o.log.info({ worker: this.id, ...summary }, 'ran due attempts');
       moved += due.length;
     }
-    moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: Math.max(batchSize, 1000), leaseMs: this.#o.leaseMs });
+    moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs });
     return moved;
   }
 }

@@ -20,6 +20,10 @@ pg.types.setTypeParser(NUMERIC, (v) => Number(v));
 export async function openDb(target: StoreTarget): Promise<Db> {
   if (target.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // An idle connection that dies (server restart, failover, a terminated backend) is dropped by
+    // the pool, which opens a new one on demand; without a listener the pool's 'error' event would
+    // be an uncaught exception that stops the process. Errors on connections in use reach the query.
+    pool.on('error', () => {});
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });

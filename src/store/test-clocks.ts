@@ -18,8 +18,15 @@ export async function getTestClock(db: Db, accountId: string, id: string): Promi
   return row;
 }
 
-export async function listTestClocks(db: Db, accountId: string, limit: number): Promise<TestClockRow[]> {
-  return db.selectFrom('test_clocks').selectAll().where('account_id', '=', accountId).orderBy('seq', 'desc').limit(limit).execute();
+/** Newest first; `startingAfter` (a clock id of this account) continues after that clock. */
+export async function listTestClocks(db: Db, accountId: string, limit: number, startingAfter?: string): Promise<TestClockRow[]> {
+  let query = db.selectFrom('test_clocks').selectAll().where('account_id', '=', accountId);
+  if (startingAfter) {
+    const cursor = await db.selectFrom('test_clocks').select('seq').where('account_id', '=', accountId).where('id', '=', startingAfter).executeTakeFirst();
+    if (!cursor) throw missingResource('test_clock', startingAfter, 'starting_after');
+    query = query.where('seq', '<', cursor.seq);
+  }
+  return query.orderBy('seq', 'desc').limit(limit).execute();
 }
 
 /** Starts an advance; the worker moves the clock through every due attempt to `to`. */

@@ -10,6 +10,8 @@ import { createPostgresDatabase, type Engine } from './databases.ts';
 export interface TestRescue {
   url: string;
   rescue: Rescue;
+  /** The Postgres database this server runs on (for worker child processes); null on PGlite. */
+  databaseUrl: string | null;
   signup(): Promise<{ accountId: string; testKey: string; liveKey: string }>;
   client(key: string): Client;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startTestRescue(o: { engine?: Engine; env?: Record<string,
   return {
     url,
     rescue,
+    databaseUrl: pgdb?.url ?? null,
     async signup() {
       const email = `merchant${++n}-${Math.random().toString(36).slice(2, 8)}@example.com`;
       const res = await request(url, 'POST', '/signup', undefined, { email, password: 'correct horse battery', business_name: 'Acme' });

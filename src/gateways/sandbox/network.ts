@@ -97,11 +97,11 @@ export function sandboxCharge(input: SandboxChargeInput): SandboxChargeOutcome {
     return failed(declineCode, adviceCode);
   }
   const sim = parseSimToken(input.token);
-  if (sim !== null) return simulatedCharge(simulatedProfile(sim.seed), sim.updates, input);
+  if (sim !== null) return simulatedCharge(simulatedProfile(sim.seed), sim.updates, sim.declined, input);
   return SUCCEEDED;
 }
 
-function simulatedCharge(profile: SimulatedProfile, updates: number, input: SandboxChargeInput): SandboxChargeOutcome {
+function simulatedCharge(profile: SimulatedProfile, updates: number, declined: boolean, input: SandboxChargeInput): SandboxChargeOutcome {
   const atMs = input.at.getTime();
   const tz = input.timezoneOffsetMinutes ?? profile.timezoneOffsetMinutes;
   const night = isNight(atMs, tz);
@@ -114,6 +114,7 @@ function simulatedCharge(profile: SimulatedProfile, updates: number, input: Sand
 
   const firstMs = input.firstFailureAt?.getTime();
   if (firstMs === undefined) {
+    if (declined) return failed(code, adviceCodeFor(profile, code, atMs, tz));
     const failP = night ? Math.min(1, profile.firstAttemptFailRate * NIGHT_DECLINE_FACTOR) : profile.firstAttemptFailRate;
     return draw < failP ? failed(code, adviceCodeFor(profile, code, atMs, tz)) : SUCCEEDED;
   }
@@ -261,5 +262,5 @@ export function sandboxAccountUpdater(token: string, at: Date): { updated: boole
   if (p.firstDecline.bucket !== 'expired' || !p.updaterFindsCard) return { updated: false };
   const expiredFromMs = Date.UTC(p.expYear, p.expMonth, 1); // cards expire after the last day of expMonth
   if (at.getTime() < expiredFromMs) return { updated: false };
-  return { updated: true, newToken: `pm_sim_${sim.seed}_u1` };
+  return { updated: true, newToken: `pm_sim_${sim.seed}_u1${sim.declined ? '_declined' : ''}` };
 }

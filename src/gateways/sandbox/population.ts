@@ -124,13 +124,17 @@ const UPDATER_SUCCESS = 0.75;
 const SALT = { funding: 1, brand: 2, failRate1: 3, failRate2: 4, bucket: 5, code: 6, unrecoverable: 7, pay: 8, parity: 9,
   hold1: 10, hold2: 11, velocity: 12, tz: 13, issuer: 14, updater: 15, last4: 16, exp: 17 } as const;
 
-/** `pm_sim_<seed>` with an optional `_u<n>` (card replaced n times by the account updater); other suffixes are ignored. */
-const SIM_PATTERN = /^pm_sim_([A-Za-z0-9.-]+)(?:_u(\d{1,3}))?(?:_|$)/;
+/**
+ * `pm_sim_<seed>` with an optional `_u<n>` (card replaced n times by the account updater) and an
+ * optional `_declined` (this renewal's first attempt declines: the population a merchant hands to a
+ * recovery engine, used by backtests and benchmarks); other suffixes are ignored.
+ */
+const SIM_PATTERN = /^pm_sim_([A-Za-z0-9.-]+)(?:_u(\d{1,3}))?(_declined)?(?:_|$)/;
 
-export function parseSimToken(token: string): { seed: string; updates: number } | null {
+export function parseSimToken(token: string): { seed: string; updates: number; declined: boolean } | null {
   const m = SIM_PATTERN.exec(token);
   if (m === null || m[1] === undefined) return null;
-  return { seed: m[1], updates: m[2] === undefined ? 0 : Number(m[2]) };
+  return { seed: m[1], updates: m[2] === undefined ? 0 : Number(m[2]), declined: m[3] !== undefined };
 }
 
 export function simulatedProfile(seed: string | number): SimulatedProfile {
@@ -179,12 +183,16 @@ export function simulatedProfile(seed: string | number): SimulatedProfile {
   };
 }
 
-/** `count` tokens of a population named by `seed`; the same arguments always give the same customers. */
-export function generatePopulation(count: number, seed: string | number): string[] {
+/**
+ * `count` tokens of a population named by `seed`; the same arguments always give the same customers.
+ * With `declined`, every token's next first attempt declines with the customer's decline code.
+ */
+export function generatePopulation(count: number, seed: string | number, o: { declined?: boolean } = {}): string[] {
   const raw = String(seed);
   const prefix = /^[A-Za-z0-9.]+$/.test(raw) ? raw : hash32(raw).toString(36);
+  const suffix = o.declined ? '_declined' : '';
   const tokens: string[] = [];
-  for (let i = 0; i < count; i++) tokens.push(`pm_sim_${prefix}-${i}`);
+  for (let i = 0; i < count; i++) tokens.push(`pm_sim_${prefix}-${i}${suffix}`);
   return tokens;
 }
 

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { startRescue, type Rescue } from '../src/server.ts';
+import { createPostgresDatabase } from '../test/support/databases.ts';
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface BenchRescue {
+  rescue: Rescue;
+  url: string;
+  key: string;
+  post(path: string, body?: unknown): Promise<any>;
+  get(path: string): Promise<any>;
+  close(): Promise<void>;
+}
+
+/** The real server on a free port over a fresh database, with a signed-up merchant. */
+export async function benchRescue(engine: Engine, env: Record<string, string>, o: { worker: boolean }): Promise<BenchRescue> {
+  const pgdb = engine === 'postgres' ? await createPostgresDatabase() : null;
+  const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-bench-')) : null;
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', RESCUE_WORKER_POLL_MS: '20', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...(dataDir ? { RESCUE_DATA_DIR: dataDir } : {}), ...env });
+  const rescue = await startRescue(config, { api: true, worker: o.worker });
+  const url = rescue.url!;
+  const call = async (method: string, path: string, key: string | null, body?: unknown): Promise<any> => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const signup = await call('POST', '/signup', null, { email: `bench-${Date.now()}@example.com`, password: 'bench-password', business_name: 'Bench' });
+  const key = signup.api_keys.test as string;
+  return {
+    rescue,
+    url,
+    key,
+    post: (path, body) => call('POST', path, key, body),
+    get: (path) => call('GET', path, key),
+    async close() {
+      await rescue.close();
+      await pgdb?.drop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `fn` over items with at most `lanes` in flight. */
+export async function inLanes<T>(items: readonly T[], lanes: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
+}
+
+export function table(rows: Record<string, string | number>[]): string {
+  const cols = Object.keys(rows[0] ?? {});
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
+}
+
+export const seconds = (ms: number) => (ms / 1000).toFixed(2);

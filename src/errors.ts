@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'test_clock_in_past'
   | 'test_clocks_live_mode'
   | 'gateway_url_not_allowed'
+  | 'gateway_not_configured'
   | 'internal_error';
 
 export class RescueError extends Error {

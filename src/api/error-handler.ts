@@ -5,8 +5,11 @@ import { zodParam } from './zod-param.ts';
 
 type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'api_error';
 
-// The single map from error code to HTTP status and Stripe-style error type.
-function httpFor(code: ErrorCode): { status: number; type: StripeErrorType } {
+// The single map from error code to HTTP status and Stripe-style error type. As in Stripe, a
+// missing object named by a parameter (`customer`, `starting_after`) is a bad request (400); only
+// the object the URL names is "not found" (404).
+function httpFor(code: ErrorCode, param?: string): { status: number; type: StripeErrorType } {
+  if (code === 'resource_missing' && param) return { status: 400, type: 'invalid_request_error' };
   switch (code) {
     case 'parameter_invalid':
     case 'parameter_missing':
@@ -14,6 +17,7 @@ function httpFor(code: ErrorCode): { status: number; type: StripeErrorType } {
     case 'test_clock_in_past':
     case 'test_clocks_live_mode':
     case 'gateway_url_not_allowed':
+    case 'gateway_not_configured':
       return { status: 400, type: 'invalid_request_error' };
     case 'api_key_missing':
     case 'api_key_invalid':
@@ -34,11 +38,11 @@ function httpFor(code: ErrorCode): { status: number; type: StripeErrorType } {
 }
 
 export function statusOf(err: RescueError): number {
-  return httpFor(err.code).status;
+  return httpFor(err.code, err.param).status;
 }
 
 export function errorBody(err: RescueError) {
-  const { type } = httpFor(err.code);
+  const { type } = httpFor(err.code, err.param);
   return { error: { type, code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } };
 }
 
@@ -64,7 +68,7 @@ export function toRescueError(err: unknown): RescueError {
 
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const rescueError = toRescueError(err);
-  const { status } = httpFor(rescueError.code);
+  const { status } = httpFor(rescueError.code, rescueError.param);
   if (status >= 500) request.log.error({ err }, 'unhandled error');
   return reply.status(status).send(errorBody(rescueError));
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { RescueError } from '../errors.ts';
 import { RESCUE_LIMITS } from '../domain/auto-rescue-policy.ts';
 import { randomBytes } from 'node:crypto';
 import { getSettings, saveSettings, type GatewaySettings } from '../store/settings.ts';
@@ -45,7 +46,7 @@ function autoRescueJson(s: AutoRescueDefaults, livemode: boolean) {
 }
 
 function gatewayJson(g: GatewaySettings, livemode: boolean, revealSecret: boolean) {
-  if (g.type === 'sandbox') return { object: 'gateway_settings' as const, livemode, type: g.type };
+  if (g.type !== 'http') return { object: 'gateway_settings' as const, livemode, type: g.type };
   const secret = revealSecret ? g.secret : `${g.secret.slice(0, 10)}…`;
   return { object: 'gateway_settings' as const, livemode, type: g.type, url: g.url, secret };
 }
@@ -86,8 +87,11 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
   defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/gateway', summary: 'Charge through the sandbox or the merchant\'s own http endpoint', tag: 'Settings', auth: true, body: GatewaySettingsBody }, async ({ body, principal }) => {
     const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
     let gateway: GatewaySettings = { type: 'sandbox' };
+    if (body.type === 'sandbox' && principal.livemode) {
+      throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
+    }
     if (body.type === 'http') {
-      if (principal.livemode) await assertGatewayUrlAllowed(body.url);
+      if (principal.livemode && !ctx.config.RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES) await assertGatewayUrlAllowed(body.url);
       gateway = { type: 'http', url: body.url, secret: body.secret ?? `whsec_${randomBytes(24).toString('base64')}` };
     }
     await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, gateway }, ctx.clock.now());

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import { claimDueAttempts, reclaimExpiredAttempts } from '../store/attempts.ts';
+import { claimDueRealtimeAttempts, reclaimExpiredAttempts, releaseCardLeases } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
 import { advanceClocks } from './test-clock-advance.ts';
@@ -86,10 +86,14 @@ export class Worker {
       await runAttempts(deps, stale, (a) => (a.test_clock ? (a.attempted_at ?? a.planned_at) : now));
       moved += stale.length;
     }
-    const due = await claimDueAttempts(db, { workerId: this.id, limit: batchSize, dueBy: now, testClock: null, leaseUntil });
+    const due = await claimDueRealtimeAttempts(db, { workerId: this.id, limit: batchSize, dueBy: now, wallNow: now, leaseUntil });
     if (due.length) {
-      const summary = await runAttempts(deps, due, () => now);
-      this.#o.log.info({ worker: this.id, ...summary }, 'ran due attempts');
+      try {
+        const summary = await runAttempts(deps, due, () => now);
+        this.#o.log.info({ worker: this.id, ...summary }, 'ran due attempts');
+      } finally {
+        await releaseCardLeases(db, this.id);
+      }
       moved += due.length;
     }
     moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs });

@@ -76,7 +76,8 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
       'webhook-signature': signer.sign(r.idempotencyKey, sentAt, body),
     };
     try {
-      const res = await fetch(o.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs) });
+      // No redirects: a public gateway URL must not bounce a signed charge to an internal address.
+      const res = await fetch(o.url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(o.timeoutMs) });
       const text = await res.text();
       if (!res.ok) return { status: 'unknown', reason: `merchant gateway answered HTTP ${res.status}` };
       const parsed = Answer.safeParse(safeJson(text));

@@ -43,6 +43,52 @@ export async function claimDueAttempts(db: Db, o: ClaimOptions): Promise<Attempt
 }
 
 /**
+ * Real-time claim: at most one attempt per card, and only on cards no other worker holds. The card
+ * lease is taken in the same statement (FOR UPDATE SKIP LOCKED on the card row, whose lease is
+ * re-checked after the lock), so two workers never charge one card at once and the per-card network
+ * limits are checked against a complete history.
+ */
+export async function claimDueRealtimeAttempts(db: Db, o: { workerId: string; limit: number; dueBy: Date; wallNow: Date; leaseUntil: Date }): Promise<AttemptRow[]> {
+  await sql`
+    insert into card_leases (account_id, fingerprint)
+    select distinct account_id, card_fingerprint from attempts
+    where status = 'planned' and planned_at <= ${o.dueBy} and test_clock is null
+    on conflict do nothing`.execute(db);
+  const result = await sql<AttemptRow>`
+    with candidates as (
+      select distinct on (account_id, card_fingerprint) id, account_id, card_fingerprint, planned_at
+      from attempts
+      where status = 'planned' and planned_at <= ${o.dueBy} and test_clock is null
+      order by account_id, card_fingerprint, planned_at, id
+    ), leased_cards as (
+      select l.account_id, l.fingerprint, c.id as attempt_id
+      from card_leases l join candidates c on c.account_id = l.account_id and c.card_fingerprint = l.fingerprint
+      where l.lease_expires_at is null or l.lease_expires_at < ${o.wallNow} or l.claimed_by = ${o.workerId}
+      order by c.planned_at, c.id
+      limit ${o.limit}
+      for update of l skip locked
+    ), leases as (
+      update card_leases l set claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
+      from leased_cards lc where l.account_id = lc.account_id and l.fingerprint = lc.fingerprint
+    ), claimed as (
+      update attempts a
+      set status = 'processing', claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
+      from leased_cards lc where a.id = lc.attempt_id and a.status = 'planned'
+      returning a.*
+    ), in_progress as (
+      update payments p set status = 'rescue_in_progress'
+      from claimed where p.id = claimed.payment_id and p.account_id = claimed.account_id
+        and claimed.number > 1 and p.status = 'requires_rescue'
+    )
+    select * from claimed`.execute(db);
+  return result.rows.sort(byPlannedAt);
+}
+
+export async function releaseCardLeases(db: Db, workerId: string): Promise<void> {
+  await db.updateTable('card_leases').set({ claimed_by: null, lease_expires_at: null }).where('claimed_by', '=', workerId).execute();
+}
+
+/**
  * Attempts whose worker died mid-charge: their lease ran out while still processing. They are
  * handed to a new worker under the SAME idempotency key, so the gateway answers the first call's
  * result instead of charging again.

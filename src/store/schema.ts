@@ -140,6 +140,13 @@ export interface AttemptsTable {
   predicted_p: number | null;
 }
 
+export interface CardLeasesTable {
+  account_id: string;
+  fingerprint: string;
+  claimed_by: string | null;
+  lease_expires_at: Date | null;
+}
+
 export interface IdempotencyKeysTable {
   account_id: string;
   livemode: boolean;
@@ -171,6 +178,7 @@ export interface Database {
   rescues: RescuesTable;
   attempts: AttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  card_leases: CardLeasesTable;
   sandbox_charges: SandboxChargesTable;
 }
 

@@ -1,9 +1,10 @@
 import { DEFAULT_AUTO_RESCUE, type AutoRescueDefaults } from '../domain/auto-rescue-policy.ts';
 import type { Db } from './db.ts';
 
-export type GatewaySettings = { type: 'sandbox' } | { type: 'http'; url: string; secret: string };
+export type GatewaySettings = { type: 'none' } | { type: 'sandbox' } | { type: 'http'; url: string; secret: string };
 
-export const DEFAULT_GATEWAY: GatewaySettings = { type: 'sandbox' };
+/** Test mode charges the simulated network until told otherwise; live mode charges nothing until a real gateway is set. */
+export const defaultGateway = (livemode: boolean): GatewaySettings => (livemode ? { type: 'none' } : { type: 'sandbox' });
 
 export interface AccountSettings {
   autoRescue: AutoRescueDefaults;
@@ -19,7 +20,7 @@ export async function getSettings(db: Db, accountId: string, livemode: boolean):
     .executeTakeFirst();
   return {
     autoRescue: { ...DEFAULT_AUTO_RESCUE, ...((row?.auto_rescue as Partial<AutoRescueDefaults>) ?? {}) },
-    gateway: (row?.gateway as GatewaySettings) ?? DEFAULT_GATEWAY,
+    gateway: (row?.gateway as GatewaySettings) ?? defaultGateway(livemode),
   };
 }
 

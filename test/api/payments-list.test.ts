@@ -126,8 +126,8 @@ describe('GET /v2/payments', () => {
     expectError(await api.get(`/v2/payments?${q}`), 400, { type: 'invalid_request_error', code: 'parameter_invalid', param });
   });
 
-  it('answers an unknown starting_after with 404 naming starting_after', async () => {
-    expectError(await api.get('/v2/payments?starting_after=pay_000000000000000000000000'), 404, { code: 'resource_missing', param: 'starting_after' });
+  it('answers an unknown starting_after with 400 naming starting_after', async () => {
+    expectError(await api.get('/v2/payments?starting_after=pay_000000000000000000000000'), 400, { code: 'resource_missing', param: 'starting_after' });
   });
 
   it('answers an unknown payment id with 404', async () => {

@@ -95,8 +95,8 @@ describe('other top-level fields', () => {
     await expectRefused({ ...BASE, ...change }, 400, param);
   });
 
-  it('answers an unknown customer with 404 naming customer, and writes nothing', async () => {
-    const res = await expectRefused({ ...BASE, customer: 'cus_000000000000000000000000' }, 404, 'customer', 'resource_missing');
+  it('answers an unknown customer with 400 naming customer, and writes nothing', async () => {
+    const res = await expectRefused({ ...BASE, customer: 'cus_000000000000000000000000' }, 400, 'customer', 'resource_missing');
     expect(res.body.error.message).toContain('cus_000000000000000000000000');
   });
 });

@@ -186,10 +186,13 @@ describe('Auto Rescue account defaults', () => {
 });
 
 describe('gateway settings', () => {
-  it('default to the sandbox', async () => {
+  it('default to the sandbox in test mode and to none in live mode, where payments are refused until a gateway is set', async () => {
     const { test, live } = await newAccount();
     expect((await test.get('/v2/settings/gateway')).body).toEqual({ object: 'gateway_settings', livemode: false, type: 'sandbox' });
-    expect((await live.get('/v2/settings/gateway')).body).toEqual({ object: 'gateway_settings', livemode: true, type: 'sandbox' });
+    expect((await live.get('/v2/settings/gateway')).body).toEqual({ object: 'gateway_settings', livemode: true, type: 'none' });
+    expectError(await live.post('/v2/payments', { amount: 100, currency: 'USD', payment_method: 'pm_card_visa' }), 400, { code: 'gateway_not_configured' });
+    expect((await live.get('/v2/payments')).body.data).toEqual([]);
+    expectError(await live.post('/v2/settings/gateway', { type: 'sandbox' }), 400, { param: 'type' });
   });
 
   it('take a loopback http endpoint with a test key, show the new secret once, then mask it', async () => {
@@ -225,7 +228,7 @@ describe('gateway settings', () => {
     for (const url of ['http://127.0.0.1:4567/charge', 'http://localhost/charge', 'http://[::1]/charge', 'http://10.1.2.3/charge', 'http://172.16.0.1/charge', 'http://192.168.0.10/charge', 'http://169.254.169.254/latest/meta-data', 'http://[::ffff:127.0.0.1]/charge', 'http://[::127.0.0.1]/charge', 'http://2130706433/charge', 'http://0x7f.1/charge', 'http://localhost./charge', 'http://[fd12:3456::1]/charge']) {
       expectError(await live.post('/v2/settings/gateway', { type: 'http', url }), 400, { type: 'invalid_request_error', code: 'gateway_url_not_allowed', param: 'url' });
     }
-    expect((await live.get('/v2/settings/gateway')).body).toMatchObject({ type: 'sandbox', livemode: true });
+    expect((await live.get('/v2/settings/gateway')).body).toMatchObject({ type: 'none', livemode: true });
     // A public address is fine in live mode (an IP literal, so no DNS lookup is needed).
     const ok = await live.post('/v2/settings/gateway', { type: 'http', url: 'https://93.184.215.14/charge' });
     expect(ok.status).toBe(200);

@@ -2,12 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from '../support/api-assertions.ts';
 import { ENGINES } from '../support/databases.ts';
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
+import { startMerchant, type Merchant } from '../support/merchant.ts';
 
 // No tenant sees another's data (DESIGN.md invariant 4), and a test key never sees live objects.
 // Account A owns everything; account B probes it through every endpoint.
 
 describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
   let t: TestRescue;
+  let merchant: Merchant;
   let a: Client;
   let b: Client;
   let aLive: Client;
@@ -15,7 +17,8 @@ describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
   const A: { clock: string; customer: string; clockCustomer: string; rescuing: string; paid: string; livePayment: string; liveCustomer: string } = {} as never;
 
   beforeAll(async () => {
-    t = await startTestRescue({ engine, worker: false });
+    t = await startTestRescue({ engine, worker: false, env: { RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES: 'true' } });
+    merchant = await startMerchant(() => ({ charge: { status: 'succeeded', transaction_id: `txn_${Math.random().toString(36).slice(2)}` } }));
     const [ka, kb] = await Promise.all([t.signup(), t.signup()]);
     a = t.client(ka.testKey);
     aLive = t.client(ka.liveKey);
@@ -29,11 +32,15 @@ describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
     expect(rescuing.body.status).toBe('requires_rescue');
     A.rescuing = rescuing.body.id;
     A.paid = (await a.post('/v2/payments', { amount: 1000, currency: 'USD', customer: A.customer, payment_method: 'pm_card_visa' })).body.id;
+    expect((await aLive.post('/v2/settings/gateway', { type: 'http', url: merchant.url, secret: merchant.secret })).status).toBe(200);
     A.liveCustomer = (await aLive.post('/v2/customers', { email: 'live@example.com' })).body.id;
     A.livePayment = (await aLive.post('/v2/payments', { amount: 3000, currency: 'USD', customer: A.liveCustomer, payment_method: 'pm_card_visa' })).body.id;
     expect(Object.values(A).every((id) => typeof id === 'string')).toBe(true);
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await merchant.close();
+  });
 
   describe('another account', () => {
     it('gets 404 for every one of A\'s objects', async () => {
@@ -60,8 +67,8 @@ describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
       expect((await b.get(`/v2/payments?customer=${A.customer}`)).body.data).toEqual([]);
       expect((await b.get('/v2/payments?status=requires_rescue')).body.data).toEqual([]);
       // A's ids do not work as B's cursors either.
-      expectError(await b.get(`/v2/payments?starting_after=${A.paid}`), 404, { param: 'starting_after' });
-      expectError(await b.get(`/v2/customers?starting_after=${A.customer}`), 404, { param: 'starting_after' });
+      expectError(await b.get(`/v2/payments?starting_after=${A.paid}`), 400, { param: 'starting_after' });
+      expectError(await b.get(`/v2/customers?starting_after=${A.customer}`), 400, { param: 'starting_after' });
     });
 
     it('cannot cancel, retry or advance A\'s things, and A\'s payment is untouched', async () => {
@@ -78,8 +85,8 @@ describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
     });
 
     it('cannot charge A\'s customer or put its own customer on A\'s clock', async () => {
-      expectError(await b.post('/v2/payments', { amount: 500, currency: 'USD', customer: A.customer, payment_method: 'pm_card_visa' }), 404, { code: 'resource_missing', param: 'customer' });
-      expectError(await b.post('/v2/customers', { test_clock: A.clock }), 404, { code: 'resource_missing', param: 'test_clock' });
+      expectError(await b.post('/v2/payments', { amount: 500, currency: 'USD', customer: A.customer, payment_method: 'pm_card_visa' }), 400, { code: 'resource_missing', param: 'customer' });
+      expectError(await b.post('/v2/customers', { test_clock: A.clock }), 400, { code: 'resource_missing', param: 'test_clock' });
       expect((await b.get('/v2/payments')).body.data).toEqual([]);
       expect((await b.get('/v2/customers')).body.data).toEqual([]);
       expect((await a.get(`/v2/payments?customer=${A.customer}`)).body.data.map((p: any) => p.id)).toEqual([A.paid]);
@@ -129,8 +136,8 @@ describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
     });
 
     it('a payment in one mode cannot use the other mode\'s customer', async () => {
-      expectError(await a.post('/v2/payments', { amount: 100, currency: 'USD', customer: A.liveCustomer, payment_method: 'pm_card_visa' }), 404, { param: 'customer' });
-      expectError(await aLive.post('/v2/payments', { amount: 100, currency: 'USD', customer: A.customer, payment_method: 'pm_card_visa' }), 404, { param: 'customer' });
+      expectError(await a.post('/v2/payments', { amount: 100, currency: 'USD', customer: A.liveCustomer, payment_method: 'pm_card_visa' }), 400, { param: 'customer' });
+      expectError(await aLive.post('/v2/payments', { amount: 100, currency: 'USD', customer: A.customer, payment_method: 'pm_card_visa' }), 400, { param: 'customer' });
     });
 
     it('settings are per mode', async () => {

@@ -60,7 +60,7 @@ describe('POST /v2/test_clocks, GET, list', () => {
     const p3 = await c.get(`/v2/test_clocks?limit=2&starting_after=${newest[3]}`);
     expect(p3.body.data.map((x: any) => x.id)).toEqual(newest.slice(4));
     expect(p3.body.has_more).toBe(false);
-    expectError(await c.get('/v2/test_clocks?starting_after=clock_nope'), 404, { code: 'resource_missing', param: 'starting_after' });
+    expectError(await c.get('/v2/test_clocks?starting_after=clock_nope'), 400, { code: 'resource_missing', param: 'starting_after' });
     expectError(await c.get('/v2/test_clocks?limit=0'), 400, { param: 'limit' });
   });
 

@@ -7,7 +7,7 @@ import { getCustomer, listCustomers } from '../../src/store/customers.ts';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../../src/store/idempotency.ts';
 import { findPaymentIdByIdempotencyKey, getPaymentRecord, getPaymentRecords, listPaymentIds, type Scope } from '../../src/store/payments.ts';
 import type { CustomerRow, PaymentRow, TestClockRow } from '../../src/store/schema.ts';
-import { DEFAULT_GATEWAY, getSettings, saveSettings } from '../../src/store/settings.ts';
+import { defaultGateway, getSettings, saveSettings } from '../../src/store/settings.ts';
 import { getTestClock, listTestClocks } from '../../src/store/test-clocks.ts';
 import { ENGINES } from '../support/databases.ts';
 import { DAY, MINUTE, T0, at, makeAccount, makeClock, makeCustomer, makePayment, openStoreDb, type StoreDb } from '../support/fixtures.ts';
@@ -244,7 +244,7 @@ describe.each(ENGINES)('store: accounts, tenancy, idempotency (%s)', (engine) =>
       expect(own.autoRescue).toMatchObject({ enabled: true, max_retries: 2 });
       for (const scope of outsiders) {
         const other = await getSettings(s.db, scope.accountId, scope.livemode);
-        expect(other.gateway).toEqual(DEFAULT_GATEWAY);
+        expect(other.gateway).toEqual(defaultGateway(scope.livemode));
         expect(other.autoRescue).toEqual(DEFAULT_AUTO_RESCUE);
       }
     });

@@ -145,6 +145,17 @@ create index attempts_processing on attempts (lease_expires_at) where status = '
 create index attempts_card on attempts (account_id, card_fingerprint, attempted_at);
 create index attempts_payment on attempts (payment_id, number);
 
+-- One row per card a real-time worker has charged. A worker leases the card while it charges it, so
+-- workers running side by side never charge one card at once and each sees the card's full history
+-- when it checks the network retry limits (DESIGN.md invariant 1).
+create table card_leases (
+  account_id text not null references accounts(id),
+  fingerprint text not null,
+  claimed_by text,
+  lease_expires_at timestamptz,
+  primary key (account_id, fingerprint)
+);
+
 create table idempotency_keys (
   account_id text not null references accounts(id),
   livemode boolean not null,

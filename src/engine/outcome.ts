@@ -12,7 +12,24 @@ import type { AttemptRow, AttemptsTable, PlannedRetry, RescuesTable } from '../s
 
 // Turns one gateway answer into every row change it causes, following the lifecycle in DESIGN.md.
 
-const planner: Planner = (input) => policyFor(input.schedule).plan(input);
+// Plans are pure functions of their input, and a test clock moving thousands of rescues that
+// failed together asks for the same plan again and again; a bounded memo saves that work.
+const PLAN_MEMO_LIMIT = 10_000;
+const planMemo = new Map<string, Date[]>();
+
+const planner: Planner = (input) => {
+  const key = [
+    input.decline.code, input.decline.category, input.decline.strategy, input.decline.adviceCode ?? '',
+    input.failedAt.getTime(), input.rescueStartedAt.getTime(), input.windowEndsAt.getTime(),
+    input.retriesLeft, input.retriesMade, input.timezone, JSON.stringify(input.schedule),
+  ].join('|');
+  const hit = planMemo.get(key);
+  if (hit) return hit.map((d) => new Date(d.getTime()));
+  const plan = policyFor(input.schedule).plan(input);
+  if (planMemo.size >= PLAN_MEMO_LIMIT) planMemo.clear();
+  planMemo.set(key, plan);
+  return plan.map((d) => new Date(d.getTime()));
+};
 
 /**
  * Backoff for a gateway that gave no answer, re-asked under the same idempotency key (Recurly

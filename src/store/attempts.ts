@@ -109,6 +109,11 @@ export async function reclaimExpiredAttempts(db: Db, o: { workerId: string; wall
   return result.rows.sort(byPlannedAt);
 }
 
+/** `column = any($1)`: one array parameter instead of one parameter per value in large batches. */
+function anyOf(column: string, values: readonly string[]) {
+  return sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`;
+}
+
 function byPlannedAt(a: AttemptRow, b: AttemptRow): number {
   return a.planned_at.getTime() - b.planned_at.getTime() || a.id.localeCompare(b.id);
 }
@@ -124,11 +129,11 @@ export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[
   if (attempts.length === 0) return map;
   const paymentIds = [...new Set(attempts.map((a) => a.payment_id))];
   const accountIds = [...new Set(attempts.map((a) => a.account_id))];
-  const payments = await db.selectFrom('payments').selectAll().where('account_id', 'in', accountIds).where('id', 'in', paymentIds).execute();
-  const rescues = await db.selectFrom('rescues').selectAll().where('account_id', 'in', accountIds).where('payment_id', 'in', paymentIds).execute();
+  const payments = await db.selectFrom('payments').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('id', paymentIds)).execute();
+  const rescues = await db.selectFrom('rescues').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).execute();
   const customerIds = [...new Set(payments.map((p) => p.customer_id).filter((c): c is string => c !== null))];
   const customers = customerIds.length
-    ? await db.selectFrom('customers').selectAll().where('account_id', 'in', accountIds).where('id', 'in', customerIds).execute()
+    ? await db.selectFrom('customers').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('id', customerIds)).execute()
     : [];
   const rescueBy = new Map(rescues.map((r) => [r.payment_id, r]));
   const customerBy = new Map(customers.map((c) => [c.id, c]));
@@ -161,8 +166,8 @@ export async function loadCardHistory(db: Db, cards: readonly { accountId: strin
   const rows = await db
     .selectFrom('attempts')
     .select(['account_id', 'card_fingerprint', 'attempted_at', 'status', 'decline_code', 'advice_code', 'card_brand', 'number'])
-    .where('account_id', 'in', accountIds)
-    .where('card_fingerprint', 'in', fingerprints)
+    .where(anyOf('account_id', accountIds))
+    .where(anyOf('card_fingerprint', fingerprints))
     .where('attempted_at', '>=', since)
     .where('status', 'in', ['succeeded', 'failed'])
     .execute();

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
 import { registerCustomers } from './customers.ts';
+import { registerEvents } from './events.ts';
 import { handleError } from './error-handler.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerPayments } from './payments.ts';
@@ -36,5 +37,6 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerPayments(app, ctx);
   registerSettings(app, ctx);
   registerTestClocks(app, ctx);
+  registerEvents(app, ctx);
   return app;
 }

@@ -1,7 +1,9 @@
 import type { Insertable } from 'kysely';
 import { classifyDecline } from '../domain/decline-taxonomy.ts';
 import type { DeclineInfo } from '../domain/decline-types.ts';
-import { decideAfterFailure, windowEnd, type Planner, type StopReason } from '../domain/rescue.ts';
+import { decideAfterFailure, recommendationFor, windowEnd, type Planner, type StopReason } from '../domain/rescue.ts';
+import { recoveryBlocked, rescueFailed, rescueStarted, rescueSucceeded, type NewEvent, type PaymentFacts } from '../domain/events.ts';
+import type { EventToWrite } from '../store/events.ts';
 import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
 import { policyFor } from '../domain/schedule-policy.ts';
 import type { ChargeResult } from '../gateways/gateway.ts';
@@ -78,6 +80,9 @@ export function consequencesOfCharge(c: Charged): AttemptConsequences {
         ? { payment_id: ctx.rescue.payment_id, account_id: ctx.rescue.account_id, status: 'recovered', retries_made: ctx.rescue.retries_made + 1, schedule: [], end_reason: null, ended_at: at }
         : null,
       nextAttempt: null,
+      events: ctx.rescue
+        ? eventsAt(c, rescueSucceeded(factsOf(ctx), { retryNumber: attempt.number - 1, totalAttempts: attempt.number, startedAt: ctx.rescue.started_at, recoveredAt: at, transactionId: result.transactionId }))
+        : [],
     };
   }
   const decline = classifyDecline({ code: result.declineCode, adviceCode: result.adviceCode, brand: attempt.card_brand as never });
@@ -121,7 +126,7 @@ function unanswered(c: Charged, base: AttemptResultWrite, reason: string): Attem
   const decline = classifyDecline({ code: 'gateway_error', adviceCode: null, brand: attempt.card_brand as never, count: false });
   const failed: AttemptResultWrite = { ...base, status: 'failed', decline_code: decline.code, decline_category: decline.category, failure_message: reason, gateway_errors: errors };
   const payment = { ...paymentWrite(c, decline, reason), status: 'failed' as const };
-  if (ctx.rescue && attempt.number > 1) return endRescue(c, failed, payment, ctx.rescue.retries_made + 1, 'window_closed');
+  if (ctx.rescue && attempt.number > 1) return endRescue(c, failed, payment, ctx.rescue.retries_made + 1, 'window_closed', decline);
   return { attempt: failed, payment, rescueInsert: null, rescueUpdate: null, nextAttempt: null };
 }
 
@@ -140,7 +145,8 @@ function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
   };
   const decision = decideAfterFailure(decline, at, budget, planner);
   if (decision.kind === 'stop') {
-    return { attempt: failed, payment: { ...payment, status: 'failed' }, rescueInsert: null, rescueUpdate: null, nextAttempt: null };
+    const events = decision.reason === 'hard_decline' ? [recoveryBlocked(factsOf(ctx), { declineCode: decline.code, reason: 'hard_decline', recommendation: decline.recommendation })] : [];
+    return { attempt: failed, payment: { ...payment, status: 'failed' }, rescueInsert: null, rescueUpdate: null, nextAttempt: null, events: eventsAt(c, events) };
   }
   const rescue: Insertable<RescuesTable> = {
     payment_id: ctx.payment.id,
@@ -165,6 +171,7 @@ function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
     rescueInsert: rescue,
     rescueUpdate: null,
     nextAttempt: nextAttemptRow(c.attempt, decision.plan[0]!),
+    events: eventsAt(c, [rescueStarted(factsOf(ctx), decline.code, policy.maxRetries, decision.plan)]),
   };
 }
 
@@ -186,7 +193,7 @@ function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
     planner,
   );
   const payment = paymentWrite(c, decline, failed.failure_message);
-  if (decision.kind === 'stop') return endRescue(c, failed, payment, retriesMade, decision.reason);
+  if (decision.kind === 'stop') return endRescue(c, failed, payment, retriesMade, decision.reason, decline);
   return {
     attempt: failed,
     payment: { ...payment, status: 'requires_rescue' },
@@ -196,21 +203,37 @@ function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
   };
 }
 
+/** The rescue ends without the money: the payment fails and the merchant is told why. */
 export function endRescue(
   c: Pick<Charged, 'ctx' | 'at'>,
   attempt: AttemptResultWrite,
   payment: AttemptConsequences['payment'],
   retriesMade: number,
   reason: StopReason,
+  decline: DeclineInfo | null,
 ): AttemptConsequences {
   const rescue = c.ctx.rescue!;
+  const facts = factsOf(c.ctx);
+  const finalCode = decline?.code ?? c.ctx.payment.failure_code ?? 'unknown';
+  const recommendation = recommendationFor(reason, decline);
+  const events: NewEvent[] = rescueFailed(facts, { totalAttempts: retriesMade + 1, finalFailureCode: finalCode, recommendation, reason });
+  if (reason === 'hard_decline' || reason === 'network_rule') events.push(recoveryBlocked(facts, { declineCode: finalCode, reason, recommendation }));
   return {
     attempt,
     payment: payment ? { ...payment, status: 'failed' } : null,
     rescueInsert: null,
     rescueUpdate: { payment_id: rescue.payment_id, account_id: rescue.account_id, status: 'exhausted', retries_made: retriesMade, schedule: [], end_reason: reason, ended_at: c.at },
     nextAttempt: null,
+    events: eventsAt(c, events),
   };
+}
+
+export function factsOf(ctx: AttemptContext): PaymentFacts {
+  return { id: ctx.payment.id, customer: ctx.payment.customer_id, amount: ctx.payment.amount, currency: ctx.payment.currency };
+}
+
+export function eventsAt(c: Pick<Charged, 'ctx' | 'at'>, events: readonly NewEvent[]): EventToWrite[] {
+  return events.map((e) => ({ ...e, accountId: c.ctx.payment.account_id, livemode: c.ctx.payment.livemode, createdAt: c.at }));
 }
 
 function paymentWrite(c: Charged, decline: DeclineInfo, message: string | null) {

@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.ts';
 import { resolveRescuePolicy, type AutoRescueRequest } from '../domain/auto-rescue-policy.ts';
 import { RescueError } from '../errors.ts';
+import { rescueCancelled } from '../domain/events.ts';
+import { insertEvents } from '../store/events.ts';
 import { newId } from '../ids.ts';
 import { getCustomer } from '../store/customers.ts';
 import type { Db } from '../store/db.ts';
@@ -129,6 +131,9 @@ export async function cancelRescue(d: PaymentDeps, scope: Scope, paymentId: stri
       .where('account_id', '=', scope.accountId)
       .where('payment_id', '=', paymentId)
       .execute();
+    const made = record.attempts.filter((a) => a.status === 'succeeded' || a.status === 'failed').length;
+    const facts = { id: paymentId, customer: record.payment.customer_id, amount: record.payment.amount, currency: record.payment.currency };
+    await insertEvents(tx, [{ ...rescueCancelled(facts, made), accountId: scope.accountId, livemode: scope.livemode, createdAt: now }]);
     await tx
       .updateTable('attempts')
       .set({ status: 'cancelled', failure_message: 'rescue cancelled' })

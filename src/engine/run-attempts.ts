@@ -2,11 +2,12 @@ import { classifyDecline } from '../domain/decline-taxonomy.ts';
 import type { CardBrand } from '../domain/decline-types.ts';
 import { checkNetworkRules, type CardAttemptRecord } from '../domain/network-rules.ts';
 import type { ChargeRequest, ChargeResult, Gateway } from '../gateways/gateway.ts';
-import { loadAttemptContexts, loadCardHistory, type AttemptContext } from '../store/attempts.ts';
+import { announceRetries, loadAttemptContexts, loadCardHistory, type AttemptContext } from '../store/attempts.ts';
+import { rescueRetry } from '../domain/events.ts';
 import { applyBatch, type AttemptConsequences } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
 import type { AttemptRow } from '../store/schema.ts';
-import { consequencesOfCharge, endRescue, type Charged } from './outcome.ts';
+import { consequencesOfCharge, endRescue, eventsAt, factsOf, type Charged } from './outcome.ts';
 
 // Runs a batch of claimed attempts: network rules, account updater, one gateway call per attempt
 // (batched per gateway), then every consequence in one transaction.
@@ -76,6 +77,20 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
     });
   }
 
+  await announceRetries(
+    deps.db,
+    toCharge
+      .filter(({ charged: c }) => c.attempt.number > 1 && c.attempt.announced_at === null && c.ctx.rescue)
+      .map(({ charged: c }) => ({
+        attemptId: c.attempt.id,
+        accountId: c.attempt.account_id,
+        claimedBy: c.attempt.claimed_by ?? '',
+        at: c.at,
+        accountUpdaterChecked: c.accountUpdaterChecked,
+        cardWasUpdated: c.cardWasUpdated,
+        event: eventsAt(c, [rescueRetry(factsOf(c.ctx), c.attempt.number - 1, c.ctx.rescue!.max_retries, c.accountUpdaterChecked, c.cardWasUpdated)])[0]!,
+      })),
+  );
   const results = await chargeGrouped(toCharge);
   toCharge.forEach((item, i) => {
     const result = results[i]!;
@@ -154,7 +169,7 @@ function blockedByNetwork(attempt: AttemptRow, ctx: AttemptContext, at: Date, re
     };
   }
   const payment = { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'failed' as const, failure_code: ctx.payment.failure_code, failure_message: ctx.payment.failure_message, payment_method: ctx.payment.payment_method, updated_at: at };
-  return endRescue({ ctx, at }, { ...cancelled(attempt, at), failure_message: 'not attempted: card network retry limit' }, payment, rescue.retries_made, 'network_rule');
+  return endRescue({ ctx, at }, { ...cancelled(attempt, at), failure_message: 'not attempted: card network retry limit' }, payment, rescue.retries_made, 'network_rule', null);
 }
 
 async function cardHistories(db: Db, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date): Promise<Map<string, CardAttemptRecord[]>> {

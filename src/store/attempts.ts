@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
+import { insertEvents, type EventToWrite } from './events.ts';
 import type { AttemptRow, CustomerRow, PaymentRow, RescueRow } from './schema.ts';
 
 // Planned attempts are rows; a worker claims due ones with FOR UPDATE SKIP LOCKED and marks them
@@ -172,4 +173,32 @@ export async function loadCardHistory(db: Db, cards: readonly { accountId: strin
     .where('status', 'in', ['succeeded', 'failed'])
     .execute();
   return rows as CardAttemptRow[];
+}
+
+export interface RetryAnnouncement {
+  attemptId: string;
+  accountId: string;
+  claimedBy: string;
+  at: Date;
+  accountUpdaterChecked: boolean;
+  cardWasUpdated: boolean;
+  event: EventToWrite;
+}
+
+/**
+ * Before charging retries: record what the account updater found and write each retry's
+ * payment.rescue_retry event, together, once per attempt (a reconciled attempt is not announced twice).
+ */
+export async function announceRetries(db: Db, items: readonly RetryAnnouncement[]): Promise<void> {
+  if (items.length === 0) return;
+  await db.transaction().execute(async (tx) => {
+    const rows = items.map((i) => ({ id: i.attemptId, account_id: i.accountId, claimed_by: i.claimedBy, at: i.at, checked: i.accountUpdaterChecked, updated: i.cardWasUpdated }));
+    const announced = await sql<{ id: string }>`
+      update attempts a set announced_at = v.at, account_updater_checked = v.checked, card_was_updated = v.updated
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, account_id text, claimed_by text, at timestamptz, checked boolean, updated boolean)
+      where a.id = v.id and a.account_id = v.account_id and a.claimed_by = v.claimed_by and a.status = 'processing' and a.announced_at is null
+      returning a.id`.execute(tx);
+    const ids = new Set(announced.rows.map((r) => r.id));
+    await insertEvents(tx, items.filter((i) => ids.has(i.attemptId)).map((i) => i.event));
+  });
 }

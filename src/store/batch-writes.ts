@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { AttemptsTable, PaymentStatus, PlannedRetry, RescueStatus, RescuesTable } from './schema.ts';
 import type { Insertable } from 'kysely';
+import { insertEvents, type EventToWrite } from './events.ts';
 
 // The outcome of a batch of attempts, written in ONE transaction with set-based statements
 // (jsonb_to_recordset), so a test clock can move thousands of rescues per second and a crash
@@ -51,6 +52,8 @@ export interface AttemptConsequences {
   rescueInsert: Insertable<RescuesTable> | null;
   rescueUpdate: RescueWrite | null;
   nextAttempt: Insertable<AttemptsTable> | null;
+  /** Written in the same transaction as the change (DESIGN.md invariant 3). */
+  events?: EventToWrite[];
 }
 
 /** Applies a batch; returns the ids of attempts that were still claimed by us and so were applied. */
@@ -103,6 +106,8 @@ export async function applyBatch(db: Db, batch: readonly AttemptConsequences[]):
 
     const next = ours.flatMap((b) => (b.nextAttempt ? [b.nextAttempt] : []));
     for (const chunk of chunks(next, 500)) await tx.insertInto('attempts').values(chunk).execute();
+
+    await insertEvents(tx, ours.flatMap((b) => b.events ?? []));
     return applied;
   });
 }

@@ -138,6 +138,7 @@ export interface AttemptsTable {
   gateway_errors: Generated<number>;
   test_clock: string | null;
   predicted_p: number | null;
+  announced_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface CardLeasesTable {
@@ -168,6 +169,18 @@ export interface SandboxChargesTable {
   created_at: Date;
 }
 
+export interface EventsTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  type: string;
+  api_version: string;
+  data: Json<Record<string, unknown>>;
+  created_at: Date;
+  object_id: string | null;
+  seq: Seq;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -179,6 +192,7 @@ export interface Database {
   attempts: AttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   card_leases: CardLeasesTable;
+  events: EventsTable;
   sandbox_charges: SandboxChargesTable;
 }
 
@@ -188,3 +202,4 @@ export type AttemptRow = Selectable<AttemptsTable>;
 export type CustomerRow = Selectable<CustomersTable>;
 export type TestClockRow = Selectable<TestClocksTable>;
 export type AccountRow = Selectable<AccountsTable>;
+export type EventRow = Selectable<EventsTable>;

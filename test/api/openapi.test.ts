@@ -23,6 +23,8 @@ const ROUTES: [method: string, path: string][] = [
   ['get', '/v2/test_clocks'],
   ['get', '/v2/test_clocks/{id}'],
   ['post', '/v2/test_clocks/{id}/advance'],
+  ['get', '/v2/events'],
+  ['get', '/v2/events/{id}'],
 ];
 
 let t: TestRescue;

@@ -10,7 +10,7 @@ const MIGRATIONS = readdirSync(join(import.meta.dirname, '../../src/store/migrat
   .filter((f) => f.endsWith('.sql'))
   .sort();
 
-const TABLES = ['accounts', 'api_keys', 'account_settings', 'test_clocks', 'customers', 'payments', 'rescues', 'attempts', 'idempotency_keys', 'sandbox_charges', 'card_leases'];
+const TABLES = ['accounts', 'api_keys', 'account_settings', 'test_clocks', 'customers', 'payments', 'rescues', 'attempts', 'idempotency_keys', 'sandbox_charges', 'card_leases', 'events'];
 
 async function tables(s: StoreDb): Promise<string[]> {
   const rows = await sql<{ table_name: string }>`

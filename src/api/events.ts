@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { EVENT_TYPES } from '../domain/events.ts';
+import { getEvent, listEvents } from '../store/events.ts';
+import type { EventRow } from '../store/schema.ts';
+import { IdParams, ListQuery, listJson } from './common-schemas.ts';
+import type { AppContext } from './context.ts';
+import { iso } from './payment-json.ts';
+import { defineRoute } from './route.ts';
+
+/** Unix seconds (as Stripe's `created[gte]`) or an ISO 8601 instant. */
+const Instant = z.union([
+  z.string().regex(/^\d{1,12}$/).transform((s) => new Date(Number(s) * 1000)),
+  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+]);
+
+const EventType = z.string().refine((t) => (EVENT_TYPES as readonly string[]).includes(t) || (t.endsWith('.*') && EVENT_TYPES.some((e) => e.startsWith(t.slice(0, -1)))), {
+  message: `must be one of ${EVENT_TYPES.join(', ')} (or a family such as payment.*)`,
+});
+
+export const EventListQuery = ListQuery.extend({
+  type: EventType.optional(),
+  'created[gte]': Instant.optional(),
+  'created[lte]': Instant.optional(),
+  object: z.string().min(1).optional(),
+});
+
+export function eventJson(e: EventRow) {
+  return { id: e.id, object: 'event' as const, type: e.type, api_version: e.api_version, created_at: iso(e.created_at), livemode: e.livemode, data: e.data };
+}
+
+export function registerEvents(app: FastifyInstance, ctx: AppContext) {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/events', summary: 'List events, newest first', tag: 'Events', auth: true, query: EventListQuery }, async ({ query, principal }) => {
+    const page = await listEvents(ctx.db, principal, {
+      type: query.type,
+      createdGte: query['created[gte]'],
+      createdLte: query['created[lte]'],
+      objectId: query.object,
+      limit: query.limit,
+      startingAfter: query.starting_after,
+    });
+    return listJson('/v2/events', page.data.map(eventJson), page.hasMore);
+  });
+
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/events/:id', summary: 'Retrieve an event', tag: 'Events', auth: true, params: IdParams }, async ({ params, principal }) =>
+    eventJson(await getEvent(ctx.db, principal, params.id)),
+  );
+}

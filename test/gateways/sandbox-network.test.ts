@@ -166,3 +166,23 @@ describe('calendar helpers', () => {
     expect(paydays[0]).not.toBe(paydays[1]);
   });
 });
+
+describe('declined populations (pm_sim_<seed>_declined)', () => {
+  it('a declined token fails its first attempt with the customer\'s own decline, and retries follow the usual model', () => {
+    const at = new Date('2026-03-25T15:00:00Z');
+    const tokens = generatePopulation(500, 'decl', { declined: true });
+    expect(tokens.every((t) => t.endsWith('_declined'))).toBe(true);
+    for (const token of tokens) {
+      const first = sandboxCharge({ token, amount: 1000, currency: 'USD', at, attemptKey: `k-${token}` });
+      expect(first.status, token).toBe('failed');
+      const plain = token.replace(/_declined$/, '');
+      if (first.status === 'failed') expect(first.declineCode).toBe(simulatedProfile(parseSimToken(plain)!.seed).firstDecline.code);
+    }
+    // Later attempts are the same customer as without the flag: same answers for the same keys.
+    const later = new Date(at.getTime() + 3 * 86_400_000);
+    for (const token of tokens.slice(0, 100)) {
+      const input = { amount: 1000, currency: 'USD', at: later, attemptKey: 'retry-1', firstFailureAt: at, retryNumber: 1 };
+      expect(sandboxCharge({ ...input, token })).toEqual(sandboxCharge({ ...input, token: token.replace(/_declined$/, '') }));
+    }
+  });
+});

@@ -110,7 +110,9 @@ function simulatedCharge(profile: SimulatedProfile, updates: number, declined: b
   // A replaced card no longer carries the expired-card problem; its declines read as generic.
   const replaced = updates > 0 && profile.firstDecline.bucket === 'expired';
   const code = replaced ? 'generic_decline' : profile.firstDecline.code;
-  const draw = unitOf(input.token, input.attemptKey);
+  // Drawn from the customer (seed), not the token string, so suffixes (_declined, a merchant's own)
+  // do not change who the customer is.
+  const draw = unitOf(`pm_sim:${profile.seed}`, input.attemptKey);
 
   const firstMs = input.firstFailureAt?.getTime();
   if (firstMs === undefined) {

@@ -28,19 +28,27 @@ export async function claimDueAttempts(db: Db, o: ClaimOptions): Promise<Attempt
       order by planned_at, id
       limit ${o.limit}
       for update skip locked
-    )
-    , claimed as (
+    ), chosen as (select id as attempt_id from due),
+    ${claimChosen(o)}`.execute(db);
+  return result.rows.sort(byPlannedAt);
+}
+
+/**
+ * The tail both claims share: the attempts in `chosen` become processing under this worker's lease
+ * (only if still planned), and their payments show rescue_in_progress while a retry runs.
+ */
+function claimChosen(o: { workerId: string; leaseUntil: Date }) {
+  return sql`claimed as (
       update attempts a
       set status = 'processing', claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-      from due where a.id = due.id
+      from chosen where a.id = chosen.attempt_id and a.status = 'planned'
       returning a.*
     ), in_progress as (
       update payments p set status = 'rescue_in_progress'
       from claimed where p.id = claimed.payment_id and p.account_id = claimed.account_id
         and claimed.number > 1 and p.status = 'requires_rescue'
     )
-    select * from claimed`.execute(db);
-  return result.rows.sort(byPlannedAt);
+    select * from claimed`;
 }
 
 /**
@@ -71,17 +79,8 @@ export async function claimDueRealtimeAttempts(db: Db, o: { workerId: string; li
     ), leases as (
       update card_leases l set claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
       from leased_cards lc where l.account_id = lc.account_id and l.fingerprint = lc.fingerprint
-    ), claimed as (
-      update attempts a
-      set status = 'processing', claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-      from leased_cards lc where a.id = lc.attempt_id and a.status = 'planned'
-      returning a.*
-    ), in_progress as (
-      update payments p set status = 'rescue_in_progress'
-      from claimed where p.id = claimed.payment_id and p.account_id = claimed.account_id
-        and claimed.number > 1 and p.status = 'requires_rescue'
-    )
-    select * from claimed`.execute(db);
+    ), chosen as (select attempt_id from leased_cards),
+    ${claimChosen(o)}`.execute(db);
   return result.rows.sort(byPlannedAt);
 }
 

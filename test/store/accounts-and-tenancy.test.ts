@@ -254,7 +254,11 @@ describe.each(ENGINES)('store: accounts, tenancy, idempotency (%s)', (engine) =>
       expect(await claimIdempotencyKey(s.db, A.test, request)).toEqual({ kind: 'replay', status: 201, body: { id: paymentA.id } });
       // The same key under another tenant or mode is a new request, never A's stored answer.
       for (const scope of outsiders) expect(await claimIdempotencyKey(s.db, scope, request)).toEqual({ kind: 'new' });
+      // Asked again, each scope sees its own (unfinished) request: in flight, not A's answer and not a mismatch.
+      for (const scope of outsiders) expect(await claimIdempotencyKey(s.db, scope, request)).toEqual({ kind: 'in_flight', createdAt: T0 });
       expect(await claimIdempotencyKey(s.db, A.test, request)).toEqual({ kind: 'replay', status: 201, body: { id: paymentA.id } });
+      // A's answer does not leak through a differently hashed request either.
+      expect(await claimIdempotencyKey(s.db, A.live, { ...request, hash: 'h2' })).toEqual({ kind: 'mismatch' });
     });
   });
 

@@ -35,11 +35,11 @@ export async function advanceClocks(d: AdvanceDeps): Promise<number> {
     for (;;) {
       const earliest = await earliestDueOnClock(d.db, clock.id, target);
       if (!earliest) {
-        await moveClock(d.db, clock.id, target, true, null);
+        await moveClock(d.db, clock.id, d.workerId, target, true, null);
         break;
       }
       const horizon = new Date(Math.min(target.getTime(), earliest.getTime() + HORIZON_MS - 1));
-      await moveClock(d.db, clock.id, earliest, false, lease());
+      if (!(await moveClock(d.db, clock.id, d.workerId, earliest, false, lease()))) break;
       const due = await claimDueAttempts(d.db, { workerId: d.workerId, limit: d.batchSize, dueBy: horizon, testClock: clock.id, leaseUntil: lease() });
       await runAttempts(d, due, (a) => a.planned_at);
       moved += due.length;

@@ -14,25 +14,30 @@ export async function claimIdempotencyKey(
   scope: Scope,
   r: { key: string; method: string; path: string; hash: string; now: Date },
 ): Promise<IdempotencyClaim> {
-  try {
-    await db
-      .insertInto('idempotency_keys')
-      .values({ account_id: scope.accountId, livemode: scope.livemode, key: r.key, request_method: r.method, request_path: r.path, request_hash: r.hash, response_status: null, response_body: null, created_at: r.now })
-      .execute();
-    return { kind: 'new' };
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
+  // Twice at most: a key released (by a failed request) between our insert and our read is free again.
+  for (let round = 0; round < 2; round++) {
+    try {
+      await db
+        .insertInto('idempotency_keys')
+        .values({ account_id: scope.accountId, livemode: scope.livemode, key: r.key, request_method: r.method, request_path: r.path, request_hash: r.hash, response_status: null, response_body: null, created_at: r.now })
+        .execute();
+      return { kind: 'new' };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('account_id', '=', scope.accountId)
+      .where('livemode', '=', scope.livemode)
+      .where('key', '=', r.key)
+      .executeTakeFirst();
+    if (!row) continue;
+    if (row.request_hash !== r.hash || row.request_path !== r.path || row.request_method !== r.method) return { kind: 'mismatch' };
+    if (row.response_status === null) return { kind: 'in_flight', createdAt: row.created_at };
+    return { kind: 'replay', status: row.response_status, body: row.response_body };
   }
-  const row = await db
-    .selectFrom('idempotency_keys')
-    .selectAll()
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', scope.livemode)
-    .where('key', '=', r.key)
-    .executeTakeFirstOrThrow();
-  if (row.request_hash !== r.hash || row.request_path !== r.path || row.request_method !== r.method) return { kind: 'mismatch' };
-  if (row.response_status === null) return { kind: 'in_flight', createdAt: row.created_at };
-  return { kind: 'replay', status: row.response_status, body: row.response_body };
+  return { kind: 'in_flight', createdAt: r.now };
 }
 
 export async function completeIdempotencyKey(db: Db, scope: Scope, key: string, status: number, body: unknown): Promise<void> {

@@ -64,10 +64,16 @@ export async function earliestDueOnClock(db: Db, clockId: string, until: Date): 
   return (row?.at as Date | null | undefined) ?? null;
 }
 
-export async function moveClock(db: Db, clockId: string, to: Date, done: boolean, leaseUntil: Date | null): Promise<void> {
-  await db
+/**
+ * Moves a clock the caller holds; false when another worker has taken it over (our lease ran out),
+ * in which case the caller must stop: the clock is no longer its to move.
+ */
+export async function moveClock(db: Db, clockId: string, workerId: string, to: Date, done: boolean, leaseUntil: Date | null): Promise<boolean> {
+  const result = await db
     .updateTable('test_clocks')
     .set(done ? { frozen_time: to, status: 'ready', claimed_by: null, lease_expires_at: null } : { frozen_time: to, lease_expires_at: leaseUntil })
     .where('id', '=', clockId)
-    .execute();
+    .where('claimed_by', '=', workerId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

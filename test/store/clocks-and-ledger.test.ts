@@ -1,10 +1,12 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RescueError } from '../../src/errors.ts';
 import type { ChargeRequest } from '../../src/gateways/gateway.ts';
 import { sandboxGateway } from '../../src/gateways/sandbox-gateway.ts';
+import type { TestClockRow } from '../../src/store/schema.ts';
 import { claimAdvancingClock, getTestClock, moveClock, requestAdvance } from '../../src/store/test-clocks.ts';
 import { ENGINES } from '../support/databases.ts';
-import { DAY, MINUTE, T0, at, makeAccount, makeClock, openStoreDb, type StoreDb } from '../support/fixtures.ts';
+import { DAY, MINUTE, T0, at, makeAccount, makeClock, openStoreDb, waitForLockWaiters, type StoreDb } from '../support/fixtures.ts';
 
 // Test clocks (advance requests and the worker's lease on an advancing clock) and the sandbox card
 // network's ledger. One migrated database per engine for the whole file.
@@ -77,7 +79,8 @@ describe.each(ENGINES)('store: test clocks and sandbox ledger (%s)', (engine) =>
       expect(await getTestClock(s.db, account.id, clock.id)).toMatchObject({ status: 'advancing', target_time: at(DAY) });
 
       // Once the worker finishes, the clock advances again — but never backwards.
-      await moveClock(s.db, clock.id, at(DAY), true, null);
+      expect(await claimAdvancingClock(s.db, 'w1', WALL, wall(MINUTE))).toMatchObject({ id: clock.id });
+      expect(await moveClock(s.db, clock.id, 'w1', at(DAY), true, null)).toBe(true);
       expect(await getTestClock(s.db, account.id, clock.id)).toMatchObject({ status: 'ready', frozen_time: at(DAY), claimed_by: null, lease_expires_at: null });
       expect((await rescueError(requestAdvance(s.db, account.id, clock.id, at(DAY - 1)))).code).toBe('test_clock_in_past');
       expect((await requestAdvance(s.db, account.id, clock.id, at(DAY))).status).toBe('advancing');
@@ -108,8 +111,12 @@ describe.each(ENGINES)('store: test clocks and sandbox ledger (%s)', (engine) =>
       expect(await claimAdvancingClock(s.db, 'w2', wall(2 * MINUTE), wall(3 * MINUTE))).toMatchObject({ id: clock.id, claimed_by: 'w2' });
       expect(await claimAdvancingClock(s.db, 'w1', wall(2 * MINUTE + 1), wall(4 * MINUTE))).toBeNull();
 
+      // The stalled w1 cannot move the clock w2 now holds.
+      expect(await moveClock(s.db, clock.id, 'w1', at(DAY), true, null)).toBe(false);
+      expect(await getTestClock(s.db, account.id, clock.id)).toMatchObject({ status: 'advancing', claimed_by: 'w2', frozen_time: T0 });
+
       // Finished: nobody claims it any more.
-      await moveClock(s.db, clock.id, at(DAY), true, null);
+      expect(await moveClock(s.db, clock.id, 'w2', at(DAY), true, null)).toBe(true);
       expect(await claimAdvancingClock(s.db, 'w2', wall(2 * MINUTE), wall(3 * MINUTE))).toBeNull();
       expect((await getTestClock(s.db, account.id, idle.id)).claimed_by).toBeNull();
     });
@@ -125,7 +132,7 @@ describe.each(ENGINES)('store: test clocks and sandbox ledger (%s)', (engine) =>
           expect(winners).toHaveLength(1);
           expect(winners[0]!.id).toBe(clock.id);
           expect((await getTestClock(s.db, account.id, clock.id)).claimed_by).toBe(winners[0]!.claimed_by);
-          await moveClock(s.db, clock.id, at(DAY), true, null);
+          expect(await moveClock(s.db, clock.id, winners[0]!.claimed_by!, at(DAY), true, null)).toBe(true);
         }
         const c1 = await makeClock(s.db, account.id, T0);
         const c2 = await makeClock(s.db, account.id, T0);
@@ -136,12 +143,25 @@ describe.each(ENGINES)('store: test clocks and sandbox ledger (%s)', (engine) =>
       });
 
       it('requestAdvance: two requests racing for one clock, one starts it, the other is refused', async () => {
-        const other = await s.another();
+        const [first, second, holder] = [await s.another(), await s.another(), await s.another()];
         const clock = await makeClock(s.db, account.id, T0);
-        const results = await Promise.allSettled([requestAdvance(s.db, account.id, clock.id, at(DAY)), requestAdvance(other, account.id, clock.id, at(2 * DAY))]);
+        // Hold the clock row so both requests are in flight at once, then let them go together.
+        let racing!: Promise<PromiseSettledResult<TestClockRow>[]>;
+        let finished = 0;
+        const track = (p: Promise<TestClockRow>) => p.finally(() => finished++);
+        await holder.transaction().execute(async (tx) => {
+          await sql`select id from test_clocks where id = ${clock.id} for update`.execute(tx);
+          racing = Promise.allSettled([track(requestAdvance(first, account.id, clock.id, at(DAY))), track(requestAdvance(second, account.id, clock.id, at(2 * DAY)))]);
+          await waitForLockWaiters(s.db, 2);
+          expect(finished).toBe(0);
+        });
+        const results = await racing;
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         expect(refused?.reason).toMatchObject({ code: 'test_clock_advancing' });
+        const row = await getTestClock(s.db, account.id, clock.id);
+        const won = results.findIndex((r) => r.status === 'fulfilled');
+        expect(row).toMatchObject({ status: 'advancing', target_time: won === 0 ? at(DAY) : at(2 * DAY) });
       });
     }
   });

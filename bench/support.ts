@@ -11,6 +11,9 @@ export interface BenchRescue {
   rescue: Rescue;
   url: string;
   key: string;
+  accountId: string;
+  /** The Postgres database (for worker processes); null on PGlite. */
+  databaseUrl: string | null;
   post(path: string, body?: unknown): Promise<any>;
   get(path: string): Promise<any>;
   close(): Promise<void>;
@@ -39,6 +42,8 @@ export async function benchRescue(engine: Engine, env: Record<string, string>, o
     rescue,
     url,
     key,
+    accountId: signup.account.id as string,
+    databaseUrl: pgdb?.url ?? null,
     post: (path, body) => call('POST', path, key, body),
     get: (path) => call('GET', path, key),
     async close() {

@@ -3,6 +3,8 @@ import { Worker } from '../src/engine/worker.ts';
 import { gatewayResolver } from '../src/gateways/resolve.ts';
 import { systemClock } from '../src/clock.ts';
 import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { webhookDeliveryOptions } from '../src/server.ts';
 import { benchRescue, inLanes, seconds, table, type Engine } from './support.ts';
 
 // Attempts per second one real-time worker runs on Postgres: N due retries on the sandbox gateway.
@@ -31,6 +33,7 @@ export async function throughputScenario(scenario: string, engine: Engine, attem
       clockBatchSize: batch,
       pollMs: 1000,
       leaseMs: 60_000,
+      webhooks: webhookDeliveryOptions(loadConfig({})),
     });
     const t0 = performance.now();
     while ((await worker.runOnce()) > 0) {

@@ -9,3 +9,9 @@ export const systemClock: Clock = { now: () => new Date() };
 export function fixedClock(at: Date): Clock {
   return { now: () => new Date(at.getTime()) };
 }
+
+/** A monotonic stopwatch for durations (latencies), unaffected by any Clock: returns elapsed ms. */
+export function stopwatch(): () => number {
+  const start = performance.now();
+  return () => performance.now() - start;
+}

@@ -19,10 +19,14 @@ const EnvSchema = z.object({
   RESCUE_ATTEMPT_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   /** Timeout for one call to the merchant's http gateway. */
   RESCUE_HTTP_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /** Timeout of one webhook delivery: no answer (status line) within it is a failure, retried later. */
+  RESCUE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /** Webhook requests one worker has in flight at once. */
+  RESCUE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /**
-   * Let live mode charge through a gateway on a loopback or private address. Off by default (a
-   * live key must not reach into Rescue's own network); turn it on when your charge service runs
-   * inside the same private network as Rescue.
+   * Let live mode charge through a gateway, and send webhooks to endpoints, on a loopback or private
+   * address. Off by default (a live key must not reach into Rescue's own network); turn it on when
+   * your charge service or webhook receiver runs inside the same private network as Rescue.
    */
   RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -18,16 +18,27 @@ export type ErrorCode =
   | 'test_clocks_live_mode'
   | 'gateway_url_not_allowed'
   | 'gateway_not_configured'
+  | 'url_not_allowed'
+  | 'webhook_endpoint_disabled'
+  | 'recovery_blocked'
+  | 'recovery_duplicate'
+  | 'pulse_conflict'
   | 'internal_error';
 
 export class RescueError extends Error {
   readonly code: ErrorCode;
   readonly param: string | undefined;
-  constructor(code: ErrorCode, message: string, param?: string) {
+  /**
+   * Fields shown beside `error` in the body, for refusals that are also outcomes (Revtain's
+   * `{success: false, blocked: true, recoveryId, ...}`). Never used for anything else.
+   */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  constructor(code: ErrorCode, message: string, param?: string, details?: Record<string, unknown>) {
     super(message);
     this.name = 'RescueError';
     this.code = code;
     this.param = param;
+    this.details = details;
   }
 }
 

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { buildApp } from './api/app.ts';
+import { assertGatewayUrlAllowed } from './api/gateway-url.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { Worker } from './engine/worker.ts';
+import type { WebhookDeliveryOptions } from './engine/webhook-delivery.ts';
 import { gatewayResolver } from './gateways/resolve.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
@@ -20,7 +22,27 @@ export interface Rescue {
 export interface StartOptions {
   api: boolean;
   worker: boolean;
+  /** The engine's time (scheduling, leases, webhook retry backoff); the wall clock by default. */
   clock?: Clock;
+  /** Jitter for webhook retry delays, in [0, 1); Math.random by default. */
+  random?: () => number;
+}
+
+/**
+ * How the worker delivers webhooks. Signature timestamps always come from the wall clock: receivers
+ * check them against their own, whatever clock schedules the engine.
+ */
+export function webhookDeliveryOptions(config: Config, o: { random?: () => number } = {}): WebhookDeliveryOptions {
+  return {
+    timeoutMs: config.RESCUE_WEBHOOK_TIMEOUT_MS,
+    concurrency: config.RESCUE_WEBHOOK_CONCURRENCY,
+    signingClock: systemClock,
+    random: o.random ?? Math.random,
+    // Checked again at each delivery: the host's address may have changed since the endpoint was saved.
+    checkUrl: async (url, livemode) => {
+      if (livemode && !config.RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES) await assertGatewayUrlAllowed(url, { what: 'webhook endpoint', code: 'url_not_allowed' });
+    },
+  };
 }
 
 export async function startRescue(config: Config, o: StartOptions): Promise<Rescue> {
@@ -30,7 +52,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   await migrate(db);
   const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
-  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs }) : null;
+  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }) }) : null;
   let url: string | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   if (o.api) {

@@ -6,9 +6,11 @@ import { registerEvents } from './events.ts';
 import { handleError } from './error-handler.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerPayments } from './payments.ts';
+import { registerRecovery } from './recovery.ts';
 import { registerSettings } from './settings.ts';
 import { registerSignup } from './signup.ts';
 import { registerTestClocks } from './test-clocks.ts';
+import { registerWebhookEndpoints } from './webhook-endpoints.ts';
 
 export function buildApp(ctx: AppContext): FastifyInstance {
   // Per-request lines only at debug: at info a busy API would drown the worker's lines.
@@ -38,5 +40,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerSettings(app, ctx);
   registerTestClocks(app, ctx);
   registerEvents(app, ctx);
+  registerRecovery(app, ctx);
+  registerWebhookEndpoints(app, ctx);
   return app;
 }

@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { RescueError, type ErrorCode } from '../errors.ts';
 import { zodParam } from './zod-param.ts';
 
-type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'api_error';
+type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'card_error' | 'api_error';
 
 // The single map from error code to HTTP status and Stripe-style error type. As in Stripe, a
 // missing object named by a parameter (`customer`, `starting_after`) is a bad request (400); only
@@ -18,19 +18,26 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'test_clocks_live_mode':
     case 'gateway_url_not_allowed':
     case 'gateway_not_configured':
+    case 'url_not_allowed':
       return { status: 400, type: 'invalid_request_error' };
     case 'api_key_missing':
     case 'api_key_invalid':
       return { status: 401, type: 'authentication_error' };
+    // Revtain: a hand-off that must not be retried (hard decline, card network limit).
+    case 'recovery_blocked':
+      return { status: 403, type: 'card_error' };
     case 'resource_missing':
     case 'route_not_found':
       return { status: 404, type: 'invalid_request_error' };
     case 'email_taken':
     case 'payment_not_in_rescue':
     case 'test_clock_advancing':
+    case 'webhook_endpoint_disabled':
       return { status: 409, type: 'invalid_request_error' };
     case 'idempotency_key_reused':
     case 'idempotency_key_in_use':
+    case 'recovery_duplicate':
+    case 'pulse_conflict':
       return { status: 409, type: 'idempotency_error' };
     case 'internal_error':
       return { status: 500, type: 'api_error' };
@@ -43,7 +50,7 @@ export function statusOf(err: RescueError): number {
 
 export function errorBody(err: RescueError) {
   const { type } = httpFor(err.code, err.param);
-  return { error: { type, code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } };
+  return { ...err.details, error: { type, code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } };
 }
 
 export function toRescueError(err: unknown): RescueError {

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { eventJson } from '../domain/event-json.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { getEvent, listEvents } from '../store/events.ts';
-import type { EventRow } from '../store/schema.ts';
 import { IdParams, ListQuery, listJson } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
-import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 
 /** Unix seconds (as Stripe's `created[gte]`) or an ISO 8601 instant. */
@@ -25,9 +24,7 @@ export const EventListQuery = ListQuery.extend({
   object: z.string().min(1).optional(),
 });
 
-export function eventJson(e: EventRow) {
-  return { id: e.id, object: 'event' as const, type: e.type, api_version: e.api_version, created_at: iso(e.created_at), livemode: e.livemode, data: e.data };
-}
+export { eventJson };
 
 export function registerEvents(app: FastifyInstance, ctx: AppContext) {
   defineRoute(app, ctx, { method: 'GET', url: '/v2/events', summary: 'List events, newest first', tag: 'Events', auth: true, query: EventListQuery }, async ({ query, principal }) => {

@@ -4,17 +4,19 @@ import { RescueError } from '../errors.ts';
 
 // Live mode refuses loopback and private addresses, so a live key cannot turn Rescue into a proxy
 // into the network it runs in (SSRF). Test mode allows them: tests and backtests run the merchant
-// on localhost.
-export async function assertGatewayUrlAllowed(url: string): Promise<void> {
+// on localhost. Webhook endpoints go through the same check (`what` and `code` name them).
+export async function assertGatewayUrlAllowed(url: string, o: { what?: string; code?: 'gateway_url_not_allowed' | 'url_not_allowed' } = {}): Promise<void> {
+  const what = o.what ?? 'gateway';
+  const code = o.code ?? 'gateway_url_not_allowed';
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
   } catch {
-    throw new RescueError('gateway_url_not_allowed', `Cannot resolve the gateway host '${host}'.`, 'url');
+    throw new RescueError(code, `Cannot resolve the ${what} host '${host}'.`, 'url');
   }
   const bad = addresses.find(isPrivateAddress);
-  if (bad) throw new RescueError('gateway_url_not_allowed', `Live mode cannot use a loopback or private address (${bad}) as its gateway.`, 'url');
+  if (bad) throw new RescueError(code, `Live mode cannot use a loopback or private address (${bad}) as its ${what}.`, 'url');
 }
 
 // Everything that is not a public unicast address. BlockList also matches IPv4-mapped IPv6

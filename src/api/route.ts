@@ -18,6 +18,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   params?: P;
   response?: z.ZodType;
   successStatus?: number;
+  /** Other success statuses the handler may answer with `withStatus` (documented in OpenAPI). */
+  otherStatuses?: number[];
   /** For a request whose idempotency key is still marked in flight (e.g. after a crash). */
   resume?: (ctx: AppContext, principal: Principal, key: string) => Promise<Replayed | null>;
 }
@@ -30,6 +32,18 @@ export interface HandlerInput<B, Q, P> {
   request: FastifyRequest;
   idempotencyKey: string | null;
 }
+
+/** A handler's answer with a status other than the route's successStatus (Revtain's 200 or 202). */
+export class WithStatus {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export const withStatus = (status: number, body: unknown) => new WithStatus(status, body);
 
 export const registry: RouteSpec<z.ZodType, z.ZodType, z.ZodType>[] = [];
 
@@ -54,10 +68,10 @@ export function defineRoute<B extends z.ZodType = typeof Empty, Q extends z.ZodT
       const query = (spec.query ?? Empty.loose()).parse(request.query ?? {});
       const body = (spec.body ?? (spec.method === 'GET' ? Empty.loose() : NoBody)).parse(request.body ?? {});
       const key = spec.method === 'POST' && spec.auth ? idempotencyKeyOf(request) : null;
-      const run = async () => ({
-        status: spec.successStatus ?? 200,
-        body: await handler({ body, query, params, principal, request, idempotencyKey: key } as never),
-      });
+      const run = async () => {
+        const answer = await handler({ body, query, params, principal, request, idempotencyKey: key } as never);
+        return answer instanceof WithStatus ? { status: answer.status, body: answer.body } : { status: spec.successStatus ?? 200, body: answer };
+      };
       if (!key) {
         const result = await run();
         return reply.status(result.status).send(result.body);

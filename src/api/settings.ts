@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { RescueError } from '../errors.ts';
 import { RESCUE_LIMITS } from '../domain/auto-rescue-policy.ts';
 import { randomBytes } from 'node:crypto';
-import { getSettings, saveSettings, type GatewaySettings } from '../store/settings.ts';
+import { getSettings, saveSettings, type GatewaySettings, type NamedGateway, type RecoverySettings } from '../store/settings.ts';
+import { DEFAULT_GATEWAY, defaultTokenPrefixes } from '../domain/gateway-routing.ts';
+import { CONTROL_GROUP_PERCENT } from '../domain/experiment.ts';
 import { assertGatewayUrlAllowed } from './gateway-url.ts';
 import type { AppContext } from './context.ts';
 import { CustomScheduleDays, crossCheckSchedule } from './payments.ts';
@@ -40,6 +42,40 @@ export const GatewaySettingsBody = z.discriminatedUnion('type', [
     secret: z.string().regex(WHSEC, 'secret must be a Standard Webhooks secret: whsec_ followed by base64').optional(),
   }),
 ]);
+
+/** A named gateway: lower case, so a name in a request cannot differ from the stored one by case alone. */
+export const GatewayName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'gateway names are 1 to 40 lower-case letters, digits, _ or -, starting with a letter or digit');
+
+const TokenPrefix = z.string().min(2).max(32).regex(/^[A-Za-z0-9_-]+$/, 'a token prefix is 2 to 32 letters, digits, _ or -');
+
+const NamedGatewayFields = {
+  name: GatewayName.refine((n) => n !== DEFAULT_GATEWAY, { message: `'${DEFAULT_GATEWAY}' is the account's default gateway: set it with POST /v2/settings/gateway` }),
+  /** Tokens starting with one of these are charged through this gateway (longest prefix wins). */
+  token_prefixes: z.array(TokenPrefix).max(20).optional(),
+};
+
+export const NamedGatewayBody = z.discriminatedUnion('type', [
+  z.strictObject({ ...NamedGatewayFields, type: z.literal('sandbox') }),
+  z.strictObject({
+    ...NamedGatewayFields,
+    type: z.literal('http'),
+    url: z.url({ protocol: /^https?$/ }),
+    secret: z.string().regex(WHSEC, 'secret must be a Standard Webhooks secret: whsec_ followed by base64').optional(),
+  }),
+]);
+
+export const RecoverySettingsBody = z.strictObject({
+  control_group_percent: z.number().min(CONTROL_GROUP_PERCENT.min).max(CONTROL_GROUP_PERCENT.max),
+});
+
+function namedGatewayJson(g: NamedGateway | { name: string; gateway: GatewaySettings; tokenPrefixes: string[] }, livemode: boolean, revealSecret: boolean) {
+  const { object: _object, ...settings } = gatewayJson(g.gateway, livemode, revealSecret);
+  return { object: 'gateway' as const, name: g.name, default: g.name === DEFAULT_GATEWAY, ...settings, token_prefixes: g.tokenPrefixes };
+}
+
+function recoverySettingsJson(r: RecoverySettings, livemode: boolean) {
+  return { object: 'recovery_settings' as const, livemode, control_group_percent: r.controlGroupPercent };
+}
 
 function autoRescueJson(s: AutoRescueDefaults, livemode: boolean) {
   return { object: 'auto_rescue_settings' as const, livemode, ...s };
@@ -98,4 +134,54 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     // The secret is shown in full once, in this response.
     return gatewayJson(gateway, principal.livemode, true);
   });
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateways', summary: 'Every gateway of this mode: the default one and the named ones tokens are routed to', tag: 'Settings', auth: true }, async ({ principal }) => {
+    const s = await getSettings(ctx.db, principal.accountId, principal.livemode);
+    const data = [{ name: DEFAULT_GATEWAY, gateway: s.gateway, tokenPrefixes: [] as string[] }, ...s.gateways].map((g) => namedGatewayJson(g, principal.livemode, false));
+    return { object: 'list' as const, url: '/v2/settings/gateways', data, has_more: false };
+  });
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/v2/settings/gateways', summary: 'Add or replace a named gateway, and the token prefixes routed to it', tag: 'Settings', auth: true, body: NamedGatewayBody },
+    async ({ body, principal }) => {
+      const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
+      if (body.type === 'sandbox' && principal.livemode) {
+        throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
+      }
+      let gateway: NamedGateway['gateway'] = { type: 'sandbox' };
+      if (body.type === 'http') {
+        if (principal.livemode && !ctx.config.RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES) await assertGatewayUrlAllowed(body.url);
+        gateway = { type: 'http', url: body.url, secret: body.secret ?? `whsec_${randomBytes(24).toString('base64')}` };
+      }
+      const tokenPrefixes = body.token_prefixes ?? defaultTokenPrefixes(body.type);
+      const others = current.gateways.filter((g) => g.name !== body.name);
+      for (const prefix of tokenPrefixes) {
+        const owner = others.find((g) => g.tokenPrefixes.includes(prefix));
+        if (owner) throw new RescueError('parameter_invalid', `Token prefix '${prefix}' already routes to gateway '${owner.name}'.`, 'token_prefixes');
+      }
+      const named: NamedGateway = { name: body.name, gateway, tokenPrefixes: [...new Set(tokenPrefixes)] };
+      const existing = current.gateways.findIndex((g) => g.name === body.name);
+      const gateways = existing >= 0 ? current.gateways.map((g, i) => (i === existing ? named : g)) : [...current.gateways, named];
+      await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, gateways }, ctx.clock.now());
+      // The secret is shown in full once, in this response.
+      return namedGatewayJson(named, principal.livemode, true);
+    },
+  );
+
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/recovery', summary: 'Recovery settings: the control group', tag: 'Settings', auth: true }, async ({ principal }) =>
+    recoverySettingsJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).recovery, principal.livemode),
+  );
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/v2/settings/recovery', summary: 'Hold back a share of hand-offs (0-20 %) on a plain fixed schedule, to measure what the automatic policy adds', tag: 'Settings', auth: true, body: RecoverySettingsBody },
+    async ({ body, principal }) => {
+      const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
+      const recovery: RecoverySettings = { ...current.recovery, controlGroupPercent: body.control_group_percent };
+      await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, recovery }, ctx.clock.now());
+      return recoverySettingsJson(recovery, principal.livemode);
+    },
+  );
 }

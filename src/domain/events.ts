@@ -35,6 +35,29 @@ export interface PaymentFacts {
   customer: string | null;
   amount: number;
   currency: string;
+  /** What Revtain's recovery.* events add; the Plexy payment.* payloads never carry it. */
+  recovery?: RecoveryFacts;
+}
+
+/** The payment method an attempt charged, described without its token (never a secret). */
+export interface PaymentMethodFacts {
+  type: string;
+  brand: string;
+  last4: string | null;
+  fingerprint: string;
+  /** Position in the hand-off's list: 0 the primary, 1.. the fallbacks. */
+  position: number;
+}
+
+export interface RecoveryFacts {
+  /** The hand-off's id (rec_…); null for a payment created through /v2/payments. */
+  recoveryId: string | null;
+  paymentMethod: PaymentMethodFacts | null;
+}
+
+/** Revtain's additions to every recovery.* payload, always present so the shape is one. */
+function recoveryFields(p: PaymentFacts) {
+  return { recoveryId: p.recovery?.recoveryId ?? null, paymentMethod: p.recovery?.paymentMethod ?? null };
 }
 
 const DAY_MS = 86_400_000;
@@ -82,7 +105,7 @@ export function rescueSucceeded(p: PaymentFacts, o: { retryNumber: number; total
     {
       type: 'recovery.success',
       objectId: p.id,
-      data: { paymentId: p.id, customerId: p.customer, amount: p.amount, currency: p.currency, transactionId: o.transactionId, attempts: o.totalAttempts, daysToRecover, recoveredAt: iso(o.recoveredAt) },
+      data: { paymentId: p.id, customerId: p.customer, amount: p.amount, currency: p.currency, transactionId: o.transactionId, attempts: o.totalAttempts, daysToRecover, recoveredAt: iso(o.recoveredAt), ...recoveryFields(p) },
     },
     {
       type: 'recovery_event',
@@ -102,17 +125,17 @@ export function rescueFailed(p: PaymentFacts, o: { totalAttempts: number; finalF
     {
       type: 'recovery.failed',
       objectId: p.id,
-      data: { paymentId: p.id, customerId: p.customer, amount: p.amount, currency: p.currency, attempts: o.totalAttempts, finalDeclineCode: o.finalFailureCode, reason: o.reason, recommendation: o.recommendation },
+      data: { paymentId: p.id, customerId: p.customer, amount: p.amount, currency: p.currency, attempts: o.totalAttempts, finalDeclineCode: o.finalFailureCode, reason: o.reason, recommendation: o.recommendation, ...recoveryFields(p) },
     },
   ];
 }
 
 /** Recovery refused outright: a hard decline, or a card network rule that forbids another try. */
-export function recoveryBlocked(p: PaymentFacts, o: { declineCode: string; reason: 'hard_decline' | 'network_rule'; recommendation: string }): NewEvent {
+export function recoveryBlocked(p: PaymentFacts, o: { declineCode: string; reason: 'hard_decline' | 'network_rule'; recommendation: string; attempts: number }): NewEvent {
   return {
     type: 'recovery.blocked',
     objectId: p.id,
-    data: { paymentId: p.id, customerId: p.customer, amount: p.amount, currency: p.currency, declineCode: o.declineCode, reason: o.reason, recommendation: o.recommendation },
+    data: { paymentId: p.id, customerId: p.customer, amount: p.amount, currency: p.currency, declineCode: o.declineCode, reason: o.reason, recommendation: o.recommendation, attempts: o.attempts, ...recoveryFields(p) },
   };
 }
 

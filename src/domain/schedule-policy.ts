@@ -121,6 +121,15 @@ function avoidQuiet(at: Date, tz: string): Date {
   return atLocalDate(localDateOf(at, tz), QUIET_UNTIL / 60, 0, tz);
 }
 
+/**
+ * The first charge of a payment method that has not declined yet (a fallback taking over): as soon
+ * as the minimum gap allows, outside the customer's quiet hours.
+ */
+export function firstChargeAt(after: Date, timezone: string): Date {
+  const tz = isValidTimeZone(timezone) ? timezone : 'UTC';
+  return avoidQuiet(new Date(after.getTime() + MIN_RETRY_GAP_MS), tz);
+}
+
 function atMinuteOfDay(date: LocalDate, minuteOfDay: number, tz: string): Date {
   return atLocalDate(date, Math.floor(minuteOfDay / 60), minuteOfDay % 60, tz);
 }

@@ -11,6 +11,8 @@ import { newId } from '../ids.ts';
 import type { AttemptConsequences, AttemptResultWrite } from '../store/batch-writes.ts';
 import type { AttemptContext } from '../store/attempts.ts';
 import type { AttemptRow, AttemptsTable, PlannedRetry, RescuesTable } from '../store/schema.ts';
+import { strategyForPaymentMethod } from '../domain/wallets.ts';
+import { moveToNextMethod, recoveryFactsOf } from './cascade.ts';
 
 // Turns one gateway answer into every row change it causes, following the lifecycle in DESIGN.md.
 
@@ -19,7 +21,7 @@ import type { AttemptRow, AttemptsTable, PlannedRetry, RescuesTable } from '../s
 const PLAN_MEMO_LIMIT = 10_000;
 const planMemo = new Map<string, Date[]>();
 
-const planner: Planner = (input) => {
+export const planner: Planner = (input) => {
   const key = [
     input.decline.code, input.decline.category, input.decline.strategy, input.decline.adviceCode ?? '',
     input.failedAt.getTime(), input.rescueStartedAt.getTime(), input.windowEndsAt.getTime(),
@@ -81,11 +83,11 @@ export function consequencesOfCharge(c: Charged): AttemptConsequences {
         : null,
       nextAttempt: null,
       events: ctx.rescue
-        ? eventsAt(c, rescueSucceeded(factsOf(ctx), { retryNumber: attempt.number - 1, totalAttempts: attempt.number, startedAt: ctx.rescue.started_at, recoveredAt: at, transactionId: result.transactionId }))
+        ? eventsAt(c, rescueSucceeded(factsOf(ctx, attempt), { retryNumber: attempt.number - 1, totalAttempts: attempt.number, startedAt: ctx.rescue.started_at, recoveredAt: at, transactionId: result.transactionId }))
         : [],
     };
   }
-  const decline = classifyDecline({ code: result.declineCode, adviceCode: result.adviceCode, brand: attempt.card_brand as never });
+  const decline = strategyForPaymentMethod(classifyDecline({ code: result.declineCode, adviceCode: result.adviceCode, brand: attempt.card_brand as never }), attempt.payment_method_type);
   const failed: AttemptResultWrite = {
     ...base,
     decline_code: decline.code,
@@ -126,7 +128,8 @@ function unanswered(c: Charged, base: AttemptResultWrite, reason: string): Attem
   const decline = classifyDecline({ code: 'gateway_error', adviceCode: null, brand: attempt.card_brand as never, count: false });
   const failed: AttemptResultWrite = { ...base, status: 'failed', decline_code: decline.code, decline_category: decline.category, failure_message: reason, gateway_errors: errors };
   const payment = { ...paymentWrite(c, decline, reason), status: 'failed' as const };
-  if (ctx.rescue && attempt.number > 1) return endRescue(c, failed, payment, ctx.rescue.retries_made + 1, 'window_closed', decline);
+  // No fallback after an unanswered attempt: it may have charged.
+  if (ctx.rescue && attempt.number > 1) return endRescue(c, failed, payment, ctx.rescue.retries_made + 1, 'window_closed', decline, { cascade: false });
   return { attempt: failed, payment, rescueInsert: null, rescueUpdate: null, nextAttempt: null };
 }
 
@@ -145,7 +148,7 @@ function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
   };
   const decision = decideAfterFailure(decline, at, budget, planner);
   if (decision.kind === 'stop') {
-    const events = decision.reason === 'hard_decline' ? [recoveryBlocked(factsOf(ctx), { declineCode: decline.code, reason: 'hard_decline', recommendation: decline.recommendation })] : [];
+    const events = decision.reason === 'hard_decline' ? [recoveryBlocked(factsOf(ctx, c.attempt), { declineCode: decline.code, reason: 'hard_decline', recommendation: decline.recommendation, attempts: 1 })] : [];
     return { attempt: failed, payment: { ...payment, status: 'failed' }, rescueInsert: null, rescueUpdate: null, nextAttempt: null, events: eventsAt(c, events) };
   }
   const rescue: Insertable<RescuesTable> = {
@@ -183,9 +186,10 @@ function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
     decline,
     at,
     {
+      // Each payment method has its own budget (engine/cascade.ts); the primary's base is 0.
       maxRetries: rescue.max_retries,
-      retriesMade,
-      startedAt: rescue.started_at,
+      retriesMade: retriesMade - rescue.method_retries_base,
+      startedAt: rescue.method_started_at ?? rescue.started_at,
       windowEndsAt: rescue.window_ends_at,
       schedule: rescue.retry_schedule === 'custom' ? { kind: 'custom', days: (rescue.custom_schedule_days as number[]) ?? [] } : { kind: 'automatic' },
       timezone: ctx.customer?.timezone ?? 'UTC',
@@ -205,19 +209,23 @@ function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
 
 /** The rescue ends without the money: the payment fails and the merchant is told why. */
 export function endRescue(
-  c: Pick<Charged, 'ctx' | 'at'>,
+  c: Pick<Charged, 'ctx' | 'at'> & { attempt?: AttemptRow },
   attempt: AttemptResultWrite,
   payment: AttemptConsequences['payment'],
   retriesMade: number,
   reason: StopReason,
   decline: DeclineInfo | null,
+  o: { cascade?: boolean } = {},
 ): AttemptConsequences {
+  // A payment method exhausted on a recoverable decline hands over to the next one, if any.
+  const next = o.cascade !== false && c.attempt ? moveToNextMethod({ ...c, attempt: c.attempt }, attempt, payment, retriesMade, reason, decline) : null;
+  if (next) return next;
   const rescue = c.ctx.rescue!;
-  const facts = factsOf(c.ctx);
+  const facts = factsOf(c.ctx, c.attempt);
   const finalCode = decline?.code ?? c.ctx.payment.failure_code ?? 'unknown';
   const recommendation = recommendationFor(reason, decline);
   const events: NewEvent[] = rescueFailed(facts, { totalAttempts: retriesMade + 1, finalFailureCode: finalCode, recommendation, reason });
-  if (reason === 'hard_decline' || reason === 'network_rule') events.push(recoveryBlocked(facts, { declineCode: finalCode, reason, recommendation }));
+  if (reason === 'hard_decline' || reason === 'network_rule') events.push(recoveryBlocked(facts, { declineCode: finalCode, reason, recommendation, attempts: retriesMade + 1 }));
   return {
     attempt,
     payment: payment ? { ...payment, status: 'failed' } : null,
@@ -228,8 +236,11 @@ export function endRescue(
   };
 }
 
-export function factsOf(ctx: AttemptContext): PaymentFacts {
-  return { id: ctx.payment.id, customer: ctx.payment.customer_id, amount: ctx.payment.amount, currency: ctx.payment.currency };
+/** The payment as events name it; with the attempt, also the hand-off and the card it charged. */
+export function factsOf(ctx: AttemptContext, attempt?: AttemptRow): PaymentFacts {
+  const facts: PaymentFacts = { id: ctx.payment.id, customer: ctx.payment.customer_id, amount: ctx.payment.amount, currency: ctx.payment.currency };
+  if (attempt) facts.recovery = recoveryFactsOf(ctx, attempt);
+  return facts;
 }
 
 export function eventsAt(c: Pick<Charged, 'ctx' | 'at'>, events: readonly NewEvent[]): EventToWrite[] {
@@ -275,6 +286,10 @@ export function nextAttemptRow(previous: AttemptRow, plannedAt: Date): Insertabl
     card_brand: previous.card_brand,
     test_clock: previous.test_clock,
     predicted_p: null,
+    gateway: previous.gateway,
+    card_last4: previous.card_last4,
+    payment_method_type: previous.payment_method_type,
+    payment_method_position: previous.payment_method_position,
   };
 }
 

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts';
 import { getPaymentRecord, insertPayment, type PaymentRecord, type Scope } from '../store/payments.ts';
 import type { AttemptRow } from '../store/schema.ts';
 import { getSettings } from '../store/settings.ts';
+import { routeToken } from '../domain/gateway-routing.ts';
 import { getTestClock } from '../store/test-clocks.ts';
 import { attemptIdempotencyKey } from './outcome.ts';
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
@@ -39,7 +40,9 @@ export async function createPayment(d: PaymentDeps, scope: Scope, input: CreateP
   const customer = input.customer ? await getCustomer(d.db, scope, input.customer, 'customer') : null;
   const now = await nowFor(d, scope, customer?.test_clock ?? null);
   const policy = resolveRescuePolicy(input.auto_rescue, { amount: input.amount, offSession: input.off_session, metadata: input.metadata }, settings.autoRescue);
-  const gateway = await d.gatewayFor(scope.accountId, scope.livemode);
+  // The token's issuer, by its shape (gateway-routing.ts); with no named gateways, the default one.
+  const route = routeToken(input.payment_method, null, settings.gateways.map((g) => ({ name: g.name, tokenPrefixes: g.tokenPrefixes })));
+  const gateway = await d.gatewayFor(scope.accountId, scope.livemode, route.gateway);
   const card = gateway.describeCard(input.payment_method);
   const paymentId = newId('pay');
   const attemptId = newId('att');
@@ -85,6 +88,8 @@ export async function createPayment(d: PaymentDeps, scope: Scope, input: CreateP
       card_brand: card.brand,
       test_clock: customer?.test_clock ?? null,
       predicted_p: null,
+      gateway: route.gateway,
+      card_last4: card.last4,
     },
   );
   await runAttempts(d, [attempt], () => now);
@@ -151,7 +156,7 @@ function notInRescue(paymentId: string, status: string) {
 }
 
 /** A payment on a test clock lives at the clock's frozen time; others at the wall clock. */
-async function nowFor(d: PaymentDeps, scope: Scope, testClock: string | null): Promise<Date> {
+export async function nowFor(d: PaymentDeps, scope: Scope, testClock: string | null): Promise<Date> {
   if (!testClock) return d.clock.now();
   const clock = await getTestClock(d.db, scope.accountId, testClock);
   if (clock.status === 'advancing') {

@@ -2,17 +2,19 @@ import { classifyDecline } from '../domain/decline-taxonomy.ts';
 import type { CardBrand } from '../domain/decline-types.ts';
 import { checkNetworkRules, type CardAttemptRecord } from '../domain/network-rules.ts';
 import type { ChargeRequest, ChargeResult, Gateway } from '../gateways/gateway.ts';
-import { announceRetries, loadAttemptContexts, loadCardHistory, type AttemptContext } from '../store/attempts.ts';
+import { announceRetries, loadAttemptContexts, loadCardHistory, type AttemptContext, type CardAttemptRow } from '../store/attempts.ts';
 import { rescueRetry } from '../domain/events.ts';
 import { applyBatch, type AttemptConsequences } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
 import type { AttemptRow } from '../store/schema.ts';
 import { consequencesOfCharge, endRescue, eventsAt, factsOf, type Charged } from './outcome.ts';
+import { ridesNetworkToken } from '../domain/wallets.ts';
 
 // Runs a batch of claimed attempts: network rules, account updater, one gateway call per attempt
 // (batched per gateway), then every consequence in one transaction.
 
-export type GatewayResolver = (accountId: string, livemode: boolean) => Promise<Gateway>;
+/** The gateway that charges an account's payments in a mode: its default one, or the named one an attempt was routed to. */
+export type GatewayResolver = (accountId: string, livemode: boolean, gateway?: string | null) => Promise<Gateway>;
 
 export interface RunDeps {
   db: Db;
@@ -61,10 +63,12 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
         continue;
       }
     }
-    const gatewayKey = `${attempt.account_id}|${attempt.livemode}`;
+    const gatewayKey = `${attempt.account_id}|${attempt.livemode}|${attempt.gateway ?? ''}`;
     let gateway = gateways.get(gatewayKey);
-    if (!gateway) gateways.set(gatewayKey, (gateway = await deps.gatewayFor(attempt.account_id, attempt.livemode)));
-    const checkUpdater = attempt.number > 1 && (ctx.rescue?.check_account_updater ?? false);
+    if (!gateway) gateways.set(gatewayKey, (gateway = await deps.gatewayFor(attempt.account_id, attempt.livemode, attempt.gateway)));
+    // The account updater is for stored card numbers; a wallet's network token is kept current by
+    // the card network's token service, so asking (and paying) for an update would be wasted.
+    const checkUpdater = attempt.number > 1 && (ctx.rescue?.check_account_updater ?? false) && !ridesNetworkToken(attempt.payment_method_type);
     const replacement = checkUpdater ? gateway.accountUpdater(ctx.payment.payment_method, at) : null;
     const paymentMethod = replacement ?? ctx.payment.payment_method;
     // Counted before the answer so two attempts on one card in the same batch see each other.
@@ -123,6 +127,8 @@ async function chargeGrouped(items: readonly { gateway: Gateway; request: Charge
 
 function chargeRequest(attempt: AttemptRow, ctx: AttemptContext, at: Date, paymentMethod: string): ChargeRequest {
   const { payment, customer, rescue } = ctx;
+  // A fallback's first charge is that card's first attempt, not a retry of an earlier decline on it.
+  const freshMethod = rescue !== null && attempt.payment_method_position > 0 && rescue.retries_made + 1 === rescue.method_retries_base;
   return {
     accountId: attempt.account_id,
     livemode: attempt.livemode,
@@ -130,10 +136,11 @@ function chargeRequest(attempt: AttemptRow, ctx: AttemptContext, at: Date, payme
     idempotencyKey: attempt.idempotency_key,
     attemptedAt: at,
     retryNumber: attempt.number - 1,
-    firstFailureAt: rescue?.started_at ?? null,
+    firstFailureAt: freshMethod ? null : (rescue?.method_started_at ?? rescue?.started_at ?? null),
     payment: { id: payment.id, amount: payment.amount, currency: payment.currency, metadata: payment.metadata },
     customer: customer ? { id: customer.id, email: customer.email, name: customer.name, timezone: customer.timezone } : null,
     paymentMethod,
+    paymentMethodType: attempt.payment_method_type,
   };
 }
 
@@ -169,7 +176,7 @@ function blockedByNetwork(attempt: AttemptRow, ctx: AttemptContext, at: Date, re
     };
   }
   const payment = { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'failed' as const, failure_code: ctx.payment.failure_code, failure_message: ctx.payment.failure_message, payment_method: ctx.payment.payment_method, updated_at: at };
-  return endRescue({ ctx, at }, { ...cancelled(attempt, at), failure_message: 'not attempted: card network retry limit' }, payment, rescue.retries_made, 'network_rule', null);
+  return endRescue({ ctx, at, attempt }, { ...cancelled(attempt, at), failure_message: 'not attempted: card network retry limit' }, payment, rescue.retries_made, 'network_rule', null);
 }
 
 async function cardHistories(db: Db, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date): Promise<Map<string, CardAttemptRecord[]>> {
@@ -182,19 +189,24 @@ async function cardHistories(db: Db, attempts: readonly AttemptRow[], timeOf: (a
   const map = new Map<string, CardAttemptRecord[]>();
   for (const row of rows) {
     const key = `${row.account_id}|${row.card_fingerprint}`;
-    const info = row.decline_code ? classifyDecline({ code: row.decline_code, adviceCode: row.advice_code, brand: row.card_brand as CardBrand, count: false }) : null;
-    const record: CardAttemptRecord = {
-      at: row.attempted_at,
-      outcome: row.status,
-      initiator: 'merchant',
-      reattempt: row.number > 1,
-      ...(row.decline_code ? { declineCode: row.decline_code } : {}),
-      ...(row.advice_code ? { adviceCode: row.advice_code } : {}),
-      ...(info?.visaCategory ? { visaCategory: info.visaCategory } : {}),
-    };
+    const record = cardRecordOf(row);
     const list = map.get(key);
     if (list) list.push(record);
     else map.set(key, [record]);
   }
   return map;
+}
+
+/** One finished attempt as the network rules see it. */
+export function cardRecordOf(row: CardAttemptRow): CardAttemptRecord {
+  const info = row.decline_code ? classifyDecline({ code: row.decline_code, adviceCode: row.advice_code, brand: row.card_brand as CardBrand, count: false }) : null;
+  return {
+    at: row.attempted_at,
+    outcome: row.status,
+    initiator: 'merchant',
+    reattempt: row.number > 1,
+    ...(row.decline_code ? { declineCode: row.decline_code } : {}),
+    ...(row.advice_code ? { adviceCode: row.advice_code } : {}),
+    ...(info?.visaCategory ? { visaCategory: info.visaCategory } : {}),
+  };
 }

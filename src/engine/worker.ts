@@ -5,6 +5,7 @@ import { claimDueRealtimeAttempts, reclaimExpiredAttempts, releaseCardLeases } f
 import type { Db } from '../store/db.ts';
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
 import { advanceClocks } from './test-clock-advance.ts';
+import { deliverDueWebhooks, type WebhookDeliveryOptions } from './webhook-delivery.ts';
 
 export interface WorkerOptions {
   db: Db;
@@ -15,10 +16,11 @@ export interface WorkerOptions {
   clockBatchSize: number;
   pollMs: number;
   leaseMs: number;
+  webhooks: WebhookDeliveryOptions;
 }
 
 // The worker: reconcile attempts whose worker died, run due real-time attempts, move test clocks
-// that were asked to advance. Many workers may run against one Postgres; they meet only in rows
+// that were asked to advance, deliver due webhooks. Many workers may run against one Postgres; they meet only in rows
 // claimed with FOR UPDATE SKIP LOCKED.
 export class Worker {
   readonly id = `wrk_${randomUUID().slice(0, 8)}`;
@@ -73,7 +75,7 @@ export class Worker {
     }
   }
 
-  /** One round; returns how many attempts or clocks it moved. */
+  /** One round; returns how many attempts, clocks or webhook deliveries it moved. */
   async runOnce(): Promise<number> {
     const { db, clock, batchSize } = this.#o;
     const now = clock.now();
@@ -97,6 +99,7 @@ export class Worker {
       moved += due.length;
     }
     moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs });
+    moved += await deliverDueWebhooks({ ...this.#o.webhooks, db, clock, log: this.#o.log, workerId: this.id, leaseMs: this.#o.leaseMs, maxPerRound: batchSize });
     return moved;
   }
 }

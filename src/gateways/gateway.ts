@@ -18,6 +18,8 @@ export interface ChargeRequest {
   payment: { id: string; amount: number; currency: string; metadata: Record<string, string> };
   customer: { id: string; email: string | null; name: string | null; timezone: string } | null;
   paymentMethod: string;
+  /** card, apple_pay, google_pay, paypal or venmo (a hand-off's paymentMethodType); card otherwise. */
+  paymentMethodType?: string;
 }
 
 export type ChargeResult =

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
@@ -44,8 +45,9 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
       return results;
     },
     describeCard(paymentMethod): CardDetails {
-      // The merchant's tokens are opaque to us; the token itself is the card for network limits.
-      return { brand: 'unknown', funding: 'unknown', country: null, last4: null, expMonth: null, expYear: null, fingerprint: paymentMethod };
+      // The merchant's tokens are opaque to us; the token itself is the card for network limits. Its
+      // fingerprint is a hash, so events and the API can name the card without repeating the token.
+      return { brand: 'unknown', funding: 'unknown', country: null, last4: null, expMonth: null, expYear: null, fingerprint: tokenFingerprint(paymentMethod) };
     },
     accountUpdater: () => null,
   };
@@ -58,6 +60,7 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
       payment: r.payment.id,
       customer: r.customer,
       payment_method: r.paymentMethod,
+      payment_method_type: r.paymentMethodType ?? 'card',
       amount: r.payment.amount,
       currency: r.payment.currency,
       attempted_at: r.attemptedAt.toISOString(),
@@ -90,6 +93,11 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
       return { status: 'unknown', reason: timeout ? 'merchant gateway timed out' : `merchant gateway unreachable: ${(err as Error).message}` };
     }
   }
+}
+
+/** 16 hex characters, the shape of a Stripe card fingerprint; one per token. */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update(`http-token:${token}`).digest('hex').slice(0, 16);
 }
 
 function safeJson(text: string): unknown {

@@ -1,20 +1,30 @@
 import type { Clock } from '../clock.ts';
+import { DEFAULT_GATEWAY } from '../domain/gateway-routing.ts';
 import { RescueError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { getSettings } from '../store/settings.ts';
+import { getSettings, type GatewaySettings } from '../store/settings.ts';
 import type { Gateway } from './gateway.ts';
 import { httpGateway } from './http-gateway.ts';
 import { sandboxGateway } from './sandbox-gateway.ts';
 
-/** The gateway an account charges through in a mode, from its settings. */
+/**
+ * The gateway an account charges through in a mode, from its settings: the default one, or the
+ * named one an attempt was routed to (gateway-routing.ts).
+ */
 export function gatewayResolver(db: Db, o: { httpTimeoutMs: number; wallClock: Clock }) {
   const sandbox = sandboxGateway(db);
-  return async (accountId: string, livemode: boolean): Promise<Gateway> => {
-    const { gateway } = await getSettings(db, accountId, livemode);
+  const build = (gateway: GatewaySettings): Gateway => {
     if (gateway.type === 'none') {
       throw new RescueError('gateway_not_configured', 'Live mode has no gateway yet: set one with POST /v2/settings/gateway before creating live payments.');
     }
     if (gateway.type === 'http') return httpGateway({ url: gateway.url, secret: gateway.secret, timeoutMs: o.httpTimeoutMs, wallClock: o.wallClock });
     return sandbox;
+  };
+  return async (accountId: string, livemode: boolean, name?: string | null): Promise<Gateway> => {
+    const settings = await getSettings(db, accountId, livemode);
+    if (!name || name === DEFAULT_GATEWAY) return build(settings.gateway);
+    const named = settings.gateways.find((g) => g.name === name);
+    if (!named) throw new RescueError('gateway_not_configured', `No gateway named '${name}' is configured; add it with POST /v2/settings/gateways.`);
+    return build(named.gateway);
   };
 }

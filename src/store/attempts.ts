@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { insertEvents, type EventToWrite } from './events.ts';
-import type { AttemptRow, CustomerRow, PaymentRow, RescueRow } from './schema.ts';
+import type { AttemptRow, CustomerRow, PaymentRow, RecoveryRow, RescuePaymentMethodRow, RescueRow } from './schema.ts';
 
 // Planned attempts are rows; a worker claims due ones with FOR UPDATE SKIP LOCKED and marks them
 // processing with a lease, committed before any gateway call (DESIGN.md invariant 2).
@@ -122,6 +122,10 @@ export interface AttemptContext {
   payment: PaymentRow;
   rescue: RescueRow | null;
   customer: CustomerRow | null;
+  /** The hand-off this payment came from (POST /api/recovery/execute), if any. */
+  recovery: RecoveryRow | null;
+  /** The rescue's payment methods in order (primary, then fallbacks); empty for /v2/payments. */
+  methods: RescuePaymentMethodRow[];
 }
 
 export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[]): Promise<Map<string, AttemptContext>> {
@@ -135,13 +139,31 @@ export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[
   const customers = customerIds.length
     ? await db.selectFrom('customers').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('id', customerIds)).execute()
     : [];
+  const recoveries = await db.selectFrom('recoveries').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).execute();
+  const methods = await db
+    .selectFrom('rescue_payment_methods')
+    .selectAll()
+    .where(anyOf('account_id', accountIds))
+    .where(anyOf('payment_id', paymentIds))
+    .orderBy('position')
+    .execute();
   const rescueBy = new Map(rescues.map((r) => [r.payment_id, r]));
   const customerBy = new Map(customers.map((c) => [c.id, c]));
+  const recoveryBy = new Map(recoveries.map((r) => [`${r.account_id}|${r.payment_id}`, r]));
+  const methodsBy = new Map<string, RescuePaymentMethodRow[]>();
+  for (const m of methods) {
+    const key = `${m.account_id}|${m.payment_id}`;
+    const list = methodsBy.get(key);
+    if (list) list.push(m);
+    else methodsBy.set(key, [m]);
+  }
   for (const payment of payments) {
     map.set(payment.id, {
       payment,
       rescue: rescueBy.get(payment.id) ?? null,
       customer: payment.customer_id ? (customerBy.get(payment.customer_id) ?? null) : null,
+      recovery: recoveryBy.get(`${payment.account_id}|${payment.id}`) ?? null,
+      methods: methodsBy.get(`${payment.account_id}|${payment.id}`) ?? [],
     });
   }
   return map;

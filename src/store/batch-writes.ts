@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import type { AttemptsTable, PaymentStatus, PlannedRetry, RescueStatus, RescuesTable } from './schema.ts';
-import type { Insertable } from 'kysely';
+import type { AttemptsTable, Database, PaymentStatus, PlannedRetry, RescueStatus, RescuesTable } from './schema.ts';
+import type { Insertable, Transaction } from 'kysely';
 import { insertEvents, type EventToWrite } from './events.ts';
 
 // The outcome of a batch of attempts, written in ONE transaction with set-based statements
@@ -43,6 +43,11 @@ export interface RescueWrite {
   schedule: PlannedRetry[];
   end_reason: string | null;
   ended_at: Date | null;
+  /** Set only when the rescue moves on to its next payment method (engine/cascade.ts); else kept. */
+  payment_method_position?: number;
+  method_started_at?: Date;
+  method_retries_base?: number;
+  window_ends_at?: Date;
 }
 
 /** Everything one attempt's outcome changes; dropped whole if the attempt was not ours to finish. */
@@ -59,57 +64,65 @@ export interface AttemptConsequences {
 /** Applies a batch; returns the ids of attempts that were still claimed by us and so were applied. */
 export async function applyBatch(db: Db, batch: readonly AttemptConsequences[]): Promise<Set<string>> {
   if (batch.length === 0) return new Set();
-  return db.transaction().execute(async (tx) => {
-    const applied = new Set(
-      (
-        await sql<{ id: string }>`
-        update attempts a set
-          status = v.status, attempted_at = v.attempted_at, planned_at = v.planned_at,
-          decline_code = v.decline_code, decline_category = v.decline_category, advice_code = v.advice_code,
-          failure_message = v.failure_message, transaction_id = v.transaction_id,
-          account_updater_checked = v.account_updater_checked, card_was_updated = v.card_was_updated,
-          gateway_errors = v.gateway_errors,
-          claimed_by = case when v.status = 'planned' then null else a.claimed_by end,
-          lease_expires_at = null
-        from jsonb_to_recordset(${JSON.stringify(batch.map((b) => b.attempt))}::jsonb) as v(
-          id text, account_id text, claimed_by text, status text, attempted_at timestamptz, planned_at timestamptz,
-          decline_code text, decline_category text, advice_code text, failure_message text, transaction_id text,
-          account_updater_checked boolean, card_was_updated boolean, gateway_errors int)
-        where a.id = v.id and a.account_id = v.account_id and a.status = 'processing' and a.claimed_by = v.claimed_by
-        returning a.id`.execute(tx)
-      ).rows.map((r) => r.id),
-    );
-    const ours = batch.filter((b) => applied.has(b.attempt.id));
+  return db.transaction().execute((tx) => applyBatchIn(tx, batch));
+}
 
-    const payments = ours.flatMap((b) => (b.payment ? [b.payment] : []));
-    if (payments.length) {
-      await sql`
-        update payments p set status = v.status, failure_code = v.failure_code, failure_message = v.failure_message,
-          payment_method = v.payment_method, updated_at = v.updated_at
-        from jsonb_to_recordset(${JSON.stringify(payments)}::jsonb) as v(
-          id text, account_id text, status text, failure_code text, failure_message text, payment_method text, updated_at timestamptz)
-        where p.id = v.id and p.account_id = v.account_id`.execute(tx);
-    }
+/** The same, inside the caller's transaction (a hand-off writes its payment and first outcome together). */
+export async function applyBatchIn(tx: Transaction<Database>, batch: readonly AttemptConsequences[]): Promise<Set<string>> {
+  const applied = new Set(
+    (
+      await sql<{ id: string }>`
+      update attempts a set
+        status = v.status, attempted_at = v.attempted_at, planned_at = v.planned_at,
+        decline_code = v.decline_code, decline_category = v.decline_category, advice_code = v.advice_code,
+        failure_message = v.failure_message, transaction_id = v.transaction_id,
+        account_updater_checked = v.account_updater_checked, card_was_updated = v.card_was_updated,
+        gateway_errors = v.gateway_errors,
+        claimed_by = case when v.status = 'planned' then null else a.claimed_by end,
+        lease_expires_at = null
+      from jsonb_to_recordset(${JSON.stringify(batch.map((b) => b.attempt))}::jsonb) as v(
+        id text, account_id text, claimed_by text, status text, attempted_at timestamptz, planned_at timestamptz,
+        decline_code text, decline_category text, advice_code text, failure_message text, transaction_id text,
+        account_updater_checked boolean, card_was_updated boolean, gateway_errors int)
+      where a.id = v.id and a.account_id = v.account_id and a.status = 'processing' and a.claimed_by = v.claimed_by
+      returning a.id`.execute(tx)
+    ).rows.map((r) => r.id),
+  );
+  const ours = batch.filter((b) => applied.has(b.attempt.id));
 
-    const inserts = ours.flatMap((b) => (b.rescueInsert ? [b.rescueInsert] : []));
-    for (const chunk of chunks(inserts, 500)) await tx.insertInto('rescues').values(chunk).execute();
+  const payments = ours.flatMap((b) => (b.payment ? [b.payment] : []));
+  if (payments.length) {
+    await sql`
+      update payments p set status = v.status, failure_code = v.failure_code, failure_message = v.failure_message,
+        payment_method = v.payment_method, updated_at = v.updated_at
+      from jsonb_to_recordset(${JSON.stringify(payments)}::jsonb) as v(
+        id text, account_id text, status text, failure_code text, failure_message text, payment_method text, updated_at timestamptz)
+      where p.id = v.id and p.account_id = v.account_id`.execute(tx);
+  }
 
-    const updates = ours.flatMap((b) => (b.rescueUpdate ? [b.rescueUpdate] : []));
-    if (updates.length) {
-      await sql`
-        update rescues r set status = v.status, retries_made = v.retries_made, schedule = v.schedule,
-          end_reason = v.end_reason, ended_at = v.ended_at
-        from jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) as v(
-          payment_id text, account_id text, status text, retries_made int, schedule jsonb, end_reason text, ended_at timestamptz)
-        where r.payment_id = v.payment_id and r.account_id = v.account_id`.execute(tx);
-    }
+  const inserts = ours.flatMap((b) => (b.rescueInsert ? [b.rescueInsert] : []));
+  for (const chunk of chunks(inserts, 500)) await tx.insertInto('rescues').values(chunk).execute();
 
-    const next = ours.flatMap((b) => (b.nextAttempt ? [b.nextAttempt] : []));
-    for (const chunk of chunks(next, 500)) await tx.insertInto('attempts').values(chunk).execute();
+  const updates = ours.flatMap((b) => (b.rescueUpdate ? [b.rescueUpdate] : []));
+  if (updates.length) {
+    await sql`
+      update rescues r set status = v.status, retries_made = v.retries_made, schedule = v.schedule,
+        end_reason = v.end_reason, ended_at = v.ended_at,
+        payment_method_position = coalesce(v.payment_method_position, r.payment_method_position),
+        method_started_at = coalesce(v.method_started_at, r.method_started_at),
+        method_retries_base = coalesce(v.method_retries_base, r.method_retries_base),
+        window_ends_at = coalesce(v.window_ends_at, r.window_ends_at)
+      from jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) as v(
+        payment_id text, account_id text, status text, retries_made int, schedule jsonb, end_reason text, ended_at timestamptz,
+        payment_method_position int, method_started_at timestamptz, method_retries_base int, window_ends_at timestamptz)
+      where r.payment_id = v.payment_id and r.account_id = v.account_id`.execute(tx);
+  }
 
-    await insertEvents(tx, ours.flatMap((b) => b.events ?? []));
-    return applied;
-  });
+  const next = ours.flatMap((b) => (b.nextAttempt ? [b.nextAttempt] : []));
+  for (const chunk of chunks(next, 500)) await tx.insertInto('attempts').values(chunk).execute();
+
+  await insertEvents(tx, ours.flatMap((b) => b.events ?? []));
+  return applied;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { API_VERSION, type NewEvent } from '../domain/events.ts';
 import { missingResource } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -12,24 +12,37 @@ export interface EventToWrite extends NewEvent {
   createdAt: Date;
 }
 
-/** Inside the caller's transaction, so an event exists exactly when its change does. */
+/** Delivery ids are made in SQL, where deliveries are created set-based: whd_ + 128 random bits in hex. */
+export const DELIVERY_ID = sql<string>`'whd_' || replace(gen_random_uuid()::text, '-', '')`;
+
+/**
+ * Inside the caller's transaction, so an event exists exactly when its change does. Each event's
+ * webhook deliveries (one per enabled endpoint of its account and mode that subscribes to its type
+ * or to "*") are created in the same transaction: a committed event is always delivered, whatever
+ * crashes afterwards. New deliveries have no next_attempt_at: they are due at once in real time,
+ * also for events of a test clock (whose created_at is the clock's time).
+ */
 export async function insertEvents(tx: Transaction<Database> | Db, events: readonly EventToWrite[]): Promise<void> {
   for (let i = 0; i < events.length; i += 500) {
-    await tx
-      .insertInto('events')
-      .values(
-        events.slice(i, i + 500).map((e) => ({
-          id: newId('evt'),
-          account_id: e.accountId,
-          livemode: e.livemode,
-          type: e.type,
-          api_version: API_VERSION,
-          data: JSON.stringify(e.data),
-          created_at: e.createdAt,
-          object_id: e.objectId,
-        })),
-      )
-      .execute();
+    const rows = events.slice(i, i + 500).map((e) => ({
+      id: newId('evt'),
+      account_id: e.accountId,
+      livemode: e.livemode,
+      type: e.type,
+      api_version: API_VERSION,
+      data: JSON.stringify(e.data),
+      created_at: e.createdAt,
+      object_id: e.objectId,
+    }));
+    await tx.insertInto('events').values(rows).execute();
+    await sql`
+      insert into webhook_deliveries (id, account_id, livemode, event_id, endpoint_id, status, attempts, created_at, updated_at)
+      select ${DELIVERY_ID}, v.account_id, v.livemode, v.id, w.id, 'pending', 0, v.created_at, v.created_at
+      from jsonb_to_recordset(${JSON.stringify(rows.map(({ id, account_id, livemode, type, created_at }) => ({ id, account_id, livemode, type, created_at })))}::jsonb)
+        as v(id text, account_id text, livemode boolean, type text, created_at timestamptz)
+      join webhook_endpoints w on w.account_id = v.account_id and w.livemode = v.livemode and w.status = 'enabled'
+        and w.enabled_events ?| array[v.type, '*']
+      order by v.created_at, w.seq`.execute(tx);
   }
 }
 

@@ -28,6 +28,10 @@ export interface AccountSettingsTable {
   livemode: boolean;
   auto_rescue: Json<unknown>;
   gateway: Json<unknown>;
+  /** Named gateways beside the default one (0004). */
+  gateways: ColumnType<unknown, string | undefined, string>;
+  /** Recovery settings: the control group (0004). */
+  recovery: ColumnType<unknown, string | undefined, string>;
   updated_at: Date;
 }
 
@@ -110,6 +114,12 @@ export interface RescuesTable {
   end_reason: string | null;
   started_at: Date;
   ended_at: Date | null;
+  /** Which of the rescue's payment methods is being charged (0 = the primary). */
+  payment_method_position: Generated<number>;
+  /** When the current payment method took over (null: the primary, since started_at). */
+  method_started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** retries_made when the current method's own budget began (its first charge is free). */
+  method_retries_base: Generated<number>;
 }
 
 export type AttemptStatus = 'planned' | 'processing' | 'succeeded' | 'failed' | 'cancelled';
@@ -139,6 +149,11 @@ export interface AttemptsTable {
   test_clock: string | null;
   predicted_p: number | null;
   announced_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The named gateway this attempt charges through; null is the account's default (0004). */
+  gateway: ColumnType<string | null, string | null | undefined, string | null>;
+  card_last4: ColumnType<string | null, string | null | undefined, string | null>;
+  payment_method_type: Generated<string>;
+  payment_method_position: Generated<number>;
 }
 
 export interface CardLeasesTable {
@@ -181,6 +196,88 @@ export interface EventsTable {
   seq: Seq;
 }
 
+export type WebhookEndpointStatus = 'enabled' | 'disabled';
+
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  url: string;
+  description: string | null;
+  enabled_events: Json<string[]>;
+  status: WebhookEndpointStatus;
+  disabled_reason: 'requested' | 'failing' | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  consecutive_failures: Generated<number>;
+  created_at: Date;
+  updated_at: Date;
+  seq: Seq;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  event_id: string;
+  endpoint_id: string;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  claimed_by: string | null;
+  lease_expires_at: Date | null;
+  first_attempt_at: Date | null;
+  last_attempt_at: Date | null;
+  last_response_status: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  seq: Seq;
+}
+
+export type ExperimentGroup = 'treatment' | 'control';
+
+export interface RecoveriesTable {
+  id: string;
+  account_id: string;
+  livemode: boolean;
+  payment_id: string;
+  idempotency_key: string | null;
+  original_decline_code: string;
+  card_origin: string | null;
+  payment_method_type: string;
+  experiment_group: ExperimentGroup | null;
+  predicted_recovery: number | null;
+  prediction_reasoning: string | null;
+  created_at: Date;
+  seq: Seq;
+}
+
+export interface RescuePaymentMethodsTable {
+  account_id: string;
+  payment_id: string;
+  position: number;
+  token: string;
+  gateway: string | null;
+  type: string;
+  brand: string;
+  last4: string | null;
+  fingerprint: string;
+}
+
+export interface PulsesTable {
+  account_id: string;
+  livemode: boolean;
+  transaction_id: string;
+  amount: ColumnType<number, number, number>;
+  currency: string;
+  created_at: Date;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -194,6 +291,11 @@ export interface Database {
   card_leases: CardLeasesTable;
   events: EventsTable;
   sandbox_charges: SandboxChargesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  recoveries: RecoveriesTable;
+  rescue_payment_methods: RescuePaymentMethodsTable;
+  pulses: PulsesTable;
 }
 
 export type PaymentRow = Selectable<PaymentsTable>;
@@ -203,3 +305,8 @@ export type CustomerRow = Selectable<CustomersTable>;
 export type TestClockRow = Selectable<TestClocksTable>;
 export type AccountRow = Selectable<AccountsTable>;
 export type EventRow = Selectable<EventsTable>;
+export type RecoveryRow = Selectable<RecoveriesTable>;
+export type RescuePaymentMethodRow = Selectable<RescuePaymentMethodsTable>;
+export type PulseRow = Selectable<PulsesTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

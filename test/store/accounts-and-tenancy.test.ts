@@ -177,7 +177,8 @@ describe.each(ENGINES)('store: accounts, tenancy, idempotency (%s)', (engine) =>
         })
       ).payment;
       paymentB = (await makePayment(s.db, B.test, { payment: { customer_id: customerB.id, idempotency_key: 'order-1' } })).payment;
-      await saveSettings(s.db, A.id, false, { autoRescue: { ...DEFAULT_AUTO_RESCUE, enabled: true, max_retries: 2 }, gateway: { type: 'http', url: 'https://a.example/charge', secret: 'whsec_a' } }, T0);
+      const defaults = await getSettings(s.db, A.id, false);
+      await saveSettings(s.db, A.id, false, { ...defaults, autoRescue: { ...DEFAULT_AUTO_RESCUE, enabled: true, max_retries: 2 }, gateway: { type: 'http', url: 'https://a.example/charge', secret: 'whsec_a' } }, T0);
       const claim = await claimIdempotencyKey(s.db, A.test, { key: 'idem-1', method: 'POST', path: '/v2/payments', hash: 'h1', now: T0 });
       expect(claim.kind).toBe('new');
       await completeIdempotencyKey(s.db, A.test, 'idem-1', 201, { id: paymentA.id });
@@ -242,8 +243,11 @@ describe.each(ENGINES)('store: accounts, tenancy, idempotency (%s)', (engine) =>
       const own = await getSettings(s.db, A.id, false);
       expect(own.gateway).toEqual({ type: 'http', url: 'https://a.example/charge', secret: 'whsec_a' });
       expect(own.autoRescue).toMatchObject({ enabled: true, max_retries: 2 });
+      // Every other scope reads exactly what a never-configured account reads.
+      const fresh = await makeAccount(s.db);
       for (const scope of outsiders) {
         const other = await getSettings(s.db, scope.accountId, scope.livemode);
+        expect(other).toEqual(await getSettings(s.db, fresh.id, scope.livemode));
         expect(other.gateway).toEqual(defaultGateway(scope.livemode));
         expect(other.autoRescue).toEqual(DEFAULT_AUTO_RESCUE);
       }

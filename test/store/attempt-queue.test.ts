@@ -15,6 +15,7 @@ import {
   attemptValues,
   makeAccount,
   makeClock,
+  makeDueRetries,
   makePayment,
   openStoreDb,
   paymentById,
@@ -168,7 +169,7 @@ describe.each(ENGINES)('store: attempt queue (%s)', (engine) => {
     it('two workers claiming at once get disjoint sets that together cover every due attempt', async () => {
       const clock = await makeClock(s.db, account.id);
       const due = new Set<string>();
-      for (let i = 0; i < 30; i++) due.add((await dueRetry(at(-i * 1000), { testClock: clock.id })).id);
+      for (const r of await makeDueRetries(s.db, account.test, 30, (i) => ({ planned_at: at(-i * 1000) }), { testClock: clock.id })) due.add(r.id);
       await dueRetry(at(HOUR), { testClock: clock.id }); // not due
       const other = await s.another(); // a second pool on Postgres: really concurrent transactions
 
@@ -188,7 +189,7 @@ describe.each(ENGINES)('store: attempt queue (%s)', (engine) => {
     it('workers draining a queue in small batches concurrently never share an attempt', async () => {
       const clock = await makeClock(s.db, account.id);
       const due = new Set<string>();
-      for (let i = 0; i < 60; i++) due.add((await dueRetry(at(-i * 1000), { testClock: clock.id })).id);
+      for (const r of await makeDueRetries(s.db, account.test, 60, (i) => ({ planned_at: at(-i * 1000) }), { testClock: clock.id })) due.add(r.id);
       const pools = [s.db, await s.another(), await s.another()];
       const drain = async (db: Db, workerId: string) => {
         const got: string[] = [];
@@ -248,7 +249,8 @@ describe.each(ENGINES)('store: attempt queue (%s)', (engine) => {
 
     it('two workers reclaiming at once take disjoint sets', async () => {
       const expired = new Set<string>();
-      for (let i = 0; i < 20; i++) expired.add((await dueRetry(at(-HOUR), { status: 'processing', claimedBy: 'dead', lease: at(-i * 1000 - 1) })).id);
+      const rows = await makeDueRetries(s.db, account.test, 20, (i) => ({ planned_at: at(-HOUR), status: 'processing', claimed_by: 'dead', lease_expires_at: at(-i * 1000 - 1) }));
+      for (const r of rows) expired.add(r.id);
       const other = await s.another();
       const [a, b] = await Promise.all([
         reclaimExpiredAttempts(s.db, { workerId: 'wa', wallNow: T0, leaseUntil: LEASE, limit: 100 }),

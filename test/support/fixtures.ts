@@ -1,13 +1,12 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
+import pg from 'pg';
 import { newId } from '../../src/ids.ts';
+import { insertCustomer } from '../../src/store/customers.ts';
 import { openDb, type Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { insertCustomer } from '../../src/store/customers.ts';
 import { insertPayment, type Scope } from '../../src/store/payments.ts';
-import type { AttemptRow, AttemptsTable, CustomerRow, PaymentRow, PaymentsTable, RescuesTable } from '../../src/store/schema.ts';
+import type { AttemptRow, AttemptsTable, CustomerRow, PaymentRow, PaymentsTable, RescuesTable, TestClockRow } from '../../src/store/schema.ts';
 import { createTestClock } from '../../src/store/test-clocks.ts';
-import type { TestClockRow } from '../../src/store/schema.ts';
-import pg from 'pg';
 import { POSTGRES_ADMIN_URL, createPostgresDatabase, type Engine } from './databases.ts';
 
 // Store-level fixtures: a migrated database on either engine, and rows built directly through the
@@ -197,8 +196,8 @@ export interface PaymentFixture {
 }
 
 /**
- * A payment with a first (failed) attempt and, when `retries` is given, planned retries numbered 2, 3…
- * at the given offsets from T0. Optionally with an active rescue row.
+ * A payment with its first attempt (failed, unless `first` says otherwise) and, when `retries` is
+ * given, retries numbered 2, 3… (planned at T0 unless overridden). Optionally with an active rescue row.
  */
 export async function makePayment(
   db: Db,
@@ -227,12 +226,49 @@ export async function makePayment(
   return { payment, attempts };
 }
 
+/**
+ * Many payments in rescue at once, each with its failed first attempt and one retry (number 2) built
+ * from `retry(i)`, inserted in a few set-based statements. Returns the retries, in order.
+ */
+export async function makeDueRetries(
+  db: Db,
+  scope: Scope,
+  count: number,
+  retry: (i: number) => Partial<Insertable<AttemptsTable>>,
+  o: { testClock?: string | null } = {},
+): Promise<AttemptRow[]> {
+  const payments = Array.from({ length: count }, () => paymentValues(scope, { test_clock: o.testClock ?? null }));
+  const shapes = payments.map((p) => ({ id: p.id!, account_id: p.account_id, livemode: p.livemode, test_clock: p.test_clock ?? null }));
+  await db.insertInto('payments').values(payments).execute();
+  await db.insertInto('rescues').values(shapes.map((p) => rescueValues(p))).execute();
+  await db
+    .insertInto('attempts')
+    .values(shapes.map((p) => attemptValues(p, { status: 'failed', attempted_at: T0, decline_code: 'insufficient_funds', decline_category: 'soft' })))
+    .execute();
+  const retries = shapes.map((p, i) => attemptValues(p, { number: 2, ...retry(i) }));
+  const rows = await db.insertInto('attempts').values(retries).returningAll().execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return retries.map((r) => byId.get(r.id!)!);
+}
+
 export async function attemptById(db: Db, id: string): Promise<AttemptRow> {
   return db.selectFrom('attempts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
 export async function paymentById(db: Db, id: string): Promise<PaymentRow> {
   return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** Postgres: waits until `n` sessions on this database are blocked on a lock (to line up a race). */
+export async function waitForLockWaiters(db: Db, n: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const r = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+    if (r.rows[0]!.n >= n) return;
+    if (performance.now() > deadline) throw new Error(`expected ${n} sessions waiting on a lock, saw ${r.rows[0]!.n}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /**

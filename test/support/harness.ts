@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startRescue, type Rescue } from '../../src/server.ts';
 import { createPostgresDatabase, type Engine } from './databases.ts';
@@ -26,9 +27,11 @@ export interface Reply<T = any> {
 export interface Client {
   get<T = any>(path: string): Promise<Reply<T>>;
   post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  del<T = any>(path: string): Promise<Reply<T>>;
 }
 
-export async function startTestRescue(o: { engine?: Engine; env?: Record<string, string>; worker?: boolean } = {}): Promise<TestRescue> {
+/** `clock` and `random` replace the engine's wall clock and webhook retry jitter (see startRescue). */
+export async function startTestRescue(o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; clock?: Clock; random?: () => number } = {}): Promise<TestRescue> {
   const engine = o.engine ?? 'pglite';
   const pgdb = engine === 'postgres' ? await createPostgresDatabase() : null;
   const config = loadConfig({
@@ -42,7 +45,7 @@ export async function startTestRescue(o: { engine?: Engine; env?: Record<string,
   // Each PGlite test server gets its own data folder, removed on close.
   const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-test-')) : null;
   if (dataDir) config.RESCUE_DATA_DIR = dataDir;
-  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true });
+  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random });
   const url = rescue.url!;
   let n = 0;
   return {
@@ -59,6 +62,7 @@ export async function startTestRescue(o: { engine?: Engine; env?: Record<string,
       return {
         get: (path) => request(url, 'GET', path, key),
         post: (path, body, headers) => request(url, 'POST', path, key, body, headers),
+        del: (path) => request(url, 'DELETE', path, key),
       };
     },
     async close() {

@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import { Webhook } from 'standardwebhooks';
+import { stopwatch, type Clock } from '../clock.ts';
+import { eventJson } from '../domain/event-json.ts';
+import { afterFailure } from '../domain/webhook-retry.ts';
+import type { Db } from '../store/db.ts';
+import { claimDueDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
+
+// The worker's webhook round: claim due deliveries, POST each event to its endpoint signed with the
+// Standard Webhooks scheme, record the results. 2xx is success; anything else (another status, a
+// timeout, a refused connection, a redirect) is retried with exponential backoff and jitter for up
+// to 3 days (domain/webhook-retry.ts). Ordering is not promised; `webhook-id` is the event id, the
+// same on every retry and resend, so receivers can drop duplicates.
+
+export interface WebhookDeliveryOptions {
+  /** A request that has not answered (status line and headers) after this is a failure. */
+  timeoutMs: number;
+  /** Requests in flight at once per worker; also the size of one claim. */
+  concurrency: number;
+  /** Wall time for `webhook-timestamp`: receivers compare it with their own clock, also for test-clock events. */
+  signingClock: Clock;
+  /** Jitter source in [0, 1); injected so tests know every retry time. */
+  random: () => number;
+  /** Throws when the endpoint's mode may not reach the URL (live mode: no private addresses). */
+  checkUrl: (url: string, livemode: boolean) => Promise<void>;
+}
+
+export interface DeliveryRoundDeps extends WebhookDeliveryOptions {
+  db: Db;
+  /** Scheduling time: what is due, backoff, leases, secret overlap. */
+  clock: Clock;
+  log: Logger;
+  workerId: string;
+  leaseMs: number;
+  /** Deliveries one round sends at most, so attempts and clocks get their turn. */
+  maxPerRound: number;
+}
+
+const USER_AGENT = 'Rescue-Webhooks/1';
+/** A claim holds this many lanes' worth of deliveries: fewer transactions, each recording more results. */
+const CLAIM_ROUNDS = 4;
+
+/**
+ * Sends due deliveries: claims up to `concurrency × CLAIM_ROUNDS` at a time, keeps `concurrency`
+ * requests in flight, records the claim's results in one transaction. Returns how many it sent.
+ */
+export async function deliverDueWebhooks(d: DeliveryRoundDeps): Promise<number> {
+  let sent = 0;
+  const claimSize = d.concurrency * CLAIM_ROUNDS;
+  // The lease covers the worst claim (every request timing out, CLAIM_ROUNDS after one another) and the write.
+  const leaseMs = Math.max(d.leaseMs, CLAIM_ROUNDS * d.timeoutMs + 2000);
+  while (sent < d.maxPerRound) {
+    const now = d.clock.now();
+    const claimed = await claimDueDeliveries(d.db, { workerId: d.workerId, now, leaseUntil: new Date(now.getTime() + leaseMs), limit: Math.min(claimSize, d.maxPerRound - sent) });
+    if (claimed.length === 0) break;
+    const finished: DeliveryResult[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < claimed.length) finished.push(await deliverOne(d, claimed[next++]!));
+    };
+    await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+    const disabled = await recordDeliveryResults(d.db, finished, { workerId: d.workerId, now: d.clock.now() });
+    if (disabled.length) d.log.warn({ endpoints: disabled }, 'disabled webhook endpoints whose deliveries kept failing');
+    sent += claimed.length;
+    if (claimed.length < claimSize) break;
+  }
+  return sent;
+}
+
+async function deliverOne(d: DeliveryRoundDeps, c: ClaimedDelivery): Promise<DeliveryResult> {
+  const at = d.clock.now();
+  let status: number | null = null;
+  let latency: number | null = null;
+  let error: string | null = null;
+  try {
+    const body = JSON.stringify(eventJson(c.event));
+    const sentAt = d.signingClock.now();
+    // During a rotation's overlap both secrets sign; a receiver holding either one verifies.
+    const secrets = [c.secret, ...(c.previous_secret && c.previous_secret_expires_at && c.previous_secret_expires_at > at ? [c.previous_secret] : [])];
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'webhook-id': c.event.id,
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': secrets.map((s) => new Webhook(s).sign(c.event.id, sentAt, body)).join(' '),
+    };
+    await d.checkUrl(c.url, c.livemode);
+    // No redirects: a public URL must not bounce a signed event to an internal address.
+    const elapsed = stopwatch();
+    const res = await fetch(c.url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(d.timeoutMs) });
+    // Latency is the time to the status line and headers.
+    latency = Math.round(elapsed());
+    status = res.status;
+    // Only the status matters. A short body is read so the connection can be reused; a long or
+    // slow one is dropped (the timeout covers it too), and neither changes the outcome.
+    await drain(res, MAX_BODY_BYTES);
+    if (status < 200 || status > 299) error = `HTTP ${status}`;
+  } catch (err) {
+    error = failureText(err, d.timeoutMs);
+  }
+  const attempts = c.attempts + 1;
+  const firstAttemptAt = c.first_attempt_at ?? at;
+  const next = error === null ? null : afterFailure({ attempts, firstAttemptAt, at, random: d.random() });
+  return {
+    id: c.id,
+    account_id: c.account_id,
+    livemode: c.livemode,
+    endpoint_id: c.endpoint_id,
+    url: c.url,
+    status: next === null ? 'succeeded' : next.status,
+    attempts,
+    next_attempt_at: next?.status === 'pending' ? next.nextAttemptAt : null,
+    first_attempt_at: firstAttemptAt,
+    last_attempt_at: at,
+    last_response_status: status,
+    last_latency_ms: latency,
+    last_error: error,
+  };
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+async function drain(res: Response, limit: number): Promise<void> {
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  try {
+    for (let read = 0; read <= limit; ) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      read += chunk.value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // An answer cut short after its status line is still that answer.
+  }
+}
+
+function failureText(err: unknown, timeoutMs: number): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if ('code' in err && err.code === 'url_not_allowed') return err.message;
+  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.message && /redirect/i.test(cause.message)) return 'the endpoint answered with a redirect, which is not followed';
+  return cause?.code ?? cause?.message ?? err.message;
+}

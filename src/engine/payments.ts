@@ -11,7 +11,7 @@ import type { AttemptRow } from '../store/schema.ts';
 import { getSettings } from '../store/settings.ts';
 import { routeToken } from '../domain/gateway-routing.ts';
 import { getTestClock } from '../store/test-clocks.ts';
-import { attemptIdempotencyKey } from './outcome.ts';
+import { firstAttemptRow } from './first-attempt.ts';
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
 
 // The payment operations behind the API: create (and charge at once), retry now, cancel rescue.
@@ -67,30 +67,17 @@ export async function createPayment(d: PaymentDeps, scope: Scope, input: CreateP
       created_at: now,
       updated_at: now,
     },
-    {
+    firstAttemptRow({
       id: attemptId,
-      account_id: scope.accountId,
-      livemode: scope.livemode,
-      payment_id: paymentId,
-      number: 1,
-      status: 'processing',
-      planned_at: now,
-      claimed_by: d.workerId,
-      lease_expires_at: new Date(d.clock.now().getTime() + d.leaseMs),
-      attempted_at: null,
-      idempotency_key: attemptIdempotencyKey(attemptId),
-      decline_code: null,
-      decline_category: null,
-      advice_code: null,
-      failure_message: null,
-      transaction_id: null,
-      card_fingerprint: card.fingerprint,
-      card_brand: card.brand,
-      test_clock: customer?.test_clock ?? null,
-      predicted_p: null,
+      scope,
+      paymentId,
+      at: now,
+      claimedBy: d.workerId,
+      leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
+      card,
       gateway: route.gateway,
-      card_last4: card.last4,
-    },
+      testClock: customer?.test_clock ?? null,
+    }),
   );
   await runAttempts(d, [attempt], () => now);
   return getPaymentRecord(d.db, scope, paymentId);

@@ -18,7 +18,7 @@ import { findRecoveryByIdempotencyKey, getRecoveryRecord, insertHandOff, type Re
 import type { AttemptRow } from '../store/schema.ts';
 import { getSettings, type AccountSettings } from '../store/settings.ts';
 import { handOffConsequences } from './cascade.ts';
-import { attemptIdempotencyKey } from './outcome.ts';
+import { firstAttemptRow } from './first-attempt.ts';
 import { nowFor, type PaymentDeps } from './payments.ts';
 import { cardRecordOf, runAttempts } from './run-attempts.ts';
 
@@ -106,32 +106,18 @@ export async function executeRecovery(d: PaymentDeps, scope: Scope, input: Execu
           created_at: now,
           updated_at: now,
         },
-        firstAttempt: {
+        firstAttempt: firstAttemptRow({
           id: attemptId,
-          account_id: scope.accountId,
-          livemode: scope.livemode,
-          payment_id: paymentId,
-          number: 1,
-          status: 'processing',
-          planned_at: now,
-          claimed_by: d.workerId,
-          lease_expires_at: new Date(d.clock.now().getTime() + d.leaseMs),
-          attempted_at: null,
-          idempotency_key: attemptIdempotencyKey(attemptId),
-          decline_code: null,
-          decline_category: null,
-          advice_code: null,
-          failure_message: null,
-          transaction_id: null,
-          card_fingerprint: primary.fingerprint,
-          card_brand: primary.brand,
-          test_clock: customer?.test_clock ?? null,
-          predicted_p: null,
+          scope,
+          paymentId,
+          at: now,
+          claimedBy: d.workerId,
+          leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
+          card: primary,
           gateway: primary.routing.gateway,
-          card_last4: primary.last4,
-          payment_method_type: primary.type,
-          payment_method_position: 0,
-        },
+          testClock: customer?.test_clock ?? null,
+          paymentMethodType: primary.type,
+        }),
         recovery: {
           id: recoveryId,
           account_id: scope.accountId,

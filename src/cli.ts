@@ -10,6 +10,8 @@ const USAGE = `rescue <command>
   api       the HTTP API only
   worker    the retry worker only
   migrate   apply database migrations and exit
+  train     retrain each account's retry-timing model on its own attempts
+            [--account acct_...] [--live]; a new version replaces the active one only if it is no worse
 `;
 
 async function main(command: string | undefined): Promise<void> {
@@ -36,6 +38,11 @@ async function main(command: string | undefined): Promise<void> {
       const applied = await migrate(db);
       console.log(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date.');
       await db.destroy();
+      return;
+    }
+    case 'train': {
+      const { runTrainCommand } = await import('./predict/train-command.ts');
+      process.exitCode = await runTrainCommand(config, process.argv.slice(3));
       return;
     }
     default:

@@ -29,6 +29,27 @@ const EnvSchema = z.object({
    * your charge service or webhook receiver runs inside the same private network as Rescue.
    */
   RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
+   * The key that encrypts secrets at rest (Stripe tokens and keys): `KEYID:BASE64` of 32 random bytes
+   * (AES-256-GCM), e.g. `k1:$(openssl rand -base64 32)`. Required for Stripe. See docs/stripe.md#key-rotation.
+   */
+  RESCUE_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=$/, 'KEYID:BASE64 of 32 bytes expected').optional(),
+  /** Earlier keys, comma-separated `KEYID:BASE64`, still accepted for decryption during a rotation. */
+  RESCUE_ENCRYPTION_OLD_KEYS: z.string().regex(/^([A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)*$/, 'comma-separated KEYID:BASE64 keys expected').optional(),
+  /** Your Stripe platform secret key (sk_… or rk_…): exchanges OAuth codes and revokes connections. */
+  RESCUE_STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** Your Connect platform's client id (ca_…), for Stripe Connect OAuth. */
+  RESCUE_STRIPE_CLIENT_ID: z.string().min(1).optional(),
+  /** Signing secret of the Connect webhook endpoint (connected accounts) pointing at /api/stripe/webhook. */
+  RESCUE_STRIPE_CONNECT_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Where the SDK sends API and OAuth-token calls (a local fake in tests). */
+  RESCUE_STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.stripe.com'),
+  /** Where merchants are sent to authorize the connection. */
+  RESCUE_STRIPE_CONNECT_BASE: z.url({ protocol: /^https?$/ }).default('https://connect.stripe.com'),
+  /** The SDK's retries of a connection error, 409 or 5xx (with its own backoff). */
+  RESCUE_STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Timeout of one Stripe API call. */
+  RESCUE_STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

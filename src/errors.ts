@@ -23,6 +23,10 @@ export type ErrorCode =
   | 'recovery_blocked'
   | 'recovery_duplicate'
   | 'pulse_conflict'
+  | 'stripe_not_configured'
+  | 'stripe_not_connected'
+  | 'stripe_account_in_use'
+  | 'stripe_error'
   | 'internal_error';
 
 export class RescueError extends Error {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 // Stripe-style ids: a prefix that names the object, then 24 base62 characters (~143 bits).
-export function newId(prefix: 'acct' | 'key' | 'cus' | 'pay' | 'att' | 'clock' | 'evt' | 'we' | 'whd' | 'rec'): string {
+export function newId(prefix: 'acct' | 'key' | 'cus' | 'pay' | 'att' | 'clock' | 'evt' | 'we' | 'whd' | 'rec' | 'mdl'): string {
   return `${prefix}_${randomString(24)}`;
 }
 

@@ -9,6 +9,8 @@ import type { WebhookDeliveryOptions } from './engine/webhook-delivery.ts';
 import { gatewayResolver } from './gateways/resolve.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
+import { runStripeBackfill } from './stripe/backfill.ts';
+import { keyringFrom } from './stripe/crypto.ts';
 
 // The composition root: the only place that reads settings and wires the parts together.
 
@@ -50,9 +52,12 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   const clock = o.clock ?? systemClock;
   const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
   await migrate(db);
-  const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock });
+  // Secrets at rest (Stripe tokens) need RESCUE_ENCRYPTION_KEY; without it Stripe stays unavailable.
+  const ring = keyringFrom(config.RESCUE_ENCRYPTION_KEY, config.RESCUE_ENCRYPTION_OLD_KEYS);
+  const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock, stripe: { ring, stripe: config } });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
-  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }) }) : null;
+  const jobs = ring ? [(workerId: string) => runStripeBackfill({ db, clock, ring, stripe: config, log, leaseMs }, workerId)] : [];
+  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), jobs }) : null;
   let url: string | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   if (o.api) {

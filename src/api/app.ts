@@ -4,11 +4,13 @@ import type { AppContext } from './context.ts';
 import { registerCustomers } from './customers.ts';
 import { registerEvents } from './events.ts';
 import { handleError } from './error-handler.ts';
+import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerPayments } from './payments.ts';
 import { registerRecovery } from './recovery.ts';
 import { registerSettings } from './settings.ts';
 import { registerSignup } from './signup.ts';
+import { registerStripe } from './stripe.ts';
 import { registerTestClocks } from './test-clocks.ts';
 import { registerWebhookEndpoints } from './webhook-endpoints.ts';
 
@@ -34,6 +36,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   });
   app.get('/health', async () => ({ status: 'ok' }));
   registerOpenApi(app);
+  registerMetrics(app, ctx);
   registerSignup(app, ctx);
   registerCustomers(app, ctx);
   registerPayments(app, ctx);
@@ -42,5 +45,6 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerEvents(app, ctx);
   registerRecovery(app, ctx);
   registerWebhookEndpoints(app, ctx);
+  registerStripe(app, ctx);
   return app;
 }

@@ -19,6 +19,7 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'gateway_url_not_allowed':
     case 'gateway_not_configured':
     case 'url_not_allowed':
+    case 'stripe_not_configured':
       return { status: 400, type: 'invalid_request_error' };
     case 'api_key_missing':
     case 'api_key_invalid':
@@ -33,12 +34,17 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'payment_not_in_rescue':
     case 'test_clock_advancing':
     case 'webhook_endpoint_disabled':
+    case 'stripe_not_connected':
+    case 'stripe_account_in_use':
       return { status: 409, type: 'invalid_request_error' };
     case 'idempotency_key_reused':
     case 'idempotency_key_in_use':
     case 'recovery_duplicate':
     case 'pulse_conflict':
       return { status: 409, type: 'idempotency_error' };
+    // Stripe refused or could not be reached (the merchant's key, their account): not our fault, not theirs.
+    case 'stripe_error':
+      return { status: 502, type: 'api_error' };
     case 'internal_error':
       return { status: 500, type: 'api_error' };
   }

@@ -65,7 +65,12 @@ function scheduleJson(rescue: RescueRow) {
   return {
     next_retry_at: next ? iso(new Date(next.scheduled_at)) : null,
     retry_number: next?.retry_number ?? null,
-    scheduled_retries: planned.map((p) => ({ retry_number: p.retry_number, scheduled_at: iso(new Date(p.scheduled_at)) })),
+    // The learned schedule adds its predicted probability and a one-line reason to each retry.
+    scheduled_retries: planned.map((p) => ({
+      retry_number: p.retry_number,
+      scheduled_at: iso(new Date(p.scheduled_at)),
+      ...(p.predicted_p !== undefined ? { predicted_p: p.predicted_p, reason: p.reason ?? null } : {}),
+    })),
   };
 }
 

@@ -23,6 +23,8 @@ export const AutoRescueSettingsBody = z
     custom_schedule_days: CustomScheduleDays.nullable().optional(),
     notify_customer: z.boolean().optional(),
     check_account_updater: z.boolean().optional(),
+    /** Plan automatic schedules with the learned retry-timing model (default false). */
+    learned: z.boolean().optional(),
     qualifying: z
       .strictObject({
         subscription_payments: z.boolean().optional(),

@@ -26,6 +26,11 @@ export interface AutoRescueDefaults {
   custom_schedule_days: number[] | null;
   notify_customer: boolean;
   check_account_updater: boolean;
+  /**
+   * The automatic schedule uses the learned model (src/predict/learned-policy.ts) instead of the
+   * rule-based one. Off by default until the recovery benchmark shows it wins (docs/prediction.md).
+   */
+  learned: boolean;
   /** A payment qualifies for the account default when it matches ANY selected type. */
   qualifying: {
     subscription_payments: boolean;
@@ -43,6 +48,7 @@ export const DEFAULT_AUTO_RESCUE: AutoRescueDefaults = {
   custom_schedule_days: null,
   notify_customer: true,
   check_account_updater: true,
+  learned: false,
   qualifying: { subscription_payments: true, off_session_payments: true, amount_over: null },
 };
 

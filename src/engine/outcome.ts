@@ -13,6 +13,7 @@ import type { AttemptContext } from '../store/attempts.ts';
 import type { AttemptRow, AttemptsTable, PlannedRetry, RescuesTable } from '../store/schema.ts';
 import { strategyForPaymentMethod } from '../domain/wallets.ts';
 import { moveToNextMethod, recoveryFactsOf } from './cascade.ts';
+import { learnedPlan, type LearnedContext, type PlannedSlot } from '../predict/learned-policy.ts';
 
 // Turns one gateway answer into every row change it causes, following the lifecycle in DESIGN.md.
 
@@ -52,6 +53,28 @@ export interface Charged {
   paymentMethod: string;
   accountUpdaterChecked: boolean;
   cardWasUpdated: boolean;
+  /** Set when the account plans automatic schedules with the learned model (predict/planning.ts). */
+  learned?: LearnedContext | undefined;
+}
+
+/**
+ * The planner for one outcome: the learned schedule for an automatic rescue of an account that
+ * turned it on, else the rule-based/custom one. Slots keep the learned plan's probability and reason
+ * by instant, for the attempt rows and `scheduled_retries`.
+ */
+function plannerFor(c: Charged): { plan: Planner; slots: Map<number, PlannedSlot> } {
+  const slots = new Map<number, PlannedSlot>();
+  const learned = c.learned;
+  if (!learned) return { plan: planner, slots };
+  return {
+    slots,
+    plan: (input) => {
+      if (input.schedule.kind !== 'automatic') return planner(input);
+      const out = learnedPlan(input, learned);
+      for (const s of out) slots.set(s.at.getTime(), s);
+      return out.map((s) => s.at);
+    },
+  };
 }
 
 export function consequencesOfCharge(c: Charged): AttemptConsequences {
@@ -146,7 +169,8 @@ function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
     schedule: policy.schedule,
     timezone: ctx.customer?.timezone ?? 'UTC',
   };
-  const decision = decideAfterFailure(decline, at, budget, planner);
+  const chosen = plannerFor(c);
+  const decision = decideAfterFailure(decline, at, budget, chosen.plan);
   if (decision.kind === 'stop') {
     const events = decision.reason === 'hard_decline' ? [recoveryBlocked(factsOf(ctx, c.attempt), { declineCode: decline.code, reason: 'hard_decline', recommendation: decline.recommendation, attempts: 1 })] : [];
     return { attempt: failed, payment: { ...payment, status: 'failed' }, rescueInsert: null, rescueUpdate: null, nextAttempt: null, events: eventsAt(c, events) };
@@ -163,7 +187,7 @@ function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
     notify_customer: policy.notifyCustomer,
     check_account_updater: policy.checkAccountUpdater,
     retries_made: 0,
-    schedule: JSON.stringify(plannedRetries(decision.plan, 0)),
+    schedule: JSON.stringify(plannedRetries(decision.plan, 0, chosen.slots)),
     end_reason: null,
     started_at: at,
     ended_at: null,
@@ -173,7 +197,7 @@ function afterFirstFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
     payment: { ...payment, status: 'requires_rescue' },
     rescueInsert: rescue,
     rescueUpdate: null,
-    nextAttempt: nextAttemptRow(c.attempt, decision.plan[0]!),
+    nextAttempt: nextAttemptRow(c.attempt, decision.plan[0]!, chosen.slots.get(decision.plan[0]!.getTime())?.p ?? null),
     events: eventsAt(c, [rescueStarted(factsOf(ctx), decline.code, policy.maxRetries, decision.plan)]),
   };
 }
@@ -182,6 +206,7 @@ function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
   const { ctx, at } = c;
   const rescue = ctx.rescue!;
   const retriesMade = rescue.retries_made + 1;
+  const chosen = plannerFor(c);
   const decision = decideAfterFailure(
     decline,
     at,
@@ -194,7 +219,7 @@ function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
       schedule: rescue.retry_schedule === 'custom' ? { kind: 'custom', days: (rescue.custom_schedule_days as number[]) ?? [] } : { kind: 'automatic' },
       timezone: ctx.customer?.timezone ?? 'UTC',
     },
-    planner,
+    chosen.plan,
   );
   const payment = paymentWrite(c, decline, failed.failure_message);
   if (decision.kind === 'stop') return endRescue(c, failed, payment, retriesMade, decision.reason, decline);
@@ -202,8 +227,8 @@ function afterRetryFailure(c: Charged, failed: AttemptResultWrite, decline: Decl
     attempt: failed,
     payment: { ...payment, status: 'requires_rescue' },
     rescueInsert: null,
-    rescueUpdate: { payment_id: rescue.payment_id, account_id: rescue.account_id, status: 'active', retries_made: retriesMade, schedule: plannedRetries(decision.plan, retriesMade), end_reason: null, ended_at: null },
-    nextAttempt: nextAttemptRow(c.attempt, decision.plan[0]!),
+    rescueUpdate: { payment_id: rescue.payment_id, account_id: rescue.account_id, status: 'active', retries_made: retriesMade, schedule: plannedRetries(decision.plan, retriesMade, chosen.slots), end_reason: null, ended_at: null },
+    nextAttempt: nextAttemptRow(c.attempt, decision.plan[0]!, chosen.slots.get(decision.plan[0]!.getTime())?.p ?? null),
   };
 }
 
@@ -259,11 +284,19 @@ function paymentWrite(c: Charged, decline: DeclineInfo, message: string | null) 
   };
 }
 
-export function plannedRetries(plan: readonly Date[], retriesMade: number): PlannedRetry[] {
-  return plan.map((at, i) => ({ retry_number: retriesMade + 1 + i, scheduled_at: at.toISOString() }));
+export function plannedRetries(plan: readonly Date[], retriesMade: number, slots?: ReadonlyMap<number, PlannedSlot>): PlannedRetry[] {
+  return plan.map((at, i) => {
+    const slot = slots?.get(at.getTime());
+    const planned: PlannedRetry = { retry_number: retriesMade + 1 + i, scheduled_at: at.toISOString() };
+    if (slot) {
+      planned.predicted_p = Number(slot.p.toFixed(4));
+      planned.reason = slot.reason;
+    }
+    return planned;
+  });
 }
 
-export function nextAttemptRow(previous: AttemptRow, plannedAt: Date): Insertable<AttemptsTable> {
+export function nextAttemptRow(previous: AttemptRow, plannedAt: Date, predictedP: number | null = null): Insertable<AttemptsTable> {
   const id = newId('att');
   return {
     id,
@@ -285,7 +318,7 @@ export function nextAttemptRow(previous: AttemptRow, plannedAt: Date): Insertabl
     card_fingerprint: previous.card_fingerprint,
     card_brand: previous.card_brand,
     test_clock: previous.test_clock,
-    predicted_p: null,
+    predicted_p: predictedP,
     gateway: previous.gateway,
     card_last4: previous.card_last4,
     payment_method_type: previous.payment_method_type,

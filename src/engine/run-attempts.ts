@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts';
 import type { AttemptRow } from '../store/schema.ts';
 import { consequencesOfCharge, endRescue, eventsAt, factsOf, type Charged } from './outcome.ts';
 import { ridesNetworkToken } from '../domain/wallets.ts';
+import { learnedContexts } from '../predict/planning.ts';
 
 // Runs a batch of claimed attempts: network rules, account updater, one gateway call per attempt
 // (batched per gateway), then every consequence in one transaction.
@@ -77,7 +78,8 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
     toCharge.push({
       gateway,
       request: chargeRequest(attempt, ctx, at, paymentMethod),
-      charged: { attempt, ctx, at, paymentMethod, accountUpdaterChecked: checkUpdater, cardWasUpdated: replacement !== null },
+      // A card-updater signal (a Stripe webhook) may have marked the planned attempt already.
+      charged: { attempt, ctx, at, paymentMethod, accountUpdaterChecked: checkUpdater, cardWasUpdated: replacement !== null || attempt.card_was_updated },
     });
   }
 
@@ -96,9 +98,14 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
       })),
   );
   const results = await chargeGrouped(toCharge);
+  // Declined attempts are replanned; an account on the learned schedule needs its model and the card's history.
+  const learned = await learnedContexts(
+    deps.db,
+    toCharge.filter((_, i) => results[i]!.status === 'failed').map(({ charged: c }) => ({ attempt: c.attempt, ctx: c.ctx, paymentMethod: c.paymentMethod })),
+  );
   toCharge.forEach((item, i) => {
     const result = results[i]!;
-    consequences.push(consequencesOfCharge({ ...item.charged, result }));
+    consequences.push(consequencesOfCharge({ ...item.charged, result, learned: learned.get(item.charged.attempt.id) }));
     summary.charged++;
     if (result.status === 'succeeded') summary.succeeded++;
     else if (result.status === 'failed') summary.failed++;

@@ -17,6 +17,8 @@ export interface WorkerOptions {
   pollMs: number;
   leaseMs: number;
   webhooks: WebhookDeliveryOptions;
+  /** Further jobs run each round (the Stripe backfill); each returns how much it moved. */
+  jobs?: readonly ((workerId: string) => Promise<number>)[];
 }
 
 // The worker: reconcile attempts whose worker died, run due real-time attempts, move test clocks
@@ -100,6 +102,7 @@ export class Worker {
     }
     moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs });
     moved += await deliverDueWebhooks({ ...this.#o.webhooks, db, clock, log: this.#o.log, workerId: this.id, leaseMs: this.#o.leaseMs, maxPerRound: batchSize });
+    for (const job of this.#o.jobs ?? []) moved += await job(this.id);
     return moved;
   }
 }

@@ -43,7 +43,7 @@ export interface CardDetails {
 }
 
 export interface Gateway {
-  readonly type: 'sandbox' | 'http';
+  readonly type: 'sandbox' | 'http' | 'stripe';
   charge(requests: readonly ChargeRequest[]): Promise<ChargeResult[]>;
   describeCard(paymentMethod: string): CardDetails;
   /** Asks the card network for a replacement card (account updater); null when none. */

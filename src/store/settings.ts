@@ -1,7 +1,8 @@
 import { DEFAULT_AUTO_RESCUE, type AutoRescueDefaults } from '../domain/auto-rescue-policy.ts';
 import type { Db } from './db.ts';
 
-export type GatewaySettings = { type: 'none' } | { type: 'sandbox' } | { type: 'http'; url: string; secret: string };
+/** `stripe`: the account's Stripe connection (src/gateways/stripe-gateway.ts), added when Stripe is connected. */
+export type GatewaySettings = { type: 'none' } | { type: 'sandbox' } | { type: 'http'; url: string; secret: string } | { type: 'stripe' };
 
 /** A gateway beside the default one, chosen by name or by the shape of the token (gateway-routing.ts). */
 export interface NamedGateway {

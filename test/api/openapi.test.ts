@@ -42,6 +42,10 @@ const ROUTES: [method: string, path: string][] = [
   ['delete', '/v2/webhook_endpoints/{id}'],
   ['post', '/v2/webhook_endpoints/{id}/rotate_secret'],
   ['get', '/v2/webhook_endpoints/{id}/deliveries'],
+  ['post', '/v2/stripe/connect_links'],
+  ['get', '/v2/stripe/connection'],
+  ['post', '/v2/stripe/connection'],
+  ['delete', '/v2/stripe/connection'],
 ];
 
 let t: TestRescue;

@@ -1,0 +1,124 @@
+// Features of one retry attempt at a candidate instant, from what Rescue knows when it plans: the
+// decline (code, advice code, strategy), how many retries came before, time since the failure and
+// since the last attempt, the local hour / weekday / day of month in the customer's zone, where the
+// instant falls relative to the customer's learned paydays, card brand, wallet, amount. Pure.
+//
+// Most effects differ by kind of decline (insufficient funds waits for a payday, a hold for time, a
+// velocity limit for a reset, a technical error for a few hours), so the time features are crossed
+// with the decline group; a linear model over these crosses stays interpretable and calibrated.
+
+import type { RetryStrategy } from '../domain/decline-types.ts';
+import { offsetMs } from '../domain/local-time.ts';
+import { adviceCodeDelayMs } from '../domain/schedule-policy.ts';
+import { dayOfMonthOfDay, latestPaydayIn, nextPaydayAfter, PAYDAY_LAG_DAYS, weekdayOfDay, type PaydayFit } from './payday.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+export type DeclineGroup = 'nsf' | 'generic' | 'hold' | 'velocity' | 'technical' | 'expired';
+
+export function declineGroup(code: string, strategy: RetryStrategy): DeclineGroup {
+  if (code === 'insufficient_funds' || strategy === 'after_payday') return 'nsf';
+  switch (strategy) {
+    case 'in_24_48h': return 'hold';
+    case 'after_limit_reset': return 'velocity';
+    case 'immediate':
+    case 'in_24h': return 'technical';
+    case 'after_card_update': return 'expired';
+    default: return 'generic';
+  }
+}
+
+export interface RetryFeatureInput {
+  declineCode: string;
+  strategy: RetryStrategy;
+  adviceCode: string | null;
+  /** 1 for the first retry after the initial decline. */
+  retryNumber: number;
+  /** The initial decline that started the rescue (or the current payment method's first decline). */
+  rescueStartedAtMs: number;
+  /** The latest failed attempt. */
+  lastAttemptAtMs: number;
+  /** The candidate instant. */
+  atMs: number;
+  timezone: string;
+  brand: string;
+  paymentMethodType: string;
+  /** Minor units. */
+  amount: number;
+  payday: PaydayFit;
+}
+
+export const FEATURE_NAMES = [
+  'bias',
+  'g_nsf', 'g_hold', 'g_velocity', 'g_technical', 'g_expired',
+  'generic_retry', 'generic_logdays',
+  'nsf_window', 'nsf_decay', 'nsf_window_known', 'nsf_decay_known', 'nsf_passed', 'nsf_large', 'nsf_retry', 'nsf_days_to_payday',
+  'hold_days', 'hold_logdays', 'hold_retry',
+  'vel_midnight', 'vel_monday', 'vel_retry',
+  'tech_cleared', 'tech_retry',
+  'expired_retry',
+  'night', 'hour_sin', 'hour_cos', 'dom_sin', 'dom_cos', 'weekend',
+  'log_amount', 'mastercard', 'amex', 'wallet', 'advice_delay_met', 'log_hours_since_last',
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+/** Local day number and minute of day of an instant in a zone (offset taken at the instant). */
+export function localClock(atMs: number, timezone: string): { day: number; minute: number } {
+  let off = 0;
+  try {
+    off = offsetMs(new Date(atMs), timezone);
+  } catch {
+    off = 0;
+  }
+  const local = atMs + off;
+  const day = Math.floor(local / DAY_MS);
+  return { day, minute: Math.floor((local - day * DAY_MS) / 60_000) };
+}
+
+/** Numbers the model reads for f; same order as FEATURE_NAMES. */
+export function featurize(f: RetryFeatureInput): number[] {
+  const group = declineGroup(f.declineCode, f.strategy);
+  const is = (g: DeclineGroup) => (group === g ? 1 : 0);
+  const k = Math.max(0, f.retryNumber - 1);
+  const days = Math.max(0, f.atMs - f.rescueStartedAtMs) / DAY_MS;
+  const hoursSinceLast = Math.max(0, f.atMs - f.lastAttemptAtMs) / HOUR_MS;
+  const at = localClock(f.atMs, f.timezone);
+  const start = localClock(f.rescueStartedAtMs, f.timezone);
+
+  // Paydays since the rescue began, on the customer's learned calendar.
+  const payday = latestPaydayIn(f.payday.family, start.day, at.day);
+  const sincePayday = payday === null ? -1 : at.day - payday;
+  const window = payday !== null && sincePayday <= PAYDAY_LAG_DAYS ? 1 : 0;
+  const decay = payday === null ? 0 : 0.85 ** Math.max(0, sincePayday - PAYDAY_LAG_DAYS);
+  const known = f.payday.family === 'generic' ? 0 : 1;
+  const toPayday = Math.min(30, nextPaydayAfter(f.payday.family, at.day) - at.day);
+
+  const weekdayAt = weekdayOfDay(at.day);
+  const mondaysCrossed = (() => {
+    for (let d = start.day + 1; d <= at.day && d <= start.day + 8; d++) if (weekdayOfDay(d) === 1) return 1;
+    return 0;
+  })();
+  const hourAngle = (2 * Math.PI * at.minute) / 1440;
+  const domAngle = (2 * Math.PI * (dayOfMonthOfDay(at.day) - 1)) / 31;
+  const nsf = is('nsf');
+  const hold = is('hold');
+  const vel = is('velocity');
+  const tech = is('technical');
+  const delay = adviceCodeDelayMs(f.adviceCode ?? undefined);
+
+  return [
+    1,
+    nsf, hold, vel, tech, is('expired'),
+    is('generic') * k, is('generic') * Math.log1p(days),
+    nsf * window, nsf * decay, nsf * window * known, nsf * decay * known, nsf * (payday === null ? 0 : 1), nsf * (f.amount > 20_000 ? 1 : 0), nsf * k, nsf * (toPayday / 10),
+    hold * (Math.min(days, 20) / 10), hold * Math.log1p(days), hold * k,
+    vel * (at.day > start.day ? 1 : 0), vel * mondaysCrossed, vel * k,
+    tech * (f.atMs - f.rescueStartedAtMs >= 4 * HOUR_MS ? 1 : 0), tech * k,
+    is('expired') * k,
+    at.minute >= 60 && at.minute < 240 ? 1 : 0, Math.sin(hourAngle), Math.cos(hourAngle), Math.sin(domAngle), Math.cos(domAngle), weekdayAt === 0 || weekdayAt === 6 ? 1 : 0,
+    Math.log(Math.max(1, f.amount) / 100) / 5, f.brand === 'mastercard' ? 1 : 0, f.brand === 'amex' ? 1 : 0, f.paymentMethodType === 'card' ? 0 : 1,
+    delay > 0 && f.atMs - f.lastAttemptAtMs >= delay ? 1 : 0, Math.log1p(hoursSinceLast) / 5,
+  ];
+}

@@ -1,0 +1,65 @@
+import { sql } from 'kysely';
+import type { Db } from '../store/db.ts';
+import type { AttemptContext } from '../store/attempts.ts';
+import type { AttemptRow } from '../store/schema.ts';
+import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
+import { getSettings } from '../store/settings.ts';
+import { localClock } from './features.ts';
+import type { LearnedContext } from './learned-policy.ts';
+import { fitPayday } from './payday.ts';
+import { scorerFactoryFor, type ScorerFactory } from './scorers.ts';
+
+// What the learned schedule needs beyond the planner's input, loaded in a few set-based reads for a
+// batch of declined attempts: whether the account turned it on (`auto_rescue.learned`), its model,
+// and each card's recovered retries (its payday history).
+
+export interface PlanningItem {
+  attempt: AttemptRow;
+  ctx: AttemptContext;
+  paymentMethod: string;
+}
+
+function isAutomatic(item: PlanningItem): boolean {
+  if (item.attempt.number === 1) return (item.ctx.payment.rescue_policy as RescuePolicy | null)?.schedule.kind === 'automatic';
+  return item.ctx.rescue?.retry_schedule === 'automatic';
+}
+
+export async function learnedContexts(db: Db, items: readonly PlanningItem[]): Promise<Map<string, LearnedContext>> {
+  const out = new Map<string, LearnedContext>();
+  const candidates = items.filter(isAutomatic);
+  if (candidates.length === 0) return out;
+  const scopes = new Map<string, { accountId: string; livemode: boolean }>();
+  for (const i of candidates) scopes.set(`${i.attempt.account_id}|${i.attempt.livemode}`, { accountId: i.attempt.account_id, livemode: i.attempt.livemode });
+  const factories = new Map<string, ScorerFactory>();
+  for (const [key, s] of scopes) {
+    const settings = await getSettings(db, s.accountId, s.livemode);
+    if (settings.autoRescue.learned) factories.set(key, await scorerFactoryFor(db, s.accountId, s.livemode));
+  }
+  const learned = candidates.filter((i) => factories.has(`${i.attempt.account_id}|${i.attempt.livemode}`));
+  if (learned.length === 0) return out;
+  const rows = await sql<{ account_id: string; card_fingerprint: string; attempted_at: Date }>`
+    select account_id, card_fingerprint, attempted_at from attempts
+    where account_id = any(${[...new Set(learned.map((i) => i.attempt.account_id))]})
+      and card_fingerprint = any(${[...new Set(learned.map((i) => i.attempt.card_fingerprint))]})
+      and status = 'succeeded' and number > 1`.execute(db);
+  const successes = new Map<string, Date[]>();
+  for (const r of rows.rows) {
+    const key = `${r.account_id}|${r.card_fingerprint}`;
+    const list = successes.get(key) ?? [];
+    list.push(r.attempted_at);
+    successes.set(key, list);
+  }
+  for (const i of learned) {
+    const tz = i.ctx.customer?.timezone ?? 'UTC';
+    const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);
+    out.set(i.attempt.id, {
+      score: factories.get(`${i.attempt.account_id}|${i.attempt.livemode}`)!(i.paymentMethod),
+      amount: i.ctx.payment.amount,
+      brand: i.attempt.card_brand,
+      paymentMethodType: i.attempt.payment_method_type,
+      payday: fitPayday(days),
+      explorationKey: i.attempt.payment_id,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+// The retry-timing model: P(an attempt at instant t succeeds | features), a calibrated logistic
+// regression over features.ts. A model is plain JSON (weights by feature name), so the prior that
+// ships with Rescue and each account's retrained versions are the same kind of thing.
+
+import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './logistic.ts';
+import { evaluate, type Evaluation } from './metrics.ts';
+import { declineGroup, FEATURE_NAMES, featurize, type RetryFeatureInput } from './features.ts';
+
+export interface RetryModel {
+  kind: 'retry_timing';
+  /** Feature name → weight; a feature a model does not know weighs 0. */
+  weights: Record<string, number>;
+  platt: Platt;
+  trainedOn: number;
+}
+
+export interface Example {
+  input: RetryFeatureInput;
+  /** 1 when the attempt was approved. */
+  y: number;
+  /** When it happened (the split is by time: the model is judged on the future). */
+  atMs: number;
+}
+
+export function weightVector(model: RetryModel): number[] {
+  return FEATURE_NAMES.map((n) => model.weights[n] ?? 0);
+}
+
+/** A scorer bound to one model, reusing its weight vector. */
+export function retryScorer(model: RetryModel): (f: RetryFeatureInput) => number {
+  const w = weightVector(model);
+  return (f) => applyPlatt(model.platt, sigmoid(dot(w, featurize(f))));
+}
+
+export interface TrainResult {
+  model: RetryModel;
+  /** On the held-out (latest) examples. */
+  evaluation: Evaluation;
+  /** Base rate per decline group, trained and judged on the same split: the simple baseline. */
+  baseline: Evaluation;
+  heldOut: Example[];
+}
+
+const MIN_EXAMPLES = 50;
+
+/**
+ * Trains on the earliest 70% of examples (by time), fits Platt scaling on the next 15% and judges
+ * on the latest 15%, then refits the weights on the first 85% for the model that is kept.
+ */
+export function trainRetryModel(examples: readonly Example[], o: { lambda?: number } = {}): TrainResult {
+  if (examples.length < MIN_EXAMPLES) throw new Error(`need at least ${MIN_EXAMPLES} finished retries to train, have ${examples.length}`);
+  const sorted = [...examples].sort((a, b) => a.atMs - b.atMs);
+  const n = sorted.length;
+  const fitEnd = Math.floor(n * 0.7);
+  const calEnd = Math.floor(n * 0.85);
+  const fitPart = sorted.slice(0, fitEnd);
+  const calPart = sorted.slice(fitEnd, calEnd);
+  const heldOut = sorted.slice(calEnd);
+  const X = (xs: readonly Example[]) => xs.map((e) => featurize(e.input));
+  const lambda = o.lambda ?? 1;
+
+  const first = fitLogistic(X(fitPart), fitPart.map((e) => e.y), { lambda });
+  const calP = X(calPart).map((x) => sigmoid(dot(first.weights, x)));
+  const platt = calPart.length >= 20 && new Set(calPart.map((e) => e.y)).size === 2 ? fitPlatt(calP, calPart.map((e) => e.y)) : IDENTITY_PLATT;
+  const evalModel: RetryModel = { kind: 'retry_timing', weights: named(first.weights), platt, trainedOn: fitPart.length };
+  const score = retryScorer(evalModel);
+  const evaluation = evaluate(heldOut.map((e) => score(e.input)), heldOut.map((e) => e.y));
+  const baseline = evaluate(heldOut.map(groupRates(sorted.slice(0, calEnd))), heldOut.map((e) => e.y));
+
+  const finalPart = sorted.slice(0, calEnd);
+  const final = fitLogistic(X(finalPart), finalPart.map((e) => e.y), { lambda });
+  return { model: { kind: 'retry_timing', weights: named(final.weights), platt, trainedOn: finalPart.length }, evaluation, baseline, heldOut };
+}
+
+/** Judges a model on examples (e.g. the current model on a new model's held-out set). */
+export function evaluateModel(model: RetryModel, examples: readonly Example[]): Evaluation {
+  const score = retryScorer(model);
+  return evaluate(examples.map((e) => score(e.input)), examples.map((e) => e.y));
+}
+
+function named(w: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  FEATURE_NAMES.forEach((name, i) => (out[name] = Number(w[i]!.toFixed(6))));
+  return out;
+}
+
+/** The baseline: each decline group's success rate in the training data (smoothed). */
+function groupRates(train: readonly Example[]): (e: Example) => number {
+  const sums = new Map<string, { s: number; n: number }>();
+  let all = 0;
+  for (const e of train) {
+    const g = declineGroup(e.input.declineCode, e.input.strategy);
+    const c = sums.get(g) ?? { s: 0, n: 0 };
+    c.s += e.y;
+    c.n += 1;
+    sums.set(g, c);
+    all += e.y;
+  }
+  const overall = train.length ? all / train.length : 0.1;
+  return (e) => {
+    const c = sums.get(declineGroup(e.input.declineCode, e.input.strategy));
+    return c ? (c.s + 2 * overall) / (c.n + 2) : overall;
+  };
+}

@@ -1,0 +1,159 @@
+// Pre-charge risk (POST /api/predict/risk): the chance, 0–100, that charging this payment method now
+// declines, from the card's own history in `attempts` and the retry-timing model. Pure.
+//
+// How the score is made (documented in docs/prediction.md):
+// - a hard decline (fraud, closed account, …) since the card last succeeded → 95, block;
+// - a card network rule forbids another merchant reattempt now (Visa 20 / 30 days, Mastercard 10
+//   declines / 24 h, advice code 03/21, …) → at least 90, block;
+// - an unresolved soft decline (the card's latest attempt failed): 100 × (1 − P(success now)) from the
+//   account's retry-timing model (the same one that plans retries), with the card's payday history;
+// - otherwise the card's decline rate over 90 days, shrunk towards the network's 7% renewal failure
+//   rate (a Beta prior worth 10 attempts), so a card with little history scores about 7;
+// - +10 when a retry now would leave fewer than 3 reattempts under the card's network limit, and +5
+//   when the amount is over 1.5× the largest amount this card ever approved.
+// Recommendation: < 25 proceed, < 50 proceed_with_caution, < 80 delay, ≥ 80 block.
+
+import { classifyDecline } from '../domain/decline-taxonomy.ts';
+import type { CardBrand } from '../domain/decline-types.ts';
+import { checkNetworkRules, DEFAULT_NETWORK_RULES, type CardAttemptRecord } from '../domain/network-rules.ts';
+import { localClock } from './features.ts';
+import type { Scorer } from './learned-policy.ts';
+import { fitPayday } from './payday.ts';
+
+const DAY_MS = 86_400_000;
+export const BASE_DECLINE_RATE = 0.07;
+const PRIOR_STRENGTH = 10;
+export const RISK_THRESHOLDS = { caution: 25, delay: 50, block: 80 } as const;
+export const DEFAULT_RISK_THRESHOLD = 70;
+
+export type Recommendation = 'proceed' | 'proceed_with_caution' | 'delay' | 'block';
+
+export interface CardAttempt {
+  at: Date;
+  status: 'succeeded' | 'failed';
+  /** 1 for a renewal's first attempt, >1 for retries. */
+  number: number;
+  amount: number;
+  declineCode: string | null;
+  declineCategory: string | null;
+  adviceCode: string | null;
+}
+
+export interface RiskInput {
+  brand: string;
+  paymentMethodType: string;
+  /** The card's finished attempts, any order. */
+  history: readonly CardAttempt[];
+  amount: number;
+  now: Date;
+  timezone: string;
+  score: Scorer;
+}
+
+export interface RiskPrediction {
+  riskScore: number;
+  recommendation: Recommendation;
+  reasoning: string;
+}
+
+export function recommendationFor(score: number): Recommendation {
+  if (score >= RISK_THRESHOLDS.block) return 'block';
+  if (score >= RISK_THRESHOLDS.delay) return 'delay';
+  if (score >= RISK_THRESHOLDS.caution) return 'proceed_with_caution';
+  return 'proceed';
+}
+
+const brandOf = (b: string): CardBrand =>
+  (['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay'].includes(b) ? b : 'unknown') as CardBrand;
+
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+export function predictRisk(input: RiskInput): RiskPrediction {
+  const now = input.now.getTime();
+  const past = input.history.filter((a) => a.at.getTime() <= now).sort((a, b) => a.at.getTime() - b.at.getTime());
+  const reasons: string[] = [];
+  const last30 = past.filter((a) => now - a.at.getTime() <= 30 * DAY_MS);
+  const declines30 = last30.filter((a) => a.status === 'failed').length;
+  if (past.length === 0) reasons.push('No history for this payment method; scored at the network\'s 7% renewal failure rate');
+  else reasons.push(`Card has ${plural(declines30, 'prior decline')} in last 30 days`);
+
+  let lastSuccess = -1;
+  past.forEach((a, i) => { if (a.status === 'succeeded') lastSuccess = i; });
+  const open = past.slice(lastSuccess + 1); // failures since the card last succeeded
+  const brand = brandOf(input.brand);
+
+  let score: number;
+  let floor = 0;
+  const hard = open.find((a) => a.declineCategory === 'hard');
+  if (hard) {
+    score = 95;
+    floor = 95;
+    reasons.push(`a hard decline (${hard.declineCode ?? 'unknown'}) on ${hard.at.toISOString().slice(0, 10)} has not been followed by a success: the issuer will not approve it`);
+  } else if (open.length > 0) {
+    const first = open[0]!;
+    const latest = open[open.length - 1]!;
+    const decline = classifyDecline({ code: latest.declineCode, adviceCode: latest.adviceCode, brand, count: false });
+    const successes = past.filter((a) => a.status === 'succeeded' && a.number > 1).map((a) => localClock(a.at.getTime(), input.timezone).day);
+    const p = clamp01(input.score({
+      declineCode: decline.code,
+      strategy: decline.strategy,
+      adviceCode: latest.adviceCode,
+      retryNumber: open.length,
+      rescueStartedAtMs: first.at.getTime(),
+      lastAttemptAtMs: latest.at.getTime(),
+      atMs: now,
+      timezone: input.timezone,
+      brand: input.brand,
+      paymentMethodType: input.paymentMethodType,
+      amount: input.amount,
+      payday: fitPayday(successes),
+    }));
+    score = 100 * (1 - p);
+    reasons.push(`its latest charge declined (${decline.code}) ${ago(now - latest.at.getTime())} ago; the retry model gives a charge now a ${Math.round(p * 100)}% chance`);
+  } else {
+    const n90 = past.filter((a) => now - a.at.getTime() <= 90 * DAY_MS);
+    const f90 = n90.filter((a) => a.status === 'failed').length;
+    const rate = (f90 + BASE_DECLINE_RATE * PRIOR_STRENGTH) / (n90.length + PRIOR_STRENGTH);
+    score = 100 * rate;
+    if (past.length > 0) reasons.push(`${f90} of its ${plural(n90.length, 'charge')} in 90 days declined and its last charge succeeded`);
+  }
+
+  const records: CardAttemptRecord[] = past.map((a) => ({
+    at: a.at,
+    outcome: a.status,
+    ...(a.declineCode ? { declineCode: a.declineCode } : {}),
+    ...(a.adviceCode ? { adviceCode: a.adviceCode } : {}),
+    initiator: 'merchant' as const,
+    reattempt: a.number > 1,
+  }));
+  const network = checkNetworkRules({ brand, history: records, at: input.now });
+  if (!network.allowed) {
+    floor = Math.max(floor, 90);
+    reasons.push(`a network rule forbids charging it now (${network.reason})`);
+  } else if (open.length > 0) {
+    const limit = brand === 'visa' ? DEFAULT_NETWORK_RULES.visa.merchantReattempts : brand === 'mastercard' ? DEFAULT_NETWORK_RULES.mastercard.attempts : DEFAULT_NETWORK_RULES.other[brand];
+    const used = records.filter((r) => (brand === 'mastercard' || r.reattempt) && now - r.at.getTime() < limit.windowHours * 3_600_000).length;
+    const left = limit.max - used - 1;
+    if (left < 3) {
+      score += 10;
+      reasons.push(`a retry now leaves ${plural(Math.max(0, left), 'reattempt')} under the network's limit of ${limit.max} in ${limit.windowHours / 24} days`);
+    }
+  }
+  const approved = past.filter((a) => a.status === 'succeeded').map((a) => a.amount);
+  if (approved.length > 0 && input.amount > 1.5 * Math.max(...approved)) {
+    score += 5;
+    reasons.push(`the amount is over 1.5× the largest this card has approved (${Math.max(...approved)})`);
+  } else if (approved.length > 0 && approved.includes(input.amount)) {
+    reasons.push('the amount matches one this card has approved before');
+  }
+  const riskScore = Math.round(Math.min(100, Math.max(floor, score)) * 10) / 10;
+  return { riskScore, recommendation: recommendationFor(riskScore), reasoning: `${reasons.join('; ')}.` };
+}
+
+function ago(ms: number): string {
+  return ms < DAY_MS ? `${Math.max(1, Math.round(ms / 3_600_000))} h` : `${Math.round(ms / DAY_MS)} days`;
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}

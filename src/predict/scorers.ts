@@ -1,0 +1,50 @@
+import type { Db } from '../store/db.ts';
+import { activeModel } from '../store/models.ts';
+import prior from './prior-retry-timing.json' with { type: 'json' };
+import type { Scorer } from './learned-policy.ts';
+import { retryScorer, type RetryModel } from './retry-model.ts';
+
+// Which retry-timing model scores an account's plans: its active trained model, else the prior
+// trained on the sandbox network that ships with Rescue (bench/train-prior.ts regenerates it).
+
+export const PRIOR_RETRY_MODEL: RetryModel = { kind: 'retry_timing', weights: prior.weights, platt: prior.platt, trainedOn: prior.trainedOn };
+
+/** A scorer per payment method (the oracle of the recovery benchmark needs to know the card). */
+export type ScorerFactory = (paymentMethod: string) => Scorer;
+
+export interface ModelChoice {
+  /** The models-table id, or 'prior'. */
+  modelId: string;
+  model: RetryModel;
+}
+
+const priorScorer = retryScorer(PRIOR_RETRY_MODEL);
+const scorerCache = new Map<string, Scorer>();
+
+// Benchmark hook: the recovery benchmark runs Rescue in-process and plugs an oracle (which reads the
+// sandbox's hidden state) into one account. Nothing in Rescue sets it.
+const overrides = new Map<string, ScorerFactory>();
+export function overrideRetryScorer(accountId: string, factory: ScorerFactory | null): void {
+  if (factory) overrides.set(accountId, factory);
+  else overrides.delete(accountId);
+}
+
+export async function retryModelFor(db: Db, accountId: string, livemode: boolean): Promise<ModelChoice> {
+  const row = await activeModel(db, accountId, livemode, 'retry_timing');
+  return row ? { modelId: row.id, model: row.params as RetryModel } : { modelId: 'prior', model: PRIOR_RETRY_MODEL };
+}
+
+export async function scorerFactoryFor(db: Db, accountId: string, livemode: boolean): Promise<ScorerFactory> {
+  const override = overrides.get(accountId);
+  if (override) return override;
+  const choice = await retryModelFor(db, accountId, livemode);
+  if (choice.modelId === 'prior') return () => priorScorer;
+  let scorer = scorerCache.get(choice.modelId);
+  if (!scorer) {
+    if (scorerCache.size > 1000) scorerCache.clear();
+    scorer = retryScorer(choice.model);
+    scorerCache.set(choice.modelId, scorer);
+  }
+  const s = scorer;
+  return () => s;
+}

@@ -1,0 +1,38 @@
+import type { Db } from '../store/db.ts';
+import { recordModel } from '../store/models.ts';
+import type { ModelRow } from '../store/schema.ts';
+import type { Evaluation } from './metrics.ts';
+import { evaluateModel, trainRetryModel } from './retry-model.ts';
+import { retryModelFor } from './scorers.ts';
+import { loadRetryExamples } from './training-data.ts';
+
+// `rescue train`: retrain an account's retry-timing model on its own attempts up to `now` (its
+// clock: a backtest on a test clock learns only from what had happened by then). The new version is
+// judged on the latest held-out retries against the incumbent (the active model, or the prior) and
+// replaces it only if its Brier score is no worse; otherwise it is stored as a candidate.
+
+export const MIN_TRAINING_RETRIES = 200;
+
+export type TrainOutcome =
+  | { status: 'skipped'; reason: string; examples: number }
+  | { status: 'activated' | 'kept_incumbent'; model: ModelRow; evaluation: Evaluation; incumbent: Evaluation; baseline: Evaluation; examples: number };
+
+export async function trainRetryTiming(db: Db, o: { accountId: string; livemode: boolean; now: Date; minExamples?: number }): Promise<TrainOutcome> {
+  const examples = await loadRetryExamples(db, o.accountId, o.livemode, o.now);
+  const min = o.minExamples ?? MIN_TRAINING_RETRIES;
+  if (examples.length < min) return { status: 'skipped', reason: `${examples.length} finished retries; ${min} needed`, examples: examples.length };
+  const result = trainRetryModel(examples);
+  const incumbent = await retryModelFor(db, o.accountId, o.livemode);
+  const incumbentEval = evaluateModel(incumbent.model, result.heldOut);
+  const better = result.evaluation.brier <= incumbentEval.brier;
+  const model = await recordModel(db, {
+    accountId: o.accountId,
+    livemode: o.livemode,
+    kind: 'retry_timing',
+    params: result.model,
+    metrics: { model: result.evaluation, incumbent: incumbentEval, incumbent_id: incumbent.modelId, baseline: result.baseline, examples: examples.length, held_out: result.heldOut.length },
+    trainedAt: o.now,
+    activate: better,
+  });
+  return { status: better ? 'activated' : 'kept_incumbent', model, evaluation: result.evaluation, incumbent: incumbentEval, baseline: result.baseline, examples: examples.length };
+}

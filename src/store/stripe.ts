@@ -1,0 +1,224 @@
+import { sql, type Transaction } from 'kysely';
+import { decrypt, encrypt, keyIdOf, type Keyring } from '../stripe/crypto.ts';
+import type { Db } from './db.ts';
+import type { Scope } from './payments.ts';
+import type { Database, StripeBackfillObject, StripeBackfillRow, StripeConnectionRow, StripeMode } from './schema.ts';
+
+// Stripe rows: the connection (secrets encrypted), processed events, and the imported history.
+
+export interface StripeConnection {
+  accountId: string;
+  livemode: boolean;
+  status: 'connected' | 'disconnected';
+  kind: 'oauth' | 'api_key';
+  stripeAccountId: string | null;
+  scope: string | null;
+  mode: StripeMode;
+  /** The key Rescue calls Stripe with for this account: the OAuth access token or the pasted key. */
+  secretKey: string | null;
+  refreshToken: string | null;
+  webhookSecret: string | null;
+  connectedAt: Date;
+  disconnectedAt: Date | null;
+}
+
+type Q = Db | Transaction<Database>;
+
+const SECRET_COLUMNS = ['access_token_enc', 'refresh_token_enc', 'api_key_enc', 'webhook_secret_enc'] as const;
+
+function view(ring: Keyring, row: StripeConnectionRow): StripeConnection {
+  const open = (c: string | null) => (c === null ? null : decrypt(ring, c));
+  return {
+    accountId: row.account_id,
+    livemode: row.livemode,
+    status: row.status,
+    kind: row.kind,
+    stripeAccountId: row.stripe_account_id,
+    scope: row.scope,
+    mode: row.mode,
+    secretKey: open(row.kind === 'oauth' ? row.access_token_enc : row.api_key_enc),
+    refreshToken: open(row.refresh_token_enc),
+    webhookSecret: open(row.webhook_secret_enc),
+    connectedAt: row.connected_at,
+    disconnectedAt: row.disconnected_at,
+  };
+}
+
+/**
+ * The account's connection in a mode, decrypted. A row whose secrets were encrypted with an older key
+ * is re-encrypted with the current one here (the rotation finishes as connections are used).
+ */
+export async function getStripeConnection(db: Db, ring: Keyring, scope: Scope): Promise<StripeConnection | null> {
+  const row = await db.selectFrom('stripe_connections').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).executeTakeFirst();
+  if (!row) return null;
+  await reencryptIfStale(db, ring, row);
+  return view(ring, row);
+}
+
+export async function findConnectionByStripeAccount(db: Db, ring: Keyring, stripeAccountId: string, livemode: boolean): Promise<StripeConnection | null> {
+  const row = await db
+    .selectFrom('stripe_connections')
+    .selectAll()
+    .where('stripe_account_id', '=', stripeAccountId)
+    .where('livemode', '=', livemode)
+    .where('status', '=', 'connected')
+    .executeTakeFirst();
+  return row ? view(ring, row) : null;
+}
+
+async function reencryptIfStale(db: Db, ring: Keyring, row: StripeConnectionRow): Promise<void> {
+  const stale = SECRET_COLUMNS.filter((c) => row[c] !== null && keyIdOf(row[c]!) !== ring.current.id);
+  if (stale.length === 0) return;
+  const set: Partial<Record<(typeof SECRET_COLUMNS)[number], string>> = {};
+  for (const c of stale) set[c] = encrypt(ring, decrypt(ring, row[c]!));
+  await db.updateTable('stripe_connections').set(set).where('account_id', '=', row.account_id).where('livemode', '=', row.livemode).execute();
+}
+
+export interface NewConnection {
+  kind: 'oauth' | 'api_key';
+  stripeAccountId: string | null;
+  scope: string | null;
+  mode: StripeMode;
+  accessToken?: string | null;
+  refreshToken?: string | null;
+  apiKey?: string | null;
+  at: Date;
+}
+
+/** Connects (or reconnects) the account in a mode; the billing webhook secret is kept. */
+export async function saveStripeConnection(db: Q, ring: Keyring, scope: Scope, c: NewConnection): Promise<void> {
+  const enc = (v: string | null | undefined) => (v ? encrypt(ring, v) : null);
+  const values = {
+    status: 'connected' as const,
+    kind: c.kind,
+    stripe_account_id: c.stripeAccountId,
+    scope: c.scope,
+    mode: c.mode,
+    access_token_enc: enc(c.accessToken),
+    refresh_token_enc: enc(c.refreshToken),
+    api_key_enc: enc(c.apiKey),
+    connected_at: c.at,
+    disconnected_at: null,
+    updated_at: c.at,
+  };
+  await db
+    .insertInto('stripe_connections')
+    .values({ account_id: scope.accountId, livemode: scope.livemode, webhook_secret_enc: null, ...values })
+    .onConflict((oc) => oc.columns(['account_id', 'livemode']).doUpdateSet(values))
+    .execute();
+}
+
+export async function updateStripeConnection(db: Q, ring: Keyring, scope: Scope, o: { mode?: StripeMode; webhookSecret?: string | null; at: Date }): Promise<void> {
+  const set: Record<string, unknown> = { updated_at: o.at };
+  if (o.mode) set.mode = o.mode;
+  if (o.webhookSecret !== undefined) set.webhook_secret_enc = o.webhookSecret ? encrypt(ring, o.webhookSecret) : null;
+  await db.updateTable('stripe_connections').set(set).where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).execute();
+}
+
+/** Forgets every secret of the connection; the row stays as the record that it existed. */
+export async function markDisconnected(db: Q, scope: Scope, at: Date): Promise<void> {
+  await db
+    .updateTable('stripe_connections')
+    .set({ status: 'disconnected', access_token_enc: null, refresh_token_enc: null, api_key_enc: null, webhook_secret_enc: null, disconnected_at: at, updated_at: at })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .execute();
+}
+
+/** Claims a Stripe event id for processing; false when it was processed already. */
+export async function claimStripeEvent(tx: Q, scope: Scope, e: { id: string; type: string; source: 'connect' | 'billing'; at: Date }): Promise<boolean> {
+  const inserted = await tx
+    .insertInto('stripe_events')
+    .values({ account_id: scope.accountId, livemode: scope.livemode, stripe_event_id: e.id, type: e.type, source: e.source, received_at: e.at })
+    .onConflict((oc) => oc.columns(['account_id', 'stripe_event_id']).doNothing())
+    .returning('stripe_event_id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export async function stripeEventSeen(db: Q, scope: Scope, eventId: string): Promise<boolean> {
+  const row = await db.selectFrom('stripe_events').select('stripe_event_id').where('account_id', '=', scope.accountId).where('stripe_event_id', '=', eventId).executeTakeFirst();
+  return row !== undefined;
+}
+
+// ── Backfill progress ──────────────────────────────────────────────────────────────────────────
+
+export const BACKFILL_OBJECTS: readonly StripeBackfillObject[] = ['invoices', 'charges', 'subscriptions'];
+
+/** (Re)starts the import of every object type created since `since`. */
+export async function startBackfill(db: Q, scope: Scope, since: Date, at: Date): Promise<void> {
+  for (const object_type of BACKFILL_OBJECTS) {
+    const values = { since, cursor: null, imported: 0, status: 'pending' as const, next_run_at: at, claimed_by: null, lease_expires_at: null, failures: 0, last_error: null, started_at: at, finished_at: null };
+    await db
+      .insertInto('stripe_backfills')
+      .values({ account_id: scope.accountId, livemode: scope.livemode, object_type, ...values })
+      .onConflict((oc) => oc.columns(['account_id', 'livemode', 'object_type']).doUpdateSet(values))
+      .execute();
+  }
+}
+
+export async function stopBackfill(db: Q, scope: Scope, at: Date): Promise<void> {
+  await db
+    .updateTable('stripe_backfills')
+    .set({ status: 'failed', last_error: 'Stripe was disconnected', finished_at: at, claimed_by: null, lease_expires_at: null })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('status', 'in', ['pending', 'running'])
+    .execute();
+}
+
+/** One due import (pending, or running under an expired lease), claimed with a lease. */
+export async function claimDueBackfill(db: Db, o: { workerId: string; now: Date; leaseUntil: Date }): Promise<StripeBackfillRow | null> {
+  const result = await sql<StripeBackfillRow>`
+    with due as (
+      select account_id, livemode, object_type from stripe_backfills
+      where (status = 'pending' and next_run_at <= ${o.now})
+         or (status = 'running' and lease_expires_at < ${o.now})
+      order by next_run_at
+      limit 1
+      for update skip locked
+    )
+    update stripe_backfills b set status = 'running', claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
+    from due where b.account_id = due.account_id and b.livemode = due.livemode and b.object_type = due.object_type
+    returning b.*`.execute(db);
+  return result.rows[0] ?? null;
+}
+
+type BackfillKey = Pick<StripeBackfillRow, 'account_id' | 'livemode' | 'object_type'>;
+
+/** Moves the cursor after a page; only while this worker still holds the import. */
+export async function saveBackfillProgress(db: Q, b: BackfillKey, workerId: string, cursor: string, imported: number, leaseUntil: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('stripe_backfills')
+    .set({ cursor, imported: sql`imported + ${imported}`, lease_expires_at: leaseUntil })
+    .where('account_id', '=', b.account_id)
+    .where('livemode', '=', b.livemode)
+    .where('object_type', '=', b.object_type)
+    .where('claimed_by', '=', workerId)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function finishBackfill(db: Q, b: BackfillKey, workerId: string, o: { status: 'done' | 'pending' | 'failed'; at: Date; nextRunAt?: Date; error?: string | null; failed?: boolean }): Promise<void> {
+  await db
+    .updateTable('stripe_backfills')
+    .set({
+      status: o.status,
+      claimed_by: null,
+      lease_expires_at: null,
+      next_run_at: o.nextRunAt ?? o.at,
+      last_error: o.error ?? null,
+      failures: o.failed ? sql`failures + 1` : 0,
+      finished_at: o.status === 'pending' ? null : o.at,
+    })
+    .where('account_id', '=', b.account_id)
+    .where('livemode', '=', b.livemode)
+    .where('object_type', '=', b.object_type)
+    .where('claimed_by', '=', workerId)
+    .execute();
+}
+
+export async function listBackfills(db: Db, scope: Scope): Promise<StripeBackfillRow[]> {
+  return db.selectFrom('stripe_backfills').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).orderBy('object_type').execute();
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../bench/sandbox-examples.ts';
+import { classifyDecline } from '../../src/domain/decline-taxonomy.ts';
+import { localMinuteOfDay } from '../../src/domain/local-time.ts';
+import { adviceCodeDelayMs, MIN_RETRY_GAP_MS, type PlanInput } from '../../src/domain/schedule-policy.ts';
+import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
+import { fitPayday, isPaydayOf } from '../../src/predict/payday.ts';
+import { retryScorer } from '../../src/predict/retry-model.ts';
+import { PRIOR_RETRY_MODEL } from '../../src/predict/scorers.ts';
+import { hash32, toUnit } from '../../src/gateways/sandbox/hash.ts';
+
+const DAY = 86_400_000;
+const CODES = ['insufficient_funds', 'generic_decline', 'do_not_honor', 'try_again_later', 'card_velocity_exceeded', 'processing_error', 'issuer_unavailable', 'expired_card', 'stolen_card', 'lost_card'];
+const ZONES = ['UTC', 'America/New_York', 'America/Los_Angeles', 'Europe/London', 'Asia/Kolkata', 'Australia/Sydney', 'Pacific/Chatham', 'Etc/GMT+5'];
+const BRANDS = ['visa', 'mastercard', 'amex'];
+const ADVICE = [null, '24', '26', '30', '02'];
+
+function randomCase(rnd: () => number, i: number): { input: PlanInput; ctx: LearnedContext } {
+  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const brand = pick(BRANDS);
+  const decline = classifyDecline({ code: pick(CODES), adviceCode: brand === 'mastercard' ? pick(ADVICE) : null, brand: brand as never, count: false });
+  const startedAt = Date.UTC(2026, 0, 1) + Math.floor(rnd() * 365 * DAY);
+  const windowDays = 7 + Math.floor(rnd() * 24);
+  const retriesMade = Math.floor(rnd() * 4);
+  const failedAt = startedAt + Math.floor(rnd() * windowDays * DAY * (retriesMade ? 0.9 : 0));
+  const history = Array.from({ length: Math.floor(rnd() * 4) }, () => 20_400 + Math.floor(rnd() * 100));
+  // A random model: any probabilities at all must still give a plan within the budget.
+  const salt = Math.floor(rnd() * 1e9);
+  const score = rnd() < 0.5 ? retryScorer(PRIOR_RETRY_MODEL) : (f: { atMs: number; retryNumber: number }) => toUnit(hash32(`${salt}|${f.atMs}|${f.retryNumber}`)) ** 3;
+  return {
+    input: {
+      decline,
+      failedAt: new Date(failedAt),
+      rescueStartedAt: new Date(startedAt),
+      windowEndsAt: new Date(startedAt + windowDays * DAY),
+      retriesLeft: Math.floor(rnd() * 9),
+      retriesMade,
+      timezone: pick(ZONES),
+      schedule: { kind: 'automatic' },
+    },
+    ctx: { score: score as never, amount: 100 + Math.floor(rnd() * 50_000), brand, paymentMethodType: pick(['card', 'apple_pay']), payday: fitPayday(history), explorationKey: `pay_${i}`, explorationShare: rnd() * 0.5 },
+  };
+}
+
+describe('learned schedule: never breaks the budget (property-based, 600 random cases)', () => {
+  it('respects retries left, window, quiet hours, minimum gap, advice-code delay and hard declines', () => {
+    const rnd = seededRandom(2026);
+    let planned = 0;
+    let explored = 0;
+    for (let i = 0; i < 600; i++) {
+      const { input, ctx } = randomCase(rnd, i);
+      const plan = learnedPlan(input, ctx);
+      planned += plan.length;
+      explored += plan.filter((s) => s.reason.startsWith('exploring')).length;
+      const where = `case ${i}: ${input.decline.code} ${input.timezone}`;
+      expect(plan.length, where).toBeLessThanOrEqual(Math.max(0, input.retriesLeft));
+      if (input.decline.category === 'hard') expect(plan, where).toEqual([]);
+      let prev = input.failedAt.getTime();
+      const delay = Math.max(MIN_RETRY_GAP_MS, adviceCodeDelayMs(input.decline.adviceCode));
+      plan.forEach((s, k) => {
+        const t = s.at.getTime();
+        expect(t - prev, where).toBeGreaterThanOrEqual(MIN_RETRY_GAP_MS);
+        if (k === 0) expect(t - input.failedAt.getTime(), where).toBeGreaterThanOrEqual(delay);
+        expect(t, where).toBeLessThanOrEqual(input.windowEndsAt.getTime());
+        const m = localMinuteOfDay(s.at, input.timezone);
+        expect(m >= 60 && m < 240, `${where} quiet hours at ${s.at.toISOString()}`).toBe(false);
+        expect(s.p).toBeGreaterThanOrEqual(0);
+        expect(s.p).toBeLessThanOrEqual(1);
+        expect(s.reason.length).toBeGreaterThan(10);
+        prev = t;
+      });
+      // Reproducible: the same payment and input give the same plan, exploration included.
+      expect(learnedPlan(input, ctx).map((s) => s.at.getTime())).toEqual(plan.map((s) => s.at.getTime()));
+    }
+    expect(planned).toBeGreaterThan(300);
+    expect(explored).toBeGreaterThan(0);
+    // Exploration is bounded: at most one explored retry per plan, and the share is capped at 20%.
+    expect(explored).toBeLessThan(600 * 0.3);
+  });
+
+  it('times an insufficient-funds retry for the customer\'s learned payday and says so', () => {
+    // A monthly (last business day) customer: three recoveries on the day after payday.
+    const april20 = Date.UTC(2026, 3, 20) / DAY;
+    const history: number[] = [];
+    for (let d = april20 - 80; d < april20; d++) if (isPaydayOf('monthly', d)) history.push(d + 1);
+    expect(history.length).toBeGreaterThanOrEqual(2);
+    const payday = fitPayday(history);
+    expect(payday.family).toBe('monthly');
+    const failedAt = new Date('2026-04-20T15:00:00Z'); // a Monday; payday is Thursday 30 April
+    const decline = classifyDecline({ code: 'insufficient_funds', adviceCode: null, brand: 'visa', count: false });
+    const plan = learnedPlan(
+      { decline, failedAt, rescueStartedAt: failedAt, windowEndsAt: new Date(failedAt.getTime() + 14 * DAY), retriesLeft: 1, retriesMade: 0, timezone: 'UTC', schedule: { kind: 'automatic' } },
+      { score: retryScorer(PRIOR_RETRY_MODEL), amount: 2500, brand: 'visa', paymentMethodType: 'card', payday, explorationKey: 'pay_fixed', explorationShare: 0 },
+    );
+    expect(plan).toHaveLength(1);
+    const day = plan[0]!.at.toISOString().slice(0, 10);
+    expect(['2026-04-30', '2026-05-01', '2026-05-02']).toContain(day);
+    expect(plan[0]!.reason).toContain('last business day of the month');
+    expect(plan[0]!.p).toBeGreaterThan(0.3);
+  });
+});

@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'parameter_invalid'
   | 'parameter_missing'
   | 'invalid_json'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'resource_missing'
   | 'route_not_found'
   | 'email_taken'

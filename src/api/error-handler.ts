@@ -45,6 +45,10 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     // Stripe refused or could not be reached (the merchant's key, their account): not our fault, not theirs.
     case 'stripe_error':
       return { status: 502, type: 'api_error' };
+    case 'payload_too_large':
+      return { status: 413, type: 'invalid_request_error' };
+    case 'unsupported_media_type':
+      return { status: 415, type: 'invalid_request_error' };
     case 'internal_error':
       return { status: 500, type: 'api_error' };
   }
@@ -73,7 +77,9 @@ export function toRescueError(err: unknown): RescueError {
   }
   const fe = err as FastifyError;
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    // Fastify's own refusals: malformed JSON, wrong content type, body too large.
+    // Fastify's own refusals: wrong content type, body too large, malformed body.
+    if (fe.statusCode === 415) return new RescueError('unsupported_media_type', 'Send the request body as JSON with Content-Type: application/json.');
+    if (fe.statusCode === 413) return new RescueError('payload_too_large', 'The request body is larger than 1 MiB.');
     return new RescueError('invalid_json', fe.message);
   }
   return new RescueError('internal_error', 'An internal error occurred. It has been logged.');

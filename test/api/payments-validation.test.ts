@@ -215,10 +215,14 @@ describe('bodies that are not a payment', () => {
     expectError(await post(undefined), 400, { code: 'parameter_missing', param: 'amount' });
   });
 
-  it('answers a non-JSON content type with a 4xx JSON error, never a 500', async () => {
+  it('answers a non-JSON content type with 415 and a JSON error, never a 500', async () => {
     const res = await post('amount=4999&currency=USD', 'application/x-www-form-urlencoded');
-    expect([400, 415]).toContain(res.status);
-    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.any(String) });
+    expectError(res, 415, { type: 'invalid_request_error', code: 'unsupported_media_type' });
+  });
+
+  it('answers a body over 1 MiB with 413 and a JSON error', async () => {
+    const res = await post(JSON.stringify({ amount: 4999, currency: 'USD', payment_method: 'pm_card_visa', metadata: { big: 'x'.repeat(1_100_000) } }), 'application/json');
+    expectError(res, 413, { type: 'invalid_request_error', code: 'payload_too_large' });
   });
 
   it('left no payment behind for any refused request', async () => {

@@ -126,3 +126,6 @@ export function failureFacts(pi: Stripe.PaymentIntent | null, charge: Stripe.Cha
 export function cardFingerprint(card: CardFacts | null, token: string): string {
   return card?.fingerprint ?? tokenFingerprint(token);
 }
+
+/** The named gateway Stripe payments are charged through (added to the account's gateways on connect). */
+export const STRIPE_GATEWAY = 'stripe';

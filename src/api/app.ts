@@ -7,6 +7,7 @@ import { handleError } from './error-handler.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerPayments } from './payments.ts';
+import { registerPredict } from './predict.ts';
 import { registerRecovery } from './recovery.ts';
 import { registerSettings } from './settings.ts';
 import { registerSignup } from './signup.ts';
@@ -44,6 +45,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerTestClocks(app, ctx);
   registerEvents(app, ctx);
   registerRecovery(app, ctx);
+  registerPredict(app, ctx);
   registerWebhookEndpoints(app, ctx);
   registerStripe(app, ctx);
   return app;

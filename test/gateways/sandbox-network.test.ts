@@ -39,10 +39,15 @@ function retry(token: string, atMs: number, key: string, extra: Partial<SandboxC
   return sandboxCharge({ token, amount: 2000, currency: 'usd', at: new Date(atMs), attemptKey: key, firstFailureAt: new Date(FAIL), ...extra });
 }
 
-/** Share of approvals over many attempt keys at one instant: the per-attempt probability, empirically. */
+/**
+ * Share of approvals at one instant over many renewals of the same customer: the per-attempt
+ * probability, empirically. A retry's draw is keyed by (customer, renewal, hour, retry number) — not by the attempt
+ * key, so that benchmark policies share their luck — so the renewals are made distinct by moving the
+ * first failure back i milliseconds (which changes no time-since-failure threshold).
+ */
 function approvalRate(token: string, atMs: number, n = 2000, extra: Partial<SandboxChargeInput> = {}): number {
   let ok = 0;
-  for (let i = 0; i < n; i++) if (retry(token, atMs, `k${i}`, extra).status === 'succeeded') ok++;
+  for (let i = 0; i < n; i++) if (retry(token, atMs, `k${i}`, { firstFailureAt: new Date(FAIL - i), ...extra }).status === 'succeeded') ok++;
   return ok / n;
 }
 
@@ -121,6 +126,30 @@ describe('pm_sim tokens', () => {
     const { token } = firstWith((p) => p.firstDecline.bucket === 'nsf' && p.unrecoverable && p.brand === 'mastercard');
     const out = retry(token, FAIL + DAY, 'x');
     expect(out.status === 'failed' && out.adviceCode).toMatch(/^(2[5-9]|30)$/);
+  });
+});
+
+describe('common random numbers for retries', () => {
+  it('a retry\'s luck depends on the customer, the renewal, the hour and the retry number, not on the attempt key', () => {
+    const tokens = profiles.filter(({ profile }) => profile.firstDecline.bucket === 'generic' && !profile.unrecoverable).slice(0, 200).map((p) => p.token);
+    expect(tokens.length).toBeGreaterThan(50);
+    const at = FAIL + 3 * DAY + 10 * HOUR;
+    let differsAcrossHours = 0;
+    let differsAcrossRenewals = 0;
+    let differsAcrossRetryNumbers = 0;
+    for (const token of tokens) {
+      const a = retry(token, at, 'policy-a', { retryNumber: 1 });
+      // Another policy, another attempt id, same hour: the same answer.
+      expect(retry(token, at + 30 * 60_000, 'policy-b', { retryNumber: 1 })).toEqual(a);
+      if (retry(token, at + 2 * HOUR, 'policy-a', { retryNumber: 1 }).status !== a.status) differsAcrossHours++;
+      if (retry(token, at, 'policy-a', { retryNumber: 1, firstFailureAt: new Date(FAIL - DAY) }).status !== a.status) differsAcrossRenewals++;
+      // A schedule's next retry 10 minutes later is a fresh draw (at p₂ = 0.45 × 0.7).
+      if (retry(token, at + 10 * 60_000, 'policy-a', { retryNumber: 2 }).status !== a.status) differsAcrossRetryNumbers++;
+    }
+    // p = 0.45: two independent draws disagree about half the time.
+    expect(differsAcrossHours).toBeGreaterThan(40);
+    expect(differsAcrossRenewals).toBeGreaterThan(40);
+    expect(differsAcrossRetryNumbers).toBeGreaterThan(40);
   });
 });
 

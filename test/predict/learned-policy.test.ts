@@ -99,3 +99,18 @@ describe('learned schedule: never breaks the budget (property-based, 600 random 
     expect(plan[0]!.p).toBeGreaterThan(0.3);
   });
 });
+
+describe('ties', () => {
+  it('equal chances at every instant are taken as early as the rules allow, not bunched at the window end', () => {
+    const failedAt = new Date('2026-03-10T15:00:00Z');
+    const input: PlanInput = {
+      decline: classifyDecline({ code: 'generic_decline', count: false }),
+      failedAt, rescueStartedAt: failedAt, windowEndsAt: new Date(failedAt.getTime() + 14 * DAY),
+      retriesLeft: 3, retriesMade: 0, timezone: 'UTC', schedule: { kind: 'automatic' },
+    };
+    const plan = learnedPlan(input, { score: () => 0.3, amount: 2000, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'ties', explorationShare: 0 });
+    expect(plan).toHaveLength(3);
+    expect(plan[0]!.at.getTime()).toBe(failedAt.getTime() + MIN_RETRY_GAP_MS);
+    expect(plan[2]!.at.getTime() - failedAt.getTime()).toBeLessThan(DAY);
+  });
+});

@@ -34,7 +34,7 @@ export interface SandboxChargeInput {
   amount: number;
   currency: string;
   at: Date;
-  /** The attempt's idempotency key: the per-attempt draw is a hash of it, so a replay gets the same answer. */
+  /** The attempt's idempotency key: a first attempt's draw is a hash of it, so a replay gets the same answer (a retry's draw is keyed by customer, renewal and hour). */
   attemptKey: string;
   /** When this payment's rescue began (its first decline); absent for a renewal's first attempt. */
   firstFailureAt?: Date | null;
@@ -111,10 +111,18 @@ function simulatedCharge(profile: SimulatedProfile, updates: number, declined: b
   const replaced = updates > 0 && profile.firstDecline.bucket === 'expired';
   const code = replaced ? 'generic_decline' : profile.firstDecline.code;
   // Drawn from the customer (seed), not the token string, so suffixes (_declined, a merchant's own)
-  // do not change who the customer is.
-  const draw = unitOf(`pm_sim:${profile.seed}`, input.attemptKey);
-
+  // do not change who the customer is. A renewal's first attempt draws from its attempt key. A retry
+  // draws from (customer, the renewal — its first failure —, the UTC hour of the attempt, the retry
+  // number), not from the attempt key: two schedules that make the same retry of the same customer's
+  // renewal in the same hour see the same luck, so the recovery benchmark compares policies on common
+  // random numbers (bench/recovery.ts). The retry number keeps one schedule's own retries independent,
+  // as the per-attempt model assumes: two retries 10 minutes apart do not share one draw. Replays
+  // still get the same answer.
   const firstMs = input.firstFailureAt?.getTime();
+  const draw = firstMs === undefined
+    ? unitOf(`pm_sim:${profile.seed}`, input.attemptKey)
+    : unitOf(`pm_sim:${profile.seed}`, `retry|${firstMs}|${Math.floor(atMs / HOUR_MS)}|${input.retryNumber ?? 0}`);
+
   if (firstMs === undefined) {
     if (declined) return failed(code, adviceCodeFor(profile, code, atMs, tz));
     const failP = night ? Math.min(1, profile.firstAttemptFailRate * NIGHT_DECLINE_FACTOR) : profile.firstAttemptFailRate;

@@ -1,0 +1,165 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { classifyDecline } from '../domain/decline-taxonomy.ts';
+import type { CardBrand } from '../domain/decline-types.ts';
+import { isValidTimeZone } from '../domain/local-time.ts';
+import { MAX_AMOUNT, normalizeCurrency } from '../domain/money.ts';
+import type { PlanInput } from '../domain/schedule-policy.ts';
+import { PAYMENT_METHOD_TYPES } from '../domain/wallets.ts';
+import { predictChurn, trainChurn } from '../predict/churn.ts';
+import { localClock } from '../predict/features.ts';
+import { candidateSlots, learnedPlan } from '../predict/learned-policy.ts';
+import { fitPayday } from '../predict/payday.ts';
+import { DEFAULT_RISK_THRESHOLD, predictRisk } from '../predict/risk.ts';
+import { retryModelFor, scorerFactoryFor } from '../predict/scorers.ts';
+import { getCustomer } from '../store/customers.ts';
+import { cardHistory, customerPayments, getRiskThreshold, recordRisk, rescuesByCustomer, setRiskThreshold } from '../store/predictions.ts';
+import type { AppContext } from './context.ts';
+import { iso } from './payment-json.ts';
+import { defineRoute } from './route.ts';
+
+// Revtain's prediction API (seeds 000 and 004): pre-charge risk, the best time to retry, churn this
+// month. The models and their thresholds are described in docs/prediction.md.
+
+const Token = z.string().min(1).max(255);
+const Currency = z.string().transform((c, ctx) => normalizeCurrency(c) ?? (ctx.addIssue({ code: 'custom', message: `unknown currency '${c}' (ISO 4217 code expected)` }), z.NEVER));
+const Amount = z.number().int('amount must be an integer in the currency\'s minor unit').positive('amount must be positive').max(MAX_AMOUNT);
+const TimeZone = z.string().refine((tz) => !/^[+-]/.test(tz) && isValidTimeZone(tz), { message: 'must be an IANA time zone such as America/New_York' });
+const Instant = z.union([
+  z.number().int().positive().transform((s) => new Date(s * 1000)),
+  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+]);
+
+export const RiskBody = z.strictObject({ paymentMethodToken: Token, amount: Amount, currency: Currency });
+
+export const RetryTimeBody = z.strictObject({
+  declineCode: z.string().min(1).max(100),
+  amount: Amount,
+  currency: Currency,
+  /** The card whose history (payday pattern, brand, zone) informs the prediction. */
+  paymentMethodToken: Token.optional(),
+  adviceCode: z.string().regex(/^\d{2}$/, 'adviceCode must be a two-digit Mastercard Merchant Advice Code').optional(),
+  /** When the payment failed (Unix seconds or ISO 8601); default now. */
+  failedAt: Instant.optional(),
+  timezone: TimeZone.optional(),
+  cardBrand: z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'unknown']).optional(),
+  paymentMethodType: z.enum(PAYMENT_METHOD_TYPES).optional(),
+  retriesMade: z.number().int().min(0).max(20).default(0),
+  maxRetries: z.number().int().min(1).max(20).default(4),
+  retryWindowDays: z.number().int().min(1).max(60).default(14),
+});
+
+export const ChurnBody = z.strictObject({ customer: z.string().min(1).max(100) });
+
+export const PredictionSettingsBody = z.strictObject({ risk_threshold: z.number().min(0).max(100) });
+
+const DAY_MS = 86_400_000;
+
+export function registerPredict(app: FastifyInstance, ctx: AppContext) {
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/api/predict/risk', summary: 'Score the risk (0-100) that charging this payment method now declines, with a recommendation', tag: 'Prediction', auth: true, body: RiskBody },
+    async ({ body, principal }) => {
+      const history = await cardHistory(ctx.db, principal, body.paymentMethodToken);
+      const now = history.testClockTime ?? ctx.clock.now();
+      const score = (await scorerFactoryFor(ctx.db, principal.accountId, principal.livemode))(body.paymentMethodToken);
+      const prediction = predictRisk({ brand: history.brand, paymentMethodType: history.paymentMethodType, history: history.attempts, amount: body.amount, now, timezone: history.timezone, score });
+      if (history.stored) {
+        const threshold = await getRiskThreshold(ctx.db, principal, DEFAULT_RISK_THRESHOLD);
+        await recordRisk(ctx.db, principal, {
+          token: body.paymentMethodToken,
+          riskScore: prediction.riskScore,
+          threshold,
+          now,
+          data: { customerId: history.customerId, paymentMethod: history.paymentMethod, riskScore: prediction.riskScore, threshold, recommendation: prediction.recommendation, reasoning: prediction.reasoning, amount: body.amount, currency: body.currency },
+        });
+      }
+      return { success: true, prediction };
+    },
+  );
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/api/predict/retry-time', summary: 'The best time to retry a declined payment, its predicted probability, the next best alternatives and the reasoning', tag: 'Prediction', auth: true, body: RetryTimeBody },
+    async ({ body, principal }) => {
+      const history = body.paymentMethodToken ? await cardHistory(ctx.db, principal, body.paymentMethodToken) : null;
+      const now = history?.testClockTime ?? ctx.clock.now();
+      const failedAt = body.failedAt ?? now;
+      const brand = (body.cardBrand ?? history?.brand ?? 'unknown') as CardBrand;
+      const timezone = body.timezone ?? history?.timezone ?? 'UTC';
+      const paymentMethodType = body.paymentMethodType ?? history?.paymentMethodType ?? 'card';
+      const decline = classifyDecline({ code: body.declineCode, adviceCode: body.adviceCode ?? null, brand, count: false });
+      const successDays = (history?.attempts ?? []).filter((a) => a.status === 'succeeded' && a.number > 1).map((a) => localClock(a.at.getTime(), timezone).day);
+      const score = (await scorerFactoryFor(ctx.db, principal.accountId, principal.livemode))(body.paymentMethodToken ?? '');
+      const model = await retryModelFor(ctx.db, principal.accountId, principal.livemode);
+      const input: PlanInput = {
+        decline,
+        failedAt,
+        rescueStartedAt: failedAt,
+        windowEndsAt: new Date(failedAt.getTime() + body.retryWindowDays * DAY_MS),
+        retriesLeft: Math.max(0, body.maxRetries - body.retriesMade),
+        retriesMade: body.retriesMade,
+        timezone,
+        schedule: { kind: 'automatic' },
+      };
+      const lc = { score, amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), explorationKey: 'api', explorationShare: 0 };
+      const plan = learnedPlan(input, lc);
+      const first = plan[0];
+      // Alternatives: the other instants for the next retry, best predicted first, not within 6 h of the recommendation.
+      const slots = candidateSlots(input, isValidTimeZone(timezone) ? timezone : 'UTC');
+      const alternatives = first === undefined ? [] : slots
+        .filter((t) => Math.abs(t - first.at.getTime()) >= 6 * 3_600_000)
+        .map((t) => ({ t, p: score({ declineCode: decline.code, strategy: decline.strategy, adviceCode: body.adviceCode ?? null, retryNumber: body.retriesMade + 1, rescueStartedAtMs: failedAt.getTime(), lastAttemptAtMs: failedAt.getTime(), atMs: t, timezone, brand, paymentMethodType, amount: body.amount, payday: lc.payday }) }))
+        .sort((a, b) => b.p - a.p || a.t - b.t)
+        .slice(0, 3)
+        .map((a) => ({ time: iso(new Date(a.t)), probability: round4(a.p) }));
+      return {
+        success: true,
+        prediction: {
+          recommendedTime: first ? iso(first.at) : null,
+          probability: first ? round4(first.p) : 0,
+          alternatives,
+          reasoning: first ? first.reason : decline.category === 'hard' || decline.strategy === 'never'
+            ? `${decline.code.replaceAll('_', ' ')} is a hard decline: retrying cannot recover it.`
+            : 'no time left in the window has a chance worth an attempt.',
+          schedule: plan.map((s) => ({ time: iso(s.at), probability: round4(s.p), reason: s.reason })),
+          model: model.modelId,
+        },
+      };
+    },
+  );
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/api/predict/churn', summary: 'The probability that a customer is lost this month through failed payments, a score and the top drivers', tag: 'Prediction', auth: true, body: ChurnBody },
+    async ({ body, principal }) => {
+      await getCustomer(ctx.db, principal, body.customer, 'customer');
+      const model = trainChurn(await rescuesByCustomer(ctx.db, principal));
+      const rescues = (await rescuesByCustomer(ctx.db, principal, { customer: body.customer })).get(body.customer) ?? [];
+      const payments = await customerPayments(ctx.db, principal, body.customer);
+      const prediction = predictChurn({ rescues, payments: payments.payments, failedPayments: payments.failed, typicalAmount: payments.typicalAmount, model });
+      return { success: true, prediction: { customer: body.customer, ...prediction, model: { source: model.source, examples: model.examples, labels: 'finished rescues: exhausted or cancelled = lost, recovered = kept' } } };
+    },
+  );
+
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/prediction', summary: 'Prediction settings: the risk threshold of predict.risk.high', tag: 'Settings', auth: true }, async ({ principal }) => ({
+    object: 'prediction_settings',
+    livemode: principal.livemode,
+    risk_threshold: await getRiskThreshold(ctx.db, principal, DEFAULT_RISK_THRESHOLD),
+  }));
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/v2/settings/prediction', summary: 'Set the risk score (0-100) at which a stored payment method emits predict.risk.high', tag: 'Settings', auth: true, body: PredictionSettingsBody },
+    async ({ body, principal }) => {
+      await setRiskThreshold(ctx.db, principal, body.risk_threshold, ctx.clock.now());
+      return { object: 'prediction_settings', livemode: principal.livemode, risk_threshold: body.risk_threshold };
+    },
+  );
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

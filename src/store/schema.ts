@@ -1,10 +1,22 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
+import type {
+  StripeBackfillsTable,
+  StripeCardUpdatesTable,
+  StripeChargesTable,
+  StripeConnectionsTable,
+  StripeCustomersTable,
+  StripeEventsTable,
+  StripeInvoicesTable,
+  StripeSubscriptionsTable,
+} from './schema-stripe.ts';
+
+export type * from './schema-stripe.ts';
 
 // Row types for Kysely. The SQL migrations are the truth; these mirror them.
 
-type Json<T> = ColumnType<T, string | T, string | T>;
-type Seq = Generated<number>;
+export type Json<T> = ColumnType<T, string | T, string | T>;
+export type Seq = Generated<number>;
 
 export interface AccountsTable {
   id: string;
@@ -280,132 +292,6 @@ export interface PulsesTable {
   currency: string;
   created_at: Date;
 }
-
-// Stripe (0005)
-
-export type StripeMode = 'observe' | 'active';
-
-export interface StripeConnectionsTable {
-  account_id: string;
-  livemode: boolean;
-  status: 'connected' | 'disconnected';
-  kind: 'oauth' | 'api_key';
-  stripe_account_id: string | null;
-  scope: string | null;
-  mode: StripeMode;
-  access_token_enc: string | null;
-  refresh_token_enc: string | null;
-  api_key_enc: string | null;
-  webhook_secret_enc: string | null;
-  connected_at: Date;
-  disconnected_at: Date | null;
-  updated_at: Date;
-}
-
-export interface StripeEventsTable {
-  account_id: string;
-  livemode: boolean;
-  stripe_event_id: string;
-  type: string;
-  source: 'connect' | 'billing';
-  received_at: Date;
-}
-
-export interface StripeCustomersTable {
-  account_id: string;
-  livemode: boolean;
-  stripe_customer_id: string;
-  customer_id: string;
-}
-
-export interface StripeInvoicesTable {
-  account_id: string;
-  livemode: boolean;
-  invoice_id: string;
-  stripe_customer_id: string | null;
-  subscription_id: string | null;
-  payment_id: string | null;
-  status: string | null;
-  amount_due: ColumnType<number, number, number>;
-  amount_paid: ColumnType<number, number, number>;
-  currency: string;
-  attempt_count: number;
-  billing_reason: string | null;
-  created_at: Date;
-  paid_at: Date | null;
-  updated_at: Date;
-}
-
-export interface StripeChargesTable {
-  account_id: string;
-  livemode: boolean;
-  charge_id: string;
-  stripe_customer_id: string | null;
-  invoice_id: string | null;
-  payment_intent_id: string | null;
-  amount: ColumnType<number, number, number>;
-  currency: string;
-  status: string;
-  failure_code: string | null;
-  decline_code: string | null;
-  advice_code: string | null;
-  card_brand: string | null;
-  card_country: string | null;
-  card_funding: string | null;
-  card_wallet: string | null;
-  card_fingerprint: string | null;
-  created_at: Date;
-}
-
-export interface StripeSubscriptionsTable {
-  account_id: string;
-  livemode: boolean;
-  subscription_id: string;
-  stripe_customer_id: string | null;
-  status: string;
-  created_at: Date;
-  canceled_at: Date | null;
-  ended_at: Date | null;
-  cancellation_reason: string | null;
-  churned_at: Date | null;
-  updated_at: Date;
-}
-
-export interface StripeCardUpdatesTable {
-  account_id: string;
-  livemode: boolean;
-  stripe_event_id: string;
-  payment_method: string;
-  stripe_customer_id: string | null;
-  card_brand: string | null;
-  card_last4: string | null;
-  exp_month: number | null;
-  exp_year: number | null;
-  card_fingerprint: string | null;
-  updated_at: Date;
-}
-
-export type StripeBackfillObject = 'invoices' | 'charges' | 'subscriptions';
-
-export interface StripeBackfillsTable {
-  account_id: string;
-  livemode: boolean;
-  object_type: StripeBackfillObject;
-  since: Date;
-  cursor: string | null;
-  imported: Generated<number>;
-  status: 'pending' | 'running' | 'done' | 'failed';
-  next_run_at: Date;
-  claimed_by: string | null;
-  lease_expires_at: Date | null;
-  failures: Generated<number>;
-  last_error: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-}
-
-export type StripeConnectionRow = Selectable<StripeConnectionsTable>;
-export type StripeBackfillRow = Selectable<StripeBackfillsTable>;
 
 export interface Database {
   accounts: AccountsTable;

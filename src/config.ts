@@ -50,6 +50,10 @@ const EnvSchema = z.object({
   RESCUE_STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   /** Timeout of one Stripe API call. */
   RESCUE_STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  /** Each account retrains its retry model at most once per this many days of its clock (0: never on a schedule). */
+  RESCUE_RETRAIN_PERIOD_DAYS: z.coerce.number().min(0).max(365).default(7),
+  /** Finished retries since an account's last training needed before the schedule retrains it. */
+  RESCUE_RETRAIN_MIN_NEW_RETRIES: z.coerce.number().int().min(1).max(1_000_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

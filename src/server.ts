@@ -57,7 +57,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock, stripe: { ring, stripe: config } });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
   const jobs = ring ? [(workerId: string) => runStripeBackfill({ db, clock, ring, stripe: config, log, leaseMs }, workerId)] : [];
-  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), jobs }) : null;
+  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), jobs, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }) : null;
   let url: string | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   if (o.api) {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { retrainOnTestClock, type RetrainPolicy } from '../predict/retrain-schedule.ts';
 import { MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
 import { claimDueAttempts } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
@@ -13,6 +14,8 @@ export interface AdvanceDeps {
   workerId: string;
   batchSize: number;
   leaseMs: number;
+  /** Scheduled retraining, judged on each clock's own time at batch boundaries; omitted: none. */
+  retrain?: RetrainPolicy;
 }
 
 /**
@@ -34,6 +37,9 @@ export async function advanceClocks(d: AdvanceDeps): Promise<number> {
     const target = clock.target_time;
     for (;;) {
       const earliest = await earliestDueOnClock(d.db, clock.id, target);
+      // A batch boundary: the clock stands at the time its next work is due (or at its target), and
+      // its account retrains if that is due on this clock, on the attempts finished by then.
+      if (d.retrain) await retrainOnTestClock(d.db, d.retrain, { accountId: clock.account_id, clockId: clock.id, clockTime: earliest ?? target });
       if (!earliest) {
         await moveClock(d.db, clock.id, d.workerId, target, true, null);
         break;

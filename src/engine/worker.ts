@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { claimDueRealtimeAttempts, reclaimExpiredAttempts, releaseCardLeases } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
+import { retrainDueRealtime, watchRealtimeAccounts, type RetrainPolicy } from '../predict/retrain-schedule.ts';
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
 import { advanceClocks } from './test-clock-advance.ts';
 import { deliverDueWebhooks, type WebhookDeliveryOptions } from './webhook-delivery.ts';
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   webhooks: WebhookDeliveryOptions;
   /** Further jobs run each round (the Stripe backfill); each returns how much it moved. */
   jobs?: readonly ((workerId: string) => Promise<number>)[];
+  /** Scheduled retraining of each account's retry model (real time here, test clocks as they advance). */
+  retrain?: RetrainPolicy;
 }
 
 // The worker: reconcile attempts whose worker died, run due real-time attempts, move test clocks
@@ -98,9 +101,11 @@ export class Worker {
       } finally {
         await releaseCardLeases(db, this.id);
       }
+      if (this.#o.retrain) await watchRealtimeAccounts(db, due.filter((a) => a.number > 1), now);
       moved += due.length;
     }
-    moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs });
+    if (this.#o.retrain) await retrainDueRealtime(db, this.#o.retrain, now);
+    moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs, retrain: this.#o.retrain });
     moved += await deliverDueWebhooks({ ...this.#o.webhooks, db, clock, log: this.#o.log, workerId: this.id, leaseMs: this.#o.leaseMs, maxPerRound: batchSize });
     for (const job of this.#o.jobs ?? []) moved += await job(this.id);
     return moved;

@@ -17,8 +17,8 @@ export type TrainOutcome =
   | { status: 'skipped'; reason: string; examples: number }
   | { status: 'activated' | 'kept_incumbent'; model: ModelRow; evaluation: Evaluation; incumbent: Evaluation; baseline: Evaluation; examples: number };
 
-export async function trainRetryTiming(db: Db, o: { accountId: string; livemode: boolean; now: Date; minExamples?: number }): Promise<TrainOutcome> {
-  const examples = await loadRetryExamples(db, o.accountId, o.livemode, o.now);
+export async function trainRetryTiming(db: Db, o: { accountId: string; livemode: boolean; now: Date; minExamples?: number; testClock?: string | null }): Promise<TrainOutcome> {
+  const examples = await loadRetryExamples(db, o.accountId, o.livemode, o.now, o.testClock);
   const min = o.minExamples ?? MIN_TRAINING_RETRIES;
   if (examples.length < min) return { status: 'skipped', reason: `${examples.length} finished retries; ${min} needed`, examples: examples.length };
   const result = trainRetryModel(examples);

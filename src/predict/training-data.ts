@@ -29,8 +29,12 @@ interface Row {
 
 const MAX_EXAMPLES = 100_000;
 
-/** Finished retries of one account and mode up to `until` (the account's own clock). */
-export async function loadRetryExamples(db: Db, accountId: string, livemode: boolean, until: Date): Promise<Example[]> {
+/**
+ * Finished retries of one account and mode up to `until` (the account's own clock). `testClock`:
+ * only the retries of that clock (a test clock's id) or of real time (null); omitted, all of them.
+ */
+export async function loadRetryExamples(db: Db, accountId: string, livemode: boolean, until: Date, testClock?: string | null): Promise<Example[]> {
+  const onClock = testClock === undefined ? sql`true` : testClock === null ? sql`a.test_clock is null` : sql`a.test_clock = ${testClock}`;
   const result = await sql<Row>`
     select a.payment_id, a.attempted_at, a.status, a.number, a.card_fingerprint, a.card_brand, a.payment_method_type,
            prev.attempted_at as prev_at, prev.decline_code as prev_code, prev.advice_code as prev_advice,
@@ -41,7 +45,7 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
     join payments p on p.account_id = a.account_id and p.id = a.payment_id
     left join customers c on c.account_id = p.account_id and c.id = p.customer_id
     where a.account_id = ${accountId} and a.livemode = ${livemode} and a.number > 1
-      and a.status in ('succeeded', 'failed') and a.attempted_at <= ${until}
+      and a.status in ('succeeded', 'failed') and a.attempted_at <= ${until} and ${onClock}
       and prev.status = 'failed' and prev.attempted_at is not null
     order by a.attempted_at desc
     limit ${MAX_EXAMPLES}`.execute(db);

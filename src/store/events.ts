@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import { API_VERSION, type NewEvent } from '../domain/events.ts';
 import { missingResource } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { cursorSeq } from './cursor.ts';
 import type { Db } from './db.ts';
 import type { Database, EventRow } from './schema.ts';
 import type { Scope } from './payments.ts';
@@ -67,11 +68,7 @@ export async function listEvents(db: Db, scope: Scope, q: ListEventsQuery): Prom
   if (q.createdGte) query = query.where('created_at', '>=', q.createdGte);
   if (q.createdLte) query = query.where('created_at', '<=', q.createdLte);
   if (q.objectId) query = query.where('object_id', '=', q.objectId);
-  if (q.startingAfter) {
-    const cursor = await db.selectFrom('events').select('seq').where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).where('id', '=', q.startingAfter).executeTakeFirst();
-    if (!cursor) throw missingResource('event', q.startingAfter, 'starting_after');
-    query = query.where('seq', '<', cursor.seq);
-  }
+  if (q.startingAfter) query = query.where('seq', '<', await cursorSeq(db, 'events', 'event', scope, q.startingAfter));
   const rows = await query.orderBy('seq', 'desc').limit(q.limit + 1).execute();
   return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
 }

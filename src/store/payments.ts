@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import { missingResource } from '../errors.ts';
+import { cursorSeq } from './cursor.ts';
 import type { Db } from './db.ts';
 import type { AttemptRow, AttemptsTable, PaymentRow, PaymentsTable, PaymentStatus, RescueRow } from './schema.ts';
 
@@ -84,17 +85,7 @@ export async function listPaymentIds(db: Db, scope: Scope, q: ListPaymentsQuery)
     .where('livemode', '=', scope.livemode);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.customer) query = query.where('customer_id', '=', q.customer);
-  if (q.startingAfter) {
-    const cursor = await db
-      .selectFrom('payments')
-      .select('seq')
-      .where('account_id', '=', scope.accountId)
-      .where('livemode', '=', scope.livemode)
-      .where('id', '=', q.startingAfter)
-      .executeTakeFirst();
-    if (!cursor) throw missingResource('payment', q.startingAfter, 'starting_after');
-    query = query.where('seq', '<', cursor.seq);
-  }
+  if (q.startingAfter) query = query.where('seq', '<', await cursorSeq(db, 'payments', 'payment', scope, q.startingAfter));
   const rows = await query.orderBy('seq', 'desc').limit(q.limit + 1).execute();
   return { ids: rows.slice(0, q.limit).map((r) => r.id), hasMore: rows.length > q.limit };
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { startRescue, type Rescue } from '../src/server.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
@@ -20,8 +21,9 @@ export interface BenchRescue {
 }
 
 /** The real server on a free port over a fresh database, with a signed-up merchant. */
-export async function benchRescue(engine: Engine, env: Record<string, string>, o: { worker: boolean }): Promise<BenchRescue> {
+export async function benchRescue(engine: Engine, env: Record<string, string>, o: { worker: boolean; asyncCommit?: boolean }): Promise<BenchRescue> {
   const pgdb = engine === 'postgres' ? await createPostgresDatabase() : null;
+  if (pgdb && o.asyncCommit) await asynchronousCommit(pgdb.url);
   const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-bench-')) : null;
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', RESCUE_WORKER_POLL_MS: '20', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...(dataDir ? { RESCUE_DATA_DIR: dataDir } : {}), ...env });
   const rescue = await startRescue(config, { api: true, worker: o.worker });
@@ -52,6 +54,23 @@ export async function benchRescue(engine: Engine, env: Record<string, string>, o
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A simulation bench measures what policies recover, not how fast commits reach the disk: with
+ * synchronous_commit off, Postgres acknowledges a commit before its WAL is flushed (a crash could lose
+ * the last few hundred ms; nothing is ever inconsistent), which removes one fsync per transaction.
+ */
+async function asynchronousCommit(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`alter database ${name} set synchronous_commit = off`);
+    if (process.env.BENCH_PG_SLOW_MS) await c.query(`alter database ${name} set log_min_duration_statement = ${Number(process.env.BENCH_PG_SLOW_MS)}`);
+  } finally {
+    await c.end();
+  }
 }
 
 /** Runs `fn` over items with at most `lanes` in flight. */

@@ -12,6 +12,7 @@ const EnvSchema = z.object({
   /** How often an idle worker looks for due attempts. */
   RESCUE_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** Attempts one worker claims per round. */
+  RESCUE_WORKER_LOOPS: z.coerce.number().int().min(1).max(32).default(1),
   RESCUE_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200),
   /** Attempts one test-clock advance runs per transaction (they share one instant window). */
   RESCUE_CLOCK_BATCH: z.coerce.number().int().min(1).max(20_000).default(2000),

@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { Worker } from './engine/worker.ts';
 import type { WebhookDeliveryOptions } from './engine/webhook-delivery.ts';
 import { gatewayResolver } from './gateways/resolve.ts';
+import type { GatewayResolver } from './engine/run-attempts.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { runStripeBackfill } from './stripe/backfill.ts';
@@ -18,6 +19,8 @@ export interface Rescue {
   db: Db;
   url: string | null;
   worker: Worker | null;
+  /** The gateways the engine charges through (a backtest drives the engine with them). */
+  gatewayFor: GatewayResolver;
   close(): Promise<void>;
 }
 
@@ -57,23 +60,29 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock, stripe: { ring, stripe: config } });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
   const jobs = ring ? [(workerId: string) => runStripeBackfill({ db, clock, ring, stripe: config, log, leaseMs }, workerId)] : [];
-  const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), jobs, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }) : null;
+  // Several loops in one process coordinate through the database exactly as separate processes do;
+  // they overlap one loop's database round trips with another's work.
+  const workers = o.worker
+    ? Array.from({ length: config.RESCUE_WORKER_LOOPS }, () => new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), jobs, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }))
+    : [];
+  const worker = workers[0] ?? null;
   let url: string | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   if (o.api) {
-    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => worker?.wake(), processId: `api_${randomUUID().slice(0, 8)}` });
+    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}` });
     await app.listen({ port: config.PORT, host: config.HOST });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     url = config.RESCUE_PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   }
-  worker?.start();
+  for (const w of workers) w.start();
   return {
     db,
     url,
     worker,
+    gatewayFor,
     async close() {
-      await worker?.stop();
+      await Promise.all(workers.map((w) => w.stop()));
       await app?.close();
       await db.destroy();
     },

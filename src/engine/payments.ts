@@ -6,8 +6,8 @@ import { insertEvents } from '../store/events.ts';
 import { newId } from '../ids.ts';
 import { getCustomer } from '../store/customers.ts';
 import type { Db } from '../store/db.ts';
-import { getPaymentRecord, insertPayment, type PaymentRecord, type Scope } from '../store/payments.ts';
-import type { AttemptRow } from '../store/schema.ts';
+import { getPaymentRecord, getPaymentRecords, insertPayments, type PaymentRecord, type Scope } from '../store/payments.ts';
+import type { AttemptRow, CustomerRow } from '../store/schema.ts';
 import { getSettings } from '../store/settings.ts';
 import { routeToken } from '../domain/gateway-routing.ts';
 import { getTestClock } from '../store/test-clocks.ts';
@@ -36,51 +36,70 @@ export interface CreatePaymentInput {
 }
 
 export async function createPayment(d: PaymentDeps, scope: Scope, input: CreatePaymentInput): Promise<PaymentRecord> {
+  const [record] = await createPayments(d, scope, [input]);
+  return record!;
+}
+
+/**
+ * Creates payments and charges each once, together: one transaction for the rows, one batch of
+ * first attempts through the gateways (as a clock advance runs its retries). A backtest creates a
+ * day's renewals this way; the API creates one at a time.
+ */
+export async function createPayments(d: PaymentDeps, scope: Scope, inputs: readonly CreatePaymentInput[]): Promise<PaymentRecord[]> {
+  if (inputs.length === 0) return [];
   const settings = await getSettings(d.db, scope.accountId, scope.livemode);
-  const customer = input.customer ? await getCustomer(d.db, scope, input.customer, 'customer') : null;
-  const now = await nowFor(d, scope, customer?.test_clock ?? null);
-  const policy = resolveRescuePolicy(input.auto_rescue, { amount: input.amount, offSession: input.off_session, metadata: input.metadata }, settings.autoRescue);
-  // The token's issuer, by its shape (gateway-routing.ts); with no named gateways, the default one.
-  const route = routeToken(input.payment_method, null, settings.gateways.map((g) => ({ name: g.name, tokenPrefixes: g.tokenPrefixes })));
-  const gateway = await d.gatewayFor(scope.accountId, scope.livemode, route.gateway);
-  const card = gateway.describeCard(input.payment_method);
-  const paymentId = newId('pay');
-  const attemptId = newId('att');
-  const attempt = await insertPayment(
-    d.db,
-    {
-      id: paymentId,
-      account_id: scope.accountId,
-      livemode: scope.livemode,
-      customer_id: customer?.id ?? null,
-      payment_method: input.payment_method,
-      amount: input.amount,
-      currency: input.currency,
-      off_session: input.off_session,
-      status: 'processing',
-      failure_code: null,
-      failure_message: null,
-      metadata: JSON.stringify(input.metadata),
-      test_clock: customer?.test_clock ?? null,
-      idempotency_key: input.idempotencyKey,
-      rescue_policy: JSON.stringify(policy),
-      created_at: now,
-      updated_at: now,
-    },
-    firstAttemptRow({
-      id: attemptId,
-      scope,
-      paymentId,
-      at: now,
-      claimedBy: d.workerId,
-      leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
-      card,
-      gateway: route.gateway,
-      testClock: customer?.test_clock ?? null,
-    }),
-  );
-  await runAttempts(d, [attempt], () => now);
-  return getPaymentRecord(d.db, scope, paymentId);
+  const customers = new Map<string, CustomerRow>();
+  for (const id of new Set(inputs.map((i) => i.customer).filter((c): c is string => c !== null))) customers.set(id, await getCustomer(d.db, scope, id, 'customer'));
+  const nowByClock = new Map<string | null, Date>();
+  const nowOn = async (clock: string | null) => nowByClock.get(clock) ?? nowByClock.set(clock, await nowFor(d, scope, clock)).get(clock)!;
+  const rows = [];
+  for (const input of inputs) {
+    const customer = input.customer ? customers.get(input.customer)! : null;
+    const testClock = customer?.test_clock ?? null;
+    const now = await nowOn(testClock);
+    const policy = resolveRescuePolicy(input.auto_rescue, { amount: input.amount, offSession: input.off_session, metadata: input.metadata }, settings.autoRescue);
+    // The token's issuer, by its shape (gateway-routing.ts); with no named gateways, the default one.
+    const route = routeToken(input.payment_method, null, settings.gateways.map((g) => ({ name: g.name, tokenPrefixes: g.tokenPrefixes })));
+    const gateway = await d.gatewayFor(scope.accountId, scope.livemode, route.gateway);
+    const paymentId = newId('pay');
+    rows.push({
+      now,
+      payment: {
+        id: paymentId,
+        account_id: scope.accountId,
+        livemode: scope.livemode,
+        customer_id: customer?.id ?? null,
+        payment_method: input.payment_method,
+        amount: input.amount,
+        currency: input.currency,
+        off_session: input.off_session,
+        status: 'processing' as const,
+        failure_code: null,
+        failure_message: null,
+        metadata: JSON.stringify(input.metadata),
+        test_clock: testClock,
+        idempotency_key: input.idempotencyKey,
+        rescue_policy: JSON.stringify(policy),
+        created_at: now,
+        updated_at: now,
+      },
+      firstAttempt: firstAttemptRow({
+        id: newId('att'),
+        scope,
+        paymentId,
+        at: now,
+        claimedBy: d.workerId,
+        leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
+        card: gateway.describeCard(input.payment_method),
+        gateway: route.gateway,
+        testClock,
+      }),
+    });
+  }
+  const attempts = await insertPayments(d.db, rows);
+  const nowOf = new Map(rows.map((r) => [r.firstAttempt.id, r.now]));
+  await runAttempts(d, attempts, (a) => nowOf.get(a.id)!);
+  return getPaymentRecords(d.db, scope, rows.map((r) => r.payment.id));
 }
 
 /** Runs the rescue's next retry now instead of at its planned time; it counts against the budget. */

@@ -16,10 +16,14 @@ export interface Scope {
 }
 
 /** The payment and its first attempt, already claimed by the caller, in one transaction. */
-export async function insertPayment(db: Db, payment: Insertable<PaymentsTable>, firstAttempt: Insertable<AttemptsTable>): Promise<AttemptRow> {
+/** Payments with their first attempts, all or none. */
+export async function insertPayments(db: Db, rows: readonly { payment: Insertable<PaymentsTable>; firstAttempt: Insertable<AttemptsTable> }[]): Promise<AttemptRow[]> {
+  if (rows.length === 0) return [];
   return db.transaction().execute(async (tx) => {
-    await tx.insertInto('payments').values(payment).execute();
-    return tx.insertInto('attempts').values(firstAttempt).returningAll().executeTakeFirstOrThrow();
+    await tx.insertInto('payments').values(rows.map((r) => r.payment)).execute();
+    const inserted = await tx.insertInto('attempts').values(rows.map((r) => r.firstAttempt)).returningAll().execute();
+    const byId = new Map(inserted.map((a) => [a.id, a]));
+    return rows.map((r) => byId.get(r.firstAttempt.id)!);
   });
 }
 

@@ -4,7 +4,7 @@ import { newId } from '../../src/ids.ts';
 import { insertCustomer } from '../../src/store/customers.ts';
 import { openDb, type Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { insertPayment, type Scope } from '../../src/store/payments.ts';
+import { insertPayments, type Scope } from '../../src/store/payments.ts';
 import type { AttemptRow, AttemptsTable, CustomerRow, PaymentRow, PaymentsTable, RescuesTable, TestClockRow } from '../../src/store/schema.ts';
 import { createTestClock } from '../../src/store/test-clocks.ts';
 import { POSTGRES_ADMIN_URL, createPostgresDatabase, type Engine } from './databases.ts';
@@ -211,12 +211,11 @@ export async function makePayment(
 ): Promise<PaymentFixture> {
   const values = paymentValues(scope, o.payment);
   const shape = { id: values.id, account_id: values.account_id, livemode: values.livemode, test_clock: values.test_clock ?? null };
-  const first = await insertPayment(
-    db,
-    values,
-    attemptValues(shape, { status: 'failed', attempted_at: T0, decline_code: 'insufficient_funds', decline_category: 'soft', ...o.first }),
-  );
-  const attempts = [first];
+  const [first] = await insertPayments(db, [{
+    payment: values,
+    firstAttempt: attemptValues(shape, { status: 'failed', attempted_at: T0, decline_code: 'insufficient_funds', decline_category: 'soft', ...o.first }),
+  }]);
+  const attempts = [first!];
   let number = 2;
   for (const r of o.retries ?? []) {
     attempts.push(await db.insertInto('attempts').values(attemptValues(shape, { number: number++, ...r })).returningAll().executeTakeFirstOrThrow());

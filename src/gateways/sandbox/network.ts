@@ -128,14 +128,18 @@ function simulatedCharge(profile: SimulatedProfile, updates: number, declined: b
     const failP = night ? Math.min(1, profile.firstAttemptFailRate * NIGHT_DECLINE_FACTOR) : profile.firstAttemptFailRate;
     return draw < failP ? failed(code, adviceCodeFor(profile, code, atMs, tz)) : SUCCEEDED;
   }
-  const p = retrySuccessProbability(profile, replaced, {
-    atMs,
-    firstMs,
-    tz,
-    amount: input.amount,
-    retryNumber: input.retryNumber,
-  }) * (night ? NIGHT_APPROVAL_FACTOR : 1);
+  const p = retryApprovalChance(profile, replaced, { atMs, firstMs, tz, amount: input.amount, retryNumber: input.retryNumber });
   return draw < p ? SUCCEEDED : failed(code, adviceCodeFor(profile, code, atMs, tz));
+}
+
+/**
+ * The exact chance the sandbox approves this retry: the decline's recovery curve, zero during the
+ * issuer's outage, a little lower at night. The charge draws against it; the recovery benchmark's
+ * oracle plans with it and its expected-recovery estimate sums it over the retries each policy made.
+ */
+export function retryApprovalChance(profile: SimulatedProfile, replaced: boolean, ctx: RetryContext): number {
+  if (issuerOutageAt(profile.issuer, ctx.atMs)) return 0;
+  return retrySuccessProbability(profile, replaced, ctx) * (isNight(ctx.atMs, ctx.tz) ? NIGHT_APPROVAL_FACTOR : 1);
 }
 
 export interface RetryContext {

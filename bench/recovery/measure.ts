@@ -1,0 +1,109 @@
+// What one policy's account did with the renewals scored: per renewal, whether it was recovered, its
+// expected recovery, its retries; and every rule broken (which must be none).
+
+import { sql } from 'kysely';
+import type { CardBrand } from '../../src/domain/decline-types.ts';
+import { checkNetworkRules, type CardAttemptRecord } from '../../src/domain/network-rules.ts';
+import type { Db } from '../../src/store/db.ts';
+import { parseSimToken, simulatedProfile } from '../../src/gateways/sandbox/population.ts';
+import { trueRetryChance } from './populations.ts';
+
+const DAY = 86_400_000;
+
+export interface Renewal {
+  /** The same renewal under every policy: the customer and its first (declined) charge's time. */
+  key: string;
+  customer: string;
+  /** The customer's hidden kind of decline (for a breakdown, BENCH_DEBUG=1). */
+  bucket: string;
+  amount: number;
+  recovered: boolean;
+  /**
+   * E[recovered] given the retries made: the sum of the sandbox's exact approval chance over them.
+   * A retry is made only when the ones before it failed, so this sum has the recovery's expectation
+   * (E[Σ 1{reached i}·p_i] = Σ P(reached i)·p_i = P(recovered)) with far less variance than the
+   * 0/1 outcome: the luck of each draw is averaged out, the policy's choices are not.
+   */
+  expected: number;
+  retries: number;
+  daysToRecover: number | null;
+}
+
+export interface Violations {
+  hardRetries: number;
+  limitBreaches: number;
+  doubleCharges: number;
+}
+
+interface AttemptRow {
+  payment_id: string;
+  customer_index: string | null;
+  payment_method: string;
+  amount: string;
+  number: number;
+  status: string;
+  attempted_at: Date;
+  decline_category: string | null;
+  card_was_updated: boolean;
+}
+
+/** The account's renewals whose first attempt declined in [from, to), and the rules it broke. */
+export async function measure(db: Db, accountId: string, from: Date, to: Date): Promise<{ renewals: Renewal[]; violations: Violations }> {
+  const rows = (await sql<AttemptRow>`
+    select a.payment_id, p.metadata->>'customer_index' as customer_index, p.payment_method, p.amount, a.number, a.status,
+      a.attempted_at, a.decline_category, a.card_was_updated
+    from payments p
+    join attempts f on f.payment_id = p.id and f.number = 1 and f.status = 'failed'
+    join attempts a on a.payment_id = p.id and a.status in ('succeeded', 'failed')
+    where p.account_id = ${accountId} and f.attempted_at >= ${from} and f.attempted_at < ${to}
+    order by a.payment_id, a.number`.execute(db)).rows;
+  const byPayment = new Map<string, AttemptRow[]>();
+  for (const r of rows) byPayment.set(r.payment_id, [...(byPayment.get(r.payment_id) ?? []), r]);
+  const renewals: Renewal[] = [];
+  let hardRetries = 0;
+  let doubleCharges = 0;
+  for (const attempts of byPayment.values()) {
+    const first = attempts[0]!;
+    const retries = attempts.slice(1);
+    const amount = Number(first.amount);
+    let replaced = false;
+    let expected = 0;
+    for (const a of retries) {
+      replaced ||= a.card_was_updated;
+      expected += trueRetryChance(first.payment_method, { atMs: a.attempted_at.getTime(), firstMs: first.attempted_at.getTime(), amount, retryNumber: a.number - 1, replaced });
+    }
+    const successes = attempts.filter((a) => a.status === 'succeeded');
+    if (first.decline_category === 'hard' && retries.length > 0) hardRetries++;
+    if (successes.length > 1) doubleCharges++;
+    renewals.push({
+      key: `${first.customer_index}|${first.attempted_at.toISOString()}`,
+      customer: first.customer_index ?? first.payment_id,
+      bucket: simulatedProfile(parseSimToken(first.payment_method)!.seed).firstDecline.bucket,
+      amount,
+      recovered: successes.length > 0,
+      expected,
+      retries: retries.length,
+      daysToRecover: successes.length > 0 ? (successes[0]!.attempted_at.getTime() - first.attempted_at.getTime()) / DAY : null,
+    });
+  }
+  return { renewals, violations: { hardRetries, limitBreaches: await networkLimitBreaches(db, accountId, from), doubleCharges } };
+}
+
+/** Replays every merchant retry on each card against the card's history before it. */
+async function networkLimitBreaches(db: Db, accountId: string, from: Date): Promise<number> {
+  const attempts = (await sql<{ card_fingerprint: string; card_brand: string; attempted_at: Date; status: 'succeeded' | 'failed'; decline_code: string | null; advice_code: string | null; number: number }>`
+    select card_fingerprint, card_brand, attempted_at, status, decline_code, advice_code, number from attempts
+    where account_id = ${accountId} and status in ('succeeded', 'failed') order by card_fingerprint, attempted_at`.execute(db)).rows;
+  let breaches = 0;
+  let card = '';
+  let history: CardAttemptRecord[] = [];
+  for (const a of attempts) {
+    if (a.card_fingerprint !== card) {
+      card = a.card_fingerprint;
+      history = [];
+    }
+    if (a.number > 1 && a.attempted_at >= from && !checkNetworkRules({ brand: a.card_brand as CardBrand, history, at: a.attempted_at }).allowed) breaches++;
+    history.push({ at: a.attempted_at, outcome: a.status, ...(a.decline_code ? { declineCode: a.decline_code } : {}), ...(a.advice_code ? { adviceCode: a.advice_code } : {}), initiator: 'merchant', reattempt: a.number > 1 });
+  }
+  return breaches;
+}

@@ -1,0 +1,82 @@
+// The recovery benchmark's customers and policies (issue 5): four generated populations and six
+// retry policies, all with the same budget (4 retries within 14 days).
+
+import { retryApprovalChance, sandboxAccountUpdater } from '../../src/gateways/sandbox/network.ts';
+import { generatePopulation, parseSimToken, simulatedProfile, type SimulatedProfile } from '../../src/gateways/sandbox/population.ts';
+
+export interface Population {
+  name: string;
+  description: string;
+  tokens: string[];
+}
+
+/** Customers selected from the sandbox's generated population by their hidden profile. */
+export function population(name: string, n: number): Population {
+  const pick = (seed: string, keep: (p: SimulatedProfile, i: number) => boolean, description: string): Population => {
+    const out: string[] = [];
+    let i = 0;
+    const pool = generatePopulation(n * 40, seed, { declined: true });
+    for (const t of pool) {
+      if (out.length >= n) break;
+      if (keep(simulatedProfile(parseSimToken(t)!.seed), i++)) out.push(t);
+    }
+    return { name, description, tokens: out };
+  };
+  switch (name) {
+    case 'us-mix':
+      return pick('usmix', () => true, 'US pay-frequency mix (BLS: 42% biweekly, 34% weekly, 19% semimonthly, 5% monthly), the Recurly decline mix');
+    case 'last-business-day':
+      return pick('lbd', (p) => p.paySchedule.kind === 'monthly', 'everyone paid on the last business day of the month');
+    case 'high-nsf': {
+      let k = 0;
+      // Two in three customers' renewals fail for insufficient funds (the rest: the usual mix).
+      return pick('nsf', (p) => p.firstDecline.bucket === 'nsf' || k++ % 3 === 0, 'two thirds insufficient funds, the rest the usual mix');
+    }
+    case 'issuer-outages': {
+      let k = 0;
+      return pick('outage', (p) => p.firstDecline.bucket === 'technical' || k++ % 2 === 0, 'half technical / issuer-unavailable declines (issuers have 1–4 h outages), half the usual mix');
+    }
+    default:
+      throw new Error(`unknown population ${name}`);
+  }
+}
+
+export interface Policy {
+  name: string;
+  learned: boolean;
+  oracle?: boolean;
+  days?: number[];
+}
+
+export const POLICIES: Record<string, Policy> = {
+  daily: { name: 'retry daily', learned: false, days: [1, 2, 3, 4] },
+  'fixed-1357': { name: 'fixed [1,3,5,7]', learned: false, days: [1, 3, 5, 7] },
+  'fixed-357': { name: 'fixed [3,5,7]', learned: false, days: [3, 5, 7] },
+  'rule-based': { name: 'rule-based automatic', learned: false },
+  learned: { name: 'learned automatic', learned: true },
+  oracle: { name: 'oracle', learned: true, oracle: true },
+};
+
+/** A renewal's amount: $10–$157.50, fixed per customer. */
+export const amountOf = (token: string) => 1000 + (parseInt(simulatedProfile(parseSimToken(token)!.seed).fingerprint.slice(0, 6), 16) % 60) * 250;
+
+/**
+ * The sandbox's exact chance that a retry of this customer's renewal approves at `atMs`: what the
+ * oracle plans with, and what the expected-recovery estimate sums. `replaced`: the account updater
+ * has swapped the (expired) card by then.
+ */
+export function trueRetryChance(paymentMethod: string, o: { atMs: number; firstMs: number; amount: number; retryNumber: number; replaced: boolean }): number {
+  const sim = parseSimToken(paymentMethod);
+  if (!sim) return 0;
+  const profile = simulatedProfile(sim.seed);
+  // The account updater runs before a retry's charge: where it will find the expired card's
+  // replacement by then, the retry charges the new card.
+  const replaced = profile.firstDecline.bucket === 'expired' && (o.replaced || sim.updates > 0 || sandboxAccountUpdater(paymentMethod, new Date(o.atMs)).updated);
+  return retryApprovalChance(profile, replaced, { atMs: o.atMs, firstMs: o.firstMs, tz: profile.timezoneOffsetMinutes, amount: o.amount, retryNumber: o.retryNumber });
+}
+
+/** The oracle's scorer: the sandbox's truth for this customer (wired for the oracle's account only). */
+export function oracleFactory(paymentMethod: string) {
+  return (f: { atMs: number; rescueStartedAtMs: number; amount: number; retryNumber: number }) =>
+    trueRetryChance(paymentMethod, { atMs: f.atMs, firstMs: f.rescueStartedAtMs, amount: f.amount, retryNumber: f.retryNumber, replaced: false });
+}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { startFakeStripe, type FakeStripe, type OAuthGrant } from './fake-stripe.ts';
+import type { Engine } from './databases.ts';
 import { startTestRescue, type Client, type TestRescue } from './harness.ts';
 
 // Rescue wired to the fake Stripe: the SDK's host points at it, OAuth redirects name a fake
@@ -17,10 +18,14 @@ export interface StripeRescue {
   close(): Promise<void>;
 }
 
-/** `fakeConnect`: send browsers to the fake's own authorize page instead of an unreachable host. */
-export async function startStripeRescue(o: { env?: Record<string, string>; worker?: boolean; fakeConnect?: boolean } = {}): Promise<StripeRescue> {
+/**
+ * `engine`: PGlite (default) or the local Postgres. `fakeConnect`: send browsers to the fake's own
+ * authorize page instead of an unreachable host.
+ */
+export async function startStripeRescue(o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; fakeConnect?: boolean } = {}): Promise<StripeRescue> {
   const fake = await startFakeStripe();
   const t = await startTestRescue({
+    engine: o.engine,
     worker: o.worker,
     env: {
       RESCUE_ENCRYPTION_KEY: encryptionKey('k1'),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { startFakeStripe, type FakeStripe, type OAuthGrant } from './fake-stripe.ts';
+import { signedHeaders, startFakeStripe, type FakeStripe, type OAuthGrant } from './fake-stripe.ts';
 import type { Engine } from './databases.ts';
 import { startTestRescue, type Client, type TestRescue } from './harness.ts';
 
@@ -67,4 +67,19 @@ export async function connectedAccount(s: StripeRescue, grant: Partial<OAuthGran
   const done = await callback(s.t, { code, state: flow.state, scope: grant.scope ?? 'read_only' }, flow.cookie);
   expect(done.status, done.html).toBe(200);
   return { api, stripeAccount };
+}
+
+/** Posts an event to a Stripe webhook endpoint, signed with the SDK's test helper (or not, or altered). */
+export async function sendEvent(s: StripeRescue, event: unknown, o: { path?: string; secret?: string; timestamp?: number; tamper?: (payload: string) => string; unsigned?: boolean } = {}) {
+  const payload = JSON.stringify(event, null, 2);
+  const headers = o.unsigned ? { 'content-type': 'application/json' } : signedHeaders(payload, o.secret ?? CONNECT_WEBHOOK_SECRET, o.timestamp);
+  const res = await fetch(`${s.t.url}${o.path ?? '/api/stripe/webhook'}`, { method: 'POST', headers, body: o.tamper ? o.tamper(payload) : payload });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** The Rescue account id behind a connected Stripe account. */
+export async function accountOf(s: StripeRescue, stripeAccount: string): Promise<string> {
+  const row = await s.t.rescue.db.selectFrom('stripe_connections').select('account_id').where('stripe_account_id', '=', stripeAccount).executeTakeFirstOrThrow();
+  return row.account_id;
 }

@@ -104,7 +104,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       res.writeHead(answer.status, { 'content-type': 'text/html; charset=utf-8' });
       return res.end(answer.html);
     }
-    if (typeof key === 'string' && rec.method === 'POST') replies.set(key, answer);
+    // Like Stripe, a request refused before it ran (a rejected key) leaves no result to replay.
+    if (typeof key === 'string' && rec.method === 'POST' && answer.status !== 401) replies.set(key, answer);
     send(res, answer.status, answer.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../support/databases.ts';
-import { declinedPaymentIntent, invoiceObject, stripeEvent } from '../support/fake-stripe.ts';
+import { invoiceObject, stripeEvent } from '../support/fake-stripe.ts';
 import type { Client } from '../support/harness.ts';
-import { callback, connectedAccount, sendEvent, startOAuth, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
+import { callback, connectedAccount, knownFailedInvoice, sendEvent, startOAuth, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
 
 // account.application.deauthorized on the Connect webhook: the merchant revoked Rescue in Stripe's
 // dashboard. The connection is disconnected with its reason, the import stops, open Stripe rescues end
@@ -21,12 +21,7 @@ describe.each(ENGINES)('deauthorized in Stripe (%s)', (engine) => {
   const deauthorized = (account: string, created?: number) => stripeEvent('account.application.deauthorized', { id: 'ca_testplatform', object: 'application', name: 'Rescue' }, { account, created });
 
   async function failedInvoiceIn(account: string) {
-    const inv = invoiceObject({ id: uid('in'), subscription: uid('sub'), customer: uid('cus') });
-    const { pi, charge } = declinedPaymentIntent({ id: uid('pi'), charge: uid('ch'), decline: 'insufficient_funds', fingerprint: uid('fp') });
-    s.fake.invoices.push(inv);
-    s.fake.paymentIntents.set(pi.id, pi);
-    s.fake.charges.push(charge);
-    s.fake.invoicePayments.set(inv.id, [pi.id]);
+    const inv = knownFailedInvoice(s.fake);
     expect((await sendEvent(s, stripeEvent('invoice.payment_failed', inv, { account }))).body.outcome).toBe('processed');
     return inv;
   }

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../support/databases.ts';
-import { declinedPaymentIntent, invoiceObject, stripeEvent } from '../support/fake-stripe.ts';
+import { stripeEvent } from '../support/fake-stripe.ts';
 import type { Client } from '../support/harness.ts';
-import { callback, connectedAccount, sendEvent, startOAuth, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
+import { callback, connectedAccount, knownFailedInvoice, sendEvent, startOAuth, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
 
 // A connected account's OAuth access token that Stripe refuses (401) is refreshed once through the
 // SDK (grant_type=refresh_token, with the platform key), stored encrypted, and the call repeated once
@@ -21,15 +21,7 @@ describe.each(ENGINES)('OAuth token refresh (%s)', (engine) => {
   const uid = (p: string) => `${p}_${Date.now().toString(36)}${(++n).toString(36)}`;
   const db = () => s.t.rescue.db;
 
-  async function failedInvoiceIn(account: string) {
-    const inv = invoiceObject({ id: uid('in'), subscription: uid('sub'), customer: uid('cus') });
-    const { pi, charge } = declinedPaymentIntent({ id: uid('pi'), charge: uid('ch'), decline: 'expired_card', fingerprint: uid('fp') });
-    s.fake.invoices.push(inv);
-    s.fake.paymentIntents.set(pi.id, pi);
-    s.fake.charges.push(charge);
-    s.fake.invoicePayments.set(inv.id, [pi.id]);
-    return inv;
-  }
+  const failedInvoiceIn = async (_account: string) => knownFailedInvoice(s.fake, { decline: 'expired_card' });
   const paymentOf = async (api: Client, invoiceId: string) => (await api.get('/v2/payments?limit=100')).body.data.find((p: any) => p.metadata.stripe_invoice === invoiceId);
   const attemptsOf = async (paymentId: string) => (await sql<any>`select * from attempts where payment_id = ${paymentId} order by number`.execute(db())).rows;
   const connectionRow = async (stripeAccount: string) => (await sql<any>`select * from stripe_connections where stripe_account_id = ${stripeAccount}`.execute(db())).rows[0];

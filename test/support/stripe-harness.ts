@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { signedHeaders, startFakeStripe, type FakeStripe, type OAuthGrant } from './fake-stripe.ts';
+import { declinedPaymentIntent, invoiceObject, signedHeaders, startFakeStripe, type FakeStripe, type OAuthGrant } from './fake-stripe.ts';
 import type { Engine } from './databases.ts';
 import { startTestRescue, type Client, type TestRescue } from './harness.ts';
 
@@ -82,4 +82,18 @@ export async function sendEvent(s: StripeRescue, event: unknown, o: { path?: str
 export async function accountOf(s: StripeRescue, stripeAccount: string): Promise<string> {
   const row = await s.t.rescue.db.selectFrom('stripe_connections').select('account_id').where('stripe_account_id', '=', stripeAccount).executeTakeFirstOrThrow();
   return row.account_id;
+}
+
+let uniq = 0;
+const uniqueId = (p: string) => `${p}_${Date.now().toString(36)}${(++uniq).toString(36)}`;
+
+/** A failed invoice the fake Stripe knows: its invoice payment, declined payment intent and charge. */
+export function knownFailedInvoice(fake: FakeStripe, o: { decline?: string } = {}) {
+  const inv = invoiceObject({ id: uniqueId('in'), subscription: uniqueId('sub'), customer: uniqueId('cus') });
+  const { pi, charge } = declinedPaymentIntent({ id: uniqueId('pi'), charge: uniqueId('ch'), decline: o.decline ?? 'insufficient_funds', fingerprint: uniqueId('fp') });
+  fake.invoices.push(inv);
+  fake.paymentIntents.set(pi.id, pi);
+  fake.charges.push(charge);
+  fake.invoicePayments.set(inv.id, [pi.id]);
+  return inv;
 }

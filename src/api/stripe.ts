@@ -12,16 +12,17 @@ import {
   findConnectionByStripeAccount,
   getStripeConnection,
   listBackfills,
-  markDisconnected,
+  lastDisconnectedScope,
   saveStripeConnection,
   startBackfill,
-  stopBackfill,
+  stripeEventSeen,
   updateStripeConnection,
   type StripeConnection,
 } from '../store/stripe.ts';
 import { BACKFILL_MONTHS } from '../stripe/backfill.ts';
 import { stripeClient, stripeWebhooks } from '../stripe/client.ts';
 import { keyringFrom, signToken, verifyToken, type Keyring } from '../stripe/crypto.ts';
+import { DISCONNECTED, endConnection } from '../stripe/connection-events.ts';
 import { handleStripeEvent, STRIPE_GATEWAY, type StripeEventDeps } from '../stripe/events.ts';
 import { authenticate, keyFromHeaders } from './auth.ts';
 import type { AppContext } from './context.ts';
@@ -63,7 +64,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     return { stripe: stripeClient(ctx.config, key), clientId, ring };
   };
   const publicBase = (request: FastifyRequest) => (ctx.config.RESCUE_PUBLIC_URL ?? `${request.protocol}://${request.headers.host}`).replace(/\/$/, '');
-  const eventDeps: StripeEventDeps = { db: ctx.db, clock: ctx.clock, stripe: ctx.config, workerId: ctx.processId, leaseMs: ctx.config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000 };
+  const eventDeps: StripeEventDeps = { db: ctx.db, clock: ctx.clock, stripe: ctx.config, ring, workerId: ctx.processId, leaseMs: ctx.config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000 };
 
   // ── API (documented in /openapi.json) ───────────────────────────────────────────────────────
 
@@ -116,7 +117,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
   defineRoute(app, ctx, { method: 'DELETE', url: '/v2/stripe/connection', summary: 'Disconnect Stripe: revokes the OAuth connection and forgets every token', tag: 'Stripe', auth: true }, async ({ principal }) => {
     const r = needRing();
     const conn = await getStripeConnection(ctx.db, r, principal);
-    if (!conn || conn.status !== 'connected') throw new RescueError('stripe_not_connected', 'Stripe is not connected in this mode.');
+    if (!conn || conn.status === 'disconnected') throw new RescueError('stripe_not_connected', 'Stripe is not connected in this mode.');
     if (conn.kind === 'oauth' && conn.stripeAccountId) {
       const p = platform();
       if (!p) throw new RescueError('stripe_not_configured', 'Stripe Connect is not configured on this Rescue, so the connection cannot be revoked.');
@@ -130,10 +131,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
       }
     }
     const now = ctx.clock.now();
-    await ctx.db.transaction().execute(async (tx) => {
-      await markDisconnected(tx, principal, now);
-      await stopBackfill(tx, principal, now);
-    });
+    await ctx.db.transaction().execute((tx) => endConnection(tx, principal, DISCONNECTED, now));
     return connectionJson(await getStripeConnection(ctx.db, r, principal), principal, await listBackfills(ctx.db, principal), null);
   });
 
@@ -238,16 +236,23 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
       if (!event) throw badSignature();
       if (!event.account) return reply.send({ received: true, outcome: 'ignored' });
       const conn = await findConnectionByStripeAccount(ctx.db, ring, event.account, event.livemode);
-      // Not (or no longer) connected: accept, so Stripe stops redelivering, and store nothing.
-      if (!conn) return reply.send({ received: true, outcome: 'ignored' });
+      // Not (or no longer) connected: accept, so Stripe stops redelivering, and store nothing. A
+      // deauthorization redelivered after it disconnected the account was processed already.
+      if (!conn) return reply.send({ received: true, outcome: await redeliveredDeauthorization(event) ? 'duplicate' : 'ignored' });
       return reply.send({ received: true, outcome: await handleStripeEvent(eventDeps, conn, event, 'connect') });
     });
+
+    const redeliveredDeauthorization = async (event: Stripe.Event): Promise<boolean> => {
+      if (event.type !== 'account.application.deauthorized' || !event.account) return false;
+      const last = await lastDisconnectedScope(ctx.db, event.account, event.livemode);
+      return last !== null && (await stripeEventSeen(ctx.db, last, event.id));
+    };
 
     raw.post('/api/stripe/billing-webhook', async (request, reply) => {
       const accountId = (request.query as Record<string, string | undefined>).account;
       if (!ring || !accountId) throw badSignature();
       const conns = (await Promise.all([false, true].map((livemode) => getStripeConnection(ctx.db, ring, { accountId, livemode })))).filter(
-        (c): c is StripeConnection => c !== null && c.status === 'connected' && c.webhookSecret !== null,
+        (c): c is StripeConnection => c !== null && c.status !== 'disconnected' && c.webhookSecret !== null,
       );
       const verified = verify(request, conns.map((c) => c.webhookSecret!));
       if (!verified) throw badSignature();
@@ -290,15 +295,20 @@ function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: 
     object: 'stripe_connection',
     livemode: scope.livemode,
     status: conn ? conn.status : 'not_connected',
+    /** Why it is disconnected or needs reconnecting (deauthorized in Stripe, a refused token refresh…). */
+    status_reason: conn?.status === 'connected' ? null : (conn?.statusReason ?? null),
     kind: conn?.kind ?? null,
     stripe_account: conn?.stripeAccountId ?? null,
     scope: conn?.scope ?? null,
     mode: conn?.mode ?? null,
     connected_at: conn ? iso(conn.connectedAt) : null,
+    token_refreshed_at: conn?.tokenRefreshedAt ? iso(conn.tokenRefreshedAt) : null,
     disconnected_at: conn?.disconnectedAt ? iso(conn.disconnectedAt) : null,
     billing_webhook: { url: billingWebhookUrl, secret_set: conn?.webhookSecret != null },
     /** What the merchant must do in Stripe so that two retry engines never fight. */
-    notice: !connected
+    notice: conn?.status === 'needs_reconnect'
+      ? `Rescue can no longer reach your Stripe account (${conn.statusReason ?? 'its key was refused'}); nothing is charged until you reconnect: POST /v2/stripe/connect_links, or paste a new restricted key.`
+      : !connected
       ? null
       : conn.mode === 'observe'
         ? "Observe mode: Rescue never charges. Keep Stripe's Smart Retries on (they are what retries), or switch to active mode to let Rescue retry."

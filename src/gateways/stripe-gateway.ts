@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
-import { stripeClient, type StripeSettings } from '../stripe/client.ts';
+import type { StripeSettings } from '../stripe/client.ts';
+import { StripeReconnectNeeded, withConnection } from '../stripe/connected-stripe.ts';
 import type { Db } from '../store/db.ts';
 import { getStripeConnection } from '../store/stripe.ts';
 import type { Keyring } from '../stripe/crypto.ts';
@@ -11,8 +12,9 @@ import { tokenFingerprint } from './http-gateway.ts';
 // - a one-off payment intent (`stripe_payment_intent`): confirm it off-session;
 // - any other `pm_…` token: a new payment intent, confirmed off-session.
 // Every call carries the attempt's idempotency key as Stripe's Idempotency-Key, so a re-asked
-// attempt can never charge twice. Observe mode (or no connection) charges nothing: the attempt is
-// "unknown" and re-asked later under the same key, until the rescue window ends.
+// attempt can never charge twice. Observe mode (or no connection, or one that needs reconnecting)
+// charges nothing: the attempt is "unknown" and re-asked later under the same key, until the rescue
+// window ends. A refused OAuth token is refreshed once and the call repeated (connected-stripe.ts).
 
 export interface StripeGatewayOptions {
   db: Db;
@@ -40,9 +42,17 @@ export function stripeGateway(o: StripeGatewayOptions): Gateway {
 
 async function chargeOne(o: StripeGatewayOptions, r: ChargeRequest): Promise<ChargeResult> {
   const conn = o.ring ? await getStripeConnection(o.db, o.ring, { accountId: r.accountId, livemode: r.livemode }) : null;
-  if (!conn || conn.status !== 'connected' || !conn.secretKey) return { status: 'unknown', reason: 'Stripe is not connected' };
+  if (!conn || conn.status !== 'connected' || !conn.secretKey) return { status: 'unknown', reason: conn?.status === 'needs_reconnect' ? 'Stripe needs reconnecting' : 'Stripe is not connected' };
   if (conn.mode !== 'active') return { status: 'unknown', reason: 'Stripe is connected in observe mode: Rescue does not charge' };
-  const stripe = stripeClient(o.stripe, conn.secretKey);
+  try {
+    return await withConnection(o, conn, r.attemptedAt, (_c, stripe) => chargeWith(stripe, r));
+  } catch (err) {
+    // A refused refresh, a key refused even after it, or Stripe unreachable while refreshing: no charge was made.
+    return { status: 'unknown', reason: err instanceof StripeReconnectNeeded ? `Stripe needs reconnecting: ${err.message}` : `Stripe: ${(err as Error).message}` };
+  }
+}
+
+async function chargeWith(stripe: Stripe, r: ChargeRequest): Promise<ChargeResult> {
   const options = { idempotencyKey: r.idempotencyKey };
   const invoice = r.payment.metadata.stripe_invoice;
   try {
@@ -69,11 +79,14 @@ async function chargeOne(o: StripeGatewayOptions, r: ChargeRequest): Promise<Cha
     const e = pi.last_payment_error;
     return { status: 'failed', declineCode: e?.decline_code || e?.code || 'generic_decline', message: e?.message ?? `payment intent is ${pi.status}`, adviceCode: (e as { network_advice_code?: string } | null)?.network_advice_code ?? null };
   } catch (err) {
-    return await fromError(stripe, invoice, err);
+    return await fromError(stripe, { invoice, paymentIntent: r.payment.metadata.stripe_payment_intent }, err);
   }
 }
 
-async function fromError(stripe: Stripe, invoice: string | undefined, err: unknown): Promise<ChargeResult> {
+async function fromError(stripe: Stripe, target: { invoice?: string; paymentIntent?: string }, err: unknown): Promise<ChargeResult> {
+  const { invoice, paymentIntent } = target;
+  // The key was refused: withConnection refreshes it and repeats the call.
+  if (err instanceof Stripe.errors.StripeAuthenticationError) throw err;
   if (err instanceof Stripe.errors.StripeCardError) {
     return { status: 'failed', declineCode: err.decline_code || err.code || 'generic_decline', message: err.message, adviceCode: err.network_advice_code ?? null };
   }
@@ -84,10 +97,16 @@ async function fromError(stripe: Stripe, invoice: string | undefined, err: unkno
     if (current && (current.status === 'void' || current.status === 'uncollectible')) return { status: 'failed', declineCode: 'do_not_honor', message: `invoice is ${current.status}`, adviceCode: null };
     return { status: 'failed', declineCode: err.code ?? 'processing_error', message: err.message, adviceCode: null };
   }
+  // A one-off payment intent the customer paid meanwhile can no longer be confirmed: that is the money.
+  if (paymentIntent && err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state') {
+    const current = await stripe.paymentIntents.retrieve(paymentIntent).catch(() => null);
+    if (current?.status === 'succeeded') return { status: 'succeeded', transactionId: current.id };
+    if (current?.status === 'canceled') return { status: 'failed', declineCode: 'do_not_honor', message: 'payment intent is canceled', adviceCode: null };
+  }
   if (err instanceof Stripe.errors.StripeInvalidRequestError) {
     return { status: 'failed', declineCode: err.code === 'authentication_required' ? 'authentication_required' : 'processing_error', message: err.message, adviceCode: null };
   }
-  // Connection errors, 5xx, rate limits, auth problems: no answer about the money. Ask again later
+  // Connection errors, 5xx, rate limits, permission problems: no answer about the money. Ask again later
   // under the same idempotency key.
   return { status: 'unknown', reason: `Stripe: ${(err as Error).message}` };
 }

@@ -1,14 +1,17 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { Json, Seq } from './schema.ts';
 
-// Row types of the Stripe tables (migration 0005), part of `Database` in schema.ts.
+// Row types of the Stripe tables (migrations 0005 and 0010), part of `Database` in schema.ts.
 
 export type StripeMode = 'observe' | 'active';
+
+/** needs_reconnect: Rescue holds no working key (refresh refused, key revoked); webhooks still arrive. */
+export type StripeConnectionStatus = 'connected' | 'needs_reconnect' | 'disconnected';
 
 export interface StripeConnectionsTable {
   account_id: string;
   livemode: boolean;
-  status: 'connected' | 'disconnected';
+  status: StripeConnectionStatus;
   kind: 'oauth' | 'api_key';
   stripe_account_id: string | null;
   scope: string | null;
@@ -20,6 +23,9 @@ export interface StripeConnectionsTable {
   connected_at: Date;
   disconnected_at: Date | null;
   updated_at: Date;
+  /** Why it is not connected (0010). */
+  status_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  token_refreshed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface StripeEventsTable {
@@ -102,6 +108,20 @@ export interface StripeCardUpdatesTable {
   exp_month: number | null;
   exp_year: number | null;
   card_fingerprint: string | null;
+  updated_at: Date;
+}
+
+/** One-off payment intents (no invoice) whose failure became a Rescue payment (0010). */
+export interface StripePaymentIntentsTable {
+  account_id: string;
+  livemode: boolean;
+  payment_intent_id: string;
+  stripe_customer_id: string | null;
+  payment_id: string | null;
+  status: string;
+  amount: ColumnType<number, number, number>;
+  currency: string;
+  created_at: Date;
   updated_at: Date;
 }
 

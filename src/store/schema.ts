@@ -8,6 +8,7 @@ import type {
   StripeCustomersTable,
   StripeEventsTable,
   StripeInvoicesTable,
+  StripePaymentIntentsTable,
   StripeSubscriptionsTable,
 } from './schema-stripe.ts';
 
@@ -319,6 +320,7 @@ export interface Database {
   stripe_subscriptions: StripeSubscriptionsTable;
   stripe_card_updates: StripeCardUpdatesTable;
   stripe_backfills: StripeBackfillsTable;
+  stripe_payment_intents: StripePaymentIntentsTable;
   models: ModelsTable;
   payment_method_risk: PaymentMethodRiskTable;
 }

@@ -2,14 +2,16 @@ import { sql, type Transaction } from 'kysely';
 import { decrypt, encrypt, keyIdOf, type Keyring } from '../stripe/crypto.ts';
 import type { Db } from './db.ts';
 import type { Scope } from './payments.ts';
-import type { Database, StripeBackfillObject, StripeBackfillRow, StripeConnectionRow, StripeMode } from './schema.ts';
+import type { Database, StripeBackfillObject, StripeBackfillRow, StripeConnectionRow, StripeConnectionStatus, StripeMode } from './schema.ts';
 
 // Stripe rows: the connection (secrets encrypted), processed events, and the imported history.
 
 export interface StripeConnection {
   accountId: string;
   livemode: boolean;
-  status: 'connected' | 'disconnected';
+  status: StripeConnectionStatus;
+  /** Why it is not connected: deauthorized in Stripe, disconnected in Rescue, a refused refresh. */
+  statusReason: string | null;
   kind: 'oauth' | 'api_key';
   stripeAccountId: string | null;
   scope: string | null;
@@ -20,6 +22,7 @@ export interface StripeConnection {
   webhookSecret: string | null;
   connectedAt: Date;
   disconnectedAt: Date | null;
+  tokenRefreshedAt: Date | null;
 }
 
 type Q = Db | Transaction<Database>;
@@ -32,6 +35,7 @@ function view(ring: Keyring, row: StripeConnectionRow): StripeConnection {
     accountId: row.account_id,
     livemode: row.livemode,
     status: row.status,
+    statusReason: row.status_reason,
     kind: row.kind,
     stripeAccountId: row.stripe_account_id,
     scope: row.scope,
@@ -41,6 +45,7 @@ function view(ring: Keyring, row: StripeConnectionRow): StripeConnection {
     webhookSecret: open(row.webhook_secret_enc),
     connectedAt: row.connected_at,
     disconnectedAt: row.disconnected_at,
+    tokenRefreshedAt: row.token_refreshed_at,
   };
 }
 
@@ -55,15 +60,29 @@ export async function getStripeConnection(db: Db, ring: Keyring, scope: Scope): 
   return view(ring, row);
 }
 
+/** The Rescue account a Stripe account is connected to (or needs reconnecting to). */
 export async function findConnectionByStripeAccount(db: Db, ring: Keyring, stripeAccountId: string, livemode: boolean): Promise<StripeConnection | null> {
   const row = await db
     .selectFrom('stripe_connections')
     .selectAll()
     .where('stripe_account_id', '=', stripeAccountId)
     .where('livemode', '=', livemode)
-    .where('status', '=', 'connected')
+    .where('status', '<>', 'disconnected')
     .executeTakeFirst();
   return row ? view(ring, row) : null;
+}
+
+/** The Rescue account a Stripe account was last disconnected from (to recognise a redelivered deauthorization). */
+export async function lastDisconnectedScope(db: Db, stripeAccountId: string, livemode: boolean): Promise<Scope | null> {
+  const row = await db
+    .selectFrom('stripe_connections')
+    .select(['account_id', 'livemode'])
+    .where('stripe_account_id', '=', stripeAccountId)
+    .where('livemode', '=', livemode)
+    .where('status', '=', 'disconnected')
+    .orderBy('disconnected_at', 'desc')
+    .executeTakeFirst();
+  return row ? { accountId: row.account_id, livemode: row.livemode } : null;
 }
 
 async function reencryptIfStale(db: Db, ring: Keyring, row: StripeConnectionRow): Promise<void> {
@@ -100,6 +119,8 @@ export async function saveStripeConnection(db: Q, ring: Keyring, scope: Scope, c
     connected_at: c.at,
     disconnected_at: null,
     updated_at: c.at,
+    status_reason: null,
+    token_refreshed_at: null,
   };
   await db
     .insertInto('stripe_connections')
@@ -115,14 +136,41 @@ export async function updateStripeConnection(db: Q, ring: Keyring, scope: Scope,
   await db.updateTable('stripe_connections').set(set).where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).execute();
 }
 
-/** Forgets every secret of the connection; the row stays as the record that it existed. */
-export async function markDisconnected(db: Q, scope: Scope, at: Date): Promise<void> {
+/** Forgets every secret of the connection; the row stays as the record that it existed, and why it ended. */
+export async function markDisconnected(db: Q, scope: Scope, at: Date, reason: string): Promise<void> {
   await db
     .updateTable('stripe_connections')
-    .set({ status: 'disconnected', access_token_enc: null, refresh_token_enc: null, api_key_enc: null, webhook_secret_enc: null, disconnected_at: at, updated_at: at })
+    .set({ status: 'disconnected', status_reason: reason, access_token_enc: null, refresh_token_enc: null, api_key_enc: null, webhook_secret_enc: null, disconnected_at: at, updated_at: at })
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', scope.livemode)
     .execute();
+}
+
+/**
+ * The key Stripe refused cannot be renewed: forget it (nothing can be charged with it) but keep the
+ * connection and its billing webhook secret, so events still arrive until the merchant reconnects.
+ */
+export async function markNeedsReconnect(db: Q, scope: Scope, at: Date, reason: string): Promise<void> {
+  await db
+    .updateTable('stripe_connections')
+    .set({ status: 'needs_reconnect', status_reason: reason, access_token_enc: null, refresh_token_enc: null, api_key_enc: null, updated_at: at })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('status', '=', 'connected')
+    .execute();
+}
+
+/** Stores a refreshed OAuth token pair, encrypted; only while the connection is still connected. */
+export async function saveRefreshedTokens(db: Q, ring: Keyring, scope: Scope, t: { accessToken: string; refreshToken: string | null; at: Date }): Promise<boolean> {
+  const r = await db
+    .updateTable('stripe_connections')
+    .set({ access_token_enc: encrypt(ring, t.accessToken), ...(t.refreshToken ? { refresh_token_enc: encrypt(ring, t.refreshToken) } : {}), token_refreshed_at: t.at, updated_at: t.at })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('status', '=', 'connected')
+    .where('kind', '=', 'oauth')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 /** Claims a Stripe event id for processing; false when it was processed already. */
@@ -157,10 +205,10 @@ export async function startBackfill(db: Q, scope: Scope, since: Date, at: Date):
   }
 }
 
-export async function stopBackfill(db: Q, scope: Scope, at: Date): Promise<void> {
+export async function stopBackfill(db: Q, scope: Scope, at: Date, reason = 'Stripe was disconnected'): Promise<void> {
   await db
     .updateTable('stripe_backfills')
-    .set({ status: 'failed', last_error: 'Stripe was disconnected', finished_at: at, claimed_by: null, lease_expires_at: null })
+    .set({ status: 'failed', last_error: reason, finished_at: at, claimed_by: null, lease_expires_at: null })
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', scope.livemode)
     .where('status', 'in', ['pending', 'running'])

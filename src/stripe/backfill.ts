@@ -4,7 +4,8 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
 import type { StripeBackfillRow } from '../store/schema.ts';
 import { claimDueBackfill, finishBackfill, getStripeConnection, saveBackfillProgress } from '../store/stripe.ts';
-import { stripeClient, type StripeSettings } from './client.ts';
+import type { StripeSettings } from './client.ts';
+import { StripeReconnectNeeded, withConnection } from './connected-stripe.ts';
 import type { Keyring } from './crypto.ts';
 import { cardFacts, invoiceFacts, toDate } from './objects.ts';
 
@@ -40,11 +41,11 @@ export async function runStripeBackfill(d: BackfillDeps, workerId: string): Prom
   if (!job) return 0;
   const conn = await getStripeConnection(d.db, d.ring, { accountId: job.account_id, livemode: job.livemode });
   if (!conn || conn.status !== 'connected' || !conn.secretKey) {
-    await finishBackfill(d.db, job, workerId, { status: 'failed', at: now, error: 'Stripe is not connected' });
+    await finishBackfill(d.db, job, workerId, { status: 'failed', at: now, error: conn?.status === 'needs_reconnect' ? 'Stripe needs reconnecting' : 'Stripe is not connected' });
     return 0;
   }
-  const stripe = stripeClient(d.stripe, conn.secretKey);
   let imported = 0;
+  let cursor = job.cursor;
   let page: Record<string, unknown>[] = [];
   const flush = async (): Promise<boolean> => {
     if (page.length === 0) return true;
@@ -55,26 +56,34 @@ export async function runStripeBackfill(d: BackfillDeps, workerId: string): Prom
       return saveBackfillProgress(tx, job, workerId, last, page.length, new Date(d.clock.now().getTime() + d.leaseMs));
     });
     imported += page.length;
+    cursor = last;
     page = [];
     return ours;
   };
-  try {
-    const params = { limit: PAGE, created: { gte: Math.floor(job.since.getTime() / 1000) }, ...(job.cursor ? { starting_after: job.cursor } : {}) };
-    const list = listFor(stripe, job.object_type, params);
-    let more = false;
-    for await (const obj of list) {
+  // One pass from the saved cursor; 'lost' when another worker took the import over.
+  const importPages = async (stripe: Stripe): Promise<'done' | 'more' | 'lost'> => {
+    const params = { limit: PAGE, created: { gte: Math.floor(job.since.getTime() / 1000) }, ...(cursor ? { starting_after: cursor } : {}) };
+    for await (const obj of listFor(stripe, job.object_type, params)) {
       page.push(obj as unknown as Record<string, unknown>);
       if (page.length >= PAGE) {
-        if (!(await flush())) return imported; // another worker took the import over
-        if (imported >= PER_ROUND) {
-          more = true;
-          break;
-        }
+        if (!(await flush())) return 'lost';
+        if (imported >= PER_ROUND) return 'more';
       }
     }
-    await flush();
-    await finishBackfill(d.db, job, workerId, more ? { status: 'pending', at: d.clock.now() } : { status: 'done', at: d.clock.now() });
+    return (await flush()) ? 'done' : 'lost';
+  };
+  try {
+    // A refused token is refreshed once and the import goes on from the cursor it reached.
+    const result = await withConnection(d, conn, now, async (_c, stripe) => {
+      page = [];
+      return importPages(stripe);
+    });
+    if (result !== 'lost') await finishBackfill(d.db, job, workerId, result === 'more' ? { status: 'pending', at: d.clock.now() } : { status: 'done', at: d.clock.now() });
   } catch (err) {
+    if (err instanceof StripeReconnectNeeded) {
+      await finishBackfill(d.db, job, workerId, { status: 'failed', at: d.clock.now(), error: err.message });
+      return imported;
+    }
     await flush().catch(() => false);
     const rateLimited = err instanceof Stripe.errors.StripeRateLimitError;
     const failures = job.failures + 1;

@@ -5,7 +5,8 @@ import type { Config } from '../config.ts';
 // (API and OAuth-token calls alike: the SDK sends every base to an overridden host) at another
 // server, a local fake in tests.
 
-export type StripeSettings = Pick<Config, 'RESCUE_STRIPE_API_BASE' | 'RESCUE_STRIPE_MAX_NETWORK_RETRIES' | 'RESCUE_STRIPE_TIMEOUT_MS'>;
+/** The platform key is here for the OAuth calls made on a connection's behalf (refreshing its token). */
+export type StripeSettings = Pick<Config, 'RESCUE_STRIPE_API_BASE' | 'RESCUE_STRIPE_MAX_NETWORK_RETRIES' | 'RESCUE_STRIPE_TIMEOUT_MS' | 'RESCUE_STRIPE_SECRET_KEY'>;
 
 export function stripeClient(config: StripeSettings, apiKey: string): Stripe {
   const base = new URL(config.RESCUE_STRIPE_API_BASE);

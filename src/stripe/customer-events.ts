@@ -1,11 +1,10 @@
 import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import { rescueCancelled } from '../domain/events.ts';
 import { firstChargeAt } from '../domain/schedule-policy.ts';
-import { insertEvents } from '../store/events.ts';
 import type { Scope } from '../store/payments.ts';
 import type { Database } from '../store/schema.ts';
 import { cardFacts, toDate } from './objects.ts';
+import { cancelStripeRescues } from './stripe-rescue.ts';
 
 // Customer-level events from Stripe: a cancelled subscription (churn; its rescues end), a card the
 // network updated (retry sooner), a changed email or name.
@@ -43,14 +42,7 @@ export async function subscriptionDeleted(tx: Tx, scope: Scope, sub: Stripe.Subs
     .where('r.status', '=', 'active')
     .where('p.status', '=', 'requires_rescue')
     .execute();
-  for (const p of open) {
-    await tx.updateTable('payments').set({ status: 'rescue_cancelled', updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', p.id).execute();
-    await tx.updateTable('rescues').set({ status: 'cancelled', end_reason: 'subscription_deleted', ended_at: now, schedule: JSON.stringify([]) }).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).execute();
-    await tx.updateTable('attempts').set({ status: 'cancelled', failure_message: 'subscription cancelled in Stripe' }).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).where('status', '=', 'planned').execute();
-    const made = await tx.selectFrom('attempts').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).where('status', 'in', ['succeeded', 'failed']).executeTakeFirstOrThrow();
-    const event = rescueCancelled({ id: p.id, customer: p.customer_id, amount: Number(p.amount), currency: p.currency }, Number(made.n));
-    await insertEvents(tx, [{ ...event, data: { ...event.data, reason: 'subscription_deleted' }, accountId: scope.accountId, livemode: scope.livemode, createdAt: now }]);
-  }
+  await cancelStripeRescues(tx, scope, open, { reason: 'subscription_deleted', message: 'subscription cancelled in Stripe' }, now);
 }
 
 /**

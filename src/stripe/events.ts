@@ -3,10 +3,14 @@ import type { Clock } from '../clock.ts';
 import type { Scope } from '../store/payments.ts';
 import { claimStripeEvent, stripeEventSeen, type StripeConnection } from '../store/stripe.ts';
 import type { Db } from '../store/db.ts';
-import { stripeClient, type StripeSettings } from './client.ts';
-import { cardFacts, invoiceFacts } from './objects.ts';
+import type { StripeSettings } from './client.ts';
+import { StripeReconnectNeeded, withConnection } from './connected-stripe.ts';
+import { applicationDeauthorized } from './connection-events.ts';
+import type { Keyring } from './crypto.ts';
+import { cardFacts, failureFacts, invoiceFacts, type FailureFacts } from './objects.ts';
 import { fetchFailure, invoiceFailed, invoicePaid } from './invoice-events.ts';
 import { cardUpdated, customerUpdated, subscriptionDeleted } from './customer-events.ts';
+import { examineFailedPaymentIntent, paymentIntentFailed, paymentIntentSucceeded, type FailedPaymentIntent } from './payment-intent-events.ts';
 
 // What each Stripe event does to Rescue's rows. An event is claimed (stripe_events, unique per
 // account and Stripe event id) in the same transaction as its changes and the events they emit, so
@@ -22,12 +26,17 @@ export const HANDLED_EVENT_TYPES = [
   'payment_method.automatically_updated',
   'customer.source.updated',
   'customer.updated',
+  'payment_intent.payment_failed',
+  'payment_intent.succeeded',
+  'account.application.deauthorized',
 ] as const;
 
 export interface StripeEventDeps {
   db: Db;
   clock: Clock;
   stripe: StripeSettings;
+  /** Encrypts a refreshed OAuth token (connected-stripe.ts). */
+  ring: Keyring | null;
   /** Claims the attempts this process writes (like the API's own charges). */
   workerId: string;
   leaseMs: number;
@@ -41,10 +50,25 @@ export async function handleStripeEvent(d: StripeEventDeps, conn: StripeConnecti
   // Active mode: Stripe's own retries must stop for an invoice Rescue took over. Asked after the
   // transaction (no network inside it); if it fails, the 500 makes Stripe redeliver and the duplicate
   // asks again.
-  if (event.type === 'invoice.payment_failed' && conn.mode === 'active' && conn.secretKey && event.data.object.auto_advance !== false && (await inActiveRescue(d.db, scope, event.data.object.id!))) {
-    await stripeClient(d.stripe, conn.secretKey).invoices.update(event.data.object.id!, { auto_advance: false }, { idempotencyKey: `rescue_auto_advance_${event.data.object.id}` });
+  const invoice = event.type === 'invoice.payment_failed' ? event.data.object : null;
+  if (invoice && conn.mode === 'active' && conn.secretKey && invoice.auto_advance !== false && (await inActiveRescue(d.db, scope, invoice.id!))) {
+    await withConnection(d, conn, d.clock.now(), (_c, stripe) => stripe.invoices.update(invoice.id!, { auto_advance: false }, { idempotencyKey: `rescue_auto_advance_${invoice.id}` })).catch((err: unknown) => {
+      // Nothing to ask Stripe with any more: the connection shows it needs reconnecting.
+      if (!(err instanceof StripeReconnectNeeded)) throw err;
+    });
   }
   return outcome;
+}
+
+/** The decline behind a failed invoice; without a working key, Stripe's catch-all decline. */
+async function invoiceFailure(d: StripeEventDeps, conn: StripeConnection, invoice: Stripe.Invoice, now: Date): Promise<FailureFacts> {
+  if (!conn.secretKey) return fetchFailure(d, conn, invoice);
+  try {
+    return await withConnection(d, conn, now, (c) => fetchFailure(d, c, invoice));
+  } catch (err) {
+    if (err instanceof StripeReconnectNeeded) return failureFacts(null, null);
+    throw err;
+  }
 }
 
 async function inActiveRescue(db: Db, scope: Scope, invoiceId: string): Promise<boolean> {
@@ -63,13 +87,23 @@ async function processEvent(d: StripeEventDeps, conn: StripeConnection, scope: S
   if (await stripeEventSeen(d.db, scope, event.id)) return 'duplicate';
   const now = d.clock.now();
   // Calls to Stripe happen before the transaction: a transaction never waits on the network.
-  const failure = event.type === 'invoice.payment_failed' ? await fetchFailure(d, conn, event.data.object) : null;
+  const failure = event.type === 'invoice.payment_failed' ? await invoiceFailure(d, conn, event.data.object, now) : null;
+  const oneOff: FailedPaymentIntent | null = event.type === 'payment_intent.payment_failed' ? await examineFailedPaymentIntent(d, conn, event.data.object, now) : null;
   return d.db.transaction().execute(async (tx) => {
     if (!(await claimStripeEvent(tx, scope, { id: event.id, type: event.type, source, at: now }))) return 'duplicate';
     switch (event.type) {
       case 'invoice.payment_failed':
         await invoiceFailed(d, tx, conn, invoiceFacts(event.data.object), failure!, now);
         return 'processed';
+      case 'payment_intent.payment_failed':
+        if (oneOff!.kind === 'skip') return 'ignored';
+        await paymentIntentFailed(d, tx, conn, event.data.object, oneOff!, now);
+        return 'processed';
+      case 'payment_intent.succeeded':
+        return paymentIntentSucceeded(d, tx, scope, event.data.object, now);
+      case 'account.application.deauthorized':
+        // Only Stripe Connect revokes an application; a billing webhook has nothing to revoke.
+        return source === 'connect' && conn.kind === 'oauth' ? applicationDeauthorized(tx, conn, event.created, now) : 'ignored';
       case 'invoice.paid':
       case 'invoice.payment_succeeded':
         await invoicePaid(d, tx, scope, invoiceFacts(event.data.object), now);

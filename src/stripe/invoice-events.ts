@@ -1,19 +1,15 @@
-import type { Insertable, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import { resolveRescuePolicy } from '../domain/auto-rescue-policy.ts';
-import { consequencesOfCharge } from '../engine/outcome.ts';
-import { firstAttemptRow } from '../engine/first-attempt.ts';
 import { newId } from '../ids.ts';
-import { applyBatchIn } from '../store/batch-writes.ts';
 import type { Scope } from '../store/payments.ts';
 import { insertPulse } from '../store/recoveries.ts';
-import type { AttemptRow, CustomerRow, Database } from '../store/schema.ts';
-import { getSettings } from '../store/settings.ts';
+import type { CustomerRow, Database } from '../store/schema.ts';
 import type { StripeConnection } from '../store/stripe.ts';
 import type { Db } from '../store/db.ts';
 import { stripeClient } from './client.ts';
-import { cardFingerprint, failureFacts, invoiceFacts, STRIPE_GATEWAY, type FailureFacts, type InvoiceFacts } from './objects.ts';
+import { failureFacts, invoiceFacts, type FailureFacts, type InvoiceFacts } from './objects.ts';
 import type { StripeEventDeps } from './events.ts';
+import { openStripeRescue, recordFailedCharge, recoverStripeRescue } from './stripe-rescue.ts';
 
 // Invoice events from Stripe: a failed invoice becomes a payment in rescue (or a Stripe retry of
 // one); a paid invoice recovers it, or counts as organic revenue for Lift.
@@ -112,7 +108,7 @@ export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConn
     .where('invoice_id', '=', inv.id)
     .forUpdate()
     .executeTakeFirst();
-  await recordCharge(tx, scope, inv, f, now);
+  await recordFailedCharge(tx, scope, { customer: inv.customer, invoice: inv.id, amount: inv.amountDue, currency: inv.currency }, f, now);
   // Stripe does not promise order: a failure reported after the invoice was paid changes nothing.
   if (prior?.status === 'paid') return;
   await upsertInvoice(tx, scope, inv, now);
@@ -122,74 +118,18 @@ export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConn
     return;
   }
   const customer = await ensureCustomer(tx, scope, inv.customer, { email: inv.customerEmail, name: inv.customerName, at: now });
-  const settings = await getSettings(tx as unknown as Db, scope.accountId, scope.livemode);
   const metadata: Record<string, string> = { stripe_invoice: inv.id };
   if (inv.subscription) metadata.subscription_id = inv.subscription;
   if (inv.customer) metadata.stripe_customer = inv.customer;
   if (f.paymentIntent) metadata.stripe_payment_intent = f.paymentIntent;
   const amount = inv.amountRemaining > 0 ? inv.amountRemaining : inv.amountDue;
-  // Invoices Stripe could not collect are handed over: Auto Rescue applies with the account's defaults.
-  const policy = resolveRescuePolicy({ enabled: true }, { amount, offSession: true, metadata }, settings.autoRescue)!;
   const token = f.paymentMethod ?? inv.defaultPaymentMethod ?? `stripe_invoice:${inv.id}`;
-  const paymentId = newId('pay');
-  await tx
-    .insertInto('payments')
-    .values({
-      id: paymentId,
-      account_id: scope.accountId,
-      livemode: scope.livemode,
-      customer_id: customer?.id ?? null,
-      payment_method: token,
-      amount,
-      currency: inv.currency,
-      off_session: true,
-      status: 'processing',
-      failure_code: null,
-      failure_message: null,
-      metadata: JSON.stringify(metadata),
-      test_clock: null,
-      idempotency_key: null,
-      rescue_policy: JSON.stringify(policy),
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  const attempt = (await tx
-    .insertInto('attempts')
-    .values(
-      firstAttemptRow({
-        id: newId('att'),
-        scope,
-        paymentId,
-        at: now,
-        claimedBy: d.workerId,
-        leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
-        card: { fingerprint: cardFingerprint(f.card, token), brand: f.card?.brand ?? 'unknown', last4: f.card?.last4 ?? null },
-        gateway: STRIPE_GATEWAY,
-        testClock: null,
-        paymentMethodType: f.card?.paymentMethodType ?? 'card',
-      }),
-    )
-    .returningAll()
-    .executeTakeFirstOrThrow()) as AttemptRow;
+  const paymentId = await openStripeRescue(d, tx, conn, { customer, amount, currency: inv.currency, metadata, token, failure: f }, now);
   await upsertInvoice(tx, scope, inv, now, paymentId);
-  const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).executeTakeFirstOrThrow();
-  const consequences = consequencesOfCharge({
-    attempt,
-    ctx: { payment, rescue: null, customer, recovery: null, methods: [] },
-    at: now,
-    result: { status: 'failed', declineCode: f.declineCode, message: f.message, adviceCode: f.networkAdviceCode },
-    paymentMethod: token,
-    accountUpdaterChecked: false,
-    cardWasUpdated: false,
-  });
-  // Observe mode: Rescue never charges, so nothing is planned for a worker to pick up.
-  if (conn.mode === 'observe') consequences.nextAttempt = null;
-  await applyBatchIn(tx, [consequences]);
 }
 
 /** A failure Stripe's own retry reported (observe mode), recorded as an attempt of the rescue. */
-async function recordStripeRetry(tx: Tx, scope: Scope, paymentId: string, f: FailureFacts, now: Date): Promise<void> {
+export async function recordStripeRetry(tx: Tx, scope: Scope, paymentId: string, f: FailureFacts, now: Date): Promise<void> {
   const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
   const rescue = await tx.selectFrom('rescues').select(['status']).where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).executeTakeFirst();
   const id = newId('att');
@@ -226,31 +166,6 @@ async function recordStripeRetry(tx: Tx, scope: Scope, paymentId: string, f: Fai
   await tx.updateTable('payments').set({ failure_code: f.declineCode, updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', paymentId).execute();
 }
 
-async function recordCharge(tx: Tx, scope: Scope, inv: InvoiceFacts, f: FailureFacts, at: Date): Promise<void> {
-  if (!f.charge) return;
-  const values = {
-    stripe_customer_id: inv.customer,
-    invoice_id: inv.id,
-    payment_intent_id: f.paymentIntent,
-    amount: inv.amountDue,
-    currency: inv.currency,
-    status: 'failed',
-    failure_code: f.declineCode,
-    decline_code: f.declineCode,
-    advice_code: f.networkAdviceCode ?? f.adviceCode,
-    card_brand: f.card?.brand ?? null,
-    card_country: f.card?.country ?? null,
-    card_funding: f.card?.funding ?? null,
-    card_wallet: f.card?.wallet ?? null,
-    card_fingerprint: f.card?.fingerprint ?? null,
-  };
-  await tx
-    .insertInto('stripe_charges')
-    .values({ account_id: scope.accountId, livemode: scope.livemode, charge_id: f.charge, created_at: at, ...values })
-    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'charge_id']).doUpdateSet(values))
-    .execute();
-}
-
 /**
  * An invoice was paid. In rescue: recovered, whoever retried it (Stripe's retry, the customer on the
  * hosted page, or Rescue) — a planned retry becomes the success, or a new attempt records it, and
@@ -264,58 +179,5 @@ export async function invoicePaid(d: StripeEventDeps, tx: Tx, scope: Scope, inv:
     if (inv.amountPaid > 0) await insertPulse(tx as unknown as Db, scope, { transactionId: inv.id, amount: inv.amountPaid, currency: inv.currency, at: now });
     return;
   }
-  const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).forUpdate().executeTakeFirstOrThrow();
-  // Already succeeded (Rescue's own retry), or a retry is with the gateway right now (its answer decides).
-  if (payment.status !== 'requires_rescue') return;
-  const rescue = await tx.selectFrom('rescues').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).executeTakeFirst();
-  if (!rescue || rescue.status !== 'active') return;
-  const lease = new Date(d.clock.now().getTime() + d.leaseMs);
-  let attempt = (await tx
-    .updateTable('attempts')
-    .set({ status: 'processing', claimed_by: d.workerId, lease_expires_at: lease })
-    .where('account_id', '=', scope.accountId)
-    .where('payment_id', '=', paymentId)
-    .where('status', '=', 'planned')
-    .returningAll()
-    .executeTakeFirst()) as AttemptRow | undefined;
-  if (!attempt) {
-    const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
-    const id = newId('att');
-    attempt = (await tx
-      .insertInto('attempts')
-      .values({
-        ...last,
-        id,
-        number: last.number + 1,
-        status: 'processing',
-        planned_at: now,
-        claimed_by: d.workerId,
-        lease_expires_at: lease,
-        attempted_at: null,
-        idempotency_key: `stripe_${id}`,
-        decline_code: null,
-        decline_category: null,
-        advice_code: null,
-        failure_message: null,
-        transaction_id: null,
-        account_updater_checked: false,
-        card_was_updated: false,
-        gateway_errors: 0,
-        announced_at: null,
-        predicted_p: null,
-      } as Insertable<Database['attempts']>)
-      .returningAll()
-      .executeTakeFirstOrThrow()) as AttemptRow;
-  }
-  const customer = payment.customer_id ? ((await tx.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('id', '=', payment.customer_id).executeTakeFirst()) ?? null) : null;
-  const consequences = consequencesOfCharge({
-    attempt,
-    ctx: { payment, rescue, customer, recovery: null, methods: [] },
-    at: now,
-    result: { status: 'succeeded', transactionId: inv.id },
-    paymentMethod: payment.payment_method,
-    accountUpdaterChecked: false,
-    cardWasUpdated: attempt.card_was_updated,
-  });
-  await applyBatchIn(tx, [consequences]);
+  await recoverStripeRescue(d, tx, scope, paymentId, inv.id, now);
 }

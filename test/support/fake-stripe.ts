@@ -33,6 +33,10 @@ export interface FakeStripe {
   requests: Recorded[];
   /** Authorization codes the fake's /oauth/token accepts. */
   codes: Map<string, OAuthGrant>;
+  /** Refresh tokens the fake's refresh grant accepts → the grant they renew (filled by each code exchange). */
+  refreshTokens: Map<string, OAuthGrant>;
+  /** Access tokens Stripe no longer accepts (401, "expired"); expire one to make Rescue refresh it. */
+  expiredTokens: Set<string>;
   /** The Stripe account its authorize page connects (GET /oauth/authorize, for browser tests). */
   authorizeAs: string;
   deauthorized: string[];
@@ -57,6 +61,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const fake: Omit<FakeStripe, 'url' | 'close'> = {
     requests: [],
     codes: new Map(),
+    refreshTokens: new Map(),
+    expiredTokens: new Set(),
     authorizeAs: 'acct_browser',
     deauthorized: [],
     invoices: [],
@@ -98,7 +104,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       res.writeHead(answer.status, { 'content-type': 'text/html; charset=utf-8' });
       return res.end(answer.html);
     }
-    if (typeof key === 'string' && rec.method === 'POST') replies.set(key, answer);
+    // Like Stripe, a request refused before it ran (a rejected key) leaves no result to replay.
+    if (typeof key === 'string' && rec.method === 'POST' && answer.status !== 401) replies.set(key, answer);
     send(res, answer.status, answer.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,11 +127,21 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
   if (r.method === 'GET' && r.path === '/oauth/authorize') return authorizePage(fake, r);
   const auth = r.headers.authorization;
   if (!auth || !/^Bearer (sk|rk)_/.test(auth)) return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } };
+  if (fake.expiredTokens.has(auth.slice('Bearer '.length))) return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Expired API Key provided: sk_test_***' } } };
   const m = (re: RegExp) => r.path.match(re);
+  if (r.method === 'POST' && r.path === '/oauth/token' && r.body.get('grant_type') === 'refresh_token') {
+    // Stripe's refresh grant (platform key): a new access token, the same refresh token.
+    const refreshToken = r.body.get('refresh_token') ?? '';
+    const grant = fake.refreshTokens.get(refreshToken);
+    if (!grant) return { status: 400, body: { error: 'invalid_grant', error_description: `Refresh token does not exist: ${refreshToken}` } };
+    const access = `sk_test_access${grant.stripe_user_id}_r${fake.requestsTo('POST', /^\/oauth\/token$/).length}`;
+    return { status: 200, body: { access_token: access, refresh_token: refreshToken, token_type: 'bearer', stripe_publishable_key: 'pk_test_x', stripe_user_id: grant.stripe_user_id, scope: grant.scope, livemode: grant.livemode ?? false } };
+  }
   if (r.method === 'POST' && r.path === '/oauth/token') {
     const grant = fake.codes.get(r.body.get('code') ?? '');
     if (!grant) return { status: 400, body: { error: 'invalid_grant', error_description: `Authorization code does not exist: ${r.body.get('code')}` } };
     fake.codes.delete(r.body.get('code')!);
+    fake.refreshTokens.set(`rt_refresh${grant.stripe_user_id}`, grant);
     return {
       status: 200,
       body: { access_token: `sk_test_access${grant.stripe_user_id}`, refresh_token: `rt_refresh${grant.stripe_user_id}`, token_type: 'bearer', stripe_publishable_key: 'pk_test_x', stripe_user_id: grant.stripe_user_id, scope: grant.scope, livemode: grant.livemode ?? false },
@@ -139,11 +156,13 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
   if (r.method === 'GET' && r.path === '/v1/charges') return list(fake.charges, r, '/v1/charges');
   if (r.method === 'GET' && r.path === '/v1/subscriptions') return list(fake.subscriptions, r, '/v1/subscriptions');
   if (r.method === 'GET' && r.path === '/v1/invoice_payments') {
-    const invoice = r.query.get('invoice') ?? '';
-    const data = (fake.invoicePayments.get(invoice) ?? []).map((pi, i) => ({
+    // By invoice, or by payment (`payment[type]=payment_intent&payment[payment_intent]=pi_…`).
+    const byPayment = r.query.get('payment[payment_intent]');
+    const invoices = byPayment ? [...fake.invoicePayments].filter(([, pis]) => pis.includes(byPayment)).map(([inv]) => inv) : [r.query.get('invoice') ?? ''];
+    const data = invoices.flatMap((invoice) => (fake.invoicePayments.get(invoice) ?? []).map((pi, i) => ({
       object: 'invoice_payment', id: `inpay_${invoice}_${i}`, invoice, is_default: i === 0, livemode: false, created: 1785003600 + i, status: 'canceled', amount_paid: null, amount_requested: 1000, currency: 'usd',
       payment: { type: 'payment_intent', payment_intent: pi }, status_transitions: { canceled_at: null, paid_at: null },
-    }));
+    }))).filter((p) => !byPayment || p.payment.payment_intent === byPayment);
     return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/invoice_payments' } };
   }
   let hit = m(/^\/v1\/payment_intents\/([^/]+)$/);
@@ -158,6 +177,9 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
   if (r.method === 'POST' && hit) {
     const pi = fake.paymentIntents.get(hit[1]!);
     if (!pi) return notFound('payment_intent');
+    if (pi.status === 'succeeded' || pi.status === 'canceled') {
+      return { status: 400, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: `This PaymentIntent's status is ${pi.status}, so it cannot be confirmed.`, payment_intent: pi } } };
+    }
     return confirmed(fake, pi, r.body.get('payment_method'));
   }
   if (r.method === 'POST' && r.path === '/v1/payment_intents') {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { startFakeStripe, type FakeStripe, type OAuthGrant } from './fake-stripe.ts';
+import { declinedPaymentIntent, invoiceObject, signedHeaders, startFakeStripe, type FakeStripe, type OAuthGrant } from './fake-stripe.ts';
+import type { Engine } from './databases.ts';
 import { startTestRescue, type Client, type TestRescue } from './harness.ts';
 
 // Rescue wired to the fake Stripe: the SDK's host points at it, OAuth redirects name a fake
@@ -17,10 +18,14 @@ export interface StripeRescue {
   close(): Promise<void>;
 }
 
-/** `fakeConnect`: send browsers to the fake's own authorize page instead of an unreachable host. */
-export async function startStripeRescue(o: { env?: Record<string, string>; worker?: boolean; fakeConnect?: boolean } = {}): Promise<StripeRescue> {
+/**
+ * `engine`: PGlite (default) or the local Postgres. `fakeConnect`: send browsers to the fake's own
+ * authorize page instead of an unreachable host.
+ */
+export async function startStripeRescue(o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; fakeConnect?: boolean } = {}): Promise<StripeRescue> {
   const fake = await startFakeStripe();
   const t = await startTestRescue({
+    engine: o.engine,
     worker: o.worker,
     env: {
       RESCUE_ENCRYPTION_KEY: encryptionKey('k1'),
@@ -62,4 +67,33 @@ export async function connectedAccount(s: StripeRescue, grant: Partial<OAuthGran
   const done = await callback(s.t, { code, state: flow.state, scope: grant.scope ?? 'read_only' }, flow.cookie);
   expect(done.status, done.html).toBe(200);
   return { api, stripeAccount };
+}
+
+/** Posts an event to a Stripe webhook endpoint, signed with the SDK's test helper (or not, or altered). */
+export async function sendEvent(s: StripeRescue, event: unknown, o: { path?: string; secret?: string; timestamp?: number; tamper?: (payload: string) => string; unsigned?: boolean } = {}) {
+  const payload = JSON.stringify(event, null, 2);
+  const headers = o.unsigned ? { 'content-type': 'application/json' } : signedHeaders(payload, o.secret ?? CONNECT_WEBHOOK_SECRET, o.timestamp);
+  const res = await fetch(`${s.t.url}${o.path ?? '/api/stripe/webhook'}`, { method: 'POST', headers, body: o.tamper ? o.tamper(payload) : payload });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** The Rescue account id behind a connected Stripe account. */
+export async function accountOf(s: StripeRescue, stripeAccount: string): Promise<string> {
+  const row = await s.t.rescue.db.selectFrom('stripe_connections').select('account_id').where('stripe_account_id', '=', stripeAccount).executeTakeFirstOrThrow();
+  return row.account_id;
+}
+
+let uniq = 0;
+const uniqueId = (p: string) => `${p}_${Date.now().toString(36)}${(++uniq).toString(36)}`;
+
+/** A failed invoice the fake Stripe knows: its invoice payment, declined payment intent and charge. */
+export function knownFailedInvoice(fake: FakeStripe, o: { decline?: string } = {}) {
+  const inv = invoiceObject({ id: uniqueId('in'), subscription: uniqueId('sub'), customer: uniqueId('cus') });
+  const { pi, charge } = declinedPaymentIntent({ id: uniqueId('pi'), charge: uniqueId('ch'), decline: o.decline ?? 'insufficient_funds', fingerprint: uniqueId('fp') });
+  fake.invoices.push(inv);
+  fake.paymentIntents.set(pi.id, pi);
+  fake.charges.push(charge);
+  fake.invoicePayments.set(inv.id, [pi.id]);
+  return inv;
 }

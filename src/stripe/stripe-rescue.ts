@@ -1,0 +1,222 @@
+import type { Insertable, Transaction } from 'kysely';
+import { resolveRescuePolicy } from '../domain/auto-rescue-policy.ts';
+import { rescueCancelled } from '../domain/events.ts';
+import { consequencesOfCharge } from '../engine/outcome.ts';
+import { firstAttemptRow } from '../engine/first-attempt.ts';
+import { newId } from '../ids.ts';
+import { applyBatchIn } from '../store/batch-writes.ts';
+import type { Db } from '../store/db.ts';
+import { insertEvents } from '../store/events.ts';
+import type { Scope } from '../store/payments.ts';
+import type { AttemptRow, CustomerRow, Database } from '../store/schema.ts';
+import { getSettings } from '../store/settings.ts';
+import type { StripeConnection } from '../store/stripe.ts';
+import type { StripeEventDeps } from './events.ts';
+import { cardFingerprint, STRIPE_GATEWAY, type FailureFacts } from './objects.ts';
+
+// The life of a rescue that Stripe started: a failure Stripe saw opens it (through the engine's own
+// first-failure path, like a hand-off), a payment Stripe reports recovers it, and losing the
+// connection ends it. Shared by invoices and one-off payment intents.
+
+type Tx = Transaction<Database>;
+
+export interface StripeFailure {
+  customer: CustomerRow | null;
+  amount: number;
+  currency: string;
+  metadata: Record<string, string>;
+  /** The payment method to retry (pm_…), or a placeholder naming the Stripe object. */
+  token: string;
+  failure: FailureFacts;
+}
+
+/**
+ * A payment whose first attempt (made by Stripe) failed with the decline Stripe saw; the engine plans
+ * its rescue and writes payment.rescue_started (or recovery.blocked), exactly as for a hand-off.
+ * Observe mode plans nothing for a worker to charge. Returns the payment id.
+ */
+export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeConnection, o: StripeFailure, now: Date): Promise<string> {
+  const scope: Scope = { accountId: conn.accountId, livemode: conn.livemode };
+  const { failure: f, token, metadata, amount } = o;
+  const settings = await getSettings(tx as unknown as Db, scope.accountId, scope.livemode);
+  // Payments Stripe could not collect are handed over: Auto Rescue applies with the account's defaults.
+  const policy = resolveRescuePolicy({ enabled: true }, { amount, offSession: true, metadata }, settings.autoRescue)!;
+  const paymentId = newId('pay');
+  await tx
+    .insertInto('payments')
+    .values({
+      id: paymentId,
+      account_id: scope.accountId,
+      livemode: scope.livemode,
+      customer_id: o.customer?.id ?? null,
+      payment_method: token,
+      amount,
+      currency: o.currency,
+      off_session: true,
+      status: 'processing',
+      failure_code: null,
+      failure_message: null,
+      metadata: JSON.stringify(metadata),
+      test_clock: null,
+      idempotency_key: null,
+      rescue_policy: JSON.stringify(policy),
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  const attempt = (await tx
+    .insertInto('attempts')
+    .values(
+      firstAttemptRow({
+        id: newId('att'),
+        scope,
+        paymentId,
+        at: now,
+        claimedBy: d.workerId,
+        leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
+        card: { fingerprint: cardFingerprint(f.card, token), brand: f.card?.brand ?? 'unknown', last4: f.card?.last4 ?? null },
+        gateway: STRIPE_GATEWAY,
+        testClock: null,
+        paymentMethodType: f.card?.paymentMethodType ?? 'card',
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow()) as AttemptRow;
+  const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).executeTakeFirstOrThrow();
+  const consequences = consequencesOfCharge({
+    attempt,
+    ctx: { payment, rescue: null, customer: o.customer, recovery: null, methods: [] },
+    at: now,
+    result: { status: 'failed', declineCode: f.declineCode, message: f.message, adviceCode: f.networkAdviceCode },
+    paymentMethod: token,
+    accountUpdaterChecked: false,
+    cardWasUpdated: false,
+  });
+  // Observe mode: Rescue never charges, so nothing is planned for a worker to pick up.
+  if (conn.mode === 'observe') consequences.nextAttempt = null;
+  await applyBatchIn(tx, [consequences]);
+  return paymentId;
+}
+
+/**
+ * Stripe reports the money arrived for a payment in rescue: recovered, whoever retried it (Stripe's
+ * retry, the customer, or Rescue) — a planned retry becomes the success, or a new attempt records it,
+ * and the engine writes payment.rescue_succeeded and its siblings.
+ */
+export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Scope, paymentId: string, transactionId: string, now: Date): Promise<void> {
+  const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).forUpdate().executeTakeFirstOrThrow();
+  // Already succeeded (Rescue's own retry), or a retry is with the gateway right now (its answer decides).
+  if (payment.status !== 'requires_rescue') return;
+  const rescue = await tx.selectFrom('rescues').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).executeTakeFirst();
+  if (!rescue || rescue.status !== 'active') return;
+  const lease = new Date(d.clock.now().getTime() + d.leaseMs);
+  let attempt = (await tx
+    .updateTable('attempts')
+    .set({ status: 'processing', claimed_by: d.workerId, lease_expires_at: lease })
+    .where('account_id', '=', scope.accountId)
+    .where('payment_id', '=', paymentId)
+    .where('status', '=', 'planned')
+    .returningAll()
+    .executeTakeFirst()) as AttemptRow | undefined;
+  if (!attempt) {
+    const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
+    const id = newId('att');
+    attempt = (await tx
+      .insertInto('attempts')
+      .values({
+        ...last,
+        id,
+        number: last.number + 1,
+        status: 'processing',
+        planned_at: now,
+        claimed_by: d.workerId,
+        lease_expires_at: lease,
+        attempted_at: null,
+        idempotency_key: `stripe_${id}`,
+        decline_code: null,
+        decline_category: null,
+        advice_code: null,
+        failure_message: null,
+        transaction_id: null,
+        account_updater_checked: false,
+        card_was_updated: false,
+        gateway_errors: 0,
+        announced_at: null,
+        predicted_p: null,
+      } as Insertable<Database['attempts']>)
+      .returningAll()
+      .executeTakeFirstOrThrow()) as AttemptRow;
+  }
+  const customer = payment.customer_id ? ((await tx.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('id', '=', payment.customer_id).executeTakeFirst()) ?? null) : null;
+  const consequences = consequencesOfCharge({
+    attempt,
+    ctx: { payment, rescue, customer, recovery: null, methods: [] },
+    at: now,
+    result: { status: 'succeeded', transactionId },
+    paymentMethod: payment.payment_method,
+    accountUpdaterChecked: false,
+    cardWasUpdated: attempt.card_was_updated,
+  });
+  await applyBatchIn(tx, [consequences]);
+}
+
+type OpenPayment = { id: string; customer_id: string | null; amount: number | string; currency: string };
+
+/**
+ * Ends rescues that can no longer go on as cancelled: the payment becomes rescue_cancelled, planned
+ * retries are cancelled (`message` says why), and payment.rescue_cancelled carries `reason`.
+ */
+export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly OpenPayment[], why: { reason: string; message: string }, now: Date): Promise<void> {
+  for (const p of open) {
+    await tx.updateTable('payments').set({ status: 'rescue_cancelled', updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', p.id).execute();
+    await tx.updateTable('rescues').set({ status: 'cancelled', end_reason: why.reason, ended_at: now, schedule: JSON.stringify([]) }).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).execute();
+    await tx.updateTable('attempts').set({ status: 'cancelled', failure_message: why.message }).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).where('status', '=', 'planned').execute();
+    const made = await tx.selectFrom('attempts').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).where('status', 'in', ['succeeded', 'failed']).executeTakeFirstOrThrow();
+    const event = rescueCancelled({ id: p.id, customer: p.customer_id, amount: Number(p.amount), currency: p.currency }, Number(made.n));
+    await insertEvents(tx, [{ ...event, data: { ...event.data, reason: why.reason, message: why.message }, accountId: scope.accountId, livemode: scope.livemode, createdAt: now }]);
+  }
+}
+
+/**
+ * Every open rescue charged through Stripe (its attempts go through the `stripe` gateway: invoices,
+ * one-off payment intents, and payments created with a Stripe token), locked for the update.
+ */
+export async function openStripeRescues(tx: Tx, scope: Scope): Promise<OpenPayment[]> {
+  return tx
+    .selectFrom('payments as p')
+    .innerJoin('rescues as r', (j) => j.onRef('r.account_id', '=', 'p.account_id').onRef('r.payment_id', '=', 'p.id'))
+    .select(['p.id', 'p.customer_id', 'p.amount', 'p.currency'])
+    .where('p.account_id', '=', scope.accountId)
+    .where('p.livemode', '=', scope.livemode)
+    .where('r.status', '=', 'active')
+    .where('p.status', '=', 'requires_rescue')
+    .where((eb) => eb.exists(eb.selectFrom('attempts as a').select('a.id').whereRef('a.account_id', '=', 'p.account_id').whereRef('a.payment_id', '=', 'p.id').where('a.gateway', '=', STRIPE_GATEWAY)))
+    .forUpdate('p')
+    .execute();
+}
+
+/** The failed charge behind a Stripe failure, with its card and decline, for the models' history. */
+export async function recordFailedCharge(tx: Tx, scope: Scope, o: { customer: string | null; invoice: string | null; amount: number; currency: string }, f: FailureFacts, at: Date): Promise<void> {
+  if (!f.charge) return;
+  const values = {
+    stripe_customer_id: o.customer,
+    invoice_id: o.invoice,
+    payment_intent_id: f.paymentIntent,
+    amount: o.amount,
+    currency: o.currency,
+    status: 'failed',
+    failure_code: f.declineCode,
+    decline_code: f.declineCode,
+    advice_code: f.networkAdviceCode ?? f.adviceCode,
+    card_brand: f.card?.brand ?? null,
+    card_country: f.card?.country ?? null,
+    card_funding: f.card?.funding ?? null,
+    card_wallet: f.card?.wallet ?? null,
+    card_fingerprint: f.card?.fingerprint ?? null,
+  };
+  await tx
+    .insertInto('stripe_charges')
+    .values({ account_id: scope.accountId, livemode: scope.livemode, charge_id: f.charge, created_at: at, ...values })
+    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'charge_id']).doUpdateSet(values))
+    .execute();
+}

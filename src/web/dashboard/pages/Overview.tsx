@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { get, query, type Mode } from '../api.ts';
+import { browserNow } from '../clock.ts';
 import { ErrorNote, Loading, Section, useLoad } from '../components.tsx';
 import { dateTime, money, percent } from '../format.ts';
 import { Link } from '../router.tsx';
@@ -23,7 +24,7 @@ async function countPayments(status: string): Promise<{ n: number; more: boolean
 }
 
 async function loadOverview() {
-  const yearAgo = new Date();
+  const yearAgo = browserNow();
   yearAgo.setMonth(yearAgo.getMonth() - 11, 1);
   yearAgo.setHours(0, 0, 0, 0);
   const [dashboard, lift, ...counts] = await Promise.all([

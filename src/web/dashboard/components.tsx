@@ -41,6 +41,21 @@ export function Section({ title, children, actions }: { title: string; children:
   );
 }
 
+/** Cursor pages: Previous and Next around the page number. */
+export function Pager({ page, hasMore, onPrevious, onNext }: { page: number; hasMore: boolean; onPrevious: () => void; onNext: () => void }) {
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button type="button" disabled={page <= 1} onClick={onPrevious}>
+        Previous
+      </button>
+      <span className="muted">Page {page}</span>
+      <button type="button" disabled={!hasMore} onClick={onNext}>
+        Next
+      </button>
+    </nav>
+  );
+}
+
 export interface Loaded<T> {
   data: T | null;
   error: ApiError | Error | null;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { ApiError, get, query } from '../api.ts';
-import { Badge, ErrorNote, Loading, useLoad } from '../components.tsx';
+import { Badge, ErrorNote, Loading, Pager, useLoad } from '../components.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { Email, List } from '../types.ts';
@@ -68,17 +68,7 @@ export function Emails() {
           </tbody>
         </table>
       ) : null}
-      {data && (
-        <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-            Previous
-          </button>
-          <span className="muted">Page {cursors.length + 1}</span>
-          <button type="button" disabled={!data.has_more} onClick={() => setCursors([...cursors, data.data.at(-1)?.id ?? ''])}>
-            Next
-          </button>
-        </nav>
-      )}
+      {data && <Pager page={cursors.length + 1} hasMore={data.has_more} onPrevious={() => setCursors(cursors.slice(0, -1))} onNext={() => setCursors([...cursors, data.data.at(-1)?.id ?? ''])} />}
     </>
   );
 }

@@ -1,5 +1,5 @@
 import { get, query } from '../api.ts';
-import { Badge, ErrorNote, Loading, useLoad } from '../components.tsx';
+import { Badge, ErrorNote, Loading, Pager, useLoad } from '../components.tsx';
 import { dateTime, humanize, money } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import type { List, Payment } from '../types.ts';
@@ -86,15 +86,12 @@ export function Payments() {
         </table>
       ) : null}
       {data && (
-        <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={pageNo <= 1} onClick={() => go({ status: status || null, after: cursors.slice(0, -1).join(',') || null })}>
-            Previous
-          </button>
-          <span className="muted">Page {pageNo}</span>
-          <button type="button" disabled={!data.has_more} onClick={() => go({ status: status || null, after: [...cursors, data.data.at(-1)?.id ?? ''].join(',') })}>
-            Next
-          </button>
-        </nav>
+        <Pager
+          page={pageNo}
+          hasMore={data.has_more}
+          onPrevious={() => go({ status: status || null, after: cursors.slice(0, -1).join(',') || null })}
+          onNext={() => go({ status: status || null, after: [...cursors, data.data.at(-1)?.id ?? ''].join(',') })}
+        />
       )}
     </>
   );

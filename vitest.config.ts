@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real servers and databases; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // The dashboard's browser tests serve its build (dist/ is not committed): build it when stale.
+    globalSetup: ['test/web/build-dashboard.setup.ts'],
   },
 });

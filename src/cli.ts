@@ -30,6 +30,7 @@ async function main(command: string | undefined): Promise<void> {
       const where = config.DATABASE_URL ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.RESCUE_DATA_DIR}`;
       if (rescue.url) console.log(`Rescue ${command === 'start' ? 'API and worker' : 'API'} listening on ${rescue.url} — storage: ${where}`);
       else console.log(`Rescue worker ${rescue.worker?.id} running — storage: ${where}`);
+      if (rescue.url) console.log(`Dashboard: ${rescue.url.replace(/\/$/, '')}/dashboard/ (sign in with your account's email and password)`);
       if (command === 'start') await ensureSandboxAccount(rescue.db, rescue.url);
       return;
     }

@@ -2,6 +2,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
 import { registerCustomers } from './customers.ts';
+import { registerDashboardSession } from './dashboard-session.ts';
+import { registerDashboardStatic } from './dashboard-static.ts';
 import { registerEvents } from './events.ts';
 import { handleError } from './error-handler.ts';
 import { registerMetrics } from './metrics.ts';
@@ -48,5 +50,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerPredict(app, ctx);
   registerWebhookEndpoints(app, ctx);
   registerStripe(app, ctx);
+  registerDashboardSession(app, ctx);
+  registerDashboardStatic(app);
   return app;
 }

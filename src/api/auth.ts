@@ -2,10 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import { RescueError } from '../errors.ts';
 import { findApiKey } from '../store/accounts.ts';
 import type { AppContext } from './context.ts';
+import { assertDashboardHeader, modeOf, requireSession, sessionToken } from './dashboard-cookie.ts';
 
 export interface Principal {
   accountId: string;
   livemode: boolean;
+  /** The API key's id, or the dashboard session's id (sess_…) when a signed-in browser calls. */
   keyId: string;
 }
 
@@ -28,6 +30,13 @@ function headerValue(v: string | string[] | undefined): string | null {
 
 export async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
   const key = keyFromHeaders(request.headers);
+  // An API key always wins; without one, a signed-in dashboard's cookie (dashboard-cookie.ts).
+  if (!key && sessionToken(request)) {
+    assertDashboardHeader(request);
+    const livemode = modeOf(request);
+    const session = await requireSession(ctx, request);
+    return { accountId: session.accountId, livemode, keyId: session.sessionId };
+  }
   if (!key) {
     throw new RescueError('api_key_missing', 'You did not provide an API key. Send it as `Authorization: Bearer KEY` or `x-api-key: KEY`.');
   }

@@ -20,10 +20,18 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'gateway_not_configured':
     case 'url_not_allowed':
     case 'stripe_not_configured':
+    case 'mode_invalid':
       return { status: 400, type: 'invalid_request_error' };
     case 'api_key_missing':
     case 'api_key_invalid':
+    case 'sign_in_failed':
+    case 'session_invalid':
       return { status: 401, type: 'authentication_error' };
+    // A dashboard cookie without the dashboard's own header: possibly a forged cross-site request.
+    case 'dashboard_header_missing':
+      return { status: 403, type: 'authentication_error' };
+    case 'sign_in_throttled':
+      return { status: 429, type: 'invalid_request_error' };
     // Revtain: a hand-off that must not be retried (hard decline, card network limit).
     case 'recovery_blocked':
       return { status: 403, type: 'card_error' };

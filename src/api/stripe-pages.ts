@@ -22,7 +22,8 @@ export function connectedPage(o: { stripeAccountId: string; mode: 'observe' | 'a
     'Stripe connected',
     `<p>Rescue is connected to Stripe account <code id="stripe-account">${escape(o.stripeAccountId)}</code> (${o.livemode ? 'live' : 'test'} mode, scope <code>${escape(o.scope ?? 'unknown')}</code>).</p>
 ${modeText}
-<p>Rescue is importing the last 12 months of invoices, charges and subscriptions; progress is at <code>GET /v2/stripe/connection</code>. You can close this window.</p>`,
+<p>Rescue is importing the last 12 months of invoices, charges and subscriptions; progress is at <code>GET /v2/stripe/connection</code> and on the dashboard.</p>
+<p><a id="dashboard-link" href="/dashboard/stripe">Back to the dashboard's Stripe page</a></p>`,
     'ok',
   );
 }
@@ -42,5 +43,5 @@ const FAILURES: Record<ConnectFailure, { status: number; title: string; text: st
 
 export function failurePage(kind: ConnectFailure, detail?: string | null): { status: number; html: string } {
   const f = FAILURES[kind];
-  return { status: f.status, html: page(f.title, `<p id="reason" data-reason="${kind}">${escape(f.text)}</p>${detail ? `<p>Stripe said: <em>${escape(detail)}</em></p>` : ''}`, 'error') };
+  return { status: f.status, html: page(f.title, `<p id="reason" data-reason="${kind}">${escape(f.text)}</p>${detail ? `<p>Stripe said: <em>${escape(detail)}</em></p>` : ''}<p><a id="dashboard-link" href="/dashboard/stripe">Back to the dashboard</a></p>`, 'error') };
 }

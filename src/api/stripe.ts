@@ -26,6 +26,7 @@ import { DISCONNECTED, endConnection } from '../stripe/connection-events.ts';
 import { handleStripeEvent, STRIPE_GATEWAY, type StripeEventDeps } from '../stripe/events.ts';
 import { authenticate, keyFromHeaders } from './auth.ts';
 import type { AppContext } from './context.ts';
+import { cookieValue } from './dashboard-cookie.ts';
 import { handleError } from './error-handler.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
@@ -199,7 +200,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     if (!checked) return fail(reply, 'bad_state');
     if (!checked.ok) return fail(reply, checked.reason === 'expired' ? 'expired_link' : 'bad_state');
     const state = checked.payload;
-    if (cookie(request, STATE_COOKIE) !== state.n) return fail(reply, 'bad_state');
+    if (cookieValue(request, STATE_COOKIE) !== state.n) return fail(reply, 'bad_state');
     if (query.error) return fail(reply, query.error === 'access_denied' ? 'denied' : 'invalid_code', query.error_description ?? query.error);
     if (!query.code) return fail(reply, 'invalid_code');
     let token: Stripe.OAuthToken;
@@ -277,14 +278,6 @@ function verify(request: FastifyRequest, secrets: string[]): { event: Stripe.Eve
     } catch {
       // the next secret
     }
-  }
-  return null;
-}
-
-function cookie(request: FastifyRequest, name: string): string | null {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
   }
   return null;
 }

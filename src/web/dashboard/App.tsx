@@ -1,0 +1,114 @@
+import { useEffect, useState } from 'react';
+import { api, currentMode, setMode, whenSignedOut, type Mode } from './api.ts';
+import { Loading } from './components.tsx';
+import { Link, useLocation } from './router.tsx';
+import { Emails } from './pages/Emails.tsx';
+import { Overview } from './pages/Overview.tsx';
+import { PaymentDetail } from './pages/PaymentDetail.tsx';
+import { Payments } from './pages/Payments.tsx';
+import { SignIn } from './pages/SignIn.tsx';
+import { Stripe } from './pages/Stripe.tsx';
+import { Webhooks } from './pages/Webhooks.tsx';
+
+export interface Account {
+  id: string;
+  email: string;
+  business_name: string;
+}
+
+interface SessionJson {
+  account: Account;
+  expires_at: string;
+}
+
+const NAV: [path: string, label: string][] = [
+  ['', 'Overview'],
+  ['payments', 'Payments'],
+  ['stripe', 'Stripe'],
+  ['emails', 'Emails'],
+  ['webhooks', 'Webhooks'],
+];
+
+export function App() {
+  const [account, setAccount] = useState<Account | null | 'checking'>('checking');
+  const [mode, setModeState] = useState<Mode>(currentMode());
+  const loc = useLocation();
+
+  useEffect(() => {
+    whenSignedOut(() => setAccount(null));
+    api<SessionJson>('GET', '/dashboard/api/session').then(
+      (s) => setAccount(s.account),
+      () => setAccount(null),
+    );
+  }, []);
+
+  if (account === 'checking') return <Loading />;
+  if (!account) return <SignIn onSignedIn={(a) => setAccount(a)} />;
+
+  const switchMode = (m: Mode) => {
+    setMode(m);
+    setModeState(m);
+  };
+  const signOut = async () => {
+    await api('DELETE', '/dashboard/api/session').catch(() => null);
+    setAccount(null);
+  };
+  const section = loc.path.split('/')[0] ?? '';
+
+  return (
+    <div className={`shell mode-${mode}`}>
+      <header className="top">
+        <span className="brand">Rescue</span>
+        <nav aria-label="Main">
+          {NAV.map(([path, label]) => (
+            <Link key={path} to={`/dashboard/${path}`} aria-current={section === path ? 'page' : undefined}>
+              {label}
+            </Link>
+          ))}
+        </nav>
+        <div className="mode-switch" role="group" aria-label="Mode">
+          {(['test', 'live'] as const).map((m) => (
+            <button key={m} type="button" aria-pressed={mode === m} onClick={() => switchMode(m)}>
+              {m === 'test' ? 'Test' : 'Live'}
+            </button>
+          ))}
+        </div>
+        <span className="who" title={account.id}>
+          {account.email}
+        </span>
+        <button type="button" className="link" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      {mode === 'test' && (
+        <p className="test-banner" role="status">
+          Test mode: test payments, sandbox cards, test Stripe connections.
+        </p>
+      )}
+      {/* key: every page loads again for the other mode */}
+      <main key={mode}>{page(loc.path, mode)}</main>
+    </div>
+  );
+}
+
+function page(path: string, mode: Mode) {
+  const [head, id] = path.split('/');
+  switch (head) {
+    case '':
+      return <Overview mode={mode} />;
+    case 'payments':
+      return id ? <PaymentDetail id={decodeURIComponent(id)} /> : <Payments />;
+    case 'stripe':
+      return <Stripe mode={mode} />;
+    case 'emails':
+      return <Emails />;
+    case 'webhooks':
+      return <Webhooks />;
+    default:
+      return (
+        <p>
+          No such page. <Link to="/dashboard/">Go to the overview</Link>.
+        </p>
+      );
+  }
+}

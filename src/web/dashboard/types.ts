@@ -1,0 +1,116 @@
+// The slices of Rescue's API objects the dashboard reads (src/api/*-json.ts are the truth).
+
+export interface List<T> {
+  object: 'list';
+  data: T[];
+  has_more: boolean;
+}
+
+export interface CurrencyFigures {
+  currency: string;
+  organicRevenue: number;
+  organicCount: number;
+  recoveredRevenue: number;
+  recoveredCount: number;
+  liftPercent: number | null;
+  failedRevenue: number;
+  failedCount: number;
+  recoveryRate: number | null;
+}
+
+export interface Lift {
+  from: string;
+  to: string;
+  interval: 'day' | 'week' | 'month';
+  totals: CurrencyFigures[];
+  periods: { start: string; end: string; currencies: CurrencyFigures[] }[];
+}
+
+export interface DashboardJson {
+  livemode: boolean;
+  lift: Lift;
+  experiment: {
+    controlGroupPercent: number;
+    incrementalRecoveryRate: { estimate: number; low: number; high: number } | null;
+    significant: boolean;
+  };
+}
+
+export interface Payment {
+  id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  customer: string | null;
+  payment_method: string;
+  failure_code: string | null;
+  failure_message: string | null;
+  auto_rescue: {
+    enabled: boolean;
+    status: string;
+    attempts_made: number;
+    max_retries: number | null;
+    retry_window_ends_at?: string | null;
+    recovered_at?: string | null;
+    ended_at?: string | null;
+    end_reason?: string | null;
+    cancelled_at?: string | null;
+  };
+  rescue_schedule: {
+    next_retry_at: string | null;
+    scheduled_retries: { retry_number: number; scheduled_at: string; predicted_p?: number; reason?: string | null }[];
+  } | null;
+  rescue_history: { attempt: number; attempted_at: string; result: 'succeeded' | 'failed'; failure_code?: string | null }[];
+  off_session: boolean;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  created_at: string;
+}
+
+export interface StripeConnection {
+  status: 'connected' | 'disconnected' | 'not_connected';
+  kind: 'oauth' | 'api_key' | null;
+  stripe_account: string | null;
+  scope: string | null;
+  mode: 'observe' | 'active' | null;
+  connected_at: string | null;
+  disconnected_at: string | null;
+  livemode: boolean;
+  backfill: { object: string; status: 'pending' | 'running' | 'done' | 'failed'; imported: number; since: string; last_error: string | null; finished_at: string | null }[];
+}
+
+export interface Email {
+  id: string;
+  kind: string;
+  status: 'queued' | 'sent' | 'failed';
+  to: string;
+  subject: string;
+  text: string;
+  payment: string | null;
+  customer: string | null;
+  created_at: string;
+  sent_at: string | null;
+  error: string | null;
+}
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string | null;
+  enabled_events: string[];
+  status: string;
+  created_at: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  event: string;
+  event_type: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  response_status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  next_retry_at: string | null;
+  created_at: string;
+}

@@ -11,6 +11,8 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { runStripeBackfill } from './stripe/backfill.ts';
 import { keyringFrom } from './stripe/crypto.ts';
+import { linkSignerSource } from './engine/dunning-links.ts';
+import { emailTransport, sendDueEmails } from './engine/dunning-send.ts';
 
 // The composition root: the only place that reads settings and wires the parts together.
 
@@ -47,6 +49,15 @@ export function webhookDeliveryOptions(config: Config, o: { random?: () => numbe
   };
 }
 
+/**
+ * Where customers and merchants reach this Rescue: RESCUE_PUBLIC_URL, else the address the API
+ * listens on. A worker alone (no API) uses RESCUE_PUBLIC_URL or http://HOST:PORT for the links it
+ * puts in emails, so set RESCUE_PUBLIC_URL on workers.
+ */
+function publicUrlOf(config: Config, listening: string | null, port: number = config.PORT): string {
+  return listening ?? config.RESCUE_PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+}
+
 export async function startRescue(config: Config, o: StartOptions): Promise<Rescue> {
   const log = pino({ level: config.LOG_LEVEL });
   const clock = o.clock ?? systemClock;
@@ -57,15 +68,23 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock, stripe: { ring, stripe: config } });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
   const jobs = ring ? [(workerId: string) => runStripeBackfill({ db, clock, ring, stripe: config, log, leaseMs }, workerId)] : [];
+  // Dunning emails: into the outbox, or through SMTP when RESCUE_SMTP_URL is set (engine/dunning-send.ts).
+  const signer = linkSignerSource(db, ring, clock);
+  const links = async () => ({ signer: await signer(), publicUrl: publicUrlOf(config, url), linkDays: config.RESCUE_UPDATE_LINK_DAYS });
+  const transport = o.worker ? emailTransport(config.RESCUE_SMTP_URL) : null;
+  if (transport) {
+    const sendEmails = (workerId: string) => sendDueEmails({ db, clock, log, workerId, leaseMs, transport, fromAddress: config.RESCUE_EMAIL_FROM, links, maxPerRound: config.RESCUE_WORKER_BATCH });
+    jobs.push(sendEmails);
+  }
   const worker = o.worker ? new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), jobs, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }) : null;
   let url: string | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   if (o.api) {
-    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => worker?.wake(), processId: `api_${randomUUID().slice(0, 8)}` });
+    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => worker?.wake(), processId: `api_${randomUUID().slice(0, 8)}`, links });
     await app.listen({ port: config.PORT, host: config.HOST });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    url = config.RESCUE_PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+    url = publicUrlOf(config, null, port);
   }
   worker?.start();
   return {
@@ -74,6 +93,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
     worker,
     async close() {
       await worker?.stop();
+      if (transport?.kind === 'smtp') transport.close();
       await app?.close();
       await db.destroy();
     },

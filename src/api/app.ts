@@ -2,6 +2,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
 import { registerCustomers } from './customers.ts';
+import { registerDunningSettings } from './dunning-settings.ts';
+import { registerEmails } from './emails.ts';
+import { registerUpdatePayment } from './update-payment.ts';
 import { registerEvents } from './events.ts';
 import { handleError } from './error-handler.ts';
 import { registerMetrics } from './metrics.ts';
@@ -48,5 +51,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerPredict(app, ctx);
   registerWebhookEndpoints(app, ctx);
   registerStripe(app, ctx);
+  registerDunningSettings(app, ctx);
+  registerEmails(app, ctx);
+  registerUpdatePayment(app, ctx);
   return app;
 }

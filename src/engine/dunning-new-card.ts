@@ -5,6 +5,7 @@ import { firstChargeAt } from '../domain/schedule-policy.ts';
 import { RescueError } from '../errors.ts';
 import { newId, randomString } from '../ids.ts';
 import type { Db } from '../store/db.ts';
+import type { PlannedRetry } from '../store/schema.ts';
 import type { Scope } from '../store/payments.ts';
 import { getSettings } from '../store/settings.ts';
 import { getTestClock } from '../store/test-clocks.ts';
@@ -80,6 +81,9 @@ export async function applyNewPaymentMethod(d: NewMethodDeps, scope: Scope, paym
       if (!planned) return { kind: 'in_progress' as const };
       const at = retryAt.getTime() < planned.planned_at.getTime() ? retryAt : planned.planned_at;
       await tx.updateTable('attempts').set({ ...cardColumns, planned_at: at }).where('account_id', '=', scope.accountId).where('id', '=', planned.id).where('status', '=', 'planned').execute();
+      // scheduled_retries shows the moved retry; later ones stay as planned.
+      const shown = (rescue.schedule as PlannedRetry[]).map((r, i) => (i === 0 ? { ...r, scheduled_at: at.toISOString() } : r));
+      await tx.updateTable('rescues').set({ schedule: JSON.stringify(shown) }).where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).execute();
       await record('retry_moved');
       return { kind: 'retry_moved' as const, retryAt: at };
     }

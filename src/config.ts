@@ -59,6 +59,8 @@ const EnvSchema = z.object({
    * emails stay in the outbox (GET /v2/emails, the dashboard) and nothing leaves the machine.
    */
   RESCUE_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** Each SMTP step (connect, greeting, each reply) must answer within this; a send that does not is retried later. */
+  RESCUE_SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /** The address dunning emails are sent from; the sender's name is the merchant's (dunning settings). */
   RESCUE_EMAIL_FROM: z.email().default('rescue@localhost'),
   /** How long an update-payment link in an email works, in days of the payment's clock. */

@@ -71,7 +71,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   // Dunning emails: into the outbox, or through SMTP when RESCUE_SMTP_URL is set (engine/dunning-send.ts).
   const signer = linkSignerSource(db, ring, clock);
   const links = async () => ({ signer: await signer(), publicUrl: publicUrlOf(config, url), linkDays: config.RESCUE_UPDATE_LINK_DAYS });
-  const transport = o.worker ? emailTransport(config.RESCUE_SMTP_URL) : null;
+  const transport = o.worker ? emailTransport(config.RESCUE_SMTP_URL, config.RESCUE_SMTP_TIMEOUT_MS) : null;
   if (transport) {
     const sendEmails = (workerId: string) => sendDueEmails({ db, clock, log, workerId, leaseMs, transport, fromAddress: config.RESCUE_EMAIL_FROM, links, maxPerRound: config.RESCUE_WORKER_BATCH });
     jobs.push(sendEmails);

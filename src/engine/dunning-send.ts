@@ -26,14 +26,15 @@ export interface Mail {
   headers: Record<string, string>;
 }
 
-export type EmailTransport = { kind: 'outbox' } | { kind: 'smtp'; send(mail: Mail): Promise<void>; close(): void };
+export type EmailTransport = { kind: 'outbox' } | { kind: 'smtp'; timeoutMs: number; send(mail: Mail): Promise<void>; close(): void };
 
-export function emailTransport(smtpUrl: string | undefined): EmailTransport {
+export function emailTransport(smtpUrl: string | undefined, timeoutMs = 15_000): EmailTransport {
   if (!smtpUrl) return { kind: 'outbox' };
-  // Short timeouts: a hung server must not hold a claim past its lease (SEND_TIMEOUT_MS below).
-  const transporter = nodemailer.createTransport(smtpUrl, { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as never);
+  // Bounded steps: a hung server must not hold a claim past its lease (see sendDueEmails).
+  const transporter = nodemailer.createTransport(smtpUrl, { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs } as never);
   return {
     kind: 'smtp',
+    timeoutMs,
     async send(m) {
       await transporter.sendMail({ from: m.from, to: m.to, ...(m.replyTo ? { replyTo: m.replyTo } : {}), subject: m.subject, text: m.text, html: m.html, messageId: m.messageId, headers: m.headers });
     },
@@ -56,8 +57,6 @@ export interface EmailSendDeps {
   maxPerRound: number;
 }
 
-/** The worst one SMTP send can take with the transport's timeouts. */
-const SEND_TIMEOUT_MS = 40_000;
 const SMTP_LANES = 4;
 const SMTP_CLAIM = 16;
 const OUTBOX_CLAIM = 500;
@@ -67,8 +66,9 @@ export async function sendDueEmails(d: EmailSendDeps): Promise<number> {
   if (interrupted) d.log.warn({ count: interrupted }, 'emails handed to SMTP by a worker that stopped were marked failed, not resent');
   const smtp = d.transport.kind === 'smtp';
   const claimSize = smtp ? SMTP_CLAIM : OUTBOX_CLAIM;
-  // The lease covers the worst claim: every send timing out, one lane after another.
-  const leaseMs = smtp ? Math.max(d.leaseMs, Math.ceil(SMTP_CLAIM / SMTP_LANES) * SEND_TIMEOUT_MS + 5000) : d.leaseMs;
+  // The lease covers the worst claim: each send stalling at its three timed steps (connect,
+  // greeting, a reply), the sends of a lane one after another.
+  const leaseMs = d.transport.kind === 'smtp' ? Math.max(d.leaseMs, Math.ceil(SMTP_CLAIM / SMTP_LANES) * 3 * d.transport.timeoutMs + 2000) : d.leaseMs;
   let handled = 0;
   while (handled < d.maxPerRound) {
     const now = d.clock.now();
@@ -100,7 +100,7 @@ async function sendOne(d: EmailSendDeps, links: LinkSettings, row: EmailRow): Pr
     rendered = renderRow(row, links);
   } catch (err) {
     d.log.error({ err, email: row.id }, 'could not render an email');
-    return { ...blank(row), status: 'failed', attempts: row.attempts, error: `could not render: ${err instanceof Error ? err.message : String(err)}` };
+    return { ...blank(row), transport: d.transport.kind, status: 'failed', attempts: row.attempts, error: `could not render: ${err instanceof Error ? err.message : String(err)}` };
   }
   const base = { id: row.id, account_id: row.account_id, subject: rendered.subject, text_body: rendered.text, html_body: rendered.html, transport: d.transport.kind, message_id: null, next_attempt_at: null, error: null, sent_at: null } as const;
   if (d.transport.kind === 'outbox') return { ...base, status: 'sent', attempts: row.attempts + 1, sent_at: sentAt };
@@ -121,11 +121,16 @@ async function sendOne(d: EmailSendDeps, links: LinkSettings, row: EmailRow): Pr
     return { ...base, status: 'sent', attempts: row.attempts + 1, message_id: messageId, sent_at: sentAt };
   } catch (err) {
     const attempts = row.attempts + 1;
-    const e = err as Error & { responseCode?: number; code?: string; response?: string };
+    const e = err as Error & { responseCode?: number; code?: string; command?: string; response?: string };
+    const error = [e.code, e.responseCode, e.response ?? e.message].filter((x) => x !== undefined && x !== '').join(' ').slice(0, 500);
+    // The server answered with a refusal, or was never reached: nothing was delivered, try again.
+    // Silence after the message went out (a timeout, a dropped connection) may hide a delivery:
+    // never resent, like an interrupted worker's.
+    const undelivered = typeof e.responseCode === 'number' || e.command === 'CONN' || ['ECONNECTION', 'EDNS', 'EAUTH', 'ETLS'].includes(e.code ?? '');
+    if (!undelivered) return { ...base, status: 'failed', attempts, error: `no answer after the message was handed to SMTP; it may have been delivered, so it is not sent again (${error})` };
     // A recipient the server refuses for good (550 no such user) will be refused again.
     const permanent = e.code === 'EENVELOPE' && typeof e.responseCode === 'number' && e.responseCode >= 500;
     const retryAt = emailRetryAt(attempts, d.clock.now(), permanent);
-    const error = [e.code, e.responseCode, e.response ?? e.message].filter((x) => x !== undefined && x !== '').join(' ').slice(0, 500);
     return { ...base, status: retryAt ? 'queued' : 'failed', attempts, next_attempt_at: retryAt, error };
   }
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { customerReason, formatDate, formatMoney } from '../domain/dunning.ts';
 import { isExpired, type LinkClaims } from '../engine/dunning-links.ts';
-import { applyNewPaymentMethod, paymentNow, type NewMethodOutcome } from '../engine/dunning-new-card.ts';
+import { applyNewPaymentMethod, type NewMethodOutcome } from '../engine/dunning-new-card.ts';
+import { nowFor } from '../engine/payments.ts';
 import { RescueError, invalid } from '../errors.ts';
 import { testTokenForCardNumber } from '../gateways/sandbox/test-card-numbers.ts';
 import { getPaymentRecord, type Scope } from '../store/payments.ts';
@@ -10,7 +11,7 @@ import { getSettings } from '../store/settings.ts';
 import { linkProblemPage, resultPage, updatePaymentForm, type FormState, type PaymentSummary } from '../web/pages/update-payment.ts';
 import { IdParams } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
-import { paymentJson } from './payment-json.ts';
+import { iso, paymentJson } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 
 // The customer's side of a dunning email: the hosted update-payment page (GET shows it, POST takes
@@ -29,6 +30,8 @@ const PAGE_HEADERS = {
 interface ResolvedLink {
   claims: LinkClaims;
   scope: Scope;
+  /** The payment's clock when the link was opened. */
+  now: Date;
   summary: PaymentSummary;
   timezone: string;
   locale: string | null;
@@ -51,7 +54,7 @@ async function resolveLink(ctx: AppContext, token: string): Promise<Resolution> 
   }
   let now: Date;
   try {
-    now = await paymentNow(ctx, scope, record.payment.test_clock);
+    now = await nowFor(ctx, scope, record.payment.test_clock);
   } catch (err) {
     if (err instanceof RescueError && err.code === 'test_clock_advancing') return { ok: false, problem: 'busy' };
     throw err;
@@ -68,6 +71,7 @@ async function resolveLink(ctx: AppContext, token: string): Promise<Resolution> 
     link: {
       claims,
       scope,
+      now,
       timezone: customer?.timezone ?? 'UTC',
       locale,
       // Rescue can only take card numbers where there is no real money: test mode on the sandbox.
@@ -131,8 +135,7 @@ export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
       if (link.collect !== 'test_cards') return send(reply, 200, updatePaymentForm(link.summary, { token: request.params.token, collect: link.collect }));
       const form = FormBody.safeParse(request.body ?? {});
       const fields = form.success ? form.data : { card_number: '', exp: '', cvc: '' };
-      const now = await paymentNow(ctx, link.scope, (await getPaymentRecord(ctx.db, link.scope, link.claims.paymentId)).payment.test_clock).catch(() => ctx.clock.now());
-      const parsed = tokenFromForm(fields, now);
+      const parsed = tokenFromForm(fields, link.now);
       if ('error' in parsed) {
         return send(reply, 400, updatePaymentForm(link.summary, { token: request.params.token, collect: link.collect, error: parsed.error, values: { card_number: fields.card_number, exp: fields.exp } }));
       }
@@ -169,7 +172,7 @@ export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
       const record = await getPaymentRecord(ctx.db, principal, params.id);
       if (body.link_token) {
         const check = (await ctx.links()).signer.verify(body.link_token);
-        const now = await paymentNow(ctx, principal, record.payment.test_clock);
+        const now = await nowFor(ctx, principal, record.payment.test_clock);
         if (!check.ok || check.claims.paymentId !== params.id || check.claims.accountId !== principal.accountId || check.claims.livemode !== principal.livemode) {
           throw invalid('link_token', 'link_token is not a valid update-payment link for this payment.');
         }
@@ -184,7 +187,7 @@ export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
       return {
         object: 'payment_method_update' as const,
         outcome: outcome.kind,
-        retry_at: 'retryAt' in outcome ? outcome.retryAt.toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
+        retry_at: 'retryAt' in outcome ? iso(outcome.retryAt) : null,
         payment: paymentJson(await getPaymentRecord(ctx.db, principal, params.id)),
       };
     },

@@ -8,10 +8,10 @@ import type { Db } from '../store/db.ts';
 import type { PlannedRetry } from '../store/schema.ts';
 import type { Scope } from '../store/payments.ts';
 import { getSettings } from '../store/settings.ts';
-import { getTestClock } from '../store/test-clocks.ts';
 import type { Clock } from '../clock.ts';
 import type { GatewayResolver } from './run-attempts.ts';
 import { attemptIdempotencyKey } from './outcome.ts';
+import { nowFor } from './payments.ts';
 
 // A customer gave a new payment method (the update-payment page, or the merchant's own page
 // reporting it through the API). It becomes the payment's method and the card-updated signal, and:
@@ -45,7 +45,7 @@ export const MAX_METHOD_UPDATES = 5;
 export async function applyNewPaymentMethod(d: NewMethodDeps, scope: Scope, paymentId: string, o: { paymentMethod: string; source: 'hosted_page' | 'api' }): Promise<NewMethodOutcome> {
   const head = await d.db.selectFrom('payments').select(['test_clock']).where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).where('id', '=', paymentId).executeTakeFirst();
   if (!head) throw new RescueError('resource_missing', `No such payment: '${paymentId}'`);
-  const now = await paymentNow(d, scope, head.test_clock);
+  const now = await nowFor(d, scope, head.test_clock);
   const settings = await getSettings(d.db, scope.accountId, scope.livemode);
   const route = routeToken(o.paymentMethod, null, settings.gateways.map((g) => ({ name: g.name, tokenPrefixes: g.tokenPrefixes })));
   const card = (await d.gatewayFor(scope.accountId, scope.livemode, route.gateway)).describeCard(o.paymentMethod);
@@ -164,12 +164,4 @@ export async function applyNewPaymentMethod(d: NewMethodDeps, scope: Scope, paym
     await record('reopened');
     return { kind: 'reopened' as const, retryAt };
   });
-}
-
-/** A payment on a test clock lives at the clock's time; others at the engine's clock. */
-export async function paymentNow(d: Pick<NewMethodDeps, 'db' | 'clock'>, scope: Scope, testClock: string | null): Promise<Date> {
-  if (!testClock) return d.clock.now();
-  const clock = await getTestClock(d.db, scope.accountId, testClock);
-  if (clock.status === 'advancing') throw new RescueError('test_clock_advancing', `Test clock ${testClock} is advancing; try again when its status is ready.`);
-  return clock.frozen_time;
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { EmailKind } from '../domain/dunning.ts';
 import { missingResource } from '../errors.ts';
+import { cursorSeq } from './cursor.ts';
 import type { Db } from './db.ts';
 import type { Scope } from './payments.ts';
 import type { EmailRow } from './schema.ts';
@@ -108,11 +109,7 @@ export async function listEmails(db: Db, scope: Scope, q: ListEmailsQuery): Prom
   if (q.paymentId) query = query.where('payment_id', '=', q.paymentId);
   if (q.kind) query = query.where('kind', '=', q.kind);
   if (q.status) query = query.where('status', '=', q.status);
-  if (q.startingAfter) {
-    const cursor = await db.selectFrom('emails').select('seq').where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).where('id', '=', q.startingAfter).executeTakeFirst();
-    if (!cursor) throw missingResource('email', q.startingAfter, 'starting_after');
-    query = query.where('seq', '<', cursor.seq);
-  }
+  if (q.startingAfter) query = query.where('seq', '<', await cursorSeq(db, 'emails', 'email', scope, q.startingAfter));
   const rows = await query.orderBy('seq', 'desc').limit(q.limit + 1).execute();
   return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
 }

@@ -55,6 +55,17 @@ const EnvSchema = z.object({
   RESCUE_RETRAIN_PERIOD_DAYS: z.coerce.number().min(0).max(365).default(7),
   /** Finished retries since an account's last training needed before the schedule retrains it. */
   RESCUE_RETRAIN_MIN_NEW_RETRIES: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /**
+   * Real email: `smtp://user:pass@host:587` or `smtps://…:465`. Unset (the embedded default): dunning
+   * emails stay in the outbox (GET /v2/emails, the dashboard) and nothing leaves the machine.
+   */
+  RESCUE_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** Each SMTP step (connect, greeting, each reply) must answer within this; a send that does not is retried later. */
+  RESCUE_SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /** The address dunning emails are sent from; the sender's name is the merchant's (dunning settings). */
+  RESCUE_EMAIL_FROM: z.email().default('rescue@localhost'),
+  /** How long an update-payment link in an email works, in days of the payment's clock. */
+  RESCUE_UPDATE_LINK_DAYS: z.coerce.number().int().min(1).max(60).default(7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

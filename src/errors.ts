@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'stripe_not_connected'
   | 'stripe_account_in_use'
   | 'stripe_error'
+  | 'payment_not_updatable'
+  | 'payment_method_update_limit'
   | 'internal_error';
 
 export class RescueError extends Error {

@@ -12,6 +12,8 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { runStripeBackfill } from './stripe/backfill.ts';
 import { keyringFrom } from './stripe/crypto.ts';
+import { linkSignerSource } from './engine/dunning-links.ts';
+import { emailTransport, sendDueEmails } from './engine/dunning-send.ts';
 
 // The composition root: the only place that reads settings and wires the parts together.
 
@@ -50,6 +52,15 @@ export function webhookDeliveryOptions(config: Config, o: { random?: () => numbe
   };
 }
 
+/**
+ * Where customers and merchants reach this Rescue: RESCUE_PUBLIC_URL, else the address the API
+ * listens on. A worker alone (no API) uses RESCUE_PUBLIC_URL or http://HOST:PORT for the links it
+ * puts in emails, so set RESCUE_PUBLIC_URL on workers.
+ */
+function publicUrlOf(config: Config, listening: string | null, port: number = config.PORT): string {
+  return listening ?? config.RESCUE_PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+}
+
 export async function startRescue(config: Config, o: StartOptions): Promise<Rescue> {
   const log = pino({ level: config.LOG_LEVEL });
   const clock = o.clock ?? systemClock;
@@ -60,6 +71,14 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock, stripe: { ring, stripe: config } });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
   const jobs = ring ? [(workerId: string) => runStripeBackfill({ db, clock, ring, stripe: config, log, leaseMs }, workerId)] : [];
+  // Dunning emails: into the outbox, or through SMTP when RESCUE_SMTP_URL is set (engine/dunning-send.ts).
+  const signer = linkSignerSource(db, ring, clock);
+  const links = async () => ({ signer: await signer(), publicUrl: publicUrlOf(config, url), linkDays: config.RESCUE_UPDATE_LINK_DAYS });
+  const transport = o.worker ? emailTransport(config.RESCUE_SMTP_URL, config.RESCUE_SMTP_TIMEOUT_MS) : null;
+  if (transport) {
+    const sendEmails = (workerId: string) => sendDueEmails({ db, clock, log, workerId, leaseMs, transport, fromAddress: config.RESCUE_EMAIL_FROM, links, maxPerRound: config.RESCUE_WORKER_BATCH });
+    jobs.push(sendEmails);
+  }
   // Several loops in one process coordinate through the database exactly as separate processes do;
   // they overlap one loop's database round trips with another's work.
   const workers = o.worker
@@ -69,11 +88,11 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   let url: string | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   if (o.api) {
-    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}` });
+    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}`, links });
     await app.listen({ port: config.PORT, host: config.HOST });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    url = config.RESCUE_PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+    url = publicUrlOf(config, null, port);
   }
   for (const w of workers) w.start();
   return {
@@ -83,6 +102,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
     gatewayFor,
     async close() {
       await Promise.all(workers.map((w) => w.stop()));
+      if (transport?.kind === 'smtp') transport.close();
       await app?.close();
       await db.destroy();
     },

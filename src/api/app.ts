@@ -4,6 +4,9 @@ import type { AppContext } from './context.ts';
 import { registerCustomers } from './customers.ts';
 import { registerDashboardSession } from './dashboard-session.ts';
 import { registerDashboardStatic } from './dashboard-static.ts';
+import { registerDunningSettings } from './dunning-settings.ts';
+import { registerEmails } from './emails.ts';
+import { registerUpdatePayment } from './update-payment.ts';
 import { registerEvents } from './events.ts';
 import { handleError } from './error-handler.ts';
 import { registerMetrics } from './metrics.ts';
@@ -18,10 +21,11 @@ import { registerTestClocks } from './test-clocks.ts';
 import { registerWebhookEndpoints } from './webhook-endpoints.ts';
 
 export function buildApp(ctx: AppContext): FastifyInstance {
+  // maxParamLength: an update-payment link carries its signed token in the path (~150 characters).
   // Per-request lines only at debug: at info a busy API would drown the worker's lines.
   const verbose = ctx.config.LOG_LEVEL === 'debug' || ctx.config.LOG_LEVEL === 'trace';
   const log = ctx.log.child({ component: 'api' }, { level: verbose ? ctx.config.LOG_LEVEL : 'warn' });
-  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: 1_048_576 });
+  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: 1_048_576, routerOptions: { maxParamLength: 500 } });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     handleError(new RescueError('route_not_found', `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`), request, reply),
@@ -52,5 +56,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerStripe(app, ctx);
   registerDashboardSession(app, ctx);
   registerDashboardStatic(app);
+  registerDunningSettings(app, ctx);
+  registerEmails(app, ctx);
+  registerUpdatePayment(app, ctx);
   return app;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { GatewayResolver } from '../engine/run-attempts.ts';
 import type { Db } from '../store/db.ts';
+import type { LinkSettings } from '../engine/dunning-render.ts';
 
 /** What every route handler may use; built once in the composition root (server.ts). */
 export interface AppContext {
@@ -15,4 +16,6 @@ export interface AppContext {
   wakeWorker: () => void;
   /** Identifies this process as the claimer of attempts it charges synchronously. */
   processId: string;
+  /** How update-payment links are signed and where they point (engine/dunning-links.ts). */
+  links: () => Promise<LinkSettings>;
 }

@@ -44,6 +44,8 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'webhook_endpoint_disabled':
     case 'stripe_not_connected':
     case 'stripe_account_in_use':
+    case 'payment_not_updatable':
+    case 'payment_method_update_limit':
       return { status: 409, type: 'invalid_request_error' };
     case 'idempotency_key_reused':
     case 'idempotency_key_in_use':

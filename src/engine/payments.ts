@@ -162,7 +162,7 @@ function notInRescue(paymentId: string, status: string) {
 }
 
 /** A payment on a test clock lives at the clock's frozen time; others at the wall clock. */
-export async function nowFor(d: PaymentDeps, scope: Scope, testClock: string | null): Promise<Date> {
+export async function nowFor(d: Pick<PaymentDeps, 'db' | 'clock'>, scope: Scope, testClock: string | null): Promise<Date> {
   if (!testClock) return d.clock.now();
   const clock = await getTestClock(d.db, scope.accountId, testClock);
   if (clock.status === 'advancing') {

@@ -3,6 +3,7 @@ import type { Db } from './db.ts';
 import type { AttemptsTable, Database, PaymentStatus, PlannedRetry, RescueStatus, RescuesTable } from './schema.ts';
 import type { Insertable, Transaction } from 'kysely';
 import { insertEvents, type EventToWrite } from './events.ts';
+import { queueEmails } from './emails-queue.ts';
 
 // The outcome of a batch of attempts, written in ONE transaction with set-based statements
 // (jsonb_to_recordset), so a test clock can move thousands of rescues per second and a crash
@@ -122,6 +123,15 @@ export async function applyBatchIn(tx: Transaction<Database>, batch: readonly At
   for (const chunk of chunks(next, 500)) await tx.insertInto('attempts').values(chunk).execute();
 
   await insertEvents(tx, ours.flatMap((b) => b.events ?? []));
+  // A failed retry that leaves one retry planned: remind the customer before that last one.
+  await queueEmails(
+    tx,
+    ours.flatMap((b) =>
+      b.rescueUpdate?.status === 'active' && b.rescueUpdate.retries_made > 0 && b.rescueUpdate.schedule.length === 1 && b.payment
+        ? [{ accountId: b.attempt.account_id, paymentId: b.payment.id, kind: 'retry_reminder' as const, at: b.attempt.attempted_at ?? b.payment.updated_at }]
+        : [],
+    ),
+  );
   return applied;
 }
 

@@ -4,6 +4,7 @@ import { missingResource } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { cursorSeq } from './cursor.ts';
 import type { Db } from './db.ts';
+import { causesOfEvents, queueEmails } from './emails-queue.ts';
 import type { Database, EventRow } from './schema.ts';
 import type { Scope } from './payments.ts';
 
@@ -21,7 +22,8 @@ export const DELIVERY_ID = sql<string>`'whd_' || replace(gen_random_uuid()::text
  * webhook deliveries (one per enabled endpoint of its account and mode that subscribes to its type
  * or to "*") are created in the same transaction: a committed event is always delivered, whatever
  * crashes afterwards. New deliveries have no next_attempt_at: they are due at once in real time,
- * also for events of a test clock (whose created_at is the clock's time).
+ * also for events of a test clock (whose created_at is the clock's time). The dunning emails an
+ * event causes (store/emails-queue.ts) are queued here too.
  */
 export async function insertEvents(tx: Transaction<Database> | Db, events: readonly EventToWrite[]): Promise<void> {
   for (let i = 0; i < events.length; i += 500) {
@@ -45,6 +47,7 @@ export async function insertEvents(tx: Transaction<Database> | Db, events: reado
         and w.enabled_events ?| array[v.type, '*']
       order by v.created_at, w.seq`.execute(tx);
   }
+  await queueEmails(tx, causesOfEvents(events));
 }
 
 export async function getEvent(db: Db, scope: Scope, id: string): Promise<EventRow> {

@@ -11,8 +11,10 @@ import type {
   StripePaymentIntentsTable,
   StripeSubscriptionsTable,
 } from './schema-stripe.ts';
+import type { EmailsTable, InstanceSecretsTable, PaymentMethodUpdatesTable } from './schema-dunning.ts';
 
 export type * from './schema-stripe.ts';
+export type * from './schema-dunning.ts';
 
 // Row types for Kysely. The SQL migrations are the truth; these mirror them.
 
@@ -45,6 +47,8 @@ export interface AccountSettingsTable {
   gateways: ColumnType<unknown, string | undefined, string>;
   /** Recovery settings: the control group (0004). */
   recovery: ColumnType<unknown, string | undefined, string>;
+  /** Dunning emails and the update-payment page (0009); null: the defaults. */
+  dunning: ColumnType<unknown, string | undefined, string>;
   updated_at: Date;
 }
 
@@ -323,6 +327,9 @@ export interface Database {
   stripe_payment_intents: StripePaymentIntentsTable;
   models: ModelsTable;
   payment_method_risk: PaymentMethodRiskTable;
+  emails: EmailsTable;
+  instance_secrets: InstanceSecretsTable;
+  payment_method_updates: PaymentMethodUpdatesTable;
 }
 
 /** A trained model and its stored evaluation (0006). */

@@ -1,4 +1,5 @@
 import { DEFAULT_AUTO_RESCUE, type AutoRescueDefaults } from '../domain/auto-rescue-policy.ts';
+import { mergeDunning, type DunningSettings } from '../domain/dunning.ts';
 import type { Db } from './db.ts';
 
 /** `stripe`: the account's Stripe connection (src/gateways/stripe-gateway.ts), added when Stripe is connected. */
@@ -27,12 +28,14 @@ export interface AccountSettings {
   gateway: GatewaySettings;
   gateways: NamedGateway[];
   recovery: RecoverySettings;
+  /** Customer emails and the update-payment page (domain/dunning.ts). */
+  dunning: DunningSettings;
 }
 
 export async function getSettings(db: Db, accountId: string, livemode: boolean): Promise<AccountSettings> {
   const row = await db
     .selectFrom('account_settings')
-    .select(['auto_rescue', 'gateway', 'gateways', 'recovery'])
+    .select(['auto_rescue', 'gateway', 'gateways', 'recovery', 'dunning'])
     .where('account_id', '=', accountId)
     .where('livemode', '=', livemode)
     .executeTakeFirst();
@@ -41,6 +44,7 @@ export async function getSettings(db: Db, accountId: string, livemode: boolean):
     gateway: (row?.gateway as GatewaySettings) ?? defaultGateway(livemode),
     gateways: (row?.gateways as NamedGateway[] | undefined) ?? [],
     recovery: { ...DEFAULT_RECOVERY_SETTINGS, ...((row?.recovery as Partial<RecoverySettings> | undefined) ?? {}) },
+    dunning: mergeDunning(livemode, row?.dunning as Partial<DunningSettings> | null | undefined),
   };
 }
 
@@ -52,13 +56,14 @@ export async function saveSettings(db: Db, accountId: string, livemode: boolean,
     gateway: JSON.stringify(settings.gateway),
     gateways: JSON.stringify(settings.gateways),
     recovery: JSON.stringify(settings.recovery),
+    dunning: JSON.stringify(settings.dunning),
     updated_at: now,
   };
   await db
     .insertInto('account_settings')
     .values(values)
     .onConflict((oc) =>
-      oc.columns(['account_id', 'livemode']).doUpdateSet({ auto_rescue: values.auto_rescue, gateway: values.gateway, gateways: values.gateways, recovery: values.recovery, updated_at: now }),
+      oc.columns(['account_id', 'livemode']).doUpdateSet({ auto_rescue: values.auto_rescue, gateway: values.gateway, gateways: values.gateways, recovery: values.recovery, dunning: values.dunning, updated_at: now }),
     )
     .execute();
 }

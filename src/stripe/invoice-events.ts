@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { newId } from '../ids.ts';
 import type { Scope } from '../store/payments.ts';
@@ -75,6 +75,11 @@ async function upsertInvoice(tx: Tx, scope: Scope, inv: InvoiceFacts, at: Date, 
     .onConflict((oc) => oc.columns(['account_id', 'livemode', 'invoice_id']).doUpdateSet(paymentId ? { ...values, payment_id: paymentId } : values))
     .returning('payment_id')
     .executeTakeFirstOrThrow();
+  // Where dunning emails send the customer to pay (migration 0009; store/emails-queue.ts).
+  if (inv.hostedInvoiceUrl) {
+    await sql`update stripe_invoices set hosted_invoice_url = ${inv.hostedInvoiceUrl}
+      where account_id = ${scope.accountId} and livemode = ${scope.livemode} and invoice_id = ${inv.id}`.execute(tx);
+  }
   return row;
 }
 

@@ -28,6 +28,8 @@ export interface InvoiceFacts {
   defaultPaymentMethod: string | null;
   created: Date;
   paidAt: Date | null;
+  /** Stripe's page where the customer pays the invoice (with a new card): the dunning link in observe mode. */
+  hostedInvoiceUrl: string | null;
 }
 
 export function invoiceFacts(inv: Stripe.Invoice): InvoiceFacts {
@@ -49,6 +51,7 @@ export function invoiceFacts(inv: Stripe.Invoice): InvoiceFacts {
     defaultPaymentMethod: id(inv.default_payment_method),
     created: toDate(inv.created)!,
     paidAt: toDate(inv.status_transitions?.paid_at),
+    hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
   };
 }
 

@@ -51,6 +51,11 @@ const ROUTES: [method: string, path: string][] = [
   ['get', '/v2/stripe/connection'],
   ['post', '/v2/stripe/connection'],
   ['delete', '/v2/stripe/connection'],
+  ['get', '/v2/settings/dunning'],
+  ['post', '/v2/settings/dunning'],
+  ['get', '/v2/emails'],
+  ['get', '/v2/emails/{id}'],
+  ['post', '/v2/payments/{id}/payment_method'],
 ];
 
 let t: TestRescue;

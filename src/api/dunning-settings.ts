@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { DunningSettings } from '../domain/dunning.ts';
+import { getSettings, saveSettings } from '../store/settings.ts';
+import type { AppContext } from './context.ts';
+import { defineRoute } from './route.ts';
+import { invalid } from '../errors.ts';
+
+// The account's dunning settings per mode (GET/POST /v2/settings/dunning): whether customers are
+// emailed, as whom, which emails, and the merchant's own update-payment page if it has one.
+
+// A display name goes into a From header: no line breaks or angle brackets, nothing to inject.
+const FromName = z.string().trim().min(1).max(100).regex(/^[^\r\n<>"]+$/, 'from_name may not contain line breaks, quotes or angle brackets');
+
+export const DunningSettingsBody = z.strictObject({
+  enabled: z.boolean().optional(),
+  from_name: FromName.nullable().optional(),
+  reply_to: z.email().max(254).nullable().optional(),
+  emails: z
+    .strictObject({
+      payment_failed: z.boolean().optional(),
+      retry_reminder: z.boolean().optional(),
+      rescue_failed: z.boolean().optional(),
+      payment_recovered: z.boolean().optional(),
+    })
+    .optional(),
+  update_payment_url: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
+});
+
+function dunningJson(s: DunningSettings, livemode: boolean) {
+  return { object: 'dunning_settings' as const, livemode, ...s };
+}
+
+const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+export function registerDunningSettings(app: FastifyInstance, ctx: AppContext) {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/dunning', summary: 'Dunning: which emails customers get, from whom, and where update-payment links point', tag: 'Settings', auth: true }, async ({ principal }) =>
+    dunningJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning, principal.livemode),
+  );
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/v2/settings/dunning', summary: 'Update the dunning settings (fields left out keep their value)', tag: 'Settings', auth: true, body: DunningSettingsBody },
+    async ({ body, principal }) => {
+      // A page where customers type card details must be encrypted in live mode.
+      if (principal.livemode && body.update_payment_url && !body.update_payment_url.startsWith('https://')) {
+        throw invalid('update_payment_url', 'update_payment_url must be https in live mode: customers enter payment details there.');
+      }
+      const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
+      const { emails, ...rest } = body;
+      const dunning: DunningSettings = { ...current.dunning, ...defined(rest), emails: { ...current.dunning.emails, ...defined(emails ?? {}) } };
+      await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, dunning }, ctx.clock.now());
+      return dunningJson(dunning, principal.livemode);
+    },
+  );
+}

@@ -1,0 +1,195 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { customerReason, formatDate, formatMoney } from '../domain/dunning.ts';
+import { isExpired, type LinkClaims } from '../engine/dunning-links.ts';
+import { applyNewPaymentMethod, type NewMethodOutcome } from '../engine/dunning-new-card.ts';
+import { nowFor } from '../engine/payments.ts';
+import { RescueError, invalid } from '../errors.ts';
+import { testTokenForCardNumber } from '../gateways/sandbox/test-card-numbers.ts';
+import { getPaymentRecord, type Scope } from '../store/payments.ts';
+import { getSettings } from '../store/settings.ts';
+import { linkProblemPage, resultPage, updatePaymentForm, type FormState, type PaymentSummary } from '../web/pages/update-payment.ts';
+import { IdParams } from './common-schemas.ts';
+import type { AppContext } from './context.ts';
+import { iso, paymentJson } from './payment-json.ts';
+import { defineRoute } from './route.ts';
+
+// The customer's side of a dunning email: the hosted update-payment page (GET shows it, POST takes
+// the new card), reached by a signed, expiring link; and the merchant's side for its own page:
+// POST /v2/payments/:id/payment_method reports the new payment method token.
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  // The token is in the URL: never cached, never sent on as a referrer, never framed.
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+};
+
+interface ResolvedLink {
+  claims: LinkClaims;
+  scope: Scope;
+  /** The payment's clock when the link was opened. */
+  now: Date;
+  summary: PaymentSummary;
+  timezone: string;
+  locale: string | null;
+  collect: FormState['collect'];
+}
+
+type Resolution = { ok: true; link: ResolvedLink } | { ok: false; problem: 'expired' | 'invalid' | 'busy' };
+
+async function resolveLink(ctx: AppContext, token: string): Promise<Resolution> {
+  const check = (await ctx.links()).signer.verify(token);
+  if (!check.ok) return { ok: false, problem: 'invalid' };
+  const { claims } = check;
+  const scope: Scope = { accountId: claims.accountId, livemode: claims.livemode };
+  let record;
+  try {
+    record = await getPaymentRecord(ctx.db, scope, claims.paymentId);
+  } catch (err) {
+    if (err instanceof RescueError && err.code === 'resource_missing') return { ok: false, problem: 'invalid' };
+    throw err;
+  }
+  let now: Date;
+  try {
+    now = await nowFor(ctx, scope, record.payment.test_clock);
+  } catch (err) {
+    if (err instanceof RescueError && err.code === 'test_clock_advancing') return { ok: false, problem: 'busy' };
+    throw err;
+  }
+  if (isExpired(claims, now)) return { ok: false, problem: 'expired' };
+  const settings = await getSettings(ctx.db, scope.accountId, scope.livemode);
+  const account = await ctx.db.selectFrom('accounts').select('business_name').where('id', '=', scope.accountId).executeTakeFirstOrThrow();
+  const customer = record.payment.customer_id
+    ? await ctx.db.selectFrom('customers').select(['timezone', 'locale']).where('account_id', '=', scope.accountId).where('id', '=', record.payment.customer_id).executeTakeFirst()
+    : undefined;
+  const locale = customer?.locale ?? null;
+  return {
+    ok: true,
+    link: {
+      claims,
+      scope,
+      now,
+      timezone: customer?.timezone ?? 'UTC',
+      locale,
+      // Rescue can only take card numbers where there is no real money: test mode on the sandbox.
+      // Elsewhere the merchant's own page (dunning.update_payment_url) or Stripe's collects cards.
+      collect: !scope.livemode && settings.gateway.type === 'sandbox' ? 'test_cards' : 'contact_merchant',
+      summary: {
+        merchant: settings.dunning.from_name ?? account.business_name,
+        amount: formatMoney(record.payment.amount, record.payment.currency, locale),
+        reason: record.payment.status === 'succeeded' ? 'This payment has been paid.' : customerReason(record.payment.failure_code),
+        replyTo: settings.dunning.reply_to,
+      },
+    },
+  };
+}
+
+const FormBody = z.object({ card_number: z.string().max(64).default(''), exp: z.string().max(16).default(''), cvc: z.string().max(8).default('') });
+
+/** The test token a form names, or the field that is wrong. */
+function tokenFromForm(form: z.infer<typeof FormBody>, now: Date): { token: string } | { error: NonNullable<FormState['error']> } {
+  const typed = form.card_number.trim();
+  const token = /^pm_card_[A-Za-z0-9_]+$/.test(typed) ? typed : testTokenForCardNumber(typed);
+  if (!typed) return { error: { field: 'card_number', message: 'Enter your card number.' } };
+  if (!token) return { error: { field: 'card_number', message: 'This is not a test card number. In test mode, use 4242 4242 4242 4242.' } };
+  const exp = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec(form.exp);
+  const month = exp ? Number(exp[1]) : 0;
+  const year = exp ? (exp[2]!.length === 2 ? 2000 + Number(exp[2]) : Number(exp[2])) : 0;
+  if (!exp || month < 1 || month > 12) return { error: { field: 'exp', message: 'Enter the expiry date as MM/YY.' } };
+  // A card is valid through the last day of its expiry month.
+  if (Date.UTC(year, month, 1) <= now.getTime()) return { error: { field: 'exp', message: 'This card has expired.' } };
+  if (!/^\d{3,4}$/.test(form.cvc.trim())) return { error: { field: 'cvc', message: 'Enter the 3 or 4 digit security code.' } };
+  return { token };
+}
+
+export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
+  const deps = { db: ctx.db, clock: ctx.clock, gatewayFor: ctx.gatewayFor };
+  const send = (reply: FastifyReply, status: number, html: string) => reply.status(status).headers(PAGE_HEADERS).send(html);
+  const problem = (reply: FastifyReply, p: Parameters<typeof linkProblemPage>[0]) => {
+    const page = linkProblemPage(p);
+    return send(reply, page.status, page.html);
+  };
+  const shown = (o: NewMethodOutcome, link: ResolvedLink) => ('retryAt' in o ? formatDate(o.retryAt, link.timezone, link.locale) : null);
+
+  // Pages live in their own scope: the form body parser applies to them alone.
+  app.register(async (pages) => {
+    pages.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+    pages.setErrorHandler((err, request, reply) => {
+      request.log.error({ err }, 'update-payment page failed');
+      return problem(reply, 'unavailable');
+    });
+
+    pages.get<{ Params: { token: string } }>('/update-payment/:token', async (request, reply) => {
+      const r = await resolveLink(ctx, request.params.token);
+      if (!r.ok) return problem(reply, r.problem);
+      return send(reply, 200, updatePaymentForm(r.link.summary, { token: request.params.token, collect: r.link.collect }));
+    });
+
+    pages.post<{ Params: { token: string } }>('/update-payment/:token', async (request, reply) => {
+      const r = await resolveLink(ctx, request.params.token);
+      if (!r.ok) return problem(reply, r.problem);
+      const { link } = r;
+      if (link.collect !== 'test_cards') return send(reply, 200, updatePaymentForm(link.summary, { token: request.params.token, collect: link.collect }));
+      const form = FormBody.safeParse(request.body ?? {});
+      const fields = form.success ? form.data : { card_number: '', exp: '', cvc: '' };
+      const parsed = tokenFromForm(fields, link.now);
+      if ('error' in parsed) {
+        return send(reply, 400, updatePaymentForm(link.summary, { token: request.params.token, collect: link.collect, error: parsed.error, values: { card_number: fields.card_number, exp: fields.exp } }));
+      }
+      let outcome: NewMethodOutcome;
+      try {
+        outcome = await applyNewPaymentMethod(deps, link.scope, link.claims.paymentId, { paymentMethod: parsed.token, source: 'hosted_page' });
+      } catch (err) {
+        if (err instanceof RescueError && err.code === 'test_clock_advancing') return problem(reply, 'busy');
+        if (err instanceof RescueError && err.code === 'payment_method_update_limit') return send(reply, 409, resultPage(link.summary, 'closed', null));
+        throw err;
+      }
+      ctx.wakeWorker();
+      return send(reply, 200, resultPage(link.summary, outcome.kind, shown(outcome, link)));
+    });
+  });
+
+  defineRoute(
+    app,
+    ctx,
+    {
+      method: 'POST',
+      url: '/v2/payments/:id/payment_method',
+      summary: "Report the customer's new payment method (from your own update-payment page): it replaces the payment's, and the next retry moves up",
+      tag: 'Payments',
+      auth: true,
+      params: IdParams,
+      body: z.strictObject({
+        payment_method: z.string().min(1).max(255),
+        /** The `token` your page received in its link; checked against this payment when given. */
+        link_token: z.string().min(1).max(1000).optional(),
+      }),
+    },
+    async ({ params, body, principal }) => {
+      const record = await getPaymentRecord(ctx.db, principal, params.id);
+      if (body.link_token) {
+        const check = (await ctx.links()).signer.verify(body.link_token);
+        const now = await nowFor(ctx, principal, record.payment.test_clock);
+        if (!check.ok || check.claims.paymentId !== params.id || check.claims.accountId !== principal.accountId || check.claims.livemode !== principal.livemode) {
+          throw invalid('link_token', 'link_token is not a valid update-payment link for this payment.');
+        }
+        if (isExpired(check.claims, now)) throw invalid('link_token', 'link_token has expired.');
+      }
+      const outcome = await applyNewPaymentMethod(deps, principal, params.id, { paymentMethod: body.payment_method, source: 'api' });
+      if (outcome.kind === 'already_paid' || outcome.kind === 'in_progress' || outcome.kind === 'closed') {
+        const why = { already_paid: 'it is already paid', in_progress: 'a charge is running right now', closed: 'it is not in Auto Rescue, or its rescue was cancelled' }[outcome.kind];
+        throw new RescueError('payment_not_updatable', `Payment ${params.id} cannot take a new payment method: ${why}.`);
+      }
+      ctx.wakeWorker();
+      return {
+        object: 'payment_method_update' as const,
+        outcome: outcome.kind,
+        retry_at: 'retryAt' in outcome ? iso(outcome.retryAt) : null,
+        payment: paymentJson(await getPaymentRecord(ctx.db, principal, params.id)),
+      };
+    },
+  );
+}

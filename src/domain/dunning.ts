@@ -1,0 +1,135 @@
+import { classifyDecline } from './decline-taxonomy.ts';
+import { minorUnits } from './money.ts';
+
+// Dunning: the customer messages around a rescue. Which event causes which email, the account's
+// dunning settings and their defaults, and how a decline is told to a customer (plain words, never
+// the raw code). Pure: no I/O, no clock.
+
+export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';
+export const EMAIL_KINDS: readonly EmailKind[] = ['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered'];
+
+export interface DunningSettings {
+  enabled: boolean;
+  /** Shown as the sender's name; null: the merchant's business name. */
+  from_name: string | null;
+  reply_to: string | null;
+  /** Which emails are sent. */
+  emails: Record<EmailKind, boolean>;
+  /** The merchant's own update-payment page; links point there (with the signed token) instead of Rescue's. */
+  update_payment_url: string | null;
+}
+
+/**
+ * On in test mode, so the outbox shows what customers would receive; off in live mode until the
+ * merchant turns it on, so connecting Rescue never starts emailing real customers unasked (they may
+ * already be dunned by Stripe or their own billing).
+ */
+export function defaultDunning(livemode: boolean): DunningSettings {
+  return {
+    enabled: !livemode,
+    from_name: null,
+    reply_to: null,
+    emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
+    update_payment_url: null,
+  };
+}
+
+export function mergeDunning(livemode: boolean, stored: Partial<DunningSettings> | null | undefined): DunningSettings {
+  const d = defaultDunning(livemode);
+  return { ...d, ...(stored ?? {}), emails: { ...d.emails, ...(stored?.emails ?? {}) } };
+}
+
+/** The email an event causes, if any. A hard decline on the first attempt is exactly when a new card matters. */
+export function emailKindForEvent(type: string, data: Record<string, unknown>): EmailKind | null {
+  switch (type) {
+    case 'payment.rescue_started':
+      return 'payment_failed';
+    case 'payment.rescue_failed':
+      return 'rescue_failed';
+    case 'payment.rescue_succeeded':
+      return 'payment_recovered';
+    // Blocked at the first attempt (no rescue started): tell the customer, with the link. Blocked
+    // mid-rescue comes with payment.rescue_failed, which sends the final notice instead.
+    case 'recovery.blocked':
+      return data.attempts === 1 ? 'payment_failed' : null;
+    default:
+      return null;
+  }
+}
+
+/** Links and emails carry no link for a receipt. */
+export const KINDS_WITH_LINK: ReadonlySet<EmailKind> = new Set(['payment_failed', 'retry_reminder', 'rescue_failed']);
+
+/**
+ * What happened, in words a customer understands. Never the raw decline code, and never the
+ * suspicion behind a fraud or stolen-card decline (telling a fraudster why helps them; telling a
+ * customer their card is "stolen" alarms them): those read as a plain decline by the bank.
+ */
+export function customerReason(code: string | null): string {
+  if (!code) return 'Your bank declined the payment.';
+  const info = classifyDecline({ code, adviceCode: null, brand: 'unknown', count: false });
+  switch (info.code) {
+    case 'insufficient_funds':
+      return 'Your bank declined the payment because the account did not have enough funds at the time.';
+    case 'expired_card':
+      return 'The card on file has expired.';
+    case 'incorrect_cvc':
+    case 'invalid_cvc':
+    case 'incorrect_number':
+    case 'invalid_number':
+    case 'invalid_expiry_month':
+    case 'invalid_expiry_year':
+      return 'The card details on file are no longer valid.';
+    case 'card_velocity_exceeded':
+    case 'withdrawal_count_limit_exceeded':
+    case 'amount_too_large':
+      return 'The card reached its spending limit.';
+    case 'authentication_required':
+      return 'Your bank asked for the payment to be confirmed by you.';
+  }
+  if (info.strategy === 'immediate' || info.category === 'technical') return 'Your bank could not be reached to approve the payment.';
+  if (info.strategy === 'after_card_update') return 'The card on file can no longer be charged.';
+  return 'Your bank declined the payment.';
+}
+
+/** An amount as the customer reads it: their locale's number format and the currency's symbol or code. */
+export function formatMoney(amount: number, currency: string, locale: string | null): string {
+  const digits = minorUnits(currency);
+  const value = amount / 10 ** digits;
+  for (const l of [locale, 'en-US']) {
+    if (!l) continue;
+    try {
+      return new Intl.NumberFormat(l, { style: 'currency', currency: currency.toUpperCase(), minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+    } catch {
+      // An invalid locale tag: fall back to English.
+    }
+  }
+  return `${value.toFixed(digits)} ${currency.toUpperCase()}`;
+}
+
+/** A date (and time) in the customer's time zone and locale, with the zone named. */
+export function formatDate(at: Date, timezone: string, locale: string | null, withTime = true): string {
+  for (const [l, tz] of [[locale, timezone], ['en-US', timezone], ['en-US', 'UTC']] as const) {
+    if (!l) continue;
+    try {
+      const text = new Intl.DateTimeFormat(l, { timeZone: tz, dateStyle: 'long', ...(withTime ? { timeStyle: 'short' as const } : {}) }).format(at);
+      return withTime ? `${text} (${tz})` : text;
+    } catch {
+      // An invalid locale or zone: try the next.
+    }
+  }
+  return at.toISOString();
+}
+
+/**
+ * SMTP tries of one email: after a failure, wait 1 min, 5 min, 30 min, 2 h, 6 h; the sixth failure
+ * ends it `failed` (about 9 h in all: long enough for a mail server's restart or a full disk to be
+ * fixed, short enough that a "payment failed" email is still timely).
+ */
+export const EMAIL_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 6 * 3_600_000] as const;
+
+/** After a failed try number `attempts` (1-based): when to try again, or null to give up. */
+export function emailRetryAt(attempts: number, at: Date, permanent: boolean): Date | null {
+  if (permanent || attempts > EMAIL_RETRY_DELAYS_MS.length) return null;
+  return new Date(at.getTime() + EMAIL_RETRY_DELAYS_MS[attempts - 1]!);
+}

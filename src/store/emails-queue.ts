@@ -85,7 +85,9 @@ export async function queueEmails(tx: Tx, causes: readonly EmailCause[]): Promis
     left join customers c on c.account_id = p.account_id and c.id = p.customer_id
     left join account_settings s on s.account_id = p.account_id and s.livemode = p.livemode
     left join rescues r on r.account_id = p.account_id and r.payment_id = p.id
-    left join stripe_invoices si on si.account_id = p.account_id and si.payment_id = p.id`.execute(tx);
+    -- By the invoice id in the payment's metadata: the invoice row is written before its payment, whose
+    -- events queue this email in the same transaction.
+    left join stripe_invoices si on si.account_id = p.account_id and si.livemode = p.livemode and si.invoice_id = p.metadata->>'stripe_invoice'`.execute(tx);
   const byPayment = new Map(rows.map((r) => [`${r.account_id}|${r.id}`, r]));
   const values = causes.flatMap((cause) => {
     const p = byPayment.get(`${cause.accountId}|${cause.paymentId}`);

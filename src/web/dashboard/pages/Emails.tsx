@@ -1,5 +1,5 @@
 import { get, query } from '../api.ts';
-import { ErrorNote, Loading, Pager, useLoad } from '../components.tsx';
+import { ErrorNote, FilterSelect, Loading, Pager, useLoad } from '../components.tsx';
 import { EMAIL_KINDS, EMAIL_STATUSES, kindLabel } from '../email-kinds.ts';
 import { EmailTable } from '../email-table.tsx';
 import { OutboxUnavailable, outboxMissing } from '../outbox-unavailable.tsx';
@@ -34,28 +34,8 @@ export function Emails() {
       <h1>Emails</h1>
       <p className="muted">What Rescue sent, or will send, to your customers about their payments. Open an email to read it.</p>
       <div className="toolbar">
-        <label>
-          Kind
-          <select value={kind} onChange={(e) => go({ ...filters, kind: e.target.value || null })}>
-            <option value="">All</option>
-            {EMAIL_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {kindLabel(k)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select value={status} onChange={(e) => go({ ...filters, status: e.target.value || null })}>
-            <option value="">All</option>
-            {EMAIL_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Kind" value={kind} options={EMAIL_KINDS.map((k) => [k, kindLabel(k)] as const)} onChange={(v) => go({ ...filters, kind: v })} />
+        <FilterSelect label="Status" value={status} options={EMAIL_STATUSES.map((s) => [s, s] as const)} onChange={(v) => go({ ...filters, status: v })} />
       </div>
       <ErrorNote error={error} />
       {loading && !data ? (

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, currentMode, setMode, whenSignedOut, type Mode } from './api.ts';
 import { Loading } from './components.tsx';
 import { Link, useLocation } from './router.tsx';
+import { EmailDetail } from './pages/EmailDetail.tsx';
 import { Emails } from './pages/Emails.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { PaymentDetail } from './pages/PaymentDetail.tsx';
@@ -101,7 +102,7 @@ function page(path: string, mode: Mode) {
     case 'stripe':
       return <Stripe mode={mode} />;
     case 'emails':
-      return <Emails />;
+      return id ? <EmailDetail id={decodeURIComponent(id)} /> : <Emails />;
     case 'webhooks':
       return <Webhooks />;
     default:

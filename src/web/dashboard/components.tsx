@@ -56,6 +56,23 @@ export function Pager({ page, hasMore, onPrevious, onNext }: { page: number; has
   );
 }
 
+/** A labelled list filter: "All" (the empty value) first, then each option's value and label. */
+export function FilterSelect({ label, value, options, onChange }: { label: string; value: string; options: readonly (readonly [value: string, label: string])[]; onChange: (value: string | null) => void }) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value || null)}>
+        <option value="">All</option>
+        {options.map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export interface Loaded<T> {
   data: T | null;
   error: ApiError | Error | null;

@@ -79,15 +79,23 @@ export interface StripeConnection {
   backfill: { object: string; status: 'pending' | 'running' | 'done' | 'failed'; imported: number; since: string; last_error: string | null; finished_at: string | null }[];
 }
 
+export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';
+
+/** GET /v2/emails (src/api/emails.ts#emailJson). `html` is the merchant's template output: never put it in the page's DOM. */
 export interface Email {
   id: string;
-  kind: string;
+  object: 'email';
+  livemode: boolean;
+  kind: EmailKind;
   status: 'queued' | 'sent' | 'failed';
   to: string;
   subject: string;
   text: string;
+  html: string;
   payment: string | null;
   customer: string | null;
+  transport: 'outbox' | 'smtp' | null;
+  attempts: number;
   created_at: string;
   sent_at: string | null;
   error: string | null;
@@ -98,7 +106,8 @@ export interface WebhookEndpoint {
   url: string;
   description: string | null;
   enabled_events: string[];
-  status: string;
+  status: 'enabled' | 'disabled';
+  disabled_reason: string | null;
   created_at: string;
 }
 
@@ -112,5 +121,6 @@ export interface WebhookDelivery {
   latency_ms: number | null;
   error: string | null;
   next_retry_at: string | null;
+  last_attempt_at: string | null;
   created_at: string;
 }

@@ -1,74 +1,58 @@
-import { useState } from 'react';
-import { ApiError, get, query } from '../api.ts';
-import { Badge, ErrorNote, Loading, Pager, useLoad } from '../components.tsx';
-import { dateTime, humanize } from '../format.ts';
-import { Link } from '../router.tsx';
+import { get, query } from '../api.ts';
+import { ErrorNote, FilterSelect, Loading, Pager, useLoad } from '../components.tsx';
+import { EMAIL_KINDS, EMAIL_STATUSES, kindLabel } from '../email-kinds.ts';
+import { EmailTable } from '../email-table.tsx';
+import { OutboxUnavailable, outboxMissing } from '../outbox-unavailable.tsx';
+import { navigate, useLocation } from '../router.tsx';
 import type { Email, List } from '../types.ts';
 
 const PAGE = 20;
 
-// The outbox: emails Rescue wrote to customers (GET /v2/emails). On a Rescue without the outbox
-// the API answers 404, and the page says so instead of failing.
+// The outbox: emails Rescue wrote to customers (GET /v2/emails), filtered by kind and status.
+// Filters and cursors live in the URL, as on the Payments page, so Back and reload work.
 export function Emails() {
-  const [cursors, setCursors] = useState<string[]>([]);
-  const after = cursors.at(-1);
-  const { data, error, loading } = useLoad(() => get<List<Email>>(`/v2/emails${query({ limit: PAGE, starting_after: after })}`), [after]);
+  const loc = useLocation();
+  const kind = loc.search.get('kind') ?? '';
+  const status = loc.search.get('status') ?? '';
+  const cursors = (loc.search.get('after') ?? '').split(',').filter(Boolean);
+  const after = cursors.at(-1) ?? '';
+  const { data, error, loading } = useLoad(() => get<List<Email>>(`/v2/emails${query({ kind, status, limit: PAGE, starting_after: after })}`), [kind, status, after]);
 
-  if (error instanceof ApiError && error.status === 404) {
+  const go = (params: Record<string, string | null>) => navigate(`/dashboard/emails${query(params)}`);
+  const filters = { kind: kind || null, status: status || null };
+
+  if (outboxMissing(error)) {
     return (
       <>
         <h1>Emails</h1>
-        <p className="muted" role="status" data-testid="outbox-unavailable">
-          The email outbox is not available on this Rescue.
-        </p>
+        <OutboxUnavailable />
       </>
     );
   }
   return (
     <>
       <h1>Emails</h1>
-      <p className="muted">What Rescue sent, or will send, to your customers about their payments. Open a row to read the email.</p>
+      <p className="muted">What Rescue sent, or will send, to your customers about their payments. Open an email to read it.</p>
+      <div className="toolbar">
+        <FilterSelect label="Kind" value={kind} options={EMAIL_KINDS.map((k) => [k, kindLabel(k)] as const)} onChange={(v) => go({ ...filters, kind: v })} />
+        <FilterSelect label="Status" value={status} options={EMAIL_STATUSES.map((s) => [s, s] as const)} onChange={(v) => go({ ...filters, status: v })} />
+      </div>
       <ErrorNote error={error} />
       {loading && !data ? (
         <Loading />
       ) : data && data.data.length === 0 ? (
-        <p className="muted">No emails yet.</p>
+        <p className="muted">{kind || status ? 'No emails match these filters.' : 'No emails yet.'}</p>
       ) : data ? (
-        <table aria-label="Emails">
-          <thead>
-            <tr>
-              <th scope="col">Created</th>
-              <th scope="col">To</th>
-              <th scope="col">Email</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Status</th>
-              <th scope="col">Payment</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.data.map((e) => (
-              <tr key={e.id} data-email={e.id}>
-                <td>{dateTime(e.created_at)}</td>
-                <td>{e.to}</td>
-                <td>
-                  <details>
-                    <summary>{e.subject}</summary>
-                    <pre className="email-text">{e.text}</pre>
-                  </details>
-                </td>
-                <td>{humanize(e.kind)}</td>
-                <td>
-                  <Badge status={e.status} />
-                  {e.status === 'sent' && <span className="muted small"> {dateTime(e.sent_at)}</span>}
-                  {e.error && <span className="error small"> {e.error}</span>}
-                </td>
-                <td>{e.payment ? <Link to={`/dashboard/payments/${encodeURIComponent(e.payment)}`}><code>{e.payment}</code></Link> : '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <EmailTable emails={data.data} label="Emails" />
       ) : null}
-      {data && <Pager page={cursors.length + 1} hasMore={data.has_more} onPrevious={() => setCursors(cursors.slice(0, -1))} onNext={() => setCursors([...cursors, data.data.at(-1)?.id ?? ''])} />}
+      {data && (
+        <Pager
+          page={cursors.length + 1}
+          hasMore={data.has_more}
+          onPrevious={() => go({ ...filters, after: cursors.slice(0, -1).join(',') || null })}
+          onNext={() => go({ ...filters, after: [...cursors, data.data.at(-1)?.id ?? ''].join(',') })}
+        />
+      )}
     </>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { get, post } from '../api.ts';
 import { Badge, ErrorNote, Loading, Section, useLoad } from '../components.tsx';
 import { dateTime, humanize, money, probability } from '../format.ts';
+import { PaymentEmails } from '../payment-emails.tsx';
 import { Link } from '../router.tsx';
 import type { Payment } from '../types.ts';
 
@@ -194,6 +195,8 @@ export function PaymentDetail({ id }: { id: string }) {
           </tbody>
         </table>
       </Section>
+
+      <PaymentEmails payment={p.id} />
 
       {Object.keys(p.metadata).length > 0 && (
         <Section title="Metadata">

@@ -1,5 +1,5 @@
 import { get, query } from '../api.ts';
-import { Badge, ErrorNote, Loading, Pager, useLoad } from '../components.tsx';
+import { Badge, ErrorNote, FilterSelect, Loading, Pager, useLoad } from '../components.tsx';
 import { dateTime, humanize, money } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import type { List, Payment } from '../types.ts';
@@ -26,17 +26,7 @@ export function Payments() {
     <>
       <h1>Payments</h1>
       <div className="toolbar">
-        <label>
-          Status
-          <select value={status} onChange={(e) => go({ status: e.target.value || null })}>
-            <option value="">All</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Status" value={status} options={STATUSES.map((s) => [s, humanize(s)] as const)} onChange={(v) => go({ status: v })} />
       </div>
       <ErrorNote error={error} />
       {loading && !data ? (

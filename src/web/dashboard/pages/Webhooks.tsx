@@ -31,13 +31,14 @@ export function Webhooks() {
           <tbody>
             {data.data.map((e) => (
               <tr key={e.id} data-endpoint={e.id}>
-                <td>
+                <td data-field="url">
                   <code>{e.url}</code>
                   {e.description && <div className="muted small">{e.description}</div>}
                 </td>
                 <td className="small">{e.enabled_events.join(', ')}</td>
-                <td>
+                <td data-field="status">
                   <Badge status={e.status} />
+                  {e.disabled_reason && <div className="muted small">{e.disabled_reason === 'failing' ? 'turned off: deliveries kept failing' : 'turned off by you'}</div>}
                 </td>
                 <td>{dateTime(e.created_at)}</td>
                 <td>
@@ -56,9 +57,16 @@ export function Webhooks() {
 }
 
 function Deliveries({ endpoint }: { endpoint: string }) {
-  const { data, error, loading } = useLoad(() => get<List<WebhookDelivery>>(`/v2/webhook_endpoints/${encodeURIComponent(endpoint)}/deliveries?limit=25`), [endpoint]);
+  const { data, error, loading, reload } = useLoad(() => get<List<WebhookDelivery>>(`/v2/webhook_endpoints/${encodeURIComponent(endpoint)}/deliveries?limit=25`), [endpoint]);
   return (
-    <Section title={`Recent deliveries to ${endpoint}`}>
+    <Section
+      title={`Recent deliveries to ${endpoint}`}
+      actions={
+        <button type="button" disabled={loading} onClick={reload}>
+          Refresh
+        </button>
+      }
+    >
       <ErrorNote error={error} />
       {loading && !data ? (
         <Loading />
@@ -72,25 +80,29 @@ function Deliveries({ endpoint }: { endpoint: string }) {
               <th scope="col">Status</th>
               <th scope="col" className="num">Attempts</th>
               <th scope="col">Last answer</th>
+              <th scope="col">Last attempt</th>
               <th scope="col">Next retry</th>
               <th scope="col">Created</th>
             </tr>
           </thead>
           <tbody>
             {data.data.map((d) => (
-              <tr key={d.id}>
-                <td>
+              <tr key={d.id} data-delivery={d.id} data-status={d.status}>
+                <td data-field="event">
                   {d.event_type} <code className="small">{d.event}</code>
                 </td>
-                <td>
+                <td data-field="status">
                   <Badge status={d.status} />
                 </td>
-                <td className="num">{d.attempts}</td>
-                <td>
+                <td className="num" data-field="attempts">
+                  {d.attempts}
+                </td>
+                <td data-field="answer">
                   {d.response_status ?? '—'}
                   {d.latency_ms !== null && <span className="muted small"> in {d.latency_ms} ms</span>}
                   {d.error && <div className="error small">{d.error}</div>}
                 </td>
+                <td>{dateTime(d.last_attempt_at)}</td>
                 <td>{dateTime(d.next_retry_at)}</td>
                 <td>{dateTime(d.created_at)}</td>
               </tr>

@@ -24,7 +24,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fitMonthModel, PRIOR_MONTH_MODEL, type MonthModel } from '../src/predict/churn-month.ts';
-import { churnExamples, fitLossModel, lossIfFails, lossProbability, predictChurn, PRIOR_LOSS_MODEL, type ChurnModel, type LossModel } from '../src/predict/churn.ts';
+import { churnExamples, churnState, fitLossModel, lossProbability, predictChurn, PRIOR_LOSS_MODEL, type ChurnModel, type LossModel } from '../src/predict/churn.ts';
 import { evaluate, type Evaluation } from '../src/predict/metrics.ts';
 import { retryScorer } from '../src/predict/retry-model.ts';
 import { trainRiskModel, type RiskExample, type RiskModel } from '../src/predict/risk-model.ts';
@@ -48,18 +48,9 @@ const byCustomer = (cs: readonly SimCustomer[]) => new Map(cs.map((c) => [c.toke
 const loss = fitLossModel(churnExamples(byCustomer(train)));
 
 function monthState(c: SimCustomer, startMs: number, model: LossModel) {
-  const rescues = rescuesAsOf(c, startMs);
-  const open = rescues.find((r) => r.outcome === null);
-  const history = rescues.filter((r) => r.outcome !== null);
   const { payments, failed } = paymentsAsOf(c, startMs);
-  const pLoss = open ? lossProbability(model, lossIfFailsOpen(model, open, history)) : lossIfFails(model, c.amount, history).p;
-  return { open: open !== undefined, pLoss, payments, failedPayments: failed };
+  return churnState({ rescues: rescuesAsOf(c, startMs), payments, failedPayments: failed, typicalAmount: c.amount }, model).state;
 }
-// The open rescue's features: the same as the loss model's at its start.
-const lossIfFailsOpen = (model: LossModel, open: SimCustomer['rescues'][number], history: SimCustomer['rescues']) => {
-  void model;
-  return churnExamples(new Map([['c', [...history, { ...open, outcome: 'lost' as const, endedAt: open.startedAt }]]])).X.at(-1)!;
-};
 const month = fitMonthModel(customerMonths(train, MONTHS).map(({ c, startMs, y }) => ({ state: monthState(c, startMs, loss), y, group: c.token })));
 
 function riskExamples(cs: readonly SimCustomer[]): RiskExample[] {
@@ -73,6 +64,7 @@ function riskExamples(cs: readonly SimCustomer[]): RiskExample[] {
 const risk = trainRiskModel(riskExamples(train));
 const fitted = performance.now() - t0 - simulated;
 
+const shipped = JSON.stringify([PRIOR_LOSS_MODEL.weights, PRIOR_LOSS_MODEL.platt, PRIOR_MONTH_MODEL, PRIOR_RISK_MODEL.weights, PRIOR_RISK_MODEL.platt]) === JSON.stringify([loss.weights, loss.platt, month, risk.weights, risk.platt]);
 if (values['write-priors']) {
   writeFileSync(new URL('../src/predict/prior-churn.json', import.meta.url), `${JSON.stringify({ ...loss, month, trainedOn: `sandbox card network, ${CUSTOMERS} customers × ${MONTHS} months (models-train)` }, null, 1)}\n`);
   writeFileSync(new URL('../src/predict/prior-risk.json', import.meta.url), `${JSON.stringify(risk, null, 1)}\n`);
@@ -110,8 +102,7 @@ const customerIndex = new Map(heldOut.map((c, i) => [c.token, i]));
   tables.push({
     title: 'churn given a failed renewal', y: test.y, groups: test.customer.map((c) => customerIndex.get(c)!),
     rows: [
-      { name: 'loss model (fitted on the training customers)', p: test.X.map((x) => lossProbability(loss, x)), baseline: false },
-      { name: 'loss model: shipped prior', p: test.X.map((x) => lossProbability(PRIOR_LOSS_MODEL, x)), baseline: false },
+      { name: 'loss model (churn.ts)', p: test.X.map((x) => lossProbability(loss, x)), baseline: false },
       { name: 'baseline: base rate', p: test.y.map(() => base), baseline: true },
       { name: 'baseline: loss rate per decline code', p: codes.map((k) => rateOf(byCode, k, base)), baseline: true },
     ],
@@ -130,8 +121,7 @@ const customerIndex = new Map(heldOut.map((c, i) => [c.token, i]));
   tables.push({
     title: 'churn this month', y: months.map((m) => m.y), groups: months.map((m) => customerIndex.get(m.c.token)!),
     rows: [
-      { name: 'predictChurn, models fitted on the training customers', p: api(model(loss, month, 'account')), baseline: false },
-      { name: 'predictChurn, shipped prior', p: api(model(PRIOR_LOSS_MODEL, PRIOR_MONTH_MODEL, 'prior')), baseline: false },
+      { name: 'predictChurn (/api/predict/churn)', p: api(model(loss, month, 'account')), baseline: false },
       { name: 'baseline: monthly base rate', p: months.map(() => base), baseline: true },
     ],
   });
@@ -155,8 +145,7 @@ const customerIndex = new Map(heldOut.map((c, i) => [c.token, i]));
   tables.push({
     title: 'risk (P decline)', y, groups,
     rows: [
-      { name: 'predictRisk, model fitted on the training customers', p: scoreWith(risk), baseline: false },
-      { name: 'predictRisk, shipped prior', p: scoreWith(PRIOR_RISK_MODEL), baseline: false },
+      { name: 'predictRisk (/api/predict/risk) score / 100', p: scoreWith(risk), baseline: false },
       { name: 'baseline: decline base rate', p: y.map(() => base), baseline: true },
       { name: 'baseline: decline rate per situation', p: sit, baseline: true },
     ],
@@ -192,6 +181,7 @@ const elapsed = (performance.now() - t0) / 1000;
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`Model quality on held-out generated customers: ${CUSTOMERS} training + ${CUSTOMERS} held-out customers × up to ${MONTHS} months (sandbox card network, retries on days ${RETRY_DAYS.join(', ')}, a lost rescue ends the subscription)`);
 console.log(`${process.platform} ${process.arch}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.versions.node}; simulated in ${(simulated / 1000).toFixed(1)} s, fitted in ${(fitted / 1000).toFixed(1)} s, total ${elapsed.toFixed(1)} s`);
+console.log(shipped || values['write-priors'] ? 'The models scored are the priors shipped in src/predict/prior-churn.json and prior-risk.json (fitted on these training customers).' : 'The models scored were fitted on these training customers; they differ from the shipped priors (fitted with the default --customers and --months).');
 console.log('');
 console.log('| prediction | model | n | positives | ROC AUC | Brier | calibration error |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');

@@ -6,12 +6,13 @@
 // worth 40 renewals — the sandbox spreads customers' rates lognormally, σ = 0.5, around 7%,
 // research/retry-facts.md §S.1, the spread of a Beta(2.8, 37)) and P(lost | its next failure). A
 // logistic regression over these few numbers learns how they combine (not every renewal's rescue ends
-// within the same 30 days) and Platt scaling on customers it never saw calibrates it. The weights ship
+// within the same 30 days) and Platt scaling on out-of-fold predictions calibrates it. The weights ship
 // in prior-churn.json (fitted on the sandbox card network, `npm run train:models-prior`).
 
-import { fitLogistic, fitPlatt, IDENTITY_PLATT, logit, sigmoid, dot, type Platt } from './logistic.ts';
+import { fitCalibrated } from './calibration.ts';
+import { logit, type Platt } from './logistic.ts';
 import prior from './prior-churn.json' with { type: 'json' };
-import { BASE_DECLINE_RATE, FRESH_PRIOR_STRENGTH, hashUnit } from './risk-model.ts';
+import { BASE_DECLINE_RATE, FRESH_PRIOR_STRENGTH } from './risk-model.ts';
 
 export const MONTH_FEATURES = ['bias', 'open_rescue', 'open_loss', 'fail_rate', 'loss_if_fails', 'history'] as const;
 
@@ -40,13 +41,5 @@ export function monthFeatures(s: MonthState): { x: number[]; shrunkFailRate: num
 }
 
 export function fitMonthModel(examples: readonly { state: MonthState; y: number; group: string }[]): MonthModel {
-  const cal = examples.map((e) => hashUnit(e.group) >= 0.8);
-  const X = examples.map((e) => monthFeatures(e.state).x);
-  const y = examples.map((e) => e.y);
-  const fitIdx = X.map((_, i) => i).filter((i) => !cal[i]);
-  const calIdx = X.map((_, i) => i).filter((i) => cal[i]);
-  const { weights } = fitLogistic(fitIdx.map((i) => X[i]!), fitIdx.map((i) => y[i]!), { lambda: 1 });
-  const calY = calIdx.map((i) => y[i]!);
-  const platt = calY.length >= 50 && new Set(calY).size === 2 ? fitPlatt(calIdx.map((i) => sigmoid(dot(weights, X[i]!))), calY) : IDENTITY_PLATT;
-  return { weights: weights.map((v) => Number(v.toFixed(6))), platt: { a: Number(platt.a.toFixed(6)), b: Number(platt.b.toFixed(6)) } };
+  return fitCalibrated(examples.map((e) => monthFeatures(e.state).x), examples.map((e) => e.y), examples.map((e) => e.group));
 }

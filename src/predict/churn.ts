@@ -1,8 +1,8 @@
 // Churn this month (POST /api/predict/churn): the chance that a customer is lost within the next 30
 // days through a failed payment, a score and the drivers. Pure.
 //
-// Two calibrated logistic regressions (logistic.ts), each with Platt scaling fitted on customers the
-// weights never saw:
+// Two calibrated logistic regressions (logistic.ts), each with Platt scaling fitted on out-of-fold
+// predictions (calibration.ts):
 // - the loss model, P(a rescue is lost | it began now): labels are the account's finished rescues —
 //   lost (`exhausted`, or `cancelled`: the merchant stopped collecting, typically because the
 //   subscription was cancelled) or kept (`recovered`). Features, as known when the rescue began: the
@@ -16,19 +16,20 @@
 // Voluntary churn (a customer cancelling with a working card) is not modelled: Rescue does not see it.
 
 import { classifyDecline } from '../domain/decline-taxonomy.ts';
-import { monthFeatures, MONTH_FEATURES, PRIOR_MONTH_MODEL, type MonthModel } from './churn-month.ts';
+import { monthFeatures, MONTH_FEATURES, PRIOR_MONTH_MODEL, type MonthModel, type MonthState } from './churn-month.ts';
 import { declineGroup } from './features.ts';
-import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './logistic.ts';
+import { fitCalibrated } from './calibration.ts';
+import { applyPlatt, dot, sigmoid, type Platt } from './logistic.ts';
 import prior from './prior-churn.json' with { type: 'json' };
-import { hashUnit } from './risk-model.ts';
 
 export const CHURN_FEATURES = [
   'bias', 'prior_failures', 'prior_lost_share', 'prior_recovered', 'recovered_same_decline',
   'hard_decline', 'insufficient_funds', 'hold', 'velocity_limit', 'technical', 'expired_card', 'log_amount',
+  // How much an earlier recovery from the same decline says differs by kind (a hold that cleared in
+  // time clears again; a generic decline that recovered still decays per retry), so it is crossed.
+  'recovered_same_nsf', 'recovered_same_hold', 'recovered_same_velocity', 'recovered_same_technical', 'recovered_same_generic',
 ] as const;
 export const MIN_EXAMPLES = 30;
-/** Platt scaling needs this many held-out rescues; with fewer the fit's own probabilities are used. */
-const MIN_CALIBRATION = 50;
 
 /** Decline kinds of a failure whose code is not known yet (no failure so far): averaged over their shares. */
 export const DECLINE_KINDS = ['hard', 'nsf', 'hold', 'velocity', 'technical', 'expired', 'generic'] as const;
@@ -70,12 +71,13 @@ export function churnFeatures(kind: DeclineKind, amount: number, earlier: readon
   const done = earlier.filter((e) => e.outcome !== null);
   const lost = done.filter((e) => e.outcome === 'lost').length;
   const kept = done.filter((e) => e.outcome === 'kept');
+  const same = Math.log1p(kept.filter((e) => declineKind(e) === kind).length);
   return [
     1,
     Math.log1p(earlier.length),
     done.length === 0 ? 0 : lost / done.length,
     Math.log1p(kept.length),
-    Math.log1p(kept.filter((e) => declineKind(e) === kind).length),
+    same,
     kind === 'hard' ? 1 : 0,
     kind === 'nsf' ? 1 : 0,
     kind === 'hold' ? 1 : 0,
@@ -83,6 +85,11 @@ export function churnFeatures(kind: DeclineKind, amount: number, earlier: readon
     kind === 'technical' ? 1 : 0,
     kind === 'expired' ? 1 : 0,
     Math.log(Math.max(1, amount) / 5000),
+    kind === 'nsf' ? same : 0,
+    kind === 'hold' ? same : 0,
+    kind === 'velocity' ? same : 0,
+    kind === 'technical' ? same : 0,
+    kind === 'generic' ? same : 0,
   ];
 }
 
@@ -110,24 +117,11 @@ export function churnExamples(byCustomer: ReadonlyMap<string, readonly RescueHis
   return out;
 }
 
-/**
- * The loss model from labelled rescues: weights on the customers hashing into the first 80%, Platt
- * scaling on the rest, then the weights refitted on all of them (the scaling is kept).
- */
+/** The loss model from labelled rescues: calibrated by customer folds (calibration.ts). */
 export function fitLossModel(ex: { X: number[][]; y: number[]; customer: string[]; kind: DeclineKind[] }): LossModel {
-  const cal = ex.customer.map((c) => hashUnit(c) >= 0.8);
-  const pick = <T>(xs: readonly T[], side: boolean) => xs.filter((_, i) => cal[i] === side);
-  const fitX = pick(ex.X, false);
-  const fitY = pick(ex.y, false);
-  const calY = pick(ex.y, true);
-  let platt = IDENTITY_PLATT;
-  if (calY.length >= MIN_CALIBRATION && new Set(calY).size === 2 && new Set(fitY).size === 2) {
-    const w = fitLogistic(fitX, fitY, { lambda: 1 }).weights;
-    platt = fitPlatt(pick(ex.X, true).map((x) => sigmoid(dot(w, x))), calY);
-  }
-  const weights = fitLogistic(ex.X, ex.y, { lambda: 1 }).weights.map((v) => Number(v.toFixed(6)));
+  const { weights, platt } = fitCalibrated(ex.X, ex.y, ex.customer);
   const kindShares = Object.fromEntries(DECLINE_KINDS.map((k) => [k, Number((ex.kind.filter((x) => x === k).length / Math.max(1, ex.kind.length)).toFixed(6))])) as Record<DeclineKind, number>;
-  return { weights, platt: { a: Number(platt.a.toFixed(6)), b: Number(platt.b.toFixed(6)) }, kindShares };
+  return { weights, platt, kindShares };
 }
 
 export function trainChurn(byCustomer: ReadonlyMap<string, readonly RescueHistoryItem[]>, month: MonthModel = PRIOR_MONTH_MODEL): ChurnModel {
@@ -196,27 +190,31 @@ const DESCRIBE: Record<string, (v: number) => string> = {
   expired_card: (v) => (v ? 'an expired card' : 'the card has not expired'),
   log_amount: (v) => `amount ${Math.round(5000 * Math.exp(v))} (minor units)`,
 };
+for (const k of ['nsf', 'hold', 'velocity', 'technical', 'generic']) DESCRIBE[`recovered_same_${k}`] = DESCRIBE['recovered_same_decline']!;
 
-export function predictChurn(input: ChurnInput): ChurnPrediction {
+/** What the month model reads about a customer now, and the loss model's features behind it. */
+export function churnState(input: Omit<ChurnInput, 'model'>, model: LossModel): { state: MonthState; x: number[]; open: RescueHistoryItem | null } {
   const sorted = byStart(input.rescues);
   const openIndex = sorted.findIndex((r) => r.outcome === null);
-  const model = input.model;
-  const history = sorted.filter((_, i) => i !== openIndex && (openIndex < 0 || i < openIndex));
-  let x: number[];
-  let why: string;
   const open = openIndex >= 0 ? sorted[openIndex]! : null;
-  let pLoss: number;
+  const history = sorted.filter((_, i) => i !== openIndex && (openIndex < 0 || i < openIndex));
+  const base = { open: open !== null, payments: input.payments, failedPayments: input.failedPayments };
   if (open) {
-    x = churnFeatures(declineKind(open), open.amount, history);
-    pLoss = lossProbability(model, x);
-    why = `a payment is failing now (${open.declineCode ?? 'declined'}); ${pct(pLoss)} of such rescues are lost`;
-  } else {
-    const next = lossIfFails(model, input.typicalAmount, history);
-    x = next.x;
-    pLoss = next.p;
-    why = `no payment is failing; ${input.failedPayments} of its ${input.payments} renewal(s) failed and ${pct(pLoss)} of its failures would be lost`;
+    const x = churnFeatures(declineKind(open), open.amount, history);
+    return { state: { ...base, pLoss: lossProbability(model, x) }, x, open };
   }
-  const m = monthFeatures({ open: open !== null, pLoss, payments: input.payments, failedPayments: input.failedPayments });
+  const next = lossIfFails(model, input.typicalAmount, history);
+  return { state: { ...base, pLoss: next.p }, x: next.x, open };
+}
+
+export function predictChurn(input: ChurnInput): ChurnPrediction {
+  const model = input.model;
+  const { state, x, open } = churnState(input, model);
+  const pLoss = state.pLoss;
+  const why = open
+    ? `a payment is failing now (${open.declineCode ?? 'declined'}); ${pct(pLoss)} of such rescues are lost`
+    : `no payment is failing; ${input.failedPayments} of its ${input.payments} renewal(s) failed and ${pct(pLoss)} of its failures would be lost`;
+  const m = monthFeatures(state);
   const p = monthProbability(model.month, m);
   const w = model.weights;
   const drivers: ChurnDriver[] = CHURN_FEATURES.map((feature, i) => ({ feature, value: round(x[i]!, 4), effect: round(w[i]! * model.platt.a * x[i]!, 4), description: DESCRIBE[feature]?.(x[i]!) ?? feature }))

@@ -15,7 +15,8 @@
 //   clears in about 5 days again).
 // Hard declines, network-rule blocks and cards with no history stay rules (risk.ts).
 
-import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, logit, sigmoid, type Platt } from './logistic.ts';
+import { fitCalibrated } from './calibration.ts';
+import { applyPlatt, dot, logit, sigmoid, type Platt } from './logistic.ts';
 
 export const RISK_FEATURES = [
   'bias',
@@ -107,28 +108,10 @@ export interface RiskExample {
   group: string;
 }
 
-/**
- * Fits the weights on the cards whose group hashes into the first 80% and Platt scaling on the
- * other 20% (cards the weights never saw, so the scaling corrects the fit's over-confidence).
- */
+/** Weights fitted on every card, Platt scaling on out-of-fold predictions by card (calibration.ts). */
 export function trainRiskModel(examples: readonly RiskExample[], o: { lambda?: number } = {}): RiskModel {
-  const calibrationSide = (g: string) => hashUnit(g) >= 0.8;
-  const fit = examples.filter((e) => !calibrationSide(e.group));
-  const cal = examples.filter((e) => calibrationSide(e.group));
-  const { weights } = fitLogistic(fit.map((e) => riskFeatures(e.situation)), fit.map((e) => e.y), { lambda: o.lambda ?? 1 });
-  const raw = cal.map((e) => sigmoid(dot(weights, riskFeatures(e.situation))));
-  const platt = cal.length >= 50 && new Set(cal.map((e) => e.y)).size === 2 ? fitPlatt(raw, cal.map((e) => e.y)) : IDENTITY_PLATT;
+  const fit = fitCalibrated(examples.map((e) => riskFeatures(e.situation)), examples.map((e) => e.y), examples.map((e) => e.group), o);
   const named: Partial<Record<RiskFeature, number>> = {};
-  RISK_FEATURES.forEach((f, i) => (named[f] = Number(weights[i]!.toFixed(6))));
-  return { kind: 'risk', weights: named, platt: { a: Number(platt.a.toFixed(6)), b: Number(platt.b.toFixed(6)) }, trainedOn: fit.length };
-}
-
-/** A stable number in [0, 1) from a string (FNV-1a), for reproducible splits. */
-export function hashUnit(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h / 4294967296;
+  RISK_FEATURES.forEach((f, i) => (named[f] = fit.weights[i]!));
+  return { kind: 'risk', weights: named, platt: fit.platt, trainedOn: examples.length };
 }

@@ -139,16 +139,16 @@ export function lossProbability(model: LossModel, x: readonly number[]): number 
  * P(lost | the customer's next failure): its decline is taken to be the same kind as its latest
  * earlier one (a card tends to fail the same way), or, with none, averaged over the kinds' shares.
  */
-export function lossIfFails(model: LossModel, amount: number, history: readonly RescueHistoryItem[]): { p: number; x: number[]; kind: DeclineKind | null } {
+export function lossIfFails(model: LossModel, amount: number, history: readonly RescueHistoryItem[]): { p: number; x: number[] } {
   const latest = history[history.length - 1];
   if (latest) {
     const kind = declineKind(latest);
     const x = churnFeatures(kind, amount, history);
-    return { p: lossProbability(model, x), x, kind };
+    return { p: lossProbability(model, x), x };
   }
   let p = 0;
   for (const k of DECLINE_KINDS) p += (model.kindShares[k] ?? 0) * lossProbability(model, churnFeatures(k, amount, history));
-  return { p, x: churnFeatures('generic', amount, history), kind: null };
+  return { p, x: churnFeatures('generic', amount, history) };
 }
 
 export interface ChurnDriver {

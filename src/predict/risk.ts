@@ -2,15 +2,14 @@
 // declines, from the card's own history in `attempts` and the retry-timing model. Pure.
 //
 // How the score is made (documented in docs/prediction.md):
-// - a hard decline (fraud, closed account, …) since the card last succeeded → 95, block;
+// - a hard decline (fraud, closed account, …) since the card last succeeded → 95, block (a rule: the
+//   issuer said never, and networks charge for retrying it);
 // - a card network rule forbids another merchant reattempt now (Visa 20 / 30 days, Mastercard 10
 //   declines / 24 h, advice code 03/21, …) → at least 90, block;
-// - an unresolved soft decline (the card's latest attempt failed): 100 × (1 − P(success now)) from the
-//   account's retry-timing model (the same one that plans retries), with the card's payday history;
-// - otherwise the card's decline rate over 90 days, shrunk towards the network's 7% renewal failure
-//   rate (a Beta prior worth 10 attempts), so a card with little history scores about 7;
-// - +10 when a retry now would leave fewer than 3 reattempts under the card's network limit, and +5
-//   when the amount is over 1.5× the largest amount this card ever approved.
+// - no history → the network's 7% renewal failure rate (research/retry-facts.md §S.1);
+// - otherwise the calibrated risk model (risk-model.ts): a retry after the card's latest soft decline
+//   reads the retry-timing model's P(success now) and the card's earlier rescues; a fresh charge reads
+//   the card's first-charge decline rate, brand, the local night and the amount.
 // Recommendation: < 25 proceed, < 50 proceed_with_caution, < 80 delay, ≥ 80 block.
 
 import { classifyDecline } from '../domain/decline-taxonomy.ts';

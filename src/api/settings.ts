@@ -23,7 +23,7 @@ export const AutoRescueSettingsBody = z
     custom_schedule_days: CustomScheduleDays.nullable().optional(),
     notify_customer: z.boolean().optional(),
     check_account_updater: z.boolean().optional(),
-    /** Plan automatic schedules with the learned retry-timing model (default false). */
+    /** Plan automatic schedules with the learned retry-timing model (default true; false: the rule-based schedule). */
     learned: z.boolean().optional(),
     qualifying: z
       .strictObject({

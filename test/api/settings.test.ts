@@ -32,7 +32,7 @@ const DEFAULTS = {
   custom_schedule_days: null,
   notify_customer: true,
   check_account_updater: true,
-  learned: false,
+  learned: true,
   qualifying: { subscription_payments: true, off_session_payments: true, amount_over: null },
 };
 

@@ -1,22 +1,22 @@
-// npm run bench:recovery [-- --customers 150 --months 4 --engine postgres --populations us-mix,last-business-day,high-nsf,issuer-outages]
+// npm run bench:recovery [-- --customers 300 --months 6 --engine postgres --populations us-mix,last-business-day,high-nsf,issuer-outages]
 //
 // The recovery benchmark (issue 5): six retry policies side by side on the same simulated customers
 // and the same random draws, each in its own merchant account of one in-process Rescue, driven through
-// the HTTP API and test clocks over the sandbox card network — exactly the path a merchant's backtest
-// takes. Every policy has the same budget: 4 retries within 14 days.
+// the engine and test clocks over the sandbox card network — the path a merchant's backtest takes.
+// Every policy has the same budget: 4 retries within 14 days. docs/prediction.md has the results.
 //
 // - Each population is a set of `pm_sim_*_declined` customers: every monthly renewal's first attempt
 //   declines with the customer's own decline, and the retries are decided by the sandbox (network.ts).
-//   A retry's draw is keyed by (customer, renewal, hour), so two policies trying the same renewal in the
-//   same hour see the same luck (common random numbers).
-// - Renewals are spread over the month (customer i renews on day i mod 28, 10:00 in its zone).
-// - The learned account retrains (trainRetryTiming, what `rescue train` runs) at every simulated month
-//   end, on its clock's time: it learns only from what had happened by then.
-// - The oracle is the learned planner fed the sandbox's truth (retrySuccessProbability: the hidden
-//   balance, payday, hold, latent unrecoverability, issuer outages) through overrideRetryScorer, wired
-//   for its bench account only.
-// - Scored on the renewals of the second half of the run (the first half is learning), after their
-//   windows have closed.
+//   A retry's draw is keyed by (customer, renewal, UTC hour, retry number), so two policies trying the
+//   same renewal in the same hour see the same luck (common random numbers).
+// - Renewals are spread over the month (customer i renews on day i mod 28).
+// - The learned account runs all six months and retrains as the product does: the worker's scheduled
+//   retraining, on its clock's time, on what had happened by then. The other policies learn nothing
+//   from one renewal to the next, so their accounts run only the scored half.
+// - The oracle is the same planner fed the sandbox's exact approval chance (recovery/populations.ts)
+//   through overrideRetryScorer, wired for its bench account only.
+// - Scored on the renewals of the second half of the run, after their windows have closed, with a
+//   variance-reduced estimate and paired bootstrap intervals (recovery/report.ts).
 
 import { parseArgs } from 'node:util';
 import { parseSimToken, simulatedProfile } from '../src/gateways/sandbox/population.ts';
@@ -34,7 +34,7 @@ const DAY = 86_400_000;
 
 const { values } = parseArgs({
   options: {
-    customers: { type: 'string', default: '150' },
+    customers: { type: 'string', default: '300' },
     months: { type: 'string', default: '6' },
     populations: { type: 'string', default: 'us-mix,last-business-day,high-nsf,issuer-outages' },
     policies: { type: 'string', default: 'daily,fixed-1357,fixed-357,rule-based,learned,oracle' },

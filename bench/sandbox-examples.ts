@@ -1,10 +1,14 @@
 // Training examples drawn straight from the sandbox card network (no server, no database): each
 // simulated customer's renewal declines once a month, and its retries are tried at random instants
 // within a 14-day window, so the prior sees every kind of timing, good and bad. The customer's
-// earlier recoveries become their payday history, as they would in the attempts table.
+// earlier recoveries become their payday history, as they would in the attempts table. Each example
+// carries the card's funding and country (population.ts: debit and credit have their own decline
+// mixes), the customer's tenure (a signup 0–3 years before the first renewal, from a hash of the
+// customer so the retry draws are unchanged) and whether the account updater replaced the card.
 
 import { classifyDecline } from '../src/domain/decline-taxonomy.ts';
 import type { CardBrand } from '../src/domain/decline-types.ts';
+import { unitOf } from '../src/gateways/sandbox/hash.ts';
 import { HARD_BUCKETS, generatePopulation, parseSimToken, simulatedProfile } from '../src/gateways/sandbox/population.ts';
 import { sandboxAccountUpdater, sandboxCharge } from '../src/gateways/sandbox/network.ts';
 import { localClock } from '../src/predict/features.ts';
@@ -52,6 +56,8 @@ export function simulateExamples(o: SimulateOptions): Example[] {
     if (HARD_BUCKETS.has(profile.firstDecline.bucket)) continue;
     const tz = timezoneForOffset(profile.timezoneOffsetMinutes);
     const successDays: number[] = [];
+    // The sandbox decides nothing by tenure [A]: the prior should learn (close to) no effect from it.
+    const createdAtMs = start - Math.floor(unitOf(`pm_sim:${profile.seed}`, 'signup') * 3 * 365) * DAY;
     for (let m = 0; m < o.months; m++) {
       const failedAt = start + m * 30 * DAY + Math.floor(rnd() * 20) * DAY + Math.floor(rnd() * 14 * 60) * MIN;
       const first = sandboxCharge({ token, amount: amountOf(profile.seed), currency: 'USD', at: new Date(failedAt), attemptKey: `${token}|${m}|0` });
@@ -86,6 +92,10 @@ export function simulateExamples(o: SimulateOptions): Example[] {
             paymentMethodType: 'card',
             amount,
             payday,
+            funding: profile.funding,
+            cardCountry: profile.country,
+            customerCreatedAtMs: createdAtMs,
+            cardWasUpdated: payToken !== token,
           },
         });
         last = at;

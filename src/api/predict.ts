@@ -7,7 +7,7 @@ import { MAX_AMOUNT, normalizeCurrency } from '../domain/money.ts';
 import type { PlanInput } from '../domain/schedule-policy.ts';
 import { PAYMENT_METHOD_TYPES } from '../domain/wallets.ts';
 import { predictChurn, trainChurn } from '../predict/churn.ts';
-import { localClock } from '../predict/features.ts';
+import { localClock, type CardContext } from '../predict/features.ts';
 import { candidateSlots, learnedPlan } from '../predict/learned-policy.ts';
 import { fitPayday } from '../predict/payday.ts';
 import { DEFAULT_RISK_THRESHOLD, predictRisk } from '../predict/risk.ts';
@@ -44,6 +44,12 @@ export const RetryTimeBody = z.strictObject({
   timezone: TimeZone.optional(),
   cardBrand: z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'unknown']).optional(),
   paymentMethodType: z.enum(PAYMENT_METHOD_TYPES).optional(),
+  /** The card's funding; default the token's history, else unknown. */
+  cardFunding: z.enum(['credit', 'debit', 'prepaid', 'unknown']).optional(),
+  /** The card's issuing country (ISO 3166-1 alpha-2); compared with US (domestic). */
+  cardCountry: z.string().regex(/^[A-Za-z]{2}$/, 'cardCountry must be a two-letter ISO 3166-1 country code').optional(),
+  /** The account updater (or the customer) replaced the card since the decline. */
+  cardWasUpdated: z.boolean().optional(),
   retriesMade: z.number().int().min(0).max(20).default(0),
   maxRetries: z.number().int().min(1).max(20).default(4),
   retryWindowDays: z.number().int().min(1).max(60).default(14),
@@ -64,7 +70,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
       const history = await cardHistory(ctx.db, principal, body.paymentMethodToken);
       const now = history.testClockTime ?? ctx.clock.now();
       const score = (await scorerFactoryFor(ctx.db, principal.accountId, principal.livemode))(body.paymentMethodToken);
-      const prediction = predictRisk({ brand: history.brand, paymentMethodType: history.paymentMethodType, history: history.attempts, amount: body.amount, now, timezone: history.timezone, score });
+      const prediction = predictRisk({ brand: history.brand, paymentMethodType: history.paymentMethodType, history: history.attempts, amount: body.amount, now, timezone: history.timezone, score, card: history.card });
       if (history.stored) {
         const threshold = await getRiskThreshold(ctx.db, principal, DEFAULT_RISK_THRESHOLD);
         await recordRisk(ctx.db, principal, {
@@ -104,14 +110,20 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
         timezone,
         schedule: { kind: 'automatic' },
       };
-      const lc = { score, amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), explorationKey: 'api', explorationShare: 0 };
+      const card: CardContext = {
+        ...history?.card,
+        ...(body.cardFunding ? { funding: body.cardFunding === 'unknown' ? null : body.cardFunding } : {}),
+        ...(body.cardCountry ? { cardCountry: body.cardCountry.toUpperCase() } : {}),
+        ...(body.cardWasUpdated !== undefined ? { cardWasUpdated: body.cardWasUpdated } : {}),
+      };
+      const lc = { score, amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0 };
       const plan = learnedPlan(input, lc);
       const first = plan[0];
       // Alternatives: the other instants for the next retry, best predicted first, not within 6 h of the recommendation.
       const slots = candidateSlots(input, isValidTimeZone(timezone) ? timezone : 'UTC');
       const alternatives = first === undefined ? [] : slots
         .filter((t) => Math.abs(t - first.at.getTime()) >= 6 * 3_600_000)
-        .map((t) => ({ t, p: score({ declineCode: decline.code, strategy: decline.strategy, adviceCode: body.adviceCode ?? null, retryNumber: body.retriesMade + 1, rescueStartedAtMs: failedAt.getTime(), lastAttemptAtMs: failedAt.getTime(), atMs: t, timezone, brand, paymentMethodType, amount: body.amount, payday: lc.payday }) }))
+        .map((t) => ({ t, p: score({ declineCode: decline.code, strategy: decline.strategy, adviceCode: body.adviceCode ?? null, retryNumber: body.retriesMade + 1, rescueStartedAtMs: failedAt.getTime(), lastAttemptAtMs: failedAt.getTime(), atMs: t, timezone, brand, paymentMethodType, amount: body.amount, payday: lc.payday, ...card }) }))
         .sort((a, b) => b.p - a.p || a.t - b.t)
         .slice(0, 3)
         .map((a) => ({ time: iso(new Date(a.t)), probability: round4(a.p) }));

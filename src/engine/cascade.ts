@@ -37,6 +37,9 @@ function methodAttemptRow(previous: AttemptRow, plannedAt: Date, method: RescueP
     card_fingerprint: method.fingerprint,
     card_brand: method.brand,
     card_last4: method.last4,
+    // Another card: the method rows do not keep its funding or country, so unknown (not the previous card's).
+    card_funding: null,
+    card_country: null,
     gateway: method.gateway,
     payment_method_type: method.type,
     payment_method_position: method.position,

@@ -68,7 +68,7 @@ export async function applyNewPaymentMethod(d: NewMethodDeps, scope: Scope, paym
     if (previous.length >= MAX_METHOD_UPDATES) {
       throw new RescueError('payment_method_update_limit', `Payment ${paymentId} already took ${MAX_METHOD_UPDATES} new payment methods; ask the customer to contact the merchant.`, 'payment_method');
     }
-    const cardColumns = { card_fingerprint: card.fingerprint, card_brand: card.brand, card_last4: card.last4, card_was_updated: true, gateway: route.gateway };
+    const cardColumns = { card_fingerprint: card.fingerprint, card_brand: card.brand, card_last4: card.last4, card_funding: card.funding, card_country: card.country, card_was_updated: true, gateway: route.gateway };
     const record = async (outcome: 'retry_moved' | 'reopened' | 'saved') => {
       await tx.updateTable('payments').set({ payment_method: o.paymentMethod, updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', paymentId).execute();
       await tx

@@ -14,7 +14,7 @@ export function firstAttemptRow(a: {
   at: Date;
   claimedBy: string;
   leaseUntil: Date;
-  card: { fingerprint: string; brand: string; last4: string | null };
+  card: { fingerprint: string; brand: string; last4: string | null; funding?: string | null; country?: string | null };
   gateway: string | null;
   testClock: string | null;
   paymentMethodType?: string;
@@ -42,6 +42,8 @@ export function firstAttemptRow(a: {
     predicted_p: null,
     gateway: a.gateway,
     card_last4: a.card.last4,
+    card_funding: a.card.funding ?? null,
+    card_country: a.card.country ?? null,
     ...(a.paymentMethodType ? { payment_method_type: a.paymentMethodType, payment_method_position: 0 } : {}),
   };
 }

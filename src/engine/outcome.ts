@@ -321,6 +321,8 @@ export function nextAttemptRow(previous: AttemptRow, plannedAt: Date, predictedP
     predicted_p: predictedP,
     gateway: previous.gateway,
     card_last4: previous.card_last4,
+    card_funding: previous.card_funding,
+    card_country: previous.card_country,
     payment_method_type: previous.payment_method_type,
     payment_method_position: previous.payment_method_position,
   };

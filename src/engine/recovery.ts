@@ -59,6 +59,8 @@ interface DescribedMethod extends HandOffMethod {
   brand: CardBrand;
   last4: string | null;
   fingerprint: string;
+  funding: string | null;
+  country: string | null;
 }
 
 export async function executeRecovery(d: PaymentDeps, scope: Scope, input: ExecuteInput): Promise<ExecuteOutcome> {
@@ -186,7 +188,7 @@ async function describeMethods(d: PaymentDeps, scope: Scope, settings: AccountSe
       const other = same === 0 ? 'paymentMethodToken' : `fallbackPaymentMethodTokens[${same - 1}]`;
       throw new RescueError('parameter_invalid', `${name} is the same card as ${other}; each fallback must be a different payment method.`, name);
     }
-    out.push({ ...m, routing, brand: card.brand, last4: card.last4, fingerprint: card.fingerprint });
+    out.push({ ...m, routing, brand: card.brand, last4: card.last4, fingerprint: card.fingerprint, funding: card.funding, country: card.country });
   }
   return out;
 }

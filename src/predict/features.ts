@@ -1,7 +1,13 @@
 // Features of one retry attempt at a candidate instant, from what Rescue knows when it plans: the
 // decline (code, advice code, strategy), how many retries came before, time since the failure and
 // since the last attempt, the local hour / weekday / day of month in the customer's zone, where the
-// instant falls relative to the customer's learned paydays, card brand, wallet, amount. Pure.
+// instant falls relative to the customer's learned paydays, card brand, wallet, amount, the card's
+// funding (credit / debit / prepaid) and whether it is foreign, the customer's tenure, and whether the
+// account updater replaced the card during this rescue. Pure.
+//
+// Card facts may be unknown (attempts written before migration 0012, a gateway that does not say):
+// unknown funding weighs like credit plus its own indicator, an unknown country counts as domestic, an
+// unknown tenure has its own indicator, so an old row is never read as a debit or foreign card.
 //
 // Most effects differ by kind of decline (insufficient funds waits for a payday, a hold for time, a
 // velocity limit for a reset, a technical error for a few hours), so the time features are crossed
@@ -47,7 +53,22 @@ export interface RetryFeatureInput {
   /** Minor units. */
   amount: number;
   payday: PaydayFit;
+  /** credit / debit / prepaid; null or absent: unknown. */
+  funding?: string | null;
+  /** The card's issuing country (ISO alpha-2); null or absent: unknown (counted as domestic). */
+  cardCountry?: string | null;
+  /** The merchant's (customer's) country when known; absent: US, the sandbox's and most accounts'. */
+  homeCountry?: string | null;
+  /** When the customer was created, on the payment's clock; null or absent: unknown. */
+  customerCreatedAtMs?: number | null;
+  /** The account updater (or the customer) replaced the card during this rescue, before this attempt. */
+  cardWasUpdated?: boolean;
 }
+
+export const DEFAULT_HOME_COUNTRY = 'US';
+
+/** The card and customer facts of a retry that do not depend on its instant (planner, API, risk). */
+export type CardContext = Pick<RetryFeatureInput, 'funding' | 'cardCountry' | 'homeCountry' | 'customerCreatedAtMs' | 'cardWasUpdated'>;
 
 export const FEATURE_NAMES = [
   'bias',
@@ -60,6 +81,9 @@ export const FEATURE_NAMES = [
   'expired_retry',
   'night', 'hour_sin', 'hour_cos', 'dom_sin', 'dom_cos', 'weekend',
   'log_amount', 'mastercard', 'amex', 'wallet', 'advice_delay_met', 'log_hours_since_last',
+  'debit', 'prepaid', 'funding_unknown', 'debit_nsf', 'debit_generic', 'debit_hold',
+  'foreign_card', 'log_tenure', 'new_customer', 'tenure_unknown',
+  'card_updated', 'expired_updated',
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -107,6 +131,14 @@ export function featurize(f: RetryFeatureInput): number[] {
   const vel = is('velocity');
   const tech = is('technical');
   const delay = adviceCodeDelayMs(f.adviceCode ?? undefined);
+  const funding = f.funding?.toLowerCase() ?? null;
+  const debit = funding === 'debit' ? 1 : 0;
+  const prepaid = funding === 'prepaid' ? 1 : 0;
+  const fundingUnknown = funding === 'debit' || funding === 'prepaid' || funding === 'credit' ? 0 : 1;
+  const home = (f.homeCountry ?? DEFAULT_HOME_COUNTRY).toUpperCase();
+  const foreign = f.cardCountry && f.cardCountry.toUpperCase() !== home ? 1 : 0;
+  const tenureDays = f.customerCreatedAtMs == null ? null : Math.max(0, f.atMs - f.customerCreatedAtMs) / DAY_MS;
+  const updated = f.cardWasUpdated ? 1 : 0;
 
   return [
     1,
@@ -120,5 +152,8 @@ export function featurize(f: RetryFeatureInput): number[] {
     at.minute >= 60 && at.minute < 240 ? 1 : 0, Math.sin(hourAngle), Math.cos(hourAngle), Math.sin(domAngle), Math.cos(domAngle), weekdayAt === 0 || weekdayAt === 6 ? 1 : 0,
     Math.log(Math.max(1, f.amount) / 100) / 5, f.brand === 'mastercard' ? 1 : 0, f.brand === 'amex' ? 1 : 0, f.paymentMethodType === 'card' ? 0 : 1,
     delay > 0 && f.atMs - f.lastAttemptAtMs >= delay ? 1 : 0, Math.log1p(hoursSinceLast) / 5,
+    debit, prepaid, fundingUnknown, debit * nsf, debit * is('generic'), debit * hold,
+    foreign, tenureDays === null ? 0 : Math.log1p(tenureDays) / 5, tenureDays !== null && tenureDays < 60 ? 1 : 0, tenureDays === null ? 1 : 0,
+    updated, updated * is('expired'),
   ];
 }

@@ -11,7 +11,7 @@ import type { PlanInput } from '../domain/schedule-policy.ts';
 import { adviceCodeDelayMs, MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
 import { isValidTimeZone, localMinuteOfDay } from '../domain/local-time.ts';
 import { hash32, toUnit } from '../gateways/sandbox/hash.ts';
-import { declineGroup, localClock, type RetryFeatureInput } from './features.ts';
+import { declineGroup, localClock, type CardContext, type RetryFeatureInput } from './features.ts';
 import { describeFamily, type PaydayFit } from './payday.ts';
 
 const MINUTE = 60_000;
@@ -39,6 +39,8 @@ export interface LearnedContext {
   brand: string;
   paymentMethodType: string;
   payday: PaydayFit;
+  /** Funding, country, the customer's creation, a replaced card: unknown when absent. */
+  card?: CardContext;
   /** Names the payment for the exploration draw (its id). */
   explorationKey: string;
   explorationShare?: number;
@@ -105,6 +107,7 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
     paymentMethodType: ctx.paymentMethodType,
     amount: ctx.amount,
     payday: ctx.payday,
+    ...ctx.card,
   });
   const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(ctx.score(feature(j, k)))));
   // next[j]: the first slot at least MIN_RETRY_GAP_MS after slot j.

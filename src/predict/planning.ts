@@ -11,7 +11,7 @@ import { scorerFactoryFor, type ScorerFactory } from './scorers.ts';
 
 // What the learned schedule needs beyond the planner's input, loaded in a few set-based reads for a
 // batch of declined attempts: whether the account turned it on (`auto_rescue.learned`), its model,
-// and each card's recovered retries (its payday history).
+// each card's recovered retries (its payday history), and whether the rescue's card was replaced.
 
 export interface PlanningItem {
   attempt: AttemptRow;
@@ -49,6 +49,13 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[]): P
     list.push(r.attempted_at);
     successes.set(key, list);
   }
+  // A card replaced earlier in the rescue stays replaced for every later retry (training-data.ts reads it the same way).
+  const replaced = await sql<{ account_id: string; payment_id: string }>`
+    select distinct account_id, payment_id from attempts
+    where account_id = any(${[...new Set(learned.map((i) => i.attempt.account_id))]})
+      and payment_id = any(${[...new Set(learned.map((i) => i.attempt.payment_id))]})
+      and card_was_updated`.execute(db);
+  const updatedPayments = new Set(replaced.rows.map((r) => `${r.account_id}|${r.payment_id}`));
   for (const i of learned) {
     const tz = i.ctx.customer?.timezone ?? 'UTC';
     const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);
@@ -58,6 +65,12 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[]): P
       brand: i.attempt.card_brand,
       paymentMethodType: i.attempt.payment_method_type,
       payday: fitPayday(days),
+      card: {
+        funding: i.attempt.card_funding,
+        cardCountry: i.attempt.card_country,
+        customerCreatedAtMs: i.ctx.customer?.created_at.getTime() ?? null,
+        cardWasUpdated: i.attempt.card_was_updated || updatedPayments.has(`${i.attempt.account_id}|${i.attempt.payment_id}`),
+      },
       explorationKey: i.attempt.payment_id,
     });
   }

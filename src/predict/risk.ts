@@ -20,6 +20,7 @@ import type { Scorer } from './learned-policy.ts';
 import { fitPayday } from './payday.ts';
 import prior from './prior-risk.json' with { type: 'json' };
 import { BASE_DECLINE_RATE, riskProbability, type RiskModel, type RiskSituation } from './risk-model.ts';
+import type { CardContext } from './features.ts';
 
 const DAY_MS = 86_400_000;
 export { BASE_DECLINE_RATE };
@@ -50,6 +51,8 @@ export interface RiskInput {
   now: Date;
   timezone: string;
   score: Scorer;
+  /** The card's funding, country, customer tenure and replacement, passed to the retry model. */
+  card?: CardContext;
   /** The fitted risk model; the shipped prior when absent. */
   model?: RiskModel;
 }
@@ -108,6 +111,7 @@ export function riskSituation(input: RiskInput): { situation: RiskSituation; rea
     paymentMethodType: input.paymentMethodType,
     amount: input.amount,
     payday: fitPayday(successes),
+    ...input.card,
   }));
   const earlier = earlierRescues(past.slice(0, lastSuccess + 1));
   const delays = earlier.filter((r) => r.recoveredAfterDays !== null).map((r) => r.recoveredAfterDays!);

@@ -9,7 +9,9 @@ import type { Example } from './retry-model.ts';
 
 // The attempts table is the training data: every finished retry, with what was known when it was
 // made (the previous attempt's decline, the rescue's start, the customer's zone, the amount, the
-// card's earlier recovered retries — only those before it, so nothing leaks from the future).
+// card's earlier recovered retries — only those before it, so nothing leaks from the future), the
+// card's funding and country (null before migration 0012), the customer's creation (its tenure), and
+// whether the card was replaced during the rescue at or before this attempt.
 
 interface Row {
   payment_id: string;
@@ -25,6 +27,10 @@ interface Row {
   started_at: Date;
   amount: string | number;
   timezone: string;
+  card_funding: string | null;
+  card_country: string | null;
+  customer_created_at: Date | null;
+  card_replaced: boolean;
 }
 
 const MAX_EXAMPLES = 100_000;
@@ -38,7 +44,10 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
   const result = await sql<Row>`
     select a.payment_id, a.attempted_at, a.status, a.number, a.card_fingerprint, a.card_brand, a.payment_method_type,
            prev.attempted_at as prev_at, prev.decline_code as prev_code, prev.advice_code as prev_advice,
-           r.started_at, p.amount, coalesce(c.timezone, 'UTC') as timezone
+           r.started_at, p.amount, coalesce(c.timezone, 'UTC') as timezone,
+           a.card_funding, a.card_country, c.created_at as customer_created_at,
+           exists (select 1 from attempts u where u.account_id = a.account_id and u.payment_id = a.payment_id
+                   and u.number <= a.number and u.card_was_updated) as card_replaced
     from attempts a
     join attempts prev on prev.account_id = a.account_id and prev.payment_id = a.payment_id and prev.number = a.number - 1
     join rescues r on r.account_id = a.account_id and r.payment_id = a.payment_id
@@ -77,6 +86,10 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
         paymentMethodType: r.payment_method_type,
         amount: Number(r.amount),
         payday: fitPayday(before),
+        funding: r.card_funding,
+        cardCountry: r.card_country,
+        customerCreatedAtMs: r.customer_created_at ? r.customer_created_at.getTime() : null,
+        cardWasUpdated: Boolean(r.card_replaced),
       },
     };
   });

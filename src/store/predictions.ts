@@ -4,6 +4,7 @@ import type { RescueHistoryItem } from '../predict/churn.ts';
 import type { Db } from './db.ts';
 import { insertEvents } from './events.ts';
 import type { Scope } from './payments.ts';
+import type { CardContext } from '../predict/features.ts';
 
 // Reads and writes of the prediction APIs (issue 5): a payment method's history, its recorded risk
 // with predict.risk.high on an upward crossing, the account's threshold, customers' rescues.
@@ -33,12 +34,17 @@ export interface CardHistory {
   customerId: string | null;
   paymentMethod: { type: string; brand: string; last4: string | null; fingerprint: string } | null;
   attempts: CardAttempt[];
+  /** The card's funding and country, the customer's creation and a replaced card, for the retry model. */
+  card: CardContext;
 }
 
 /** Every finished attempt on the card(s) the token's payments charged, across the account's payments. */
 export async function cardHistory(db: Db, scope: Scope, token: string): Promise<CardHistory> {
-  const latest = await sql<{ card_fingerprint: string; card_brand: string; card_last4: string | null; payment_method_type: string; customer_id: string | null; timezone: string | null; frozen_time: Date | null }>`
-    select a.card_fingerprint, a.card_brand, a.card_last4, a.payment_method_type, p.customer_id, c.timezone, tc.frozen_time
+  const latest = await sql<{ card_fingerprint: string; card_brand: string; card_last4: string | null; payment_method_type: string; customer_id: string | null; timezone: string | null; frozen_time: Date | null;
+    card_funding: string | null; card_country: string | null; customer_created_at: Date | null; card_replaced: boolean }>`
+    select a.card_fingerprint, a.card_brand, a.card_last4, a.payment_method_type, p.customer_id, c.timezone, tc.frozen_time,
+           a.card_funding, a.card_country, c.created_at as customer_created_at,
+           exists (select 1 from attempts u where u.account_id = p.account_id and u.payment_id = p.id and u.card_was_updated) as card_replaced
     from payments p
     join attempts a on a.payment_id = p.id and a.account_id = p.account_id and a.payment_method_position = 0
     left join customers c on c.id = p.customer_id and c.account_id = p.account_id
@@ -46,7 +52,7 @@ export async function cardHistory(db: Db, scope: Scope, token: string): Promise<
     where p.account_id = ${scope.accountId} and p.livemode = ${scope.livemode} and p.payment_method = ${token}
     order by p.created_at desc, a.number desc limit 1`.execute(db);
   const head = latest.rows[0];
-  if (!head) return { stored: false, brand: 'unknown', paymentMethodType: 'card', timezone: 'UTC', testClockTime: null, customerId: null, paymentMethod: null, attempts: [] };
+  if (!head) return { stored: false, brand: 'unknown', paymentMethodType: 'card', timezone: 'UTC', testClockTime: null, customerId: null, paymentMethod: null, attempts: [], card: {} };
   const rows = await sql<{ attempted_at: Date; status: 'succeeded' | 'failed'; number: number; amount: string | number; decline_code: string | null; decline_category: string | null; advice_code: string | null }>`
     select a.attempted_at, a.status, a.number, p.amount, a.decline_code, a.decline_category, a.advice_code
     from attempts a join payments p on p.id = a.payment_id and p.account_id = a.account_id
@@ -61,6 +67,12 @@ export async function cardHistory(db: Db, scope: Scope, token: string): Promise<
     testClockTime: head.frozen_time,
     customerId: head.customer_id,
     paymentMethod: { type: head.payment_method_type, brand: head.card_brand, last4: head.card_last4, fingerprint: head.card_fingerprint },
+    card: {
+      funding: head.card_funding,
+      cardCountry: head.card_country,
+      customerCreatedAtMs: head.customer_created_at ? head.customer_created_at.getTime() : null,
+      cardWasUpdated: Boolean(head.card_replaced),
+    },
     attempts: rows.rows.map((r) => ({
       at: r.attempted_at, status: r.status, number: r.number, amount: Number(r.amount),
       declineCode: r.decline_code, declineCategory: r.decline_category, adviceCode: r.advice_code,

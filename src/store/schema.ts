@@ -172,6 +172,10 @@ export interface AttemptsTable {
   /** The named gateway this attempt charges through; null is the account's default (0004). */
   gateway: ColumnType<string | null, string | null | undefined, string | null>;
   card_last4: ColumnType<string | null, string | null | undefined, string | null>;
+  /** credit / debit / prepaid as the gateway described the card; null: unknown (rows before 0012). */
+  card_funding: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The card's issuing country (ISO 3166-1 alpha-2); null: unknown (0012). */
+  card_country: ColumnType<string | null, string | null | undefined, string | null>;
   payment_method_type: Generated<string>;
   payment_method_position: Generated<number>;
 }

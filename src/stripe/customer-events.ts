@@ -89,6 +89,8 @@ export async function cardUpdated(tx: Tx, scope: Scope, eventId: string, u: { to
         planned_at: sooner.getTime() < a.planned_at.getTime() ? sooner : a.planned_at,
         ...(u.card?.fingerprint ? { card_fingerprint: u.card.fingerprint } : {}),
         ...(u.card?.last4 ? { card_last4: u.card.last4 } : {}),
+        ...(u.card?.funding ? { card_funding: u.card.funding } : {}),
+        ...(u.card?.country ? { card_country: u.card.country } : {}),
       })
       .where('account_id', '=', scope.accountId)
       .where('id', '=', a.id)

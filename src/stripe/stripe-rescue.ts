@@ -74,7 +74,7 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
         at: now,
         claimedBy: d.workerId,
         leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
-        card: { fingerprint: cardFingerprint(f.card, token), brand: f.card?.brand ?? 'unknown', last4: f.card?.last4 ?? null },
+        card: { fingerprint: cardFingerprint(f.card, token), brand: f.card?.brand ?? 'unknown', last4: f.card?.last4 ?? null, funding: f.card?.funding ?? null, country: f.card?.country ?? null },
         gateway: STRIPE_GATEWAY,
         testClock: null,
         paymentMethodType: f.card?.paymentMethodType ?? 'card',

@@ -95,7 +95,7 @@ describe.each(ENGINES)('Stripe webhooks (%s)', (engine) => {
       expect(payment.metadata).toMatchObject({ stripe_invoice: inv.id, subscription_id: inv.parent.subscription_details.subscription, stripe_payment_intent: pi.id });
       expect(payment.auto_rescue.status).toBe('active');
       const [first, ...rest] = await attemptsOf(payment.id);
-      expect(first).toMatchObject({ number: 1, status: 'failed', decline_code: 'insufficient_funds', card_brand: 'mastercard', payment_method_type: 'apple_pay', gateway: 'stripe' });
+      expect(first).toMatchObject({ number: 1, status: 'failed', decline_code: 'insufficient_funds', card_brand: 'mastercard', card_funding: 'debit', card_country: 'GB', payment_method_type: 'apple_pay', gateway: 'stripe' });
       // Observe: nothing planned for a worker to charge.
       expect(rest).toEqual([]);
       const ch = (await sql<any>`select * from stripe_charges where charge_id = ${charge.id}`.execute(db())).rows[0];

@@ -3,14 +3,14 @@ import { routeToken } from '../domain/gateway-routing.ts';
 import { windowEnd } from '../domain/rescue.ts';
 import { firstChargeAt } from '../domain/schedule-policy.ts';
 import { RescueError } from '../errors.ts';
-import { newId, randomString } from '../ids.ts';
+import { randomString } from '../ids.ts';
 import type { Db } from '../store/db.ts';
 import type { PlannedRetry } from '../store/schema.ts';
 import type { Scope } from '../store/payments.ts';
 import { getSettings } from '../store/settings.ts';
 import type { Clock } from '../clock.ts';
 import type { GatewayResolver } from './run-attempts.ts';
-import { attemptIdempotencyKey } from './outcome.ts';
+import { nextAttemptRow } from './outcome.ts';
 import { nowFor } from './payments.ts';
 
 // A customer gave a new payment method (the update-payment page, or the merchant's own page
@@ -134,32 +134,7 @@ export async function applyNewPaymentMethod(d: NewMethodDeps, scope: Scope, paym
         })
         .execute();
     }
-    const id = newId('att');
-    await tx
-      .insertInto('attempts')
-      .values({
-        ...last,
-        ...cardColumns,
-        id,
-        number: last.number + 1,
-        status: 'planned',
-        planned_at: retryAt,
-        claimed_by: null,
-        lease_expires_at: null,
-        attempted_at: null,
-        announced_at: null,
-        idempotency_key: attemptIdempotencyKey(id),
-        decline_code: null,
-        decline_category: null,
-        advice_code: null,
-        failure_message: null,
-        transaction_id: null,
-        account_updater_checked: false,
-        gateway_errors: 0,
-        predicted_p: null,
-        payment_method_type: 'card',
-      })
-      .execute();
+    await tx.insertInto('attempts').values({ ...nextAttemptRow(last, retryAt), ...cardColumns, payment_method_type: 'card' }).execute();
     await tx.updateTable('payments').set({ status: 'requires_rescue' }).where('account_id', '=', scope.accountId).where('id', '=', paymentId).execute();
     await record('reopened');
     return { kind: 'reopened' as const, retryAt };

@@ -1,7 +1,7 @@
-import type { Insertable, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { resolveRescuePolicy } from '../domain/auto-rescue-policy.ts';
 import { rescueCancelled } from '../domain/events.ts';
-import { consequencesOfCharge } from '../engine/outcome.ts';
+import { consequencesOfCharge, nextAttemptRow } from '../engine/outcome.ts';
 import { firstAttemptRow } from '../engine/first-attempt.ts';
 import { newId } from '../ids.ts';
 import { applyBatchIn } from '../store/batch-writes.ts';
@@ -120,32 +120,13 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
     .executeTakeFirst()) as AttemptRow | undefined;
   if (!attempt) {
     const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
-    const id = newId('att');
-    attempt = (await tx
+    // Stripe's own retry, recorded as ours: keyed by its row, not charged by Rescue.
+    const next = nextAttemptRow(last, now);
+    attempt = await tx
       .insertInto('attempts')
-      .values({
-        ...last,
-        id,
-        number: last.number + 1,
-        status: 'processing',
-        planned_at: now,
-        claimed_by: d.workerId,
-        lease_expires_at: lease,
-        attempted_at: null,
-        idempotency_key: `stripe_${id}`,
-        decline_code: null,
-        decline_category: null,
-        advice_code: null,
-        failure_message: null,
-        transaction_id: null,
-        account_updater_checked: false,
-        card_was_updated: false,
-        gateway_errors: 0,
-        announced_at: null,
-        predicted_p: null,
-      } as Insertable<Database['attempts']>)
+      .values({ ...next, status: 'processing', claimed_by: d.workerId, lease_expires_at: lease, idempotency_key: `stripe_${next.id}` })
       .returningAll()
-      .executeTakeFirstOrThrow()) as AttemptRow;
+      .executeTakeFirstOrThrow();
   }
   const customer = payment.customer_id ? ((await tx.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('id', '=', payment.customer_id).executeTakeFirst()) ?? null) : null;
   const consequences = consequencesOfCharge({

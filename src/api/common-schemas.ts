@@ -16,3 +16,6 @@ export const IdParams = z.object({ id: z.string().min(1).max(100) });
 export function listJson<T>(url: string, data: T[], hasMore: boolean) {
   return { object: 'list' as const, url, data, has_more: hasMore };
 }
+
+/** The fields a partial update gave: those left out (undefined) keep their stored value. */
+export const definedFields = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -1,3 +1,4 @@
+import { definedFields } from './common-schemas.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DunningSettings } from '../domain/dunning.ts';
@@ -31,8 +32,6 @@ function dunningJson(s: DunningSettings, livemode: boolean) {
   return { object: 'dunning_settings' as const, livemode, ...s };
 }
 
-const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
 export function registerDunningSettings(app: FastifyInstance, ctx: AppContext) {
   defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/dunning', summary: 'Dunning: which emails customers get, from whom, and where update-payment links point', tag: 'Settings', auth: true }, async ({ principal }) =>
     dunningJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning, principal.livemode),
@@ -49,7 +48,7 @@ export function registerDunningSettings(app: FastifyInstance, ctx: AppContext) {
       }
       const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
       const { emails, ...rest } = body;
-      const dunning: DunningSettings = { ...current.dunning, ...defined(rest), emails: { ...current.dunning.emails, ...defined(emails ?? {}) } };
+      const dunning: DunningSettings = { ...current.dunning, ...definedFields(rest), emails: { ...current.dunning.emails, ...definedFields(emails ?? {}) } };
       await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, dunning }, ctx.clock.now());
       return dunningJson(dunning, principal.livemode);
     },

@@ -1,3 +1,4 @@
+import { definedFields } from './common-schemas.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RescueError } from '../errors.ts';
@@ -99,8 +100,8 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     const { qualifying, ...rest } = body;
     const merged: AutoRescueDefaults = {
       ...current.autoRescue,
-      ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
-      qualifying: { ...current.autoRescue.qualifying, ...Object.fromEntries(Object.entries(qualifying ?? {}).filter(([, v]) => v !== undefined)) },
+      ...definedFields(rest),
+      qualifying: { ...current.autoRescue.qualifying, ...definedFields(qualifying ?? {}) },
     };
     if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
     // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),

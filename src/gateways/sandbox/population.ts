@@ -23,11 +23,19 @@ export type DeclineBucket =
   | 'expired';
 
 export type PaySchedule =
-  | { kind: 'weekly' }
-  /** parity: which alternate Friday is payday (the anchor), counted from Friday 1970-01-02. */
-  | { kind: 'biweekly'; parity: 0 | 1 }
+  /** weekday: 0 = Sunday … 6 = Saturday; Friday when absent. */
+  | { kind: 'weekly'; weekday?: number }
+  /**
+   * parity: which alternate Friday is payday (the anchor), counted from Friday 1970-01-02; with
+   * `weekday`, which alternate such weekday, counted from the first one on or after 1970-01-01.
+   */
+  | { kind: 'biweekly'; parity: 0 | 1; weekday?: number }
   | { kind: 'semimonthly' }
-  | { kind: 'monthly' };
+  /**
+   * The last business day of the month when neither field is given; `day`: that day of the month
+   * (a weekend payday moves to the Friday before); `lastWeekday`: the month's last such weekday.
+   */
+  | { kind: 'monthly'; day?: number; lastWeekday?: number };
 
 export interface SimulatedProfile {
   seed: string;
@@ -50,10 +58,63 @@ export interface SimulatedProfile {
   holdClearDays: number;
   /** When a velocity/amount limit resets, in the customer's local time. */
   velocityReset: 'daily' | 'weekly';
-  /** Issuer bucket; issuers have short outage windows (see issuerOutageAt). */
+  /** Issuer bucket; issuers have short outage windows (see issuerOutageAt). Ids from 64 are a world's own issuers (SIM_WORLDS). */
   issuer: number;
   /** Account updater finds a replacement for an expired card (§S.3, p = 0.75). */
   updaterFindsCard: boolean;
+  /** The world this customer lives in (SIM_WORLDS), when the seed names one; absent: the default US world. */
+  world?: string;
+}
+
+/**
+ * Worlds other than the default US one, for testing what generalises (the recovery benchmark's
+ * `elsewhere` population). A seed that ends in `.world-<name>` (e.g. `pm_sim_c-7.world-elsewhere_declined`)
+ * puts its customer in that world: the same hidden draws as any other seed, but the world's time zones
+ * and card countries, pay calendars and issuers. Only seeds ending in a known world's marker are
+ * affected; every other token behaves exactly as before.
+ */
+export interface SimWorld {
+  /** Fixed offsets east of UTC with their weights and the card country of each. */
+  timezones: readonly (readonly [offsetMinutes: number, weight: number, country: string])[];
+  payCalendars: readonly (readonly [PaySchedule, number])[];
+  /** The world's issuers: their ids (from `firstIssuer`, 64 of them) and how often and when they go down. */
+  issuers: { firstIssuer: number; outages: IssuerOutages };
+}
+
+export interface IssuerOutages {
+  /** Chance per UTC day that an issuer has one outage. */
+  dailyChance: number;
+  /** Outages start at a whole UTC hour in [from, from + span) (mod 24). */
+  startHourUtc: { from: number; span: number };
+}
+
+// The default world's outages (issuerOutageAt): 2% a day, starting at any hour.
+const US_OUTAGES: IssuerOutages = { dailyChance: 0.02, startHourUtc: { from: 0, span: 24 } };
+
+export const SIM_WORLDS: Readonly<Record<string, SimWorld>> = {
+  // Europe and Asia [A]: UK, central and eastern Europe, India, Singapore/China, Japan/Korea. Paid
+  // monthly on the 25th (Japan, Korea, much of Germany and the Nordics) or on the last Friday (the
+  // UK's common four-weekly/monthly "last Friday"), some biweekly on Thursdays and weekly on
+  // Wednesdays: none of it the US Friday calendar the shipped prior was fitted on. Its issuers go down
+  // twice as often, in the hours 22:00–06:00 UTC (the European night / the Asian business morning).
+  elsewhere: {
+    timezones: [[0, 0.15, 'GB'], [60, 0.3, 'DE'], [120, 0.1, 'FI'], [330, 0.15, 'IN'], [480, 0.15, 'SG'], [540, 0.15, 'JP']],
+    payCalendars: [
+      [{ kind: 'monthly', day: 25 }, 0.45],
+      [{ kind: 'monthly', lastWeekday: 5 }, 0.3],
+      [{ kind: 'biweekly', parity: 0, weekday: 4 }, 0.15],
+      [{ kind: 'weekly', weekday: 3 }, 0.1],
+    ],
+    issuers: { firstIssuer: 64, outages: { dailyChance: 0.04, startHourUtc: { from: 22, span: 8 } } },
+  },
+};
+
+const WORLD_MARKER = /\.world-([a-z0-9-]+)$/;
+
+/** The world a seed names (`….world-<name>` with a known name), or null for the default US world. */
+export function worldOfSeed(seed: string): string | null {
+  const m = WORLD_MARKER.exec(seed);
+  return m !== null && m[1] !== undefined && Object.hasOwn(SIM_WORLDS, m[1]) ? m[1] : null;
 }
 
 // §S.1 / §1: 53% credit / 47% debit for B2C.
@@ -151,10 +212,17 @@ export function simulatedProfile(seed: string | number): SimulatedProfile {
   const code = pickWeighted(BUCKET_CODES[bucket], u(SALT.code));
   const unrecoverable = HARD_BUCKETS.has(bucket) || u(SALT.unrecoverable) < (UNRECOVERABLE_SHARE[bucket] ?? 0);
 
+  const worldName = worldOfSeed(s);
+  const world = worldName === null ? null : SIM_WORLDS[worldName]!;
   const payKind = pickWeighted(PAY_SCHEDULES, u(SALT.pay));
-  const paySchedule: PaySchedule = payKind === 'biweekly'
+  let paySchedule: PaySchedule = payKind === 'biweekly'
     ? { kind: 'biweekly', parity: u(SALT.parity) < 0.5 ? 0 : 1 }
     : { kind: payKind };
+  if (world !== null) {
+    const calendar = pickWeighted(world.payCalendars, u(SALT.pay));
+    paySchedule = calendar.kind === 'biweekly' ? { ...calendar, parity: u(SALT.parity) < 0.5 ? 0 : 1 } : calendar;
+  }
+  const zone = world === null ? null : pickWeighted(world.timezones.map(([offset, w, country]) => [[offset, country] as const, w] as const), u(SALT.tz));
 
   const holdClearDays = HOLD_MEDIAN_DAYS * Math.exp(HOLD_SIGMA * normalFrom(u(SALT.hold1), u(SALT.hold2)));
   const expiryDraw = mix32(h, SALT.exp);
@@ -162,37 +230,41 @@ export function simulatedProfile(seed: string | number): SimulatedProfile {
   // expired in 2025 (the research is dated November 2026), everyone else a card valid into 2027–2031.
   const expYear = bucket === 'expired' ? 2025 : 2027 + (expiryDraw % 5);
 
-  return {
+  const profile: SimulatedProfile = {
     seed: s,
     brand,
     funding,
-    country: 'US',
+    country: zone?.[1] ?? 'US',
     last4: String(mix32(h, SALT.last4) % 10000).padStart(4, '0'),
     expMonth: 1 + ((expiryDraw >>> 8) % 12),
     expYear,
     fingerprint: fingerprintOf(`pm_sim:${s}`),
-    timezoneOffsetMinutes: pickWeighted(TIMEZONES, u(SALT.tz)),
+    timezoneOffsetMinutes: zone?.[0] ?? pickWeighted(TIMEZONES, u(SALT.tz)),
     firstAttemptFailRate,
     firstDecline: { code, bucket },
     unrecoverable,
     paySchedule,
     holdClearDays,
     velocityReset: u(SALT.velocity) < 0.5 ? 'daily' : 'weekly',
-    issuer: mix32(h, SALT.issuer) % ISSUERS,
+    issuer: (world?.issuers.firstIssuer ?? 0) + (mix32(h, SALT.issuer) % ISSUERS),
     updaterFindsCard: u(SALT.updater) < UPDATER_SUCCESS,
   };
+  if (worldName !== null) profile.world = worldName;
+  return profile;
 }
 
 /**
  * `count` tokens of a population named by `seed`; the same arguments always give the same customers.
  * With `declined`, every token's next first attempt declines with the customer's decline code.
  */
-export function generatePopulation(count: number, seed: string | number, o: { declined?: boolean } = {}): string[] {
+export function generatePopulation(count: number, seed: string | number, o: { declined?: boolean; world?: string } = {}): string[] {
   const raw = String(seed);
   const prefix = /^[A-Za-z0-9.]+$/.test(raw) ? raw : hash32(raw).toString(36);
   const suffix = o.declined ? '_declined' : '';
+  if (o.world !== undefined && !Object.hasOwn(SIM_WORLDS, o.world)) throw new Error(`unknown simulated world ${o.world}`);
+  const world = o.world === undefined ? '' : `.world-${o.world}`;
   const tokens: string[] = [];
-  for (let i = 0; i < count; i++) tokens.push(`pm_sim_${prefix}-${i}${suffix}`);
+  for (let i = 0; i < count; i++) tokens.push(`pm_sim_${prefix}-${i}${world}${suffix}`);
   return tokens;
 }
 
@@ -230,10 +302,13 @@ export function isPayday(schedule: PaySchedule, day: number): boolean {
   if (!isBusinessDay(day)) return false;
   switch (schedule.kind) {
     case 'weekly':
-      return weekdayOf(day) === 5;
-    case 'biweekly':
-      // Fridays are days 1, 8, 15, …; alternate weeks by parity.
-      return weekdayOf(day) === 5 && Math.floor((day - 1) / 7) % 2 === schedule.parity;
+      return weekdayOf(day) === (schedule.weekday ?? 5);
+    case 'biweekly': {
+      // Fridays are days 1, 8, 15, …; alternate weeks by parity (another weekday: its first day ≥ 0).
+      const weekday = schedule.weekday ?? 5;
+      const anchor = (weekday - 4 + 7) % 7;
+      return weekdayOf(day) === weekday && Math.floor((day - anchor) / 7) % 2 === schedule.parity;
+    }
     case 'semimonthly': {
       const target = (d: number): boolean => dayOfMonth(d) === 1 || dayOfMonth(d) === 15;
       if (target(day)) return true;
@@ -241,6 +316,12 @@ export function isPayday(schedule: PaySchedule, day: number): boolean {
       return weekdayOf(day) === 5 && (target(day + 1) || target(day + 2));
     }
     case 'monthly': {
+      if (schedule.lastWeekday !== undefined) return weekdayOf(day) === schedule.lastWeekday && monthOf(day + 7) !== monthOf(day);
+      if (schedule.day !== undefined) {
+        const target = (d: number): boolean => dayOfMonth(d) === schedule.day;
+        // Friday takes the following weekend's payday.
+        return target(day) || (weekdayOf(day) === 5 && (target(day + 1) || target(day + 2)));
+      }
       const next = weekdayOf(day) === 5 ? day + 3 : day + 1;
       return monthOf(next) !== monthOf(day);
     }
@@ -265,13 +346,22 @@ export function nextPaydayAfter(schedule: PaySchedule, day: number): number {
  * "technical 5.5%" share, and gives an immediate-retry policy something real to learn.
  */
 export function issuerOutageAt(issuer: number, atMs: number): boolean {
+  const outages = outagesOf(issuer);
   const day = Math.floor(atMs / DAY_MS);
   for (const d of [day, day - 1]) {
     const h = mix32(hash32(`issuer:${issuer}`), d);
-    if (toUnit(h) >= 0.02) continue;
-    const start = d * DAY_MS + (mix32(h, 1) % 24) * 3_600_000;
+    if (toUnit(h) >= outages.dailyChance) continue;
+    const startHour = (outages.startHourUtc.from + (mix32(h, 1) % outages.startHourUtc.span)) % 24;
+    const start = d * DAY_MS + startHour * 3_600_000;
     const end = start + (1 + (mix32(h, 2) % 4)) * 3_600_000;
     if (atMs >= start && atMs < end) return true;
   }
   return false;
+}
+
+/** The outage regime of an issuer id: a world's own issuers (ids from its firstIssuer) or the default. */
+function outagesOf(issuer: number): IssuerOutages {
+  if (issuer < ISSUERS) return US_OUTAGES;
+  for (const w of Object.values(SIM_WORLDS)) if (issuer >= w.issuers.firstIssuer && issuer < w.issuers.firstIssuer + ISSUERS) return w.issuers.outages;
+  return US_OUTAGES;
 }

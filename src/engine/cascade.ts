@@ -8,7 +8,8 @@ import { firstChargeAt } from '../domain/schedule-policy.ts';
 import type { AttemptContext } from '../store/attempts.ts';
 import type { AttemptConsequences, AttemptResultWrite, PaymentWrite } from '../store/batch-writes.ts';
 import type { AttemptRow, AttemptsTable, RescuePaymentMethodRow, RescuesTable } from '../store/schema.ts';
-import { eventsAt, factsOf, nextAttemptRow, plannedRetries, planner } from './outcome.ts';
+import type { LearnedContext } from '../predict/learned-policy.ts';
+import { eventsAt, factsOf, nextAttemptRow, plannedRetries, plannerFor } from './outcome.ts';
 
 // A rescue with several payment methods (a hand-off's primary token and its fallbacks), inside the
 // Foundation's lifecycle: when the current method is exhausted on a recoverable decline, the rescue
@@ -107,6 +108,8 @@ export interface HandOffFailure {
   policy: RescuePolicy;
   /** A card network rule forbids retrying the primary card within its window. */
   primaryBlocked: boolean;
+  /** Set when the account plans automatic schedules with the learned model (predict/planning.ts). */
+  learned?: LearnedContext | undefined;
 }
 
 /**
@@ -174,14 +177,16 @@ export function handOffConsequences(h: HandOffFailure): AttemptConsequences {
   const plexyFacts = factsOf(ctx);
   if (!h.primaryBlocked) {
     const budget = { maxRetries: policy.maxRetries, retriesMade: 0, startedAt: at, windowEndsAt, schedule: policy.schedule, timezone };
-    const decision = decideAfterFailure(decline, at, budget, planner);
+    // The same planner as a charge's first failure (outcome.ts): learned when the account uses it.
+    const chosen = plannerFor(h);
+    const decision = decideAfterFailure(decline, at, budget, chosen.plan);
     if (decision.kind === 'retry') {
       return {
         attempt: failed,
         payment: { ...payment, status: 'requires_rescue' },
-        rescueInsert: { ...rescue, window_ends_at: windowEndsAt, schedule: JSON.stringify(plannedRetries(decision.plan, 0)) },
+        rescueInsert: { ...rescue, window_ends_at: windowEndsAt, schedule: JSON.stringify(plannedRetries(decision.plan, 0, chosen.slots)) },
         rescueUpdate: null,
-        nextAttempt: nextAttemptRow(attempt, decision.plan[0]!),
+        nextAttempt: nextAttemptRow(attempt, decision.plan[0]!, chosen.slots.get(decision.plan[0]!.getTime())?.p ?? null),
         events: eventsAt(c, [rescueStarted(plexyFacts, decline.code, policy.maxRetries, decision.plan)]),
       };
     }

@@ -60,9 +60,10 @@ export interface Charged {
 /**
  * The planner for one outcome: the learned schedule for an automatic rescue of an account that
  * turned it on, else the rule-based/custom one. Slots keep the learned plan's probability and reason
- * by instant, for the attempt rows and `scheduled_retries`.
+ * by instant, for the attempt rows and `scheduled_retries`. Every entry point plans a first schedule
+ * through here: a charge's outcome, a hand-off (cascade.ts) and a Stripe failure (stripe-rescue.ts).
  */
-function plannerFor(c: Charged): { plan: Planner; slots: Map<number, PlannedSlot> } {
+export function plannerFor(c: Pick<Charged, 'learned'>): { plan: Planner; slots: Map<number, PlannedSlot> } {
   const slots = new Map<number, PlannedSlot>();
   const learned = c.learned;
   if (!learned) return { plan: planner, slots };

@@ -8,8 +8,10 @@ import { predictRecovery } from '../domain/recovery-score.ts';
 import { windowEnd } from '../domain/rescue.ts';
 import { strategyForPaymentMethod } from '../domain/wallets.ts';
 import { isUniqueViolation } from '../store/accounts.ts';
+import type { Db } from '../store/db.ts';
 import { RescueError, missingResource } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { learnedContexts } from '../predict/planning.ts';
 import { loadCardHistory } from '../store/attempts.ts';
 import { applyBatchIn } from '../store/batch-writes.ts';
 import { getCustomer } from '../store/customers.ts';
@@ -148,7 +150,9 @@ export async function executeRecovery(d: PaymentDeps, scope: Scope, input: Execu
       });
       const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).executeTakeFirstOrThrow();
       const ctx = { payment, rescue: null, customer, recovery: rows.recovery, methods: rows.methods };
-      await applyBatchIn(tx, [handOffConsequences({ attempt: rows.attempt, ctx, at: now, decline, policy, primaryBlocked })]);
+      // The first schedule plans like a payment's (run-attempts.ts): the learned model when the account uses it.
+      const learned = await learnedContexts(tx as unknown as Db, [{ attempt: rows.attempt, ctx, paymentMethod: primary.token }]);
+      await applyBatchIn(tx, [handOffConsequences({ attempt: rows.attempt, ctx, at: now, decline, policy, primaryBlocked, learned: learned.get(rows.attempt.id) })]);
       return rows.attempt;
     });
   } catch (err) {

@@ -4,6 +4,7 @@ import { rescueCancelled } from '../domain/events.ts';
 import { consequencesOfCharge, nextAttemptRow } from '../engine/outcome.ts';
 import { firstAttemptRow } from '../engine/first-attempt.ts';
 import { newId } from '../ids.ts';
+import { learnedContexts } from '../predict/planning.ts';
 import { applyBatchIn } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
 import { insertEvents } from '../store/events.ts';
@@ -83,14 +84,18 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
     .returningAll()
     .executeTakeFirstOrThrow()) as AttemptRow;
   const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).executeTakeFirstOrThrow();
+  const ctx = { payment, rescue: null, customer: o.customer, recovery: null, methods: [] };
+  // The first schedule plans like a payment's (run-attempts.ts): the learned model when the account uses it.
+  const learned = await learnedContexts(tx as unknown as Db, [{ attempt, ctx, paymentMethod: token }]);
   const consequences = consequencesOfCharge({
     attempt,
-    ctx: { payment, rescue: null, customer: o.customer, recovery: null, methods: [] },
+    ctx,
     at: now,
     result: { status: 'failed', declineCode: f.declineCode, message: f.message, adviceCode: f.networkAdviceCode },
     paymentMethod: token,
     accountUpdaterChecked: false,
     cardWasUpdated: false,
+    learned: learned.get(attempt.id),
   });
   // Observe mode: Rescue never charges, so nothing is planned for a worker to pick up.
   if (conn.mode === 'observe') consequences.nextAttempt = null;

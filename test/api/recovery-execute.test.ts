@@ -155,6 +155,54 @@ describe('the four answers', () => {
   });
 });
 
+describe('a hand-off plans its first schedule like a /v2/payments payment', () => {
+  const START = new Date('2026-04-07T15:00:00Z');
+  async function accountWith(learned: boolean) {
+    const keys = await t.signup();
+    const a = t.client(keys.testKey);
+    expect((await a.post('/v2/settings/auto_rescue', { learned })).status).toBe(200);
+    const clock = (await a.post('/v2/test_clocks', { frozen_time: START.getTime() / 1000 })).body.id;
+    const customer = (await a.post('/v2/customers', { timezone: 'America/New_York', test_clock: clock })).body.id;
+    return { a, accountId: keys.accountId, customer };
+  }
+  const planned = (a: Client, paymentId: string) => a.get(`/v2/payments/${paymentId}`).then((r) => r.body.rescue_schedule.scheduled_retries as any[]);
+
+  it('with auto_rescue.learned (the default) each planned retry carries predicted_p and reason, as a payment\'s does', async () => {
+    const { a, accountId, customer } = await accountWith(true);
+    const res = await a.post('/api/recovery/execute', handOff({ paymentMethodToken: 'pm_card_visa_chargeDeclinedInsufficientFunds', customer }));
+    expect(res.status).toBe(202);
+    const handOffRetries = await planned(a, res.body.recovery.payment);
+    // The same decline through /v2/payments on the same customer and clock.
+    const pay = await a.post('/v2/payments', { amount: 4999, currency: 'USD', customer, payment_method: 'pm_card_chargeDeclinedInsufficientFunds', off_session: true, auto_rescue: { enabled: true } });
+    expect(pay.status).toBe(201);
+    const paymentRetries = pay.body.rescue_schedule.scheduled_retries as any[];
+    for (const retries of [handOffRetries, paymentRetries]) {
+      expect(retries.length).toBeGreaterThan(0);
+      for (const r of retries) {
+        expect(Object.keys(r).sort()).toEqual(['predicted_p', 'reason', 'retry_number', 'scheduled_at']);
+        expect(r.predicted_p).toBeGreaterThanOrEqual(0);
+        expect(r.predicted_p).toBeLessThanOrEqual(1);
+        expect(r.reason).toMatch(/insufficient funds/);
+      }
+    }
+    // The hand-off's next attempt stores the plan's probability, and the Revtain view shows the same instants.
+    const row = await t.rescue.db.selectFrom('attempts').select(['predicted_p', 'planned_at'])
+      .where('account_id', '=', accountId).where('payment_id', '=', res.body.recovery.payment).where('number', '=', 2).executeTakeFirstOrThrow();
+    expect(row.predicted_p).toBeCloseTo(handOffRetries[0].predicted_p, 3);
+    expect(row.planned_at.getTime()).toBe(Date.parse(handOffRetries[0].scheduled_at));
+    expect(res.body.recovery.scheduledRetries.map((r: any) => r.scheduledAt)).toEqual(handOffRetries.map((r) => r.scheduled_at));
+  });
+
+  it('with auto_rescue.learned off it plans with the rule-based schedule (no prediction fields), as a payment does', async () => {
+    const { a, customer } = await accountWith(false);
+    const res = await a.post('/api/recovery/execute', handOff({ paymentMethodToken: 'pm_card_visa_chargeDeclinedInsufficientFunds', customer }));
+    expect(res.status).toBe(202);
+    const retries = await planned(a, res.body.recovery.payment);
+    expect(retries.length).toBeGreaterThan(0);
+    for (const r of retries) expect(Object.keys(r).sort()).toEqual(['retry_number', 'scheduled_at']);
+  });
+});
+
 describe('bad input is a 400 naming the field, and records nothing', () => {
   it.each([
     ['a missing token', { paymentMethodToken: undefined }, 'parameter_missing', 'paymentMethodToken'],

@@ -188,6 +188,33 @@ describe.each(ENGINES)('Stripe webhooks (%s)', (engine) => {
     });
   });
 
+  describe('a Stripe rescue plans its first schedule like a /v2/payments payment', () => {
+    it('invoice.payment_failed on an account with auto_rescue.learned (the default): each planned retry carries predicted_p and reason', async () => {
+      const { api, stripeAccount } = await connectedAccount(s);
+      const { inv } = failedInvoice();
+      expect((await connect(stripeEvent('invoice.payment_failed', inv, { account: stripeAccount }))).body.outcome).toBe('processed');
+      const payment = await paymentOf(api, inv.id);
+      const retries = payment.rescue_schedule.scheduled_retries;
+      expect(retries.length).toBeGreaterThan(0);
+      for (const r of retries) {
+        expect(Object.keys(r).sort()).toEqual(['predicted_p', 'reason', 'retry_number', 'scheduled_at']);
+        expect(r.predicted_p).toBeGreaterThanOrEqual(0);
+        expect(r.predicted_p).toBeLessThanOrEqual(1);
+        expect(r.reason).toMatch(/insufficient funds/);
+      }
+    });
+
+    it('with auto_rescue.learned off: the rule-based schedule, no prediction fields', async () => {
+      const { api, stripeAccount } = await connectedAccount(s);
+      expect((await api.post('/v2/settings/auto_rescue', { learned: false })).status).toBe(200);
+      const { inv } = failedInvoice();
+      expect((await connect(stripeEvent('invoice.payment_failed', inv, { account: stripeAccount }))).body.outcome).toBe('processed');
+      const retries = (await paymentOf(api, inv.id)).rescue_schedule.scheduled_retries;
+      expect(retries.length).toBeGreaterThan(0);
+      for (const r of retries) expect(Object.keys(r).sort()).toEqual(['retry_number', 'scheduled_at']);
+    });
+  });
+
   describe('active mode', () => {
     let api: Client;
     let account: string;

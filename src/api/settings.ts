@@ -26,6 +26,8 @@ export const AutoRescueSettingsBody = z
     check_account_updater: z.boolean().optional(),
     /** Plan automatic schedules with the learned retry-timing model (default true; false: the rule-based schedule). */
     learned: z.boolean().optional(),
+    /** The share of a recovery's value lost per day unpaid, for the learned schedule (default 0.077). */
+    daily_churn_hazard: z.number().min(0).max(0.5).optional(),
     qualifying: z
       .strictObject({
         subscription_payments: z.boolean().optional(),

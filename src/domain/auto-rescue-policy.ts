@@ -32,6 +32,11 @@ export interface AutoRescueDefaults {
    * rule-based and every fixed schedule, with fewer retries (docs/prediction.md).
    */
   learned: boolean;
+  /**
+   * The learned schedule's price of time: the share of a recovery's value lost per day the customer
+   * waits unpaid (value e^(−h·days); DEFAULT_DAILY_CHURN_HAZARD). 0 values a day-13 recovery like one today.
+   */
+  daily_churn_hazard: number;
   /** A payment qualifies for the account default when it matches ANY selected type. */
   qualifying: {
     subscription_payments: boolean;
@@ -40,6 +45,16 @@ export interface AutoRescueDefaults {
     amount_over: number | null;
   };
 }
+
+/**
+ * The share of a recovery's value lost per day the customer waits unpaid (a hazard: value
+ * e^(−h·days)). From Baremetrics' dunning emails (over a million, research/peers-2026.md): recovery
+ * per email falls from 13.3% on day 0 to 4.2% on day 15, e^(−15h) = 4.2/13.3, h ≈ 0.077 — the
+ * customer's pull towards paying fades that fast while access is cut. A recovery on day 10 is then
+ * worth 46% of one today, which is in line with Recurly's 90% of recovered transactions coming
+ * within the first 10 days (research/retry-facts.md §2).
+ */
+export const DEFAULT_DAILY_CHURN_HAZARD = 0.077;
 
 export const DEFAULT_AUTO_RESCUE: AutoRescueDefaults = {
   enabled: false,
@@ -50,6 +65,7 @@ export const DEFAULT_AUTO_RESCUE: AutoRescueDefaults = {
   notify_customer: true,
   check_account_updater: true,
   learned: true,
+  daily_churn_hazard: DEFAULT_DAILY_CHURN_HAZARD,
   qualifying: { subscription_payments: true, off_session_payments: true, amount_over: null },
 };
 

@@ -101,10 +101,13 @@ export const customSchedule: SchedulePolicy = {
     if (isNeverRetried(input.decline) || input.retriesLeft <= 0) return [];
     const start = input.rescueStartedAt.getTime();
     const earliest = input.failedAt.getTime() + MIN_RETRY_GAP_MS;
-    // Exact 24 h multiples, as the merchant configured them; the next ones still ahead, in order.
+    // Exact 24 h multiples, as the merchant configured them; the next ones still ahead, in order. One
+    // that falls in the customer's 01:00–04:00 moves later, to 04:00 (the fewest hours moved that
+    // leave the quiet hours without crossing into another day's count).
+    const tz = isValidTimeZone(input.timezone) ? input.timezone : 'UTC';
     const days = [...new Set(input.schedule.days)].filter(Number.isFinite).sort((a, b) => a - b);
-    const instants = days.map((d) => new Date(start + d * DAY)).filter((d) => d.getTime() > earliest);
-    return finalize(instants, input, null);
+    const instants = days.map((d) => avoidQuiet(new Date(start + d * DAY), tz)).filter((d) => d.getTime() > earliest);
+    return finalize(instants, input, tz);
   },
 };
 

@@ -1,18 +1,32 @@
-// The learned retry schedule: choose the attempt times that maximise expected recovered revenue
-// under a model of P(success at t), within the same budget every policy keeps (retries left, the
-// window, never 01:00–04:00 local, MIN_RETRY_GAP_MS apart, a Mastercard advice-code delay). Replanned
-// after every failed retry like the rule-based schedule. A small, bounded share of plans explores:
-// the first retry goes to another allowed slot, chosen by a hash of the payment and retry number,
-// so runs are reproducible and the model keeps seeing outcomes off its own optimum.
+// The learned retry schedule: choose the attempt times that maximise the value of what is
+// recovered under a model of P(success at t), within the same budget every policy keeps (retries
+// left, the window, never 01:00–04:00 local, a spacing between retries, a Mastercard advice-code
+// delay). Replanned after every failed retry like the rule-based schedule.
 //
-// Pure: the model comes in as a scorer, the customer's learned payday calendar as a fit.
+// Three product decisions shape it (docs/prediction.md, "Learned schedule"):
+// - Time has a price. A recovery's value falls with every day the customer waits unpaid, at the
+//   account's daily churn hazard (default from Baremetrics' dunning data, see DEFAULT_DAILY_CHURN_HAZARD):
+//   without it, a model that sees "later is a little likelier" waits for the end of the window.
+// - Seed 003's strategy table is the prior. A rescue's first retry follows the table (technical
+//   errors within minutes, processing errors in 24 h, "try later" in 24–48 h, a limit just after its
+//   reset, insufficient funds on the next likely payday) until the account's own model has shown, on
+//   its held-out retries of that decline group, that it predicts better than the shipped prior.
+// - Spacing. After the first retry, retries are at least a day apart (4 h after a technical error):
+//   issuers read bursts as abuse, Mastercard stops a card at 10 declines in 24 h and Visa at 20
+//   merchant reattempts in 30 days (research/retry-facts.md §1 and "Network rules"); Stripe's default
+//   is 8 tries in 2 weeks, not in 2 days.
+//
+// A small, bounded share of replans explores: a later retry goes to another allowed slot, chosen by a
+// hash of the payment and retry number, so runs are reproducible and the model keeps seeing outcomes
+// off its own optimum. Pure: the model comes in as a scorer, the customer's payday calendar as a fit.
 
+import { DEFAULT_DAILY_CHURN_HAZARD } from '../domain/auto-rescue-policy.ts';
 import type { PlanInput } from '../domain/schedule-policy.ts';
 import { adviceCodeDelayMs, MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
 import { isValidTimeZone, localMinuteOfDay } from '../domain/local-time.ts';
 import { hash32, toUnit } from '../gateways/sandbox/hash.ts';
-import { declineGroup, localClock, type CardContext, type RetryFeatureInput } from './features.ts';
-import { describeFamily, type PaydayFit } from './payday.ts';
+import { declineGroup, localClock, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
+import { describeFamily, isPaydayOf, latestPaydayIn, PAYDAY_LAG_DAYS, type PaydayFit } from './payday.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -24,12 +38,26 @@ const QUIET_UNTIL = 240;
 const DAILY_SLOTS = [10, 9 * 60, 13 * 60, 18 * 60, 22 * 60];
 /** Hour-scale offsets after the failure, for technical errors. */
 const NEAR_OFFSETS = [0, HOUR, 4 * HOUR + 10 * MINUTE];
+/** A payday retry's local time: funds posted overnight are there by the morning. */
+const PAYDAY_MINUTE = 9 * 60;
+/** Just after a daily limit's reset at local midnight. */
+const RESET_MINUTE = 10;
 
 /** The share of plans that explore (at most; bounded by EXPLORATION_MAX). */
 export const DEFAULT_EXPLORATION_SHARE = 0.05;
 export const EXPLORATION_MAX = 0.2;
 /** What one attempt costs, as a share of the amount (network fees, issuer goodwill): tiny chances are not worth a try. */
 export const ATTEMPT_COST_SHARE = 0.01;
+
+// The price of time: DEFAULT_DAILY_CHURN_HAZARD (src/domain/auto-rescue-policy.ts says where it comes from).
+export { DEFAULT_DAILY_CHURN_HAZARD };
+
+/** After the first retry, the least time between two retries of the same rescue (see the header). */
+export function retrySpacingMs(group: DeclineGroup, strategy: string): number {
+  // Recurly retries communication errors at 4 h intervals (research/retry-facts.md §1).
+  if (group === 'technical' && strategy === 'immediate') return 4 * HOUR;
+  return DAY;
+}
 
 export type Scorer = (f: RetryFeatureInput) => number;
 
@@ -44,6 +72,16 @@ export interface LearnedContext {
   /** Names the payment for the exploration draw (its id). */
   explorationKey: string;
   explorationShare?: number;
+  /** Value lost per day unpaid (DEFAULT_DAILY_CHURN_HAZARD when absent). */
+  dailyChurnHazard?: number;
+  /**
+   * Decline groups whose first retry the model may place itself: the account's own model predicted
+   * that group's held-out retries better than the shipped prior (or the model is exact, as the
+   * benchmark's oracle). Elsewhere the first retry follows seed 003's strategy table.
+   */
+  freeGroups?: ReadonlySet<DeclineGroup> | 'all';
+  /** Names the model in reasons when it, not the seed table, chose an instant ("this account's model"). */
+  modelLabel?: string;
 }
 
 export interface PlannedSlot {
@@ -58,49 +96,132 @@ function inQuiet(atMs: number, tz: string): boolean {
   return m >= QUIET_FROM && m < QUIET_UNTIL;
 }
 
+/** Local day number + minute of day → instant, with the offset taken near that time (fixed-offset and DST zones). */
+function atLocal(day: number, minute: number, tz: string): number {
+  const guess = day * DAY + minute * MINUTE;
+  const off1 = localClock(guess, tz);
+  const offsetMs = (off1.day * DAY + off1.minute * MINUTE) - guess;
+  return guess - offsetMs;
+}
+
+/** Out of 01:00–04:00 local: the end of the quiet hours that day. */
+function afterQuiet(atMs: number, tz: string): number {
+  if (!inQuiet(atMs, tz)) return atMs;
+  return atLocal(localClock(atMs, tz).day, QUIET_UNTIL, tz);
+}
+
+/** The first instant a retry may take: the minimum gap, an advice-code delay, and after a retry the spacing. */
+function earliestRetry(input: PlanInput): number {
+  const group = declineGroup(input.decline.code, input.decline.strategy);
+  const spacing = input.retriesMade > 0 ? retrySpacingMs(group, input.decline.strategy) : 0;
+  return input.failedAt.getTime() + Math.max(MIN_RETRY_GAP_MS, adviceCodeDelayMs(input.decline.adviceCode), spacing);
+}
+
 /** The instants a plan may use, ascending: all inside the budget's rules. */
-export function candidateSlots(input: PlanInput, tz: string): number[] {
+export function candidateSlots(input: PlanInput, tz: string, extra: readonly number[] = []): number[] {
   const failed = input.failedAt.getTime();
-  const earliest = failed + Math.max(MIN_RETRY_GAP_MS, adviceCodeDelayMs(input.decline.adviceCode));
+  const earliest = earliestRetry(input);
   const end = input.windowEndsAt.getTime();
-  const out = new Set<number>();
+  const out = new Set<number>(extra);
   for (const o of NEAR_OFFSETS) out.add(Math.max(earliest, failed + o));
   const firstDay = localClock(failed, tz).day;
   const lastDay = localClock(end, tz).day;
   for (let d = firstDay; d <= lastDay && d <= firstDay + 62; d++) {
-    for (const m of DAILY_SLOTS) {
-      // Local wall time → instant, with the offset taken near that time (fixed-offset and DST zones).
-      const guess = d * DAY + m * MINUTE;
-      const off1 = localClock(guess, tz);
-      const offsetMs = (off1.day * DAY + off1.minute * MINUTE) - guess;
-      const at = guess - offsetMs;
-      out.add(at);
-    }
+    for (const m of DAILY_SLOTS) out.add(atLocal(d, m, tz));
   }
   return [...out]
-    .filter((t) => Number.isFinite(t) && t >= earliest && t - failed >= MIN_RETRY_GAP_MS && t <= end && !inQuiet(t, tz))
+    .filter((t) => Number.isFinite(t) && t >= earliest && t <= end && !inQuiet(t, tz))
     .sort((a, b) => a - b);
 }
 
-/** The plan: up to retriesLeft slots maximising E[recovered amount] − cost·E[attempts]. */
+export interface SeedFirstRetry {
+  at: number;
+  reason: string;
+}
+
+/**
+ * Seed 003's strategy for the first retry after a decline (its "Decline Categories and Handling"
+ * table), as an instant; null for declines the table leaves to the model (generic declines) or when
+ * the instant falls past the window.
+ */
+export function seedFirstRetry(input: PlanInput, payday: PaydayFit, tz: string): SeedFirstRetry | null {
+  const failed = input.failedAt.getTime();
+  const earliest = earliestRetry(input);
+  const failDay = localClock(failed, tz).day;
+  let at: number;
+  let reason: string;
+  switch (input.decline.strategy) {
+    case 'immediate':
+      at = afterQuiet(earliest, tz);
+      reason = 'a technical error or issuer outage; retried right away (seed strategy: immediate retry), as such faults usually clear within minutes to hours';
+      break;
+    case 'in_24h':
+      at = afterQuiet(Math.max(earliest, failed + DAY), tz);
+      reason = 'a processing error; retried 24 hours later (seed strategy: retry in 24 hours)';
+      break;
+    case 'in_24_48h': {
+      // 30 h on, then the next business-hours instant: inside 24–48 h whatever the failure's time.
+      const base = Math.max(earliest, failed + 30 * HOUR);
+      const c = localClock(base, tz);
+      at = c.minute >= 9 * 60 && c.minute < 18 * 60 ? base : c.minute < 9 * 60 ? atLocal(c.day, 9 * 60, tz) : atLocal(c.day + 1, 9 * 60, tz);
+      if (at - failed > 48 * HOUR && earliest <= failed + 48 * HOUR) at = Math.max(earliest, failed + 48 * HOUR - HOUR);
+      reason = 'the issuer asked to try later; retried within 24–48 hours (seed strategy), in business hours';
+      break;
+    }
+    case 'after_limit_reset':
+      at = Math.max(earliest, atLocal(failDay + 1, RESET_MINUTE, tz));
+      reason = "a card limit was reached; retried just after it resets at the customer's local midnight (seed strategy: after the limit resets)";
+      break;
+    case 'after_payday': {
+      at = NaN;
+      for (let d = failDay + 1; d <= failDay + 40; d++) {
+        if (!isPaydayOf(payday.family, d)) continue;
+        at = Math.max(earliest, atLocal(d, PAYDAY_MINUTE, tz));
+        if (localClock(at, tz).day === d) break;
+      }
+      const calendar = payday.family === 'generic'
+        ? `a likely payday (${describeFamily('generic')})`
+        : `this customer's payday (${describeFamily(payday.family)}, from their last ${payday.hits} recovered payments)`;
+      reason = `insufficient funds; retried on the morning of ${calendar} (seed strategy: after payday)`;
+      break;
+    }
+    case 'after_card_update':
+      at = earliest;
+      reason = 'the card needs new details; not charged again until a new card arrives (account updater, update-payment page, Stripe or your gateway), then retried at once';
+      break;
+    default:
+      return null;
+  }
+  at = afterQuiet(at, tz);
+  if (!Number.isFinite(at) || at > input.windowEndsAt.getTime()) return null;
+  return { at, reason };
+}
+
+/** The plan: up to retriesLeft slots maximising Σ P(reached)·(p·value(t) − cost), value falling with time. */
 export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[] {
   if (input.decline.category === 'hard' || input.decline.strategy === 'never') return [];
   const n = Math.max(0, Math.floor(input.retriesLeft));
   if (n === 0 || input.windowEndsAt.getTime() <= input.failedAt.getTime()) return [];
   const tz = isValidTimeZone(input.timezone) ? input.timezone : 'UTC';
-  const slots = candidateSlots(input, tz);
+  const group = declineGroup(input.decline.code, input.decline.strategy);
+  const free = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
+  // The seed table places the rescue's first retry (and a dead card always waits for a new one).
+  const seed = (input.retriesMade === 0 && !free) || input.decline.strategy === 'after_card_update' ? seedFirstRetry(input, ctx.payday, tz) : null;
+  const slots = candidateSlots(input, tz, seed ? [seed.at] : []);
   const S = slots.length;
   if (S === 0) return [];
 
   const failed = input.failedAt.getTime();
+  const started = input.rescueStartedAt.getTime();
+  const spacing = retrySpacingMs(group, input.decline.strategy);
   const feature = (j: number, k: number): RetryFeatureInput => ({
     declineCode: input.decline.code,
     strategy: input.decline.strategy,
     adviceCode: input.decline.adviceCode ?? null,
     retryNumber: input.retriesMade + 1 + k,
-    rescueStartedAtMs: input.rescueStartedAt.getTime(),
-    // Later retries follow an earlier planned one; a day is the typical gap the plan leaves.
-    lastAttemptAtMs: k === 0 ? failed : slots[j]! - DAY,
+    rescueStartedAtMs: started,
+    // Later retries follow an earlier planned one, at least the spacing before.
+    lastAttemptAtMs: k === 0 ? failed : slots[j]! - spacing,
     atMs: slots[j]!,
     timezone: tz,
     brand: ctx.brand,
@@ -110,10 +231,12 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
     ...ctx.card,
   });
   const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(ctx.score(feature(j, k)))));
-  // next[j]: the first slot at least MIN_RETRY_GAP_MS after slot j.
+  const hazard = Math.max(0, ctx.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
+  const value = slots.map((t) => Math.exp((-hazard * Math.max(0, t - started)) / DAY));
+  // next[j]: the first slot at least the spacing after slot j.
   const next = new Array<number>(S);
   for (let j = 0, i = 0; j < S; j++) {
-    while (i < S && slots[i]! - slots[j]! < MIN_RETRY_GAP_MS) i++;
+    while (i < S && slots[i]! - slots[j]! < spacing) i++;
     next[j] = i;
   }
   const cost = ATTEMPT_COST_SHARE;
@@ -123,10 +246,9 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
   for (let k = n - 1; k >= 0; k--) {
     for (let j = S - 1; j >= 0; j--) {
       const q = p[k]![j]!;
-      const here = q - cost + (1 - q) * best[k + 1]![next[j]!]!;
+      const here = q * value[j]! - cost + (1 - q) * best[k + 1]![next[j]!]!;
       const skip = best[k]![j + 1]!;
-      // Ties go to the earlier slot: the same expected value, recovered sooner (and a plan of equal
-      // chances does not bunch its retries at the end of the window).
+      // Ties go to the earlier slot: the same value, recovered sooner.
       if (here >= skip - 1e-12 && here > 0) {
         best[k]![j] = here;
         choice[k]![j] = j;
@@ -139,12 +261,20 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
 
   const out: PlannedSlot[] = [];
   let from = 0;
-  const share = Math.min(EXPLORATION_MAX, Math.max(0, ctx.explorationShare ?? DEFAULT_EXPLORATION_SHARE));
-  const draw = toUnit(hash32(`explore|${ctx.explorationKey}|${input.retriesMade}`));
-  if (draw < share) {
-    const j = Math.min(S - 1, Math.floor(toUnit(hash32(`slot|${ctx.explorationKey}|${input.retriesMade}`)) * S));
-    out.push({ at: new Date(slots[j]!), p: p[0]![j]!, reason: `exploring another time (${Math.round(share * 100)}% of plans do) so the model keeps learning; ${pct(p[0]![j]!)} predicted` });
+  if (seed) {
+    const j = slots.indexOf(seed.at);
+    out.push({ at: new Date(seed.at), p: p[0]![j]!, reason: `${seed.reason}; ${whenOf(input, seed.at)}, ${pct(p[0]![j]!)} predicted` });
+    // A dead card is charged again only with new details: after that retry, the plan is made anew.
+    if (input.decline.strategy === 'after_card_update') return out;
     from = next[j]!;
+  } else {
+    const share = Math.min(EXPLORATION_MAX, Math.max(0, ctx.explorationShare ?? DEFAULT_EXPLORATION_SHARE));
+    const draw = toUnit(hash32(`explore|${ctx.explorationKey}|${input.retriesMade}`));
+    if (draw < share) {
+      const j = Math.min(S - 1, Math.floor(toUnit(hash32(`slot|${ctx.explorationKey}|${input.retriesMade}`)) * S));
+      out.push({ at: new Date(slots[j]!), p: p[0]![j]!, reason: `exploring another time (${Math.round(share * 100)}% of plans do) so the model keeps learning; ${whenOf(input, slots[j]!)}, ${pct(p[0]![j]!)} predicted` });
+      from = next[j]!;
+    }
   }
   for (let k = out.length; k < n && from < S; k++) {
     const j = choice[k]![from]!;
@@ -161,31 +291,42 @@ function clamp01(x: number): number {
 
 const pct = (p: number) => `${Math.round(p * 100)}%`;
 
-/** One line a merchant can read: what the decline needs, and why this moment. */
+function whenOf(input: PlanInput, atMs: number): string {
+  const hours = (atMs - input.rescueStartedAt.getTime()) / HOUR;
+  if (hours < 1) return `${Math.max(1, Math.round(hours * 60))} min after the decline`;
+  if (hours < 48) return `${Math.round(hours)} h after the decline`;
+  return `day ${Math.round(hours / 24)} after the decline`;
+}
+
+/** One line a merchant can read: what the decline needs, and why this moment — true of the instant it names. */
 export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p: number, tz: string): string {
-  const days = (atMs - input.rescueStartedAt.getTime()) / DAY;
-  const when = days < 1 ? `${Math.max(1, Math.round(days * 24))} h after the decline` : `day ${Math.round(days)} after the decline`;
+  const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
+  const at = localClock(atMs, tz);
   let why: string;
   switch (declineGroup(input.decline.code, input.decline.strategy)) {
-    case 'nsf':
-      why = ctx.payday.family === 'generic'
-        ? `insufficient funds; timed for a likely payday (${describeFamily('generic')})`
-        : `insufficient funds; this customer's last ${ctx.payday.hits} recovered payments came within 2 days of ${describeFamily(ctx.payday.family)}`;
+    case 'nsf': {
+      const payday = latestPaydayIn(ctx.payday.family, startDay, at.day);
+      const calendar = ctx.payday.family === 'generic' ? describeFamily('generic') : `${describeFamily(ctx.payday.family)}, this customer's calendar`;
+      why = payday !== null && at.day - payday <= PAYDAY_LAG_DAYS
+        ? `insufficient funds; ${at.day === payday ? 'on' : `${at.day - payday} day${at.day - payday === 1 ? '' : 's'} after`} a likely payday (${calendar})`
+        : `insufficient funds; no likely payday (${calendar}) falls sooner inside the window`;
       break;
+    }
     case 'hold':
-      why = 'the issuer asked to try later; temporary holds usually clear within days';
+      why = 'the issuer asked to try later; temporary holds clear with time';
       break;
     case 'velocity':
-      why = `a card limit was reached; after it resets (${localClock(atMs, tz).minute < 60 ? 'just after local midnight' : 'a new day'})`;
+      why = at.day > startDay ? 'a card limit was reached; after its reset at local midnight' : 'a card limit was reached; later the same day';
       break;
     case 'technical':
-      why = 'a technical error; once such faults have usually cleared';
+      why = atMs - input.failedAt.getTime() >= 4 * HOUR ? 'a technical error; hours later, once such faults have usually cleared' : 'a technical error; soon, as outages often clear within minutes to hours';
       break;
     case 'expired':
-      why = 'an expired card; after the account updater has had time to refresh it';
+      why = ctx.card?.cardWasUpdated ? 'the card was replaced; retried with its new details' : 'the card needs new details; waits for a new card';
       break;
     default:
-      why = `${input.decline.code.replaceAll('_', ' ')}; each retry's chance falls, so the best remaining time is used`;
+      why = `${input.decline.code.replaceAll('_', ' ')}; each retry's chance falls, and a recovery is worth less the longer it waits`;
   }
-  return `${why}; ${when}, ${pct(p)} predicted`;
+  const by = ctx.modelLabel ? ` (${ctx.modelLabel})` : '';
+  return `${why}; ${whenOf(input, atMs)}, ${pct(p)} predicted${by}`;
 }

@@ -7,7 +7,7 @@ import { getSettings } from '../store/settings.ts';
 import { localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { fitPayday } from './payday.ts';
-import { scorerFactoryFor, type ScorerFactory } from './scorers.ts';
+import { plannerModelFor, type PlannerModel } from './scorers.ts';
 
 // What the learned schedule needs beyond the planner's input, loaded in a few set-based reads for a
 // batch of declined attempts: whether the account turned it on (`auto_rescue.learned`), its model,
@@ -30,10 +30,10 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[]): P
   if (candidates.length === 0) return out;
   const scopes = new Map<string, { accountId: string; livemode: boolean }>();
   for (const i of candidates) scopes.set(`${i.attempt.account_id}|${i.attempt.livemode}`, { accountId: i.attempt.account_id, livemode: i.attempt.livemode });
-  const factories = new Map<string, ScorerFactory>();
+  const factories = new Map<string, PlannerModel & { hazard: number }>();
   for (const [key, s] of scopes) {
     const settings = await getSettings(db, s.accountId, s.livemode);
-    if (settings.autoRescue.learned) factories.set(key, await scorerFactoryFor(db, s.accountId, s.livemode));
+    if (settings.autoRescue.learned) factories.set(key, { ...(await plannerModelFor(db, s.accountId, s.livemode)), hazard: settings.autoRescue.daily_churn_hazard });
   }
   const learned = candidates.filter((i) => factories.has(`${i.attempt.account_id}|${i.attempt.livemode}`));
   if (learned.length === 0) return out;
@@ -59,8 +59,12 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[]): P
   for (const i of learned) {
     const tz = i.ctx.customer?.timezone ?? 'UTC';
     const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);
+    const model = factories.get(`${i.attempt.account_id}|${i.attempt.livemode}`)!;
     out.set(i.attempt.id, {
-      score: factories.get(`${i.attempt.account_id}|${i.attempt.livemode}`)!(i.paymentMethod),
+      score: model.factory(i.paymentMethod),
+      dailyChurnHazard: model.hazard,
+      freeGroups: model.freeGroups,
+      modelLabel: model.label,
       amount: i.ctx.payment.amount,
       brand: i.attempt.card_brand,
       paymentMethodType: i.attempt.payment_method_type,

@@ -4,7 +4,7 @@
 
 import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './logistic.ts';
 import { evaluate, type Evaluation } from './metrics.ts';
-import { declineGroup, FEATURE_NAMES, featurize, type RetryFeatureInput } from './features.ts';
+import { declineGroup, FEATURE_NAMES, featurize, type DeclineGroup, type RetryFeatureInput } from './features.ts';
 
 export interface RetryModel {
   kind: 'retry_timing';
@@ -12,6 +12,11 @@ export interface RetryModel {
   weights: Record<string, number>;
   platt: Platt;
   trainedOn: number;
+  /**
+   * Decline groups whose first retry this model may place itself (learned-policy.ts): on the held-out
+   * retries of the group it predicted better than the shipped prior. Absent: none (the seed table).
+   */
+  freeGroups?: DeclineGroup[];
 }
 
 export interface Example {
@@ -101,4 +106,26 @@ function groupRates(train: readonly Example[]): (e: Example) => number {
     const c = sums.get(declineGroup(e.input.declineCode, e.input.strategy));
     return c ? (c.s + 2 * overall) / (c.n + 2) : overall;
   };
+}
+
+/** Held-out retries a decline group needs before its own evidence can count. */
+export const MIN_GROUP_HELD_OUT = 40;
+
+/**
+ * The decline groups where `model` predicts the held-out retries better than `prior` (lower Brier
+ * score on at least MIN_GROUP_HELD_OUT of them): where the account's own outcomes show something the
+ * prior does not know, its model may move the first retry away from the seed's strategy.
+ */
+export function groupsBeatingPrior(model: RetryModel, prior: RetryModel, heldOut: readonly Example[]): DeclineGroup[] {
+  const byGroup = new Map<DeclineGroup, Example[]>();
+  for (const e of heldOut) {
+    const g = declineGroup(e.input.declineCode, e.input.strategy);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), e]);
+  }
+  const out: DeclineGroup[] = [];
+  for (const [g, xs] of byGroup) {
+    if (xs.length < MIN_GROUP_HELD_OUT) continue;
+    if (evaluateModel(model, xs).brier < evaluateModel(prior, xs).brier) out.push(g);
+  }
+  return out.sort();
 }

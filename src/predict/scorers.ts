@@ -2,6 +2,7 @@ import type { Db } from '../store/db.ts';
 import { activeModel } from '../store/models.ts';
 import prior from './prior-retry-timing.json' with { type: 'json' };
 import type { Scorer } from './learned-policy.ts';
+import type { DeclineGroup } from './features.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
 
 // Which retry-timing model scores an account's plans: its active trained model, else the prior
@@ -47,4 +48,21 @@ export async function scorerFactoryFor(db: Db, accountId: string, livemode: bool
   }
   const s = scorer;
   return () => s;
+}
+
+/** What the learned planner needs of an account's model: its scorer, where it may leave the seed table, and its name. */
+export interface PlannerModel {
+  factory: ScorerFactory;
+  freeGroups: ReadonlySet<DeclineGroup> | 'all';
+  label: string | undefined;
+}
+
+export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {
+  const override = overrides.get(accountId);
+  // The benchmark's oracle knows the truth: nothing to hold it to the seed table.
+  if (override) return { factory: override, freeGroups: 'all', label: undefined };
+  const choice = await retryModelFor(db, accountId, livemode);
+  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined };
+  const factory = await scorerFactoryFor(db, accountId, livemode);
+  return { factory, freeGroups: new Set(choice.model.freeGroups ?? []), label: "this account's own model" };
 }

@@ -2,8 +2,8 @@ import type { Db } from '../store/db.ts';
 import { recordModel } from '../store/models.ts';
 import type { ModelRow } from '../store/schema.ts';
 import type { Evaluation } from './metrics.ts';
-import { evaluateModel, trainRetryModel } from './retry-model.ts';
-import { retryModelFor } from './scorers.ts';
+import { evaluateModel, groupsBeatingPrior, trainRetryModel } from './retry-model.ts';
+import { PRIOR_RETRY_MODEL, retryModelFor } from './scorers.ts';
 import { loadRetryExamples } from './training-data.ts';
 
 // `rescue train`: retrain an account's retry-timing model on its own attempts up to `now` (its
@@ -25,11 +25,12 @@ export async function trainRetryTiming(db: Db, o: { accountId: string; livemode:
   const incumbent = await retryModelFor(db, o.accountId, o.livemode);
   const incumbentEval = evaluateModel(incumbent.model, result.heldOut);
   const better = result.evaluation.brier <= incumbentEval.brier;
+  const params = { ...result.model, freeGroups: groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut) };
   const model = await recordModel(db, {
     accountId: o.accountId,
     livemode: o.livemode,
     kind: 'retry_timing',
-    params: result.model,
+    params,
     metrics: { model: result.evaluation, incumbent: incumbentEval, incumbent_id: incumbent.modelId, baseline: result.baseline, examples: examples.length, held_out: result.heldOut.length },
     trainedAt: o.now,
     activate: better,

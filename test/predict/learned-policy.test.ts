@@ -3,7 +3,8 @@ import { seededRandom } from '../../bench/sandbox-examples.ts';
 import { classifyDecline } from '../../src/domain/decline-taxonomy.ts';
 import { localMinuteOfDay } from '../../src/domain/local-time.ts';
 import { adviceCodeDelayMs, MIN_RETRY_GAP_MS, type PlanInput } from '../../src/domain/schedule-policy.ts';
-import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
+import { learnedPlan, retrySpacingMs, type LearnedContext } from '../../src/predict/learned-policy.ts';
+import { declineGroup } from '../../src/predict/features.ts';
 import { fitPayday, isPaydayOf } from '../../src/predict/payday.ts';
 import { retryScorer } from '../../src/predict/retry-model.ts';
 import { PRIOR_RETRY_MODEL } from '../../src/predict/scorers.ts';
@@ -67,6 +68,11 @@ describe('learned schedule: never breaks the budget (property-based, 600 random 
         expect(s.p).toBeGreaterThanOrEqual(0);
         expect(s.p).toBeLessThanOrEqual(1);
         expect(s.reason.length).toBeGreaterThan(10);
+        // After the first retry of the plan (or any retry of a replan), the spacing rule holds.
+        if (k > 0 || input.retriesMade > 0) {
+          const g = declineGroup(input.decline.code, input.decline.strategy);
+          expect(t - prev, `${where} spacing`).toBeGreaterThanOrEqual(retrySpacingMs(g, input.decline.strategy));
+        }
         prev = t;
       });
       // Reproducible: the same payment and input give the same plan, exploration included.
@@ -111,6 +117,62 @@ describe('ties', () => {
     const plan = learnedPlan(input, { score: () => 0.3, amount: 2000, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'ties', explorationShare: 0 });
     expect(plan).toHaveLength(3);
     expect(plan[0]!.at.getTime()).toBe(failedAt.getTime() + MIN_RETRY_GAP_MS);
-    expect(plan[2]!.at.getTime() - failedAt.getTime()).toBeLessThan(DAY);
+    // Spaced a day apart (the spacing rule), not bunched: the 3rd retry on day 2, not day 14.
+    expect(plan[1]!.at.getTime() - plan[0]!.at.getTime()).toBeGreaterThanOrEqual(DAY);
+    expect(plan[2]!.at.getTime() - plan[1]!.at.getTime()).toBeGreaterThanOrEqual(DAY);
+    expect(plan[2]!.at.getTime() - failedAt.getTime()).toBeLessThan(2 * DAY + 10 * 3_600_000);
+  });
+});
+
+describe('time has a price', () => {
+  // A model that, like the shipped prior on "try again later", sees a slowly rising chance: 5% more
+  // by day 13 than on day 1. Without a price on time the plan waits for the window's end.
+  const failedAt = new Date('2026-03-10T15:00:00Z');
+  const input: PlanInput = {
+    decline: classifyDecline({ code: 'generic_decline', count: false }),
+    failedAt, rescueStartedAt: failedAt, windowEndsAt: new Date(failedAt.getTime() + 14 * DAY),
+    retriesLeft: 1, retriesMade: 1, timezone: 'UTC', schedule: { kind: 'automatic' },
+  };
+  const rising = (f: { atMs: number }) => 0.4 + 0.05 * Math.min(1, (f.atMs - failedAt.getTime()) / (13 * DAY));
+  const ctx = { score: rising as never, amount: 2000, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'time', explorationShare: 0 };
+
+  it('with a hazard of 0 the latest high slot wins; with the default it is taken within a day', () => {
+    const free = learnedPlan(input, { ...ctx, dailyChurnHazard: 0 });
+    expect(free[0]!.at.getTime() - failedAt.getTime()).toBeGreaterThan(12 * DAY);
+    const priced = learnedPlan(input, ctx);
+    expect(priced[0]!.at.getTime() - failedAt.getTime()).toBeLessThanOrEqual(DAY + 10 * 60_000);
+  });
+});
+
+describe('the seed strategy table places the first retry on a fresh account', () => {
+  // Tuesday 24 March 2026, 11:00 in New York (15:00 UTC).
+  const failedAt = new Date('2026-03-24T15:00:00Z');
+  const plan = (code: string, free?: 'all') => learnedPlan(
+    { decline: classifyDecline({ code, count: false }), failedAt, rescueStartedAt: failedAt, windowEndsAt: new Date(failedAt.getTime() + 14 * DAY), retriesLeft: 4, retriesMade: 0, timezone: 'America/New_York', schedule: { kind: 'automatic' } },
+    { score: retryScorer(PRIOR_RETRY_MODEL), amount: 2500, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: `seed-${code}`, ...(free ? { freeGroups: free } : {}) },
+  );
+  const hoursToFirst = (code: string) => (plan(code)[0]!.at.getTime() - failedAt.getTime()) / 3_600_000;
+  it.each([
+    ['network_timeout', 0.1, 1],
+    ['issuer_unavailable', 0.1, 1],
+    ['processing_error', 23.9, 24.1],
+    ['try_again_later', 24, 48],
+    ['exceeds_limit', 13, 14], // Wednesday 00:10 in New York is 13 h 10 min later
+    ['insufficient_funds', 69.9, 70.1], // Friday 27 March 09:00 in New York (13:00 UTC), the next generic payday
+  ])('%s: first retry %f–%f h after the decline', (code, lo, hi) => {
+    expect(hoursToFirst(code)).toBeGreaterThanOrEqual(lo);
+    expect(hoursToFirst(code)).toBeLessThanOrEqual(hi);
+    expect(plan(code)[0]!.reason).toContain('seed strategy');
+  });
+
+  it('a dead card plans one check and waits for a new card', () => {
+    const p = plan('expired_card');
+    expect(p).toHaveLength(1);
+    expect(p[0]!.reason).toContain('new card');
+  });
+
+  it('a group the account\'s own model has earned is placed by the model, and the reason does not cite the seed', () => {
+    const p = plan('try_again_later', 'all');
+    expect(p[0]!.reason).not.toContain('seed strategy');
   });
 });

@@ -1,6 +1,7 @@
 import type { PaymentRecord } from '../store/payments.ts';
 import type { AttemptRow, PlannedRetry, RescueRow } from '../store/schema.ts';
 import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
+import { deadCardDecline } from '../domain/dead-card.ts';
 
 // The payment as the Plexy seed shows it ("API Response with Auto Rescue"): the same keys, with
 // null where a section does not apply, so typed clients see one shape in every status.
@@ -25,7 +26,7 @@ export function paymentJson({ payment, rescue, attempts }: PaymentRecord) {
     failure_code: payment.failure_code,
     failure_message: payment.failure_message,
     auto_rescue: autoRescueJson(payment.rescue_policy as RescuePolicy | null, rescue, finished.length, payment.status),
-    rescue_schedule: rescue?.status === 'active' ? scheduleJson(rescue) : null,
+    rescue_schedule: rescue?.status === 'active' ? scheduleJson(rescue, attempts) : null,
     rescue_history: finished.map(historyEntry),
     off_session: payment.off_session,
     livemode: payment.livemode,
@@ -59,12 +60,15 @@ function autoRescueJson(policy: RescuePolicy | null, rescue: RescueRow | null, a
   }
 }
 
-function scheduleJson(rescue: RescueRow) {
+function scheduleJson(rescue: RescueRow, attempts: readonly AttemptRow[]) {
   const planned = rescue.schedule as PlannedRetry[];
   const next = planned[0];
   return {
     next_retry_at: next ? iso(new Date(next.scheduled_at)) : null,
     retry_number: next?.retry_number ?? null,
+    // The card needs new card data: the next retry is charged only once a new card arrives, and
+    // next_retry_at is when Rescue checks for one again (domain/dead-card.ts).
+    waiting_for_new_card: waitingForNewCard(attempts),
     // The learned schedule adds its predicted probability and a one-line reason to each retry.
     scheduled_retries: planned.map((p) => ({
       retry_number: p.retry_number,
@@ -72,6 +76,14 @@ function scheduleJson(rescue: RescueRow) {
       ...(p.predicted_p !== undefined ? { predicted_p: p.predicted_p, reason: p.reason ?? null } : {}),
     })),
   };
+}
+
+function waitingForNewCard(attempts: readonly AttemptRow[]): boolean {
+  const planned = attempts.find((a) => a.status === 'planned');
+  const last = attempts.filter((a) => a.status === 'failed' && a.decline_code !== null).at(-1);
+  if (!planned || !last || planned.number === 1) return false;
+  const lastDecline = { code: last.decline_code!, adviceCode: last.advice_code, brand: last.card_brand, fingerprint: last.card_fingerprint, paymentMethodType: last.payment_method_type };
+  return deadCardDecline(lastDecline, { fingerprint: planned.card_fingerprint, cardWasUpdated: planned.card_was_updated }) !== null;
 }
 
 function historyEntry(a: AttemptRow) {

@@ -20,7 +20,9 @@ export type StopReason =
   | 'max_retries'
   | 'window_closed'
   | 'network_rule'
-  | 'no_retry_planned';
+  | 'no_retry_planned'
+  /** The card needs new card data (domain/dead-card.ts) and none arrived inside the window. */
+  | 'no_new_card';
 
 export type FailureDecision =
   | { kind: 'retry'; plan: Date[] }

@@ -2,7 +2,7 @@ import { classifyDecline } from '../domain/decline-taxonomy.ts';
 import type { CardBrand } from '../domain/decline-types.ts';
 import { checkNetworkRules, type CardAttemptRecord } from '../domain/network-rules.ts';
 import type { ChargeRequest, ChargeResult, Gateway } from '../gateways/gateway.ts';
-import { announceRetries, loadAttemptContexts, loadCardHistory, type AttemptContext, type CardAttemptRow } from '../store/attempts.ts';
+import { announceRetries, loadAttemptContexts, loadCardHistory, loadLastDeclines, type AttemptContext, type CardAttemptRow, type DeclinedAttemptRow } from '../store/attempts.ts';
 import { rescueRetry } from '../domain/events.ts';
 import { applyBatch, type AttemptConsequences } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
@@ -10,9 +10,15 @@ import type { AttemptRow } from '../store/schema.ts';
 import { consequencesOfCharge, endRescue, eventsAt, factsOf, type Charged } from './outcome.ts';
 import { ridesNetworkToken } from '../domain/wallets.ts';
 import { learnedContexts } from '../predict/planning.ts';
+import { deadCardDecline, nextNewCardCheck, type LastDecline } from '../domain/dead-card.ts';
+import type { DeclineInfo } from '../domain/decline-types.ts';
+import type { PlannedRetry } from '../store/schema.ts';
+import { moveToNextMethod } from './cascade.ts';
+import { withAnsweredNewCard } from './answered-new-card.ts';
 
-// Runs a batch of claimed attempts: network rules, account updater, one gateway call per attempt
-// (batched per gateway), then every consequence in one transaction.
+// Runs a batch of claimed attempts: a dead card waiting for a new card (domain/dead-card.ts), network
+// rules, account updater, one gateway call per attempt (batched per gateway), then every consequence
+// in one transaction.
 
 /** The gateway that charges an account's payments in a mode: its default one, or the named one an attempt was routed to. */
 export type GatewayResolver = (accountId: string, livemode: boolean, gateway?: string | null) => Promise<Gateway>;
@@ -41,6 +47,7 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
   if (attempts.length === 0) return summary;
   const contexts = await loadAttemptContexts(deps.db, attempts);
   const history = await cardHistories(deps.db, attempts, timeOf);
+  const lastDeclines = await loadLastDeclines(deps.db, attempts);
   const gateways = new Map<string, Gateway>();
   const consequences: AttemptConsequences[] = [];
   const toCharge: { gateway: Gateway; request: ChargeRequest; charged: Omit<Charged, 'result'> }[] = [];
@@ -54,6 +61,23 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
       summary.skipped++;
       continue;
     }
+    const gatewayKey = `${attempt.account_id}|${attempt.livemode}|${attempt.gateway ?? ''}`;
+    let gateway = gateways.get(gatewayKey);
+    if (!gateway) gateways.set(gatewayKey, (gateway = await deps.gatewayFor(attempt.account_id, attempt.livemode, attempt.gateway)));
+    // The account updater is for stored card numbers; a wallet's network token is kept current by
+    // the card network's token service, so asking (and paying) for an update would be wasted.
+    const checkUpdater = attempt.number > 1 && (ctx.rescue?.check_account_updater ?? false) && !ridesNetworkToken(attempt.payment_method_type);
+    let replacement: string | null | undefined;
+    // A dead card is not charged again unchanged: without a replacement the retry waits for one.
+    const dead = attempt.number > 1 ? deadCardDecline(lastDeclineOf(lastDeclines.get(attempt.id)), { fingerprint: attempt.card_fingerprint, cardWasUpdated: attempt.card_was_updated }) : null;
+    if (dead) {
+      replacement = checkUpdater ? gateway.accountUpdater(ctx.payment.payment_method, at) : null;
+      if (replacement === null) {
+        consequences.push(waitForNewCard(attempt, ctx, at, dead));
+        summary.postponed++;
+        continue;
+      }
+    }
     const cardKey = `${attempt.account_id}|${attempt.card_fingerprint}`;
     const cardHistory = history.get(cardKey) ?? [];
     if (attempt.number > 1) {
@@ -64,13 +88,7 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
         continue;
       }
     }
-    const gatewayKey = `${attempt.account_id}|${attempt.livemode}|${attempt.gateway ?? ''}`;
-    let gateway = gateways.get(gatewayKey);
-    if (!gateway) gateways.set(gatewayKey, (gateway = await deps.gatewayFor(attempt.account_id, attempt.livemode, attempt.gateway)));
-    // The account updater is for stored card numbers; a wallet's network token is kept current by
-    // the card network's token service, so asking (and paying) for an update would be wasted.
-    const checkUpdater = attempt.number > 1 && (ctx.rescue?.check_account_updater ?? false) && !ridesNetworkToken(attempt.payment_method_type);
-    const replacement = checkUpdater ? gateway.accountUpdater(ctx.payment.payment_method, at) : null;
+    if (replacement === undefined) replacement = checkUpdater ? gateway.accountUpdater(ctx.payment.payment_method, at) : null;
     const paymentMethod = replacement ?? ctx.payment.payment_method;
     // Counted before the answer so two attempts on one card in the same batch see each other.
     cardHistory.push({ at, outcome: 'failed', initiator: 'merchant', reattempt: attempt.number > 1 });
@@ -105,7 +123,14 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
   );
   toCharge.forEach((item, i) => {
     const result = results[i]!;
-    consequences.push(consequencesOfCharge({ ...item.charged, result, learned: learned.get(item.charged.attempt.id) }));
+    const out = consequencesOfCharge({ ...item.charged, result, learned: learned.get(item.charged.attempt.id) });
+    const newCard = result.status === 'failed' ? result.updatedPaymentMethod : undefined;
+    const { attempt, ctx, at } = item.charged;
+    consequences.push(
+      newCard
+        ? withAnsweredNewCard(out, { attempt, at, timezone: ctx.customer?.timezone ?? 'UTC', token: newCard, card: item.gateway.describeCard(newCard) })
+        : out,
+    );
     summary.charged++;
     if (result.status === 'succeeded') summary.succeeded++;
     else if (result.status === 'failed') summary.failed++;
@@ -184,6 +209,35 @@ function blockedByNetwork(attempt: AttemptRow, ctx: AttemptContext, at: Date, re
   }
   const payment = { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'failed' as const, failure_code: ctx.payment.failure_code, failure_message: ctx.payment.failure_message, payment_method: ctx.payment.payment_method, updated_at: at };
   return endRescue({ ctx, at, attempt }, { ...cancelled(attempt, at), failure_message: 'not attempted: card network retry limit' }, payment, rescue.retries_made, 'network_rule', null);
+}
+
+/**
+ * A dead card with no new card (domain/dead-card.ts): not charged. A next payment method, if the
+ * rescue has one, takes over now; else the same planned retry waits for the next check (no retry
+ * counted, no payment.rescue_retry), and the rescue ends as `no_new_card` when its window is over.
+ */
+function waitForNewCard(attempt: AttemptRow, ctx: AttemptContext, at: Date, decline: DeclineInfo): AttemptConsequences {
+  const rescue = ctx.rescue!;
+  const notCharged = { ...cancelled(attempt, at), failure_message: 'not attempted: the card needs new card data and none arrived' };
+  const payment = { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'requires_rescue' as const, failure_code: ctx.payment.failure_code, failure_message: ctx.payment.failure_message, payment_method: ctx.payment.payment_method, updated_at: at };
+  const moved = moveToNextMethod({ ctx, at, attempt }, notCharged, payment, rescue.retries_made, 'no_new_card', decline);
+  if (moved) return moved;
+  const next = nextNewCardCheck(at, rescue.window_ends_at);
+  if (!next) return endRescue({ ctx, at, attempt }, notCharged, { ...payment, status: 'failed' }, rescue.retries_made, 'no_new_card', decline, { cascade: false });
+  // Nothing else is planned while the card is dead: the schedule shows the next check.
+  const schedule: PlannedRetry[] = [{ retry_number: rescue.retries_made + 1, scheduled_at: next.toISOString() }];
+  return {
+    attempt: { ...notCharged, status: 'planned', failure_message: null, planned_at: next },
+    payment,
+    rescueInsert: null,
+    rescueUpdate: { payment_id: rescue.payment_id, account_id: rescue.account_id, status: 'active', retries_made: rescue.retries_made, schedule, end_reason: null, ended_at: null },
+    nextAttempt: null,
+  };
+}
+
+function lastDeclineOf(row: DeclinedAttemptRow | undefined): LastDecline | null {
+  if (!row) return null;
+  return { code: row.decline_code, adviceCode: row.advice_code, brand: row.card_brand, fingerprint: row.card_fingerprint, paymentMethodType: row.payment_method_type };
 }
 
 async function cardHistories(db: Db, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date): Promise<Map<string, CardAttemptRecord[]>> {

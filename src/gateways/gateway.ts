@@ -24,7 +24,17 @@ export interface ChargeRequest {
 
 export type ChargeResult =
   | { status: 'succeeded'; transactionId: string }
-  | { status: 'failed'; declineCode: string; message: string; adviceCode: string | null }
+  | {
+      status: 'failed';
+      declineCode: string;
+      message: string;
+      adviceCode: string | null;
+      /**
+       * The merchant's answer named a new payment method that replaced the declined one (e.g. its own
+       * account updater found the reissued card): the rescue moves to it and retries at once.
+       */
+      updatedPaymentMethod?: string | undefined;
+    }
   /**
    * No answer (timeout, 5xx, unreadable body): the charge may or may not have happened, so the
    * same attempt is asked again later under the same idempotency key — never a new one.

@@ -15,6 +15,8 @@ const Answer = z.discriminatedUnion('status', [
     decline_code: z.string().min(1),
     message: z.string().optional(),
     network_advice_code: z.string().nullish(),
+    /** The card on file was replaced (the merchant's own updater, a new card from the customer): retry on it at once. */
+    updated_payment_method: z.string().min(1).max(255).nullish(),
   }),
 ]);
 
@@ -87,7 +89,13 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
       if (!parsed.success) return { status: 'unknown', reason: 'merchant gateway answer was not {status:"succeeded"|"failed", ...}' };
       const a = parsed.data;
       if (a.status === 'succeeded') return { status: 'succeeded', transactionId: a.transaction_id };
-      return { status: 'failed', declineCode: a.decline_code, message: a.message ?? '', adviceCode: a.network_advice_code ?? null };
+      return {
+        status: 'failed',
+        declineCode: a.decline_code,
+        message: a.message ?? '',
+        adviceCode: a.network_advice_code ?? null,
+        ...(a.updated_payment_method && a.updated_payment_method !== r.paymentMethod ? { updatedPaymentMethod: a.updated_payment_method } : {}),
+      };
     } catch (err) {
       const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       return { status: 'unknown', reason: timeout ? 'merchant gateway timed out' : `merchant gateway unreachable: ${(err as Error).message}` };

@@ -169,6 +169,46 @@ export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[
   return map;
 }
 
+export interface DeclinedAttemptRow {
+  payment_id: string;
+  number: number;
+  decline_code: string;
+  advice_code: string | null;
+  card_brand: string;
+  card_fingerprint: string;
+  payment_method_type: string;
+}
+
+/** Each retry's latest declined attempt before it (the decline it retries), by the retry's attempt id. */
+export async function loadLastDeclines(db: Db, attempts: readonly AttemptRow[]): Promise<Map<string, DeclinedAttemptRow>> {
+  const map = new Map<string, DeclinedAttemptRow>();
+  const retries = attempts.filter((a) => a.number > 1);
+  if (retries.length === 0) return map;
+  const rows = (await db
+    .selectFrom('attempts')
+    .select(['account_id', 'payment_id', 'number', 'decline_code', 'advice_code', 'card_brand', 'card_fingerprint', 'payment_method_type'])
+    .where(anyOf('account_id', [...new Set(retries.map((a) => a.account_id))]))
+    .where(anyOf('payment_id', [...new Set(retries.map((a) => a.payment_id))]))
+    .where('status', '=', 'failed')
+    .where('decline_code', 'is not', null)
+    .execute()) as (DeclinedAttemptRow & { account_id: string })[];
+  const byPayment = new Map<string, DeclinedAttemptRow[]>();
+  for (const r of rows) {
+    const key = `${r.account_id}|${r.payment_id}`;
+    const list = byPayment.get(key);
+    if (list) list.push(r);
+    else byPayment.set(key, [r]);
+  }
+  for (const a of retries) {
+    let last: DeclinedAttemptRow | undefined;
+    for (const r of byPayment.get(`${a.account_id}|${a.payment_id}`) ?? []) {
+      if (r.number < a.number && (!last || r.number > last.number)) last = r;
+    }
+    if (last) map.set(a.id, last);
+  }
+  return map;
+}
+
 export interface CardAttemptRow {
   account_id: string;
   card_fingerprint: string;

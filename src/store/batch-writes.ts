@@ -127,7 +127,7 @@ export async function applyBatchIn(tx: Transaction<Database>, batch: readonly At
   await queueEmails(
     tx,
     ours.flatMap((b) =>
-      b.rescueUpdate?.status === 'active' && b.rescueUpdate.retries_made > 0 && b.rescueUpdate.schedule.length === 1 && b.payment
+      b.attempt.status === 'failed' && b.rescueUpdate?.status === 'active' && b.rescueUpdate.retries_made > 0 && b.rescueUpdate.schedule.length === 1 && b.payment
         ? [{ accountId: b.attempt.account_id, paymentId: b.payment.id, kind: 'retry_reminder' as const, at: b.attempt.attempted_at ?? b.payment.updated_at }]
         : [],
     ),

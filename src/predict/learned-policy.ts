@@ -309,7 +309,7 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
       const calendar = ctx.payday.family === 'generic' ? describeFamily('generic') : `${describeFamily(ctx.payday.family)}, this customer's calendar`;
       why = payday !== null && at.day - payday <= PAYDAY_LAG_DAYS
         ? `insufficient funds; ${at.day === payday ? 'on' : `${at.day - payday} day${at.day - payday === 1 ? '' : 's'} after`} a likely payday (${calendar})`
-        : `insufficient funds; no likely payday (${calendar}) falls sooner inside the window`;
+        : `insufficient funds; between likely paydays (${calendar}), the model's best remaining time`;
       break;
     }
     case 'hold':
@@ -319,7 +319,9 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
       why = at.day > startDay ? 'a card limit was reached; after its reset at local midnight' : 'a card limit was reached; later the same day';
       break;
     case 'technical':
-      why = atMs - input.failedAt.getTime() >= 4 * HOUR ? 'a technical error; hours later, once such faults have usually cleared' : 'a technical error; soon, as outages often clear within minutes to hours';
+      why = input.decline.strategy === 'in_24h'
+        ? 'a processing error; a day or more after the last try, as such errors usually clear'
+        : atMs - input.failedAt.getTime() >= 4 * HOUR ? 'a technical error; 4 h or more after the last try, once such faults have usually cleared' : 'a technical error; soon, as outages often clear within minutes to hours';
       break;
     case 'expired':
       why = ctx.card?.cardWasUpdated ? 'the card was replaced; retried with its new details' : 'the card needs new details; waits for a new card';

@@ -107,6 +107,12 @@ describe.each(ENGINES)('a dead card waits for a new card (%s)', (engine) => {
     expect(retries[0].data).toMatchObject({ retry_number: 1, card_was_updated: true });
   });
 
+  it('an updated_payment_method over 255 characters makes the answer unreadable: no answer, nothing decided', async () => {
+    const start = new Date('2026-04-14T15:00:00Z');
+    const { p } = await expiredPayment('answer_too_long', start, { windowDays: 15, answer: { updated_payment_method: `pm_${'x'.repeat(253)}` } });
+    expect(p).toMatchObject({ status: 'processing', rescue_history: [] });
+  });
+
   it('with no new card in its window, the rescue ends as no_new_card without charging the card again', async () => {
     const start = new Date('2026-05-05T15:00:00Z');
     const { clock, p } = await expiredPayment('never', start, { windowDays: 10 });

@@ -27,6 +27,32 @@ export interface Renewal {
   expected: number;
   retries: number;
   daysToRecover: number | null;
+  /** The first attempt's decline code, grouped as issue 16's strategy table groups them (declineGroup). */
+  group: DeclineGroup;
+  /** Hours from the first decline to the first retry; null when it was never retried. */
+  firstRetryHours: number | null;
+}
+
+export const DECLINE_GROUPS = ['technical', 'processing', 'try-later', 'limit', 'nsf', 'generic', 'expired', 'hard', 'other'] as const;
+export type DeclineGroup = (typeof DECLINE_GROUPS)[number];
+
+/**
+ * The group of a first decline, by the code the merchant (and the planner) saw — not the customer's
+ * hidden bucket, so a renewal that met an issuer outage counts as technical, as it looked. The groups
+ * are the rows of seed 003's strategy table in issue 16; the rest are `hard` (the engine's hard
+ * category: never retried) or `other` (soft codes outside the table, e.g. restricted_card).
+ */
+export function declineGroup(code: string | null, category: string | null): DeclineGroup {
+  switch (code) {
+    case 'network_timeout': case 'gateway_error': case 'issuer_unavailable': return 'technical';
+    case 'processing_error': return 'processing';
+    case 'try_again_later': return 'try-later';
+    case 'exceeds_limit': case 'card_velocity_exceeded': return 'limit';
+    case 'insufficient_funds': return 'nsf';
+    case 'generic_decline': case 'do_not_honor': return 'generic';
+    case 'expired_card': return 'expired';
+    default: return category === 'hard' ? 'hard' : 'other';
+  }
 }
 
 export interface Violations {
@@ -44,6 +70,7 @@ interface AttemptRow {
   status: string;
   attempted_at: Date;
   decline_category: string | null;
+  decline_code: string | null;
   card_was_updated: boolean;
 }
 
@@ -51,7 +78,7 @@ interface AttemptRow {
 export async function measure(db: Db, accountId: string, from: Date, to: Date): Promise<{ renewals: Renewal[]; violations: Violations }> {
   const rows = (await sql<AttemptRow>`
     select a.payment_id, p.metadata->>'customer_index' as customer_index, p.payment_method, p.amount, a.number, a.status,
-      a.attempted_at, a.decline_category, a.card_was_updated
+      a.attempted_at, a.decline_category, a.decline_code, a.card_was_updated
     from payments p
     join attempts f on f.payment_id = p.id and f.number = 1 and f.status = 'failed'
     join attempts a on a.payment_id = p.id and a.status in ('succeeded', 'failed')
@@ -84,6 +111,8 @@ export async function measure(db: Db, accountId: string, from: Date, to: Date): 
       expected,
       retries: retries.length,
       daysToRecover: successes.length > 0 ? (successes[0]!.attempted_at.getTime() - first.attempted_at.getTime()) / DAY : null,
+      group: declineGroup(first.decline_code, first.decline_category),
+      firstRetryHours: retries.length > 0 ? (retries[0]!.attempted_at.getTime() - first.attempted_at.getTime()) / 3_600_000 : null,
     });
   }
   return { renewals, violations: { hardRetries, limitBreaches: await networkLimitBreaches(db, accountId, from), doubleCharges } };

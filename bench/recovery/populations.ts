@@ -1,5 +1,7 @@
-// The recovery benchmark's customers and policies (issue 5): four generated populations and six
-// retry policies, all with the same budget (4 retries within 14 days).
+// The recovery benchmark's customers and policies (issues 5 and 16): five generated populations —
+// four in the sandbox's default US world the shipped prior was fitted on, and `elsewhere`, a world
+// whose pay calendars, time zones and issuers differ — and seven retry policies, all with the same
+// budget (4 retries within 14 days).
 
 import { retryApprovalChance, sandboxAccountUpdater } from '../../src/gateways/sandbox/network.ts';
 import { generatePopulation, parseSimToken, simulatedProfile, type SimulatedProfile } from '../../src/gateways/sandbox/population.ts';
@@ -12,10 +14,10 @@ export interface Population {
 
 /** Customers selected from the sandbox's generated population by their hidden profile. */
 export function population(name: string, n: number): Population {
-  const pick = (seed: string, keep: (p: SimulatedProfile, i: number) => boolean, description: string): Population => {
+  const pick = (seed: string, keep: (p: SimulatedProfile, i: number) => boolean, description: string, world?: string): Population => {
     const out: string[] = [];
     let i = 0;
-    const pool = generatePopulation(n * 40, seed, { declined: true });
+    const pool = generatePopulation(n * 40, seed, world === undefined ? { declined: true } : { declined: true, world });
     for (const t of pool) {
       if (out.length >= n) break;
       if (keep(simulatedProfile(parseSimToken(t)!.seed), i++)) out.push(t);
@@ -36,6 +38,10 @@ export function population(name: string, n: number): Population {
       let k = 0;
       return pick('outage', (p) => p.firstDecline.bucket === 'technical' || k++ % 2 === 0, 'half technical / issuer-unavailable declines (issuers have 1–4 h outages), half the usual mix');
     }
+    case 'elsewhere':
+      // The sandbox's `elsewhere` world (src/gateways/sandbox/population.ts, SIM_WORLDS): the usual
+      // card and decline mix, but none of the prior's US calendar.
+      return pick('elsewhere', () => true, 'Europe and Asia (UTC+0 to +9, incl. +5:30; GB/DE/FI/IN/SG/JP cards): paid monthly on the 25th (45%) or the last Friday (30%), biweekly Thursdays (15%), weekly Wednesdays (10%); issuers down twice as often, 22:00–06:00 UTC', 'elsewhere');
     default:
       throw new Error(`unknown population ${name}`);
   }
@@ -45,6 +51,8 @@ export interface Policy {
   name: string;
   learned: boolean;
   oracle?: boolean;
+  /** A brand-new account that starts at the scored half: no history, the shipped prior (it retrains on its clock as the product does). */
+  cold?: boolean;
   days?: number[];
 }
 
@@ -54,8 +62,17 @@ export const POLICIES: Record<string, Policy> = {
   'fixed-357': { name: 'fixed [3,5,7]', learned: false, days: [3, 5, 7] },
   'rule-based': { name: 'rule-based automatic', learned: false },
   learned: { name: 'learned automatic', learned: true },
+  'learned-cold': { name: 'learned (cold start)', learned: true, cold: true },
   oracle: { name: 'oracle', learned: true, oracle: true },
 };
+
+/** The IANA zone a customer with this fixed offset gets (Etc/GMT±h; India's +5:30 has no Etc zone). */
+export function timezoneNameFor(offsetMinutes: number): string {
+  if (offsetMinutes === 330) return 'Asia/Kolkata';
+  if (offsetMinutes % 60 !== 0) throw new Error(`no time zone for UTC offset ${offsetMinutes} min`);
+  const h = -offsetMinutes / 60;
+  return h === 0 ? 'UTC' : `Etc/GMT${h > 0 ? '+' : '-'}${Math.abs(h)}`;
+}
 
 /** A renewal's amount: $10–$157.50, fixed per customer. */
 export const amountOf = (token: string) => 1000 + (parseInt(simulatedProfile(parseSimToken(token)!.seed).fingerprint.slice(0, 6), 16) % 60) * 250;

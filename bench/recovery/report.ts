@@ -5,7 +5,7 @@
 import { seededRandom } from '../sandbox-examples.ts';
 import { table } from '../support.ts';
 import type { Policy, Population } from './populations.ts';
-import type { Renewal, Violations } from './measure.ts';
+import { DECLINE_GROUPS, type DeclineGroup, type Renewal, type Violations } from './measure.ts';
 
 export interface LaneResult {
   policy: Policy;
@@ -82,19 +82,35 @@ const quantile = (xs: number[], q: number) => {
 };
 const interval = (xs: number[]) => [quantile(xs, 0.025), quantile(xs, 0.975)] as const;
 
-/** Prints one population's table and returns its verdict line. */
+/** Days to recover of the realized recoveries: median, 90th percentile, share within 10 days. */
+export function recoveryTimes(renewals: Renewal[]): { median: number; p90: number; within10: number; recoveries: number } {
+  const days = renewals.filter((r) => r.recovered).map((r) => r.daysToRecover!);
+  return { median: quantile(days, 0.5), p90: quantile(days, 0.9), within10: days.length ? days.filter((d) => d <= 10).length / days.length : NaN, recoveries: days.length };
+}
+
+const days1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+const violationCount = (v: Violations) => v.hardRetries + v.limitBreaches + v.doubleCharges;
+const violationText = (v: Violations) => `${v.hardRetries}/${v.limitBreaches}/${v.doubleCharges}`;
+
+// Issue 16's targets for the default automatic policy, warm and cold.
+const TARGET_SHARE_OF_ORACLE = 0.95;
+const TARGET_WITHIN_10_DAYS = 0.9;
+
+/** Prints one population's tables and returns its verdict lines. */
 export function reportPopulation(population: Population, lanes: LaneResult[]): string {
   const { customers, sums } = sumsByCustomer(lanes);
   const all = customers.map((_, i) => i);
   const point = statistics(sums, all);
   const oracle = lanes.findIndex((l) => l.policy.oracle);
-  const learned = lanes.findIndex((l) => l.policy.learned && !l.policy.oracle);
+  const learned = lanes.findIndex((l) => l.policy.learned && !l.policy.oracle && !l.policy.cold);
+  const automatic = lanes.map((l, i) => (l.policy.learned && !l.policy.oracle ? i : -1)).filter((i) => i >= 0);
   const fixed = lanes.map((l, i) => (l.policy.days ? i : -1)).filter((i) => i >= 0);
   const bestFixed = fixed.reduce((a, c) => (point.share[c]! > point.share[a]! ? c : a), fixed[0] ?? -1);
+  const times = lanes.map((l) => recoveryTimes(l.renewals));
 
   // Bootstrap over customers: the same resample for every policy keeps the comparison paired.
   const random = seededRandom(0x5eed);
-  const boot = { score: lanes.map(() => [] as number[]), margin: lanes.map(() => [] as number[]), closed: [] as number[], attempts: [] as number[] };
+  const boot = { score: lanes.map(() => [] as number[]), margin: lanes.map(() => [] as number[]), closed: [] as number[] };
   for (let b = 0; b < BOOTSTRAP; b++) {
     const sample = all.map(() => Math.floor(random() * all.length));
     const s = statistics(sums, sample);
@@ -102,10 +118,7 @@ export function reportPopulation(population: Population, lanes: LaneResult[]): s
       if (oracle >= 0) boot.score[p]!.push(s.share[p]! / s.share[oracle]!);
       if (learned >= 0) boot.margin[p]!.push(s.share[learned]! - s.share[p]!);
     });
-    if (learned >= 0 && oracle >= 0 && bestFixed >= 0) {
-      boot.closed.push((s.share[learned]! - s.share[bestFixed]!) / (s.share[oracle]! - s.share[bestFixed]!));
-      boot.attempts.push(s.attemptsPerRecovery[learned]! - s.attemptsPerRecovery[bestFixed]!);
-    }
+    if (learned >= 0 && oracle >= 0 && bestFixed >= 0) boot.closed.push((s.share[learned]! - s.share[bestFixed]!) / (s.share[oracle]! - s.share[bestFixed]!));
   }
 
   console.log(`${population.name}: ${population.description}`);
@@ -113,40 +126,66 @@ export function reportPopulation(population: Population, lanes: LaneResult[]): s
     const r = lane.renewals;
     const failedAmount = r.reduce((a, x) => a + x.amount, 0);
     const recovered = r.filter((x) => x.recovered);
-    const days = recovered.map((x) => x.daysToRecover!).sort((a, b) => a - b);
-    const retries = r.reduce((a, x) => a + x.retries, 0);
     const [lo, hi] = interval(boot.score[p]!);
+    const t = times[p]!;
     return {
       policy: lane.policy.name,
       renewals: r.length,
-      'recovered revenue': pct(recovered.reduce((a, x) => a + x.amount, 0) / failedAmount),
-      'recovered revenue (variance-reduced)': pct(point.share[p]!),
-      'recovered count': pct(recovered.length / r.length),
-      'attempts / recovered': recovered.length ? (retries / recovered.length).toFixed(2) : '-',
-      'median days': days.length ? days[Math.floor(days.length / 2)]!.toFixed(1) : '-',
-      'violations (hard/limit/double)': `${lane.violations.hardRetries}/${lane.violations.limitBreaches}/${lane.violations.doubleCharges}`,
-      'score vs oracle [95% CI]': oracle < 0 ? '-' : `${(point.share[p]! / point.share[oracle]!).toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
+      'recovered revenue (raw)': pct(recovered.reduce((a, x) => a + x.amount, 0) / failedAmount),
+      'recovered revenue': pct(point.share[p]!),
+      'vs oracle [95% CI]': oracle < 0 ? '-' : `${(point.share[p]! / point.share[oracle]!).toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
+      'median days': days1(t.median),
+      'p90 days': days1(t.p90),
+      '≤ 10 days': pct(t.within10),
+      'retries / recovery': Number.isFinite(point.attemptsPerRecovery[p]!) ? point.attemptsPerRecovery[p]!.toFixed(2) : '-',
+      'violations (hard/limit/double)': violationText(lane.violations),
     };
   })));
+  console.log(firstRetryTable(lanes));
   if (process.env.BENCH_DEBUG) console.log(bucketBreakdown(lanes));
   console.log('');
-  if (learned < 0 || oracle < 0 || bestFixed < 0) return `${population.name}: (no learned / oracle / fixed policy in this run)`;
 
-  const margins = fixed.map((f) => {
-    const [lo, hi] = interval(boot.margin[f]!);
-    return { name: lanes[f]!.policy.name, margin: point.share[learned]! - point.share[f]!, lo, hi };
-  });
-  const beatsAll = margins.every((m) => m.lo > 0);
-  const closed = (point.share[learned]! - point.share[bestFixed]!) / (point.share[oracle]! - point.share[bestFixed]!);
-  const [cLo, cHi] = interval(boot.closed);
-  const attemptsDiff = point.attemptsPerRecovery[learned]! - point.attemptsPerRecovery[bestFixed]!;
-  const [aLo, aHi] = interval(boot.attempts);
-  return [
-    `${population.name}:`,
-    `  beats every fixed schedule: ${beatsAll ? 'yes' : 'NO'} (margin in recovered revenue, points [95% CI]: ${margins.map((m) => `${m.name} ${pts(m.margin)} [${pts(m.lo)}, ${pts(m.hi)}]`).join('; ')})`,
-    `  closes ${pct(closed)} [${pct(cLo)}, ${pct(cHi)}] of the gap from the best fixed (${lanes[bestFixed]!.policy.name}, ${pct(point.share[bestFixed]!)}) to the oracle (${pct(point.share[oracle]!)}): target ≥ 50% ${closed >= 0.5 ? (cLo >= 0.5 ? 'met' : 'met at the point estimate, not at the lower bound') : 'NOT met'}`,
-    `  retries per recovery ${point.attemptsPerRecovery[learned]!.toFixed(2)} vs ${point.attemptsPerRecovery[bestFixed]!.toFixed(2)} for ${lanes[bestFixed]!.policy.name} (${attemptsDiff.toFixed(2)} [${aLo.toFixed(2)}, ${aHi.toFixed(2)}]): ${aHi < 0 ? 'fewer' : attemptsDiff < 0 ? 'fewer at the point estimate' : 'NOT fewer'}`,
-  ].join('\n');
+  const out = [`${population.name}:`];
+  if (oracle < 0 || bestFixed < 0) return [...out, '  (no oracle or fixed schedule in this run: no verdict)'].join('\n');
+  const best = lanes[bestFixed]!.policy.name;
+  // Issue 16: the default automatic policy, warm and cold.
+  for (const a of automatic) {
+    const t = times[a]!;
+    const score = point.share[a]! / point.share[oracle]!;
+    const [lo, hi] = interval(boot.score[a]!);
+    const checks = [
+      { ok: score >= TARGET_SHARE_OF_ORACLE, text: `revenue ${score.toFixed(3)} of the oracle's [${lo.toFixed(3)}, ${hi.toFixed(3)}] (≥ ${TARGET_SHARE_OF_ORACLE})` },
+      { ok: t.median <= times[bestFixed]!.median, text: `median ${days1(t.median)} d vs ${days1(times[bestFixed]!.median)} d for the best fixed, ${best} (≤)` },
+      { ok: t.within10 >= TARGET_WITHIN_10_DAYS, text: `${pct(t.within10)} within 10 days (≥ ${pct(TARGET_WITHIN_10_DAYS)})` },
+      { ok: violationCount(lanes[a]!.violations) === 0, text: `violations ${violationText(lanes[a]!.violations)} (none)` },
+    ];
+    const met = checks.filter((c) => c.ok).length;
+    out.push(`  ${lanes[a]!.policy.name}: issue 16 targets ${met === checks.length ? 'met' : `NOT met (${met} of ${checks.length} met)`} — ${checks.map((c) => `${c.text} ${c.ok ? 'met' : 'NOT met'}`).join('; ')}`);
+  }
+  // Issue 5, in short: the warm learned schedule against the fixed ones.
+  if (learned >= 0) {
+    const margins = fixed.map((f) => {
+      const [mlo] = interval(boot.margin[f]!);
+      return { name: lanes[f]!.policy.name, margin: point.share[learned]! - point.share[f]!, lo: mlo };
+    });
+    const closed = (point.share[learned]! - point.share[bestFixed]!) / (point.share[oracle]! - point.share[bestFixed]!);
+    const [cLo, cHi] = interval(boot.closed);
+    out.push(`  issue 5 (${lanes[learned]!.policy.name}): beats every fixed schedule ${margins.every((m) => m.lo > 0) ? 'yes' : 'NO'} (${margins.map((m) => `${m.name} ${pts(m.margin)}`).join(', ')} points); closes ${pct(closed)} [${pct(cLo)}, ${pct(cHi)}] of the gap from ${best} to the oracle (≥ 50%: ${closed >= 0.5 ? 'met' : 'NOT met'}); retries per recovery ${point.attemptsPerRecovery[learned]!.toFixed(2)} vs ${point.attemptsPerRecovery[bestFixed]!.toFixed(2)}`);
+  }
+  return out.join('\n');
+}
+
+/** Per decline group (the first decline's code, declineGroup): the median hours from the first decline to the first retry. */
+function firstRetryTable(lanes: LaneResult[]): string {
+  const groups = DECLINE_GROUPS.filter((g) => lanes.some((l) => l.renewals.some((r) => r.group === g)));
+  const count = (g: DeclineGroup) => Math.max(...lanes.map((l) => l.renewals.filter((r) => r.group === g).length));
+  return table(lanes.map((lane) => Object.fromEntries([
+    ['median hours to the first retry', lane.policy.name],
+    ...groups.map((g) => {
+      const hours = lane.renewals.filter((r) => r.group === g && r.firstRetryHours !== null).map((r) => r.firstRetryHours!);
+      return [`${g} (${count(g)})`, hours.length ? (quantile(hours, 0.5) < 10 ? quantile(hours, 0.5).toFixed(1) : quantile(hours, 0.5).toFixed(0)) : '-'];
+    }),
+  ])));
 }
 
 /** Expected recovered share and retries per renewal, by the customers' hidden kind of decline. */

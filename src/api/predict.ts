@@ -7,13 +7,15 @@ import { MAX_AMOUNT, normalizeCurrency } from '../domain/money.ts';
 import type { PlanInput } from '../domain/schedule-policy.ts';
 import { PAYMENT_METHOD_TYPES } from '../domain/wallets.ts';
 import { predictChurn, trainChurn } from '../predict/churn.ts';
-import { localClock, type CardContext } from '../predict/features.ts';
-import { candidateSlots, learnedPlan } from '../predict/learned-policy.ts';
+import { declineGroup, localClock, type CardContext } from '../predict/features.ts';
+import { ATTEMPT_COST_SHARE, DEFAULT_DAILY_CHURN_HAZARD, candidateSlots, learnedPlan, reasonFor, retrySpacingMs, seedFirstRetry, type LearnedContext, type PlannedSlot } from '../predict/learned-policy.ts';
 import { fitPayday } from '../predict/payday.ts';
 import { DEFAULT_RISK_THRESHOLD, predictRisk } from '../predict/risk.ts';
-import { retryModelFor, scorerFactoryFor } from '../predict/scorers.ts';
+import { plannerModelFor, retryModelFor, scorerFactoryFor } from '../predict/scorers.ts';
 import { getCustomer } from '../store/customers.ts';
-import { cardHistory, customerPayments, getRiskThreshold, recordRisk, rescuesByCustomer, setRiskThreshold } from '../store/predictions.ts';
+import type { Scope } from '../store/payments.ts';
+import { getSettings } from '../store/settings.ts';
+import { cardHistory, customerPayments, customerRetryHistory, getRiskThreshold, recordRisk, rescuesByCustomer, setRiskThreshold } from '../store/predictions.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
@@ -31,6 +33,23 @@ const Instant = z.union([
 ]);
 
 export const RiskBody = z.strictObject({ paymentMethodToken: Token, amount: Amount, currency: Currency });
+
+/**
+ * The customer whose behaviour informs the retry time (seed 000: "optimal timing ... based on customer
+ * behavior", "predictive based on Stripe customer history"): a customer of the account by id (its zone,
+ * signup and recovered payments are read from Rescue), or its history given inline.
+ */
+export const RetryTimeCustomer = z.union([
+  z.string().min(1).max(100),
+  z.strictObject({
+    /** The customer's IANA time zone: local paydays, quiet hours and limit resets follow it. */
+    timezone: TimeZone.optional(),
+    /** When the customer signed up (Unix seconds or ISO 8601): its tenure. */
+    createdAt: Instant.optional(),
+    /** When its earlier failed payments were recovered (Unix seconds or ISO 8601): its pay calendar. */
+    recoveredPayments: z.array(Instant).max(500).optional(),
+  }),
+]);
 
 export const RetryTimeBody = z.strictObject({
   declineCode: z.string().min(1).max(100),
@@ -50,6 +69,8 @@ export const RetryTimeBody = z.strictObject({
   cardCountry: z.string().regex(/^[A-Za-z]{2}$/, 'cardCountry must be a two-letter ISO 3166-1 country code').optional(),
   /** The account updater (or the customer) replaced the card since the decline. */
   cardWasUpdated: z.boolean().optional(),
+  /** The customer (an id, or its history inline); explicit fields above win over what it says. */
+  customer: RetryTimeCustomer.optional(),
   retriesMade: z.number().int().min(0).max(20).default(0),
   maxRetries: z.number().int().min(1).max(20).default(4),
   retryWindowDays: z.number().int().min(1).max(60).default(14),
@@ -91,15 +112,23 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
     { method: 'POST', url: '/api/predict/retry-time', summary: 'The best time to retry a declined payment, its predicted probability, the next best alternatives and the reasoning', tag: 'Prediction', auth: true, body: RetryTimeBody },
     async ({ body, principal }) => {
       const history = body.paymentMethodToken ? await cardHistory(ctx.db, principal, body.paymentMethodToken) : null;
-      const now = history?.testClockTime ?? ctx.clock.now();
+      const customer = await retryTimeCustomer(ctx, principal, body.customer);
+      const now = history?.testClockTime ?? customer.testClockTime ?? ctx.clock.now();
       const failedAt = body.failedAt ?? now;
       const brand = (body.cardBrand ?? history?.brand ?? 'unknown') as CardBrand;
-      const timezone = body.timezone ?? history?.timezone ?? 'UTC';
+      const timezone = body.timezone ?? customer.timezone ?? history?.timezone ?? 'UTC';
       const paymentMethodType = body.paymentMethodType ?? history?.paymentMethodType ?? 'card';
       const decline = classifyDecline({ code: body.declineCode, adviceCode: body.adviceCode ?? null, brand, count: false });
-      const successDays = (history?.attempts ?? []).filter((a) => a.status === 'succeeded' && a.number > 1).map((a) => localClock(a.at.getTime(), timezone).day);
-      const score = (await scorerFactoryFor(ctx.db, principal.accountId, principal.livemode))(body.paymentMethodToken ?? '');
+      // The pay calendar: the card's recovered retries and the customer's recovered payments, on the customer's local days.
+      const recovered = new Set([
+        ...(history?.attempts ?? []).filter((a) => a.status === 'succeeded' && a.number > 1).map((a) => a.at.getTime()),
+        ...customer.recoveredAt.map((d) => d.getTime()),
+      ]);
+      const successDays = [...recovered].map((ms) => localClock(ms, timezone).day);
+      // The account's model and price of time, as the engine plans with them (predict/planning.ts).
+      const planner = await plannerModelFor(ctx.db, principal.accountId, principal.livemode);
       const model = await retryModelFor(ctx.db, principal.accountId, principal.livemode);
+      const settings = await getSettings(ctx.db, principal.accountId, principal.livemode);
       const input: PlanInput = {
         decline,
         failedAt,
@@ -112,31 +141,41 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
       };
       const card: CardContext = {
         ...history?.card,
+        ...(customer.createdAt ? { customerCreatedAtMs: customer.createdAt.getTime() } : {}),
         ...(body.cardFunding ? { funding: body.cardFunding === 'unknown' ? null : body.cardFunding } : {}),
         ...(body.cardCountry ? { cardCountry: body.cardCountry.toUpperCase() } : {}),
         ...(body.cardWasUpdated !== undefined ? { cardWasUpdated: body.cardWasUpdated } : {}),
       };
-      const lc = { score, amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0 };
+      const lc: LearnedContext = {
+        score: planner.factory(body.paymentMethodToken ?? ''),
+        dailyChurnHazard: settings.autoRescue.daily_churn_hazard,
+        freeGroups: planner.freeGroups,
+        modelLabel: planner.label,
+        amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0,
+      };
       const plan = learnedPlan(input, lc);
-      const first = plan[0];
-      // Alternatives: the other instants for the next retry, best predicted first, not within 6 h of the recommendation.
-      const slots = candidateSlots(input, isValidTimeZone(timezone) ? timezone : 'UTC');
-      const alternatives = first === undefined ? [] : slots
-        .filter((t) => Math.abs(t - first.at.getTime()) >= 6 * 3_600_000)
-        .map((t) => ({ t, p: score({ declineCode: decline.code, strategy: decline.strategy, adviceCode: body.adviceCode ?? null, retryNumber: body.retriesMade + 1, rescueStartedAtMs: failedAt.getTime(), lastAttemptAtMs: failedAt.getTime(), atMs: t, timezone, brand, paymentMethodType, amount: body.amount, payday: lc.payday, ...card }) }))
-        .sort((a, b) => b.p - a.p || a.t - b.t)
+      const tz = isValidTimeZone(timezone) ? timezone : 'UTC';
+      const ranked = plan.length === 0 ? null : rankNextRetry(input, lc, plan, tz);
+      const best = ranked?.best;
+      // Alternatives: the next best instants for the next retry, not within 6 h of the recommendation,
+      // ranked by the same value and never worth more than the recommendation.
+      const alternatives = !ranked || !best ? [] : ranked.others
+        .filter((a) => Math.abs(a.at - best.at) >= 6 * 3_600_000)
         .slice(0, 3)
-        .map((a) => ({ time: iso(new Date(a.t)), probability: round4(a.p) }));
+        .map((a) => ({ time: iso(new Date(a.at)), probability: round4(a.p), value: round4(a.value) }));
+      const schedule = best ? scheduleFrom(input, lc, plan, best, tz) : [];
+      const first = schedule[0];
       return {
         success: true,
         prediction: {
           recommendedTime: first ? iso(first.at) : null,
           probability: first ? round4(first.p) : 0,
+          value: best ? round4(best.value) : 0,
           alternatives,
           reasoning: first ? first.reason : decline.category === 'hard' || decline.strategy === 'never'
             ? `${decline.code.replaceAll('_', ' ')} is a hard decline: retrying cannot recover it.`
             : 'no time left in the window has a chance worth an attempt.',
-          schedule: plan.map((s) => ({ time: iso(s.at), probability: round4(s.p), reason: s.reason })),
+          schedule: schedule.map((s) => ({ time: iso(s.at), probability: round4(s.p), reason: s.reason })),
           model: model.modelId,
         },
       };
@@ -175,3 +214,97 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
 }
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+interface CustomerFacts {
+  timezone: string | null;
+  createdAt: Date | null;
+  recoveredAt: Date[];
+  testClockTime: Date | null;
+}
+
+/** The retry-time body's `customer`: a customer of the account (404 when unknown), or its history inline. */
+async function retryTimeCustomer(ctx: AppContext, scope: Scope, customer: z.infer<typeof RetryTimeCustomer> | undefined): Promise<CustomerFacts> {
+  if (customer === undefined) return { timezone: null, createdAt: null, recoveredAt: [], testClockTime: null };
+  if (typeof customer === 'object') return { timezone: customer.timezone ?? null, createdAt: customer.createdAt ?? null, recoveredAt: customer.recoveredPayments ?? [], testClockTime: null };
+  const row = await getCustomer(ctx.db, scope, customer, 'customer');
+  const history = await customerRetryHistory(ctx.db, scope, customer);
+  return { timezone: row.timezone, createdAt: row.created_at, recoveredAt: history.recoveredAt, testClockTime: history.testClockTime };
+}
+
+/**
+ * What a recovery at an instant is worth, per unit of the amount, as the learned planner values it
+ * (`learnedPlan`): e^(−h·days since the rescue began), h the account's daily churn hazard.
+ */
+function recoveryValue(atMs: number, input: PlanInput, lc: LearnedContext): number {
+  const hazard = Math.max(0, lc.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
+  return Math.exp((-hazard * Math.max(0, atMs - input.rescueStartedAt.getTime())) / DAY_MS);
+}
+
+interface RankedInstant {
+  at: number;
+  p: number;
+  /** The value of the best plan whose next retry is at this instant. */
+  value: number;
+}
+
+/**
+ * Every allowed instant for the next retry, valued by the planner's objective (`learnedPlan`'s
+ * dynamic programme, per unit of the amount): its chance now times what a recovery then is worth,
+ * less an attempt's cost, plus, if it fails, the best the remaining retries recover after it at the
+ * same spacing. The recommendation is the best of them — except where the planner itself holds the
+ * first retry to seed 003's strategy table (a decline group the account's model has not earned):
+ * then it is the table's instant, as the engine will retry, and the alternatives are only instants
+ * worth no more. Either way no alternative is worth more than the recommendation.
+ */
+function rankNextRetry(input: PlanInput, lc: LearnedContext, plan: readonly PlannedSlot[], tz: string): { best: RankedInstant; others: RankedInstant[] } {
+  const first = plan[0]!.at.getTime();
+  const slots = candidateSlots(input, tz, [first]);
+  const S = slots.length;
+  const n = Math.max(1, Math.floor(input.retriesLeft));
+  const spacing = retrySpacingMs(declineGroup(input.decline.code, input.decline.strategy), input.decline.strategy);
+  const failed = input.failedAt.getTime();
+  const p = Array.from({ length: n }, (_, k) => slots.map((at) => clamp01(lc.score({
+    declineCode: input.decline.code, strategy: input.decline.strategy, adviceCode: input.decline.adviceCode ?? null,
+    retryNumber: input.retriesMade + 1 + k, rescueStartedAtMs: input.rescueStartedAt.getTime(),
+    // Later retries follow an earlier one, at least the spacing before (as learnedPlan scores them).
+    lastAttemptAtMs: k === 0 ? failed : at - spacing, atMs: at,
+    timezone: tz, brand: lc.brand, paymentMethodType: lc.paymentMethodType, amount: lc.amount, payday: lc.payday, ...lc.card,
+  }))));
+  const worth = slots.map((at) => recoveryValue(at, input, lc));
+  const next = new Array<number>(S);
+  for (let j = 0, i = 0; j < S; j++) {
+    while (i < S && slots[i]! - slots[j]! < spacing) i++;
+    next[j] = i;
+  }
+  // best[k][j]: the value of the best plan for retries k.. using slots ≥ j (0: none is worth an attempt).
+  const best = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(0));
+  for (let k = n - 1; k >= 1; k--) {
+    for (let j = S - 1; j >= 0; j--) {
+      const here = p[k]![j]! * worth[j]! - ATTEMPT_COST_SHARE + (1 - p[k]![j]!) * best[k + 1]![next[j]!]!;
+      best[k]![j] = Math.max(here, best[k]![j + 1]!);
+    }
+  }
+  const ranked: RankedInstant[] = slots.map((at, j) => ({ at, p: p[0]![j]!, value: p[0]![j]! * worth[j]! - ATTEMPT_COST_SHARE + (1 - p[0]![j]!) * (n > 1 ? best[1]![next[j]!]! : 0) }));
+  // Best first; the planner's own instant wins ties, then the earlier one.
+  ranked.sort((a, b) => b.value - a.value || (a.at === first ? -1 : b.at === first ? 1 : a.at - b.at));
+  const planned = ranked.find((r) => r.at === first)!;
+  if (followsSeedTable(input, lc, tz, first)) return { best: planned, others: ranked.filter((r) => r !== planned && r.value <= planned.value) };
+  return { best: ranked[0]!, others: ranked.slice(1) };
+}
+
+/** The schedule that starts with this next retry: the learned plan itself, or this instant and the plan replanned after it. */
+function scheduleFrom(input: PlanInput, lc: LearnedContext, plan: readonly PlannedSlot[], best: RankedInstant, tz: string): PlannedSlot[] {
+  if (best.at === plan[0]!.at.getTime()) return [...plan];
+  const rest = input.retriesLeft > 1 ? learnedPlan({ ...input, failedAt: new Date(best.at), retriesMade: input.retriesMade + 1, retriesLeft: input.retriesLeft - 1 }, lc) : [];
+  return [{ at: new Date(best.at), p: best.p, reason: reasonFor(input, lc, best.at, best.p, tz) }, ...rest];
+}
+
+/** Whether the planner placed this first retry by seed 003's table rather than by its model (learned-policy.ts). */
+function followsSeedTable(input: PlanInput, lc: LearnedContext, tz: string, firstAt: number): boolean {
+  const group = declineGroup(input.decline.code, input.decline.strategy);
+  const free = lc.freeGroups === 'all' || (lc.freeGroups?.has(group) ?? false);
+  if (!((input.retriesMade === 0 && !free) || input.decline.strategy === 'after_card_update')) return false;
+  return seedFirstRetry(input, lc.payday, tz)?.at === firstAt;
+}
+
+const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);

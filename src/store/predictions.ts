@@ -154,3 +154,19 @@ export async function customerPayments(db: Db, scope: Scope, customer: string): 
   const row = r.rows[0]!;
   return { payments: row.n, failed: row.failed, typicalAmount: row.amount === null ? 5000 : Number(row.amount) };
 }
+
+/**
+ * A customer's history as the retry-time prediction reads it: when its earlier failed payments were
+ * recovered by a retry (the payday evidence, latest 500), and its test clock's time if it has one.
+ */
+export async function customerRetryHistory(db: Db, scope: Scope, customer: string): Promise<{ recoveredAt: Date[]; testClockTime: Date | null }> {
+  const rows = await sql<{ attempted_at: Date }>`
+    select a.attempted_at from attempts a join payments p on p.id = a.payment_id and p.account_id = a.account_id
+    where a.account_id = ${scope.accountId} and a.livemode = ${scope.livemode} and p.customer_id = ${customer}
+      and a.status = 'succeeded' and a.number > 1 and a.attempted_at is not null
+    order by a.attempted_at desc limit 500`.execute(db);
+  const clock = await sql<{ frozen_time: Date }>`
+    select tc.frozen_time from customers c join test_clocks tc on tc.id = c.test_clock and tc.account_id = c.account_id
+    where c.account_id = ${scope.accountId} and c.id = ${customer}`.execute(db);
+  return { recoveredAt: rows.rows.map((r) => r.attempted_at), testClockTime: clock.rows[0]?.frozen_time ?? null };
+}

@@ -117,7 +117,7 @@ describe('POST /api/predict/retry-time', () => {
     expect(res.status).toBe(200);
     expect(res.body.success).toBe(true);
     const p = res.body.prediction;
-    expect(Object.keys(p).sort()).toEqual(['alternatives', 'model', 'probability', 'reasoning', 'recommendedTime', 'schedule']);
+    expect(Object.keys(p).sort()).toEqual(['alternatives', 'model', 'probability', 'reasoning', 'recommendedTime', 'schedule', 'value']);
     const at = Date.parse(p.recommendedTime);
     expect(at).toBeGreaterThan(Date.parse(failedAt));
     expect(at).toBeLessThanOrEqual(Date.parse(failedAt) + 14 * 86_400_000);
@@ -128,11 +128,75 @@ describe('POST /api/predict/retry-time', () => {
     expect(p.alternatives.length).toBeGreaterThan(0);
     expect(p.alternatives.length).toBeLessThanOrEqual(3);
     for (const a of p.alternatives) {
+      expect(Object.keys(a).sort()).toEqual(['probability', 'time', 'value']);
       expect(Math.abs(Date.parse(a.time) - at)).toBeGreaterThanOrEqual(6 * 3_600_000);
       expect(a.probability).toBeGreaterThanOrEqual(0);
+      expect(a.value).toBeLessThanOrEqual(p.value);
     }
     expect(p.schedule.length).toBeLessThanOrEqual(4);
     expect(p.schedule[0]).toEqual({ time: p.recommendedTime, probability: p.probability, reason: p.reasoning });
+  });
+
+  it('recommends its best instant: no alternative is worth more, whatever the decline, window or budget', async () => {
+    const { api } = await account();
+    const failedAt = '2026-04-07T15:00:00Z';
+    const cases = [
+      ['insufficient_funds', 14, 4], ['insufficient_funds', 30, 8], ['do_not_honor', 14, 4], ['try_again_later', 14, 4], ['exceeds_limit', 14, 1],
+      ['network_timeout', 14, 4], ['processing_error', 30, 4], ['generic_decline', 7, 2], ['card_velocity_exceeded', 14, 4],
+    ] as const;
+    for (const [declineCode, retryWindowDays, maxRetries] of cases) {
+      for (const retriesMade of [0, 1]) {
+        const res = await api.post('/api/predict/retry-time', { declineCode, amount: 4999, currency: 'USD', failedAt, timezone: 'America/New_York', retryWindowDays, maxRetries: maxRetries + retriesMade, retriesMade });
+        expect(res.status).toBe(200);
+        const p = res.body.prediction;
+        if (p.recommendedTime === null) continue;
+        const label = `${declineCode} ${retryWindowDays}d ${maxRetries} retries, ${retriesMade} made`;
+        expect(p.schedule[0].time, label).toBe(p.recommendedTime);
+        expect(p.value, label).toBeGreaterThan(0);
+        for (const a of p.alternatives) {
+          expect(a.value, `${label}: ${a.time}`).toBeLessThanOrEqual(p.value);
+          // The value is the chance now, worth less with every day, plus what later retries still recover.
+          expect(a.value).toBeGreaterThan(-0.02);
+        }
+        const values = p.alternatives.map((a: any) => a.value);
+        expect(values).toEqual([...values].sort((x, y) => y - x));
+      }
+    }
+  });
+
+  it('accepts the customer (an id or its history inline); its time zone and pay calendar change the answer', async () => {
+    const { api } = await account();
+    const failedAt = '2026-04-07T15:00:00Z';
+    const ask = async (over: Record<string, unknown>) => {
+      const res = await api.post('/api/predict/retry-time', { declineCode: 'insufficient_funds', amount: 4999, currency: 'USD', failedAt, ...over });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.prediction;
+    };
+    const tokyo = await ask({ customer: { timezone: 'Asia/Tokyo' } });
+    const la = await ask({ customer: { timezone: 'America/Los_Angeles' } });
+    expect(tokyo.recommendedTime).not.toBe(la.recommendedTime);
+    // Every planned instant keeps the customer's own quiet hours (01:00–04:00 local).
+    for (const [p, tz] of [[tokyo, 'Asia/Tokyo'], [la, 'America/Los_Angeles']] as const) {
+      for (const s of p.schedule) {
+        const hour = Number(new Intl.DateTimeFormat('en-US', { timeZone: tz, hour: 'numeric', hourCycle: 'h23' }).format(new Date(s.time)));
+        expect(hour >= 1 && hour < 4).toBe(false);
+      }
+    }
+    // A customer of the account by id: its zone, as the same history given inline.
+    const stored = (await api.post('/v2/customers', { timezone: 'Asia/Tokyo' })).body.id;
+    expect((await ask({ customer: stored })).recommendedTime).toBe(tokyo.recommendedTime);
+    // The body's own timezone wins over the customer's.
+    expect((await ask({ customer: { timezone: 'Asia/Tokyo' }, timezone: 'America/Los_Angeles' })).recommendedTime).toBe(la.recommendedTime);
+    // Recovered payments on the last business day of three months: the customer's pay calendar.
+    const monthly = await ask({ customer: { timezone: 'America/New_York', recoveredPayments: ['2026-01-30T15:00:00Z', '2026-02-27T15:00:00Z', '2026-03-31T14:00:00Z'] } });
+    const generic = await ask({ customer: { timezone: 'America/New_York' } });
+    expect(monthly.reasoning).toMatch(/this customer/);
+    expect(generic.reasoning).not.toMatch(/this customer/);
+    expect(monthly.recommendedTime).not.toBe(generic.recommendedTime);
+    // Unknown fields are still refused; an unknown customer is a 400 naming it (as /api/predict/churn).
+    expectError(await api.post('/api/predict/retry-time', { declineCode: 'insufficient_funds', amount: 4999, currency: 'USD', customer: { timezone: 'Asia/Tokyo', shoeSize: 9 } }), 400, { param: 'customer[shoeSize]' });
+    expectError(await api.post('/api/predict/retry-time', { declineCode: 'insufficient_funds', amount: 4999, currency: 'USD', customer: { timezone: 'Mars/Base' } }), 400, { param: 'customer[timezone]' });
+    expectError(await api.post('/api/predict/retry-time', { declineCode: 'insufficient_funds', amount: 4999, currency: 'USD', customer: 'cus_nobody' }), 400, { code: 'resource_missing', param: 'customer' });
   });
 
   it('never recommends retrying a hard decline', async () => {

@@ -7,8 +7,8 @@ import { MAX_AMOUNT, normalizeCurrency } from '../domain/money.ts';
 import type { PlanInput } from '../domain/schedule-policy.ts';
 import { PAYMENT_METHOD_TYPES } from '../domain/wallets.ts';
 import { predictChurn, trainChurn } from '../predict/churn.ts';
-import { declineGroup, localClock, type CardContext } from '../predict/features.ts';
-import { ATTEMPT_COST_SHARE, DEFAULT_DAILY_CHURN_HAZARD, candidateSlots, learnedPlan, reasonFor, retrySpacingMs, seedFirstRetry, type LearnedContext, type PlannedSlot } from '../predict/learned-policy.ts';
+import { localClock, type CardContext } from '../predict/features.ts';
+import { learnedPlan, nextRetryValues, reasonFor, type LearnedContext, type PlannedSlot, type ValuedInstant } from '../predict/learned-policy.ts';
 import { fitPayday } from '../predict/payday.ts';
 import { DEFAULT_RISK_THRESHOLD, predictRisk } from '../predict/risk.ts';
 import { plannerModelFor, retryModelFor, scorerFactoryFor } from '../predict/scorers.ts';
@@ -155,7 +155,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
       };
       const plan = learnedPlan(input, lc);
       const tz = isValidTimeZone(timezone) ? timezone : 'UTC';
-      const ranked = plan.length === 0 ? null : rankNextRetry(input, lc, plan, tz);
+      const ranked = plan.length === 0 ? null : rankNextRetry(input, lc);
       const best = ranked?.best;
       // Alternatives: the next best instants for the next retry, not within 6 h of the recommendation,
       // ranked by the same value and never worth more than the recommendation.
@@ -232,79 +232,23 @@ async function retryTimeCustomer(ctx: AppContext, scope: Scope, customer: z.infe
 }
 
 /**
- * What a recovery at an instant is worth, per unit of the amount, as the learned planner values it
- * (`learnedPlan`): e^(−h·days since the rescue began), h the account's daily churn hazard.
+ * The recommendation and its alternatives, valued by the planner's own objective
+ * (`nextRetryValues`): the best instant — except where the planner holds the first retry to seed
+ * 003's strategy table (a decline group the account's model has not earned), then the table's
+ * instant, as the engine will retry, and only instants worth no more as alternatives. Either way no
+ * alternative is worth more than the recommendation.
  */
-function recoveryValue(atMs: number, input: PlanInput, lc: LearnedContext): number {
-  const hazard = Math.max(0, lc.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
-  return Math.exp((-hazard * Math.max(0, atMs - input.rescueStartedAt.getTime())) / DAY_MS);
-}
-
-interface RankedInstant {
-  at: number;
-  p: number;
-  /** The value of the best plan whose next retry is at this instant. */
-  value: number;
-}
-
-/**
- * Every allowed instant for the next retry, valued by the planner's objective (`learnedPlan`'s
- * dynamic programme, per unit of the amount): its chance now times what a recovery then is worth,
- * less an attempt's cost, plus, if it fails, the best the remaining retries recover after it at the
- * same spacing. The recommendation is the best of them — except where the planner itself holds the
- * first retry to seed 003's strategy table (a decline group the account's model has not earned):
- * then it is the table's instant, as the engine will retry, and the alternatives are only instants
- * worth no more. Either way no alternative is worth more than the recommendation.
- */
-function rankNextRetry(input: PlanInput, lc: LearnedContext, plan: readonly PlannedSlot[], tz: string): { best: RankedInstant; others: RankedInstant[] } {
-  const first = plan[0]!.at.getTime();
-  const slots = candidateSlots(input, tz, [first]);
-  const S = slots.length;
-  const n = Math.max(1, Math.floor(input.retriesLeft));
-  const spacing = retrySpacingMs(declineGroup(input.decline.code, input.decline.strategy), input.decline.strategy);
-  const failed = input.failedAt.getTime();
-  const p = Array.from({ length: n }, (_, k) => slots.map((at) => clamp01(lc.score({
-    declineCode: input.decline.code, strategy: input.decline.strategy, adviceCode: input.decline.adviceCode ?? null,
-    retryNumber: input.retriesMade + 1 + k, rescueStartedAtMs: input.rescueStartedAt.getTime(),
-    // Later retries follow an earlier one, at least the spacing before (as learnedPlan scores them).
-    lastAttemptAtMs: k === 0 ? failed : at - spacing, atMs: at,
-    timezone: tz, brand: lc.brand, paymentMethodType: lc.paymentMethodType, amount: lc.amount, payday: lc.payday, ...lc.card,
-  }))));
-  const worth = slots.map((at) => recoveryValue(at, input, lc));
-  const next = new Array<number>(S);
-  for (let j = 0, i = 0; j < S; j++) {
-    while (i < S && slots[i]! - slots[j]! < spacing) i++;
-    next[j] = i;
-  }
-  // best[k][j]: the value of the best plan for retries k.. using slots ≥ j (0: none is worth an attempt).
-  const best = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(0));
-  for (let k = n - 1; k >= 1; k--) {
-    for (let j = S - 1; j >= 0; j--) {
-      const here = p[k]![j]! * worth[j]! - ATTEMPT_COST_SHARE + (1 - p[k]![j]!) * best[k + 1]![next[j]!]!;
-      best[k]![j] = Math.max(here, best[k]![j + 1]!);
-    }
-  }
-  const ranked: RankedInstant[] = slots.map((at, j) => ({ at, p: p[0]![j]!, value: p[0]![j]! * worth[j]! - ATTEMPT_COST_SHARE + (1 - p[0]![j]!) * (n > 1 ? best[1]![next[j]!]! : 0) }));
-  // Best first; the planner's own instant wins ties, then the earlier one.
-  ranked.sort((a, b) => b.value - a.value || (a.at === first ? -1 : b.at === first ? 1 : a.at - b.at));
-  const planned = ranked.find((r) => r.at === first)!;
-  if (followsSeedTable(input, lc, tz, first)) return { best: planned, others: ranked.filter((r) => r !== planned && r.value <= planned.value) };
-  return { best: ranked[0]!, others: ranked.slice(1) };
+function rankNextRetry(input: PlanInput, lc: LearnedContext): { best: ValuedInstant; others: ValuedInstant[] } | null {
+  const v = nextRetryValues(input, lc);
+  if (!v) return null;
+  if (v.seedPlaced) return { best: v.planned, others: v.all.filter((r) => r !== v.planned && r.value <= v.planned.value) };
+  return { best: v.all[0]!, others: v.all.slice(1) };
 }
 
 /** The schedule that starts with this next retry: the learned plan itself, or this instant and the plan replanned after it. */
-function scheduleFrom(input: PlanInput, lc: LearnedContext, plan: readonly PlannedSlot[], best: RankedInstant, tz: string): PlannedSlot[] {
+function scheduleFrom(input: PlanInput, lc: LearnedContext, plan: readonly PlannedSlot[], best: ValuedInstant, tz: string): PlannedSlot[] {
   if (best.at === plan[0]!.at.getTime()) return [...plan];
   const rest = input.retriesLeft > 1 ? learnedPlan({ ...input, failedAt: new Date(best.at), retriesMade: input.retriesMade + 1, retriesLeft: input.retriesLeft - 1 }, lc) : [];
   return [{ at: new Date(best.at), p: best.p, reason: reasonFor(input, lc, best.at, best.p, tz) }, ...rest];
 }
 
-/** Whether the planner placed this first retry by seed 003's table rather than by its model (learned-policy.ts). */
-function followsSeedTable(input: PlanInput, lc: LearnedContext, tz: string, firstAt: number): boolean {
-  const group = declineGroup(input.decline.code, input.decline.strategy);
-  const free = lc.freeGroups === 'all' || (lc.freeGroups?.has(group) ?? false);
-  if (!((input.retriesMade === 0 && !free) || input.decline.strategy === 'after_card_update')) return false;
-  return seedFirstRetry(input, lc.payday, tz)?.at === firstAt;
-}
-
-const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);

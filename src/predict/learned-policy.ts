@@ -197,11 +197,28 @@ export function seedFirstRetry(input: PlanInput, payday: PaydayFit, tz: string):
   return { at, reason };
 }
 
-/** The plan: up to retriesLeft slots maximising Σ P(reached)·(p·value(t) − cost), value falling with time. */
-export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[] {
-  if (input.decline.category === 'hard' || input.decline.strategy === 'never') return [];
+interface PlanTable {
+  tz: string;
+  slots: number[];
+  /** p[k][j]: the chance that retry k at slot j succeeds. */
+  p: number[][];
+  /** What a recovery at slot j is worth, per unit of the amount. */
+  value: number[];
+  /** next[j]: the first slot at least the spacing after slot j. */
+  next: number[];
+  /** best[k][j]: value of the best plan whose retry k is at slot ≥ j; choice[k][j] its slot (-1: stop). */
+  best: number[][];
+  choice: number[][];
+  /** The first retry seed 003's table places, when it does. */
+  seed: SeedFirstRetry | null;
+  n: number;
+}
+
+/** The dynamic programme behind a plan: every allowed instant, its chance, its worth, and the best plan from it. */
+function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
+  if (input.decline.category === 'hard' || input.decline.strategy === 'never') return null;
   const n = Math.max(0, Math.floor(input.retriesLeft));
-  if (n === 0 || input.windowEndsAt.getTime() <= input.failedAt.getTime()) return [];
+  if (n === 0 || input.windowEndsAt.getTime() <= input.failedAt.getTime()) return null;
   const tz = isValidTimeZone(input.timezone) ? input.timezone : 'UTC';
   const group = declineGroup(input.decline.code, input.decline.strategy);
   const free = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
@@ -209,7 +226,7 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
   const seed = (input.retriesMade === 0 && !free) || input.decline.strategy === 'after_card_update' ? seedFirstRetry(input, ctx.payday, tz) : null;
   const slots = candidateSlots(input, tz, seed ? [seed.at] : []);
   const S = slots.length;
-  if (S === 0) return [];
+  if (S === 0) return null;
 
   const failed = input.failedAt.getTime();
   const started = input.rescueStartedAt.getTime();
@@ -233,20 +250,16 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
   const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(ctx.score(feature(j, k)))));
   const hazard = Math.max(0, ctx.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
   const value = slots.map((t) => Math.exp((-hazard * Math.max(0, t - started)) / DAY));
-  // next[j]: the first slot at least the spacing after slot j.
   const next = new Array<number>(S);
   for (let j = 0, i = 0; j < S; j++) {
     while (i < S && slots[i]! - slots[j]! < spacing) i++;
     next[j] = i;
   }
-  const cost = ATTEMPT_COST_SHARE;
-  // best[k][j]: value (per unit of amount) of the best plan whose retry k is at slot ≥ j; choice[k][j] its slot (-1: stop).
   const best = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(0));
   const choice = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(-1));
   for (let k = n - 1; k >= 0; k--) {
     for (let j = S - 1; j >= 0; j--) {
-      const q = p[k]![j]!;
-      const here = q * value[j]! - cost + (1 - q) * best[k + 1]![next[j]!]!;
+      const here = valueAt({ p, value, next, best }, k, j);
       const skip = best[k]![j + 1]!;
       // Ties go to the earlier slot: the same value, recovered sooner.
       if (here >= skip - 1e-12 && here > 0) {
@@ -258,7 +271,43 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
       }
     }
   }
+  return { tz, slots, p, value, next, best, choice, seed, n };
+}
 
+/** Retry k at slot j: its chance times its worth, less its cost, then the best of what follows if it fails. */
+function valueAt(t: Pick<PlanTable, 'p' | 'value' | 'next' | 'best'>, k: number, j: number): number {
+  const q = t.p[k]![j]!;
+  return q * t.value[j]! - ATTEMPT_COST_SHARE + (1 - q) * t.best[k + 1]![t.next[j]!]!;
+}
+
+export interface ValuedInstant {
+  at: number;
+  p: number;
+  /** Per unit of the amount: the objective's value of the best plan whose next retry is here. */
+  value: number;
+}
+
+/**
+ * Every allowed instant for the next retry with the value the planner gives it, best first, and the
+ * instant the plan takes (`planned`: the seed table's when it holds the first retry, else the best).
+ */
+export function nextRetryValues(input: PlanInput, ctx: LearnedContext): { planned: ValuedInstant; seedPlaced: boolean; all: ValuedInstant[] } | null {
+  const t = planTable(input, ctx);
+  if (!t) return null;
+  const all = t.slots.map((at, j) => ({ at, p: t.p[0]![j]!, value: valueAt(t, 0, j) }));
+  const plannedAt = t.seed ? t.seed.at : t.choice[0]![0]! >= 0 ? t.slots[t.choice[0]![0]!]! : null;
+  if (plannedAt === null) return null;
+  const planned = all.find((v) => v.at === plannedAt)!;
+  all.sort((a, b) => b.value - a.value || (a.at === plannedAt ? -1 : b.at === plannedAt ? 1 : a.at - b.at));
+  return { planned, seedPlaced: t.seed !== null, all };
+}
+
+/** The plan: up to retriesLeft slots maximising Σ P(reached)·(p·value(t) − cost), value falling with time. */
+export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[] {
+  const t = planTable(input, ctx);
+  if (!t) return [];
+  const { slots, p, next, choice, seed, n, tz } = t;
+  const S = slots.length;
   const out: PlannedSlot[] = [];
   let from = 0;
   if (seed) {

@@ -58,6 +58,8 @@ const { values } = parseArgs({
     policies: { type: 'string', default: 'daily,fixed-1357,fixed-357,rule-based,learned,learned-cold,oracle' },
     start: { type: 'string', default: '2026-01-05' },
     engine: { type: 'string', default: 'postgres' },
+    // The learned schedule's price of time for every account (auto_rescue.daily_churn_hazard); default: the product's.
+    hazard: { type: 'string' },
   },
 });
 
@@ -128,7 +130,7 @@ async function main() {
     const lanes: Lane[] = [];
     await inLanes(populations.flatMap((population) => policies.map((policy) => ({ population, policy }))), 6, async ({ population, policy }) => {
       const a = await signup(b, `${population.name}-${policy.name.replace(/\W+/g, '-')}`);
-      await a.post('/v2/settings/auto_rescue', { learned: policy.learned });
+      await a.post('/v2/settings/auto_rescue', { learned: policy.learned, ...(values.hazard !== undefined ? { daily_churn_hazard: Number(values.hazard) } : {}) });
       if (policy.oracle) {
         overrideRetryScorer(a.accountId, oracleFactory as never);
         oracleAccounts.push(a.accountId);

@@ -118,7 +118,7 @@ export async function retryNow(d: PaymentDeps, scope: Scope, paymentId: string):
     .returningAll()
     .execute();
   if (claimed.length === 0) throw notInRescue(paymentId, 'rescue_in_progress');
-  await runAttempts(d, claimed as AttemptRow[], () => now);
+  await runAttempts(d, claimed as AttemptRow[], () => now, { merchantAsked: true });
   return getPaymentRecord(d.db, scope, paymentId);
 }
 

@@ -42,7 +42,11 @@ const THIRTY_DAYS_MS = 30 * 86_400_000;
  * `timeOf` gives each attempt's instant: its own planned time on a test clock (so the attempt's
  * attempted_at is exactly when it was scheduled), the wall clock for real-time workers.
  */
-export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date): Promise<RunSummary> {
+/**
+ * `merchantAsked`: the merchant ordered these retries (retry_now): a dead card is charged anyway, since
+ * the merchant may know what Rescue cannot (the customer changed the card in Stripe or in their app).
+ */
+export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date, o: { merchantAsked?: boolean } = {}): Promise<RunSummary> {
   const summary: RunSummary = { charged: 0, succeeded: 0, failed: 0, postponed: 0, skipped: 0 };
   if (attempts.length === 0) return summary;
   const contexts = await loadAttemptContexts(deps.db, attempts);
@@ -69,7 +73,7 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
     const checkUpdater = attempt.number > 1 && (ctx.rescue?.check_account_updater ?? false) && !ridesNetworkToken(attempt.payment_method_type);
     let replacement: string | null | undefined;
     // A dead card is not charged again unchanged: without a replacement the retry waits for one.
-    const dead = attempt.number > 1 ? deadCardDecline(lastDeclineOf(lastDeclines.get(attempt.id)), { fingerprint: attempt.card_fingerprint, cardWasUpdated: attempt.card_was_updated }) : null;
+    const dead = attempt.number > 1 && !o.merchantAsked ? deadCardDecline(lastDeclineOf(lastDeclines.get(attempt.id)), { fingerprint: attempt.card_fingerprint, cardWasUpdated: attempt.card_was_updated }) : null;
     if (dead) {
       replacement = checkUpdater ? gateway.accountUpdater(ctx.payment.payment_method, at) : null;
       if (replacement === null) {

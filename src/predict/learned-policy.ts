@@ -52,6 +52,26 @@ export const ATTEMPT_COST_SHARE = 0.01;
 // The price of time: DEFAULT_DAILY_CHURN_HAZARD (src/domain/auto-rescue-policy.ts says where it comes from).
 export { DEFAULT_DAILY_CHURN_HAZARD };
 
+// The shape of the hazard over the days, from the same Baremetrics figures (research/peers-2026.md):
+// recovery per email 13.3% on day 0, 11.5% on day 7, 4.2% on day 15 — slow in the first week
+// (ln(13.3/11.5)/7 = 0.021 a day), fast after it (ln(11.5/4.2)/8 = 0.126 a day). As multiples of the
+// 15-day average (ln(13.3/4.2)/15 = 0.077), so an account's one number scales the whole curve.
+const FIRST_WEEK_DAYS = 7;
+const FIRST_WEEK_FACTOR = Math.log(13.3 / 11.5) / 7 / (Math.log(13.3 / 4.2) / 15);
+const LATER_FACTOR = Math.log(11.5 / 4.2) / 8 / (Math.log(13.3 / 4.2) / 15);
+
+/**
+ * What a recovery `days` after the first decline is worth, per unit of the amount, at an average
+ * daily hazard h: e^(−∫hazard). With the default h = 0.077 a day-7 recovery keeps 86% of its value,
+ * a day-10 one 59%, a day-15 one 32% — waiting for a payday or a cleared hold inside the first week
+ * costs little, a retry planned late in a long window must earn its place.
+ */
+export function recoveryValue(days: number, hazard: number): number {
+  const early = Math.min(days, FIRST_WEEK_DAYS);
+  const late = Math.max(0, days - FIRST_WEEK_DAYS);
+  return Math.exp(-hazard * (FIRST_WEEK_FACTOR * early + LATER_FACTOR * late));
+}
+
 /** After the first retry, the least time between two retries of the same rescue (see the header). */
 export function retrySpacingMs(group: DeclineGroup, strategy: string): number {
   // Recurly retries communication errors at 4 h intervals (research/retry-facts.md §1).
@@ -249,7 +269,7 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
   });
   const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(ctx.score(feature(j, k)))));
   const hazard = Math.max(0, ctx.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
-  const value = slots.map((t) => Math.exp((-hazard * Math.max(0, t - started)) / DAY));
+  const value = slots.map((t) => recoveryValue(Math.max(0, t - started) / DAY, hazard));
   const next = new Array<number>(S);
   for (let j = 0, i = 0; j < S; j++) {
     while (i < S && slots[i]! - slots[j]! < spacing) i++;

@@ -76,7 +76,7 @@ describe('Lift', () => {
     const start = new Date('2026-01-05T12:00:00Z');
     const clock = (await api2.post('/v2/test_clocks', { frozen_time: start.getTime() / 1000 })).body;
     const customer = (await api2.post('/v2/customers', { email: 'l@example.com', timezone: 'UTC', test_clock: clock.id })).body;
-    const until = start.getTime() / 1000 + 5 * 86400;
+    const until = start.getTime() / 1000 + 8 * 86400; // the next Tuesday: the recovery falls in a later week
     expect((await api2.post('/api/recovery/execute', { paymentMethodToken: `pm_card_insufficientFunds_until_${until}`, amount: 1500, currency: 'GBP', originalDeclineCode: 'insufficient_funds', customer: customer.id })).status).toBe(202);
     await advanceClock(api2, clock.id, new Date(start.getTime() + 20 * DAY));
     const jan = (await api2.get('/api/recovery/lift?from=2026-01-01&to=2026-02-01&interval=week')).body;

@@ -33,6 +33,7 @@ const DEFAULTS = {
   notify_customer: true,
   check_account_updater: true,
   learned: true,
+  daily_churn_hazard: 0.077,
   qualifying: { subscription_payments: true, off_session_payments: true, amount_over: null },
 };
 
@@ -179,6 +180,8 @@ describe('Auto Rescue account defaults', () => {
     ['a threshold that is not an integer', { qualifying: { amount_over: 10.5 } }, 'qualifying[amount_over]'],
     ['an unknown qualifying rule', { qualifying: { annual_payments: true } }, 'qualifying[annual_payments]'],
     ['an unknown field', { retry_hours: 6 }, 'retry_hours'],
+    ['a negative price of time', { daily_churn_hazard: -0.01 }, 'daily_churn_hazard'],
+    ['a price of time over half a day\'s value', { daily_churn_hazard: 0.6 }, 'daily_churn_hazard'],
   ])('refuses %s with 400 naming the param, and keeps the settings', async (_name, body, param) => {
     const test = await untouched();
     expectError(await test.post('/v2/settings/auto_rescue', body), 400, { type: 'invalid_request_error', code: 'parameter_invalid', param });

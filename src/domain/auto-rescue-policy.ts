@@ -47,12 +47,13 @@ export interface AutoRescueDefaults {
 }
 
 /**
- * The share of a recovery's value lost per day the customer waits unpaid (a hazard: value
- * e^(−h·days)). From Baremetrics' dunning emails (over a million, research/peers-2026.md): recovery
- * per email falls from 13.3% on day 0 to 4.2% on day 15, e^(−15h) = 4.2/13.3, h ≈ 0.077 — the
- * customer's pull towards paying fades that fast while access is cut. A recovery on day 10 is then
- * worth 46% of one today, which is in line with Recurly's 90% of recovered transactions coming
- * within the first 10 days (research/retry-facts.md §2).
+ * The average share of a recovery's value lost per day the customer waits unpaid, over the first
+ * 15 days (a hazard; the curve's shape is in src/predict/learned-policy.ts#recoveryValue). From
+ * Baremetrics' dunning emails (over a million, research/peers-2026.md): recovery per email falls from
+ * 13.3% on day 0 to 4.2% on day 15, e^(−15h) = 4.2/13.3, h ≈ 0.077 — the customer's pull towards
+ * paying fades that fast while access is cut. Slowly in the first week (11.5% on day 7), fast after
+ * it, which is in line with Recurly's 90% of recovered transactions coming within the first 10 days
+ * (research/retry-facts.md §2).
  */
 export const DEFAULT_DAILY_CHURN_HAZARD = 0.077;
 

@@ -11,10 +11,10 @@ import { advanceClock, startTestRescue, type TestRescue } from '../support/harne
 
 const DAY = 86_400_000;
 const PERIOD_DAYS = 7;
-const MIN_NEW = 60;
+const MIN_NEW = 40;
 const MIN_TOTAL = 200; // MIN_TRAINING_RETRIES
 const start = new Date('2026-03-02T15:00:00Z');
-const CUSTOMERS = 48;
+const CUSTOMERS = 36;
 const WEEKS = 9;
 
 let t: TestRescue;
@@ -102,7 +102,7 @@ describe('scheduled retraining on a test clock', () => {
     }
     expect(models.filter((m) => m.status === 'active').length).toBeLessThanOrEqual(1);
     expect(models.some((m) => m.status === 'candidate')).toBe(true);
-  }, 60_000);
+  }, 180_000); // ~25–45 s on a busy 2-core machine: generous, so load never decides it
 });
 
 // Scheduled retraining in real time: an account is watched once its real-time retries ran; a round

@@ -61,8 +61,7 @@ describe.each(ENGINES)('a poisoned gateway answer stays with its account (%s)', 
       expect((await api.post('/v2/settings/gateway', { type: 'http', url: m.url, secret: m.secret })).status).toBe(200);
       return { accountId: s.accountId, api };
     };
-    a = await account(merchantA);
-    b = await account(merchantB);
+    [a, b] = await Promise.all([account(merchantA), account(merchantB)]);
   });
   afterAll(async () => {
     await t?.close();
@@ -89,10 +88,7 @@ describe.each(ENGINES)('a poisoned gateway answer stays with its account (%s)', 
   const paymentOf = async (api: Client, id: string) => (await api.get(`/v2/payments/${id}`)).body;
 
   it('recovers B on time in the batch where A\'s merchant answers NUL, lone surrogates, overlong and oversized answers; A is unknown, re-asked under the same key', async () => {
-    const aPayments = [];
-    for (const token of Object.keys(POISONS)) aPayments.push(await declined(a.api, token));
-    const bPayments = [];
-    for (const token of B_TOKENS) bPayments.push(await declined(b.api, token));
+    const [aPayments, bPayments] = await Promise.all([Promise.all(Object.keys(POISONS).map((token) => declined(a.api, token))), Promise.all(B_TOKENS.map((token) => declined(b.api, token)))]);
     const due = moveClockPast([...aPayments, ...bPayments]);
 
     // One round: every retry of both accounts is claimed in one batch.
@@ -152,10 +148,7 @@ describe.each(ENGINES)('a poisoned gateway answer stays with its account (%s)', 
 
   it('behind the edge, an answer the database refuses fails only its own attempt: the rest of the batch is written, and the attempt is reconciled under its key', async () => {
     const aTokens = ['pm_a2_nul_txn', 'pm_a2_nul_code', 'pm_a2_surrogate', 'pm_a2_clean'];
-    const aPayments = [];
-    for (const token of aTokens) aPayments.push(await declined(a.api, token));
-    const bPayments = [];
-    for (const token of ['pm_b2_1', 'pm_b2_2', 'pm_b2_3']) bPayments.push(await declined(b.api, token));
+    const [aPayments, bPayments] = await Promise.all([Promise.all(aTokens.map((token) => declined(a.api, token))), Promise.all(['pm_b2_1', 'pm_b2_2', 'pm_b2_3'].map((token) => declined(b.api, token)))]);
     moveClockPast([...aPayments, ...bPayments]);
 
     // A gateway that hands its answer over unchecked (as a buggy adapter would) for account A.

@@ -7,7 +7,9 @@ import { queueEmails } from './emails-queue.ts';
 
 // The outcome of a batch of attempts, written in ONE transaction with set-based statements
 // (jsonb_to_recordset), so a test clock can move thousands of rescues per second and a crash
-// leaves either all of an attempt's consequences or none.
+// leaves either all of an attempt's consequences or none. If that transaction fails, one item must
+// not take the others down with it: applyBatch retries per account, then per attempt (see
+// applyBatchIsolated), and an attempt whose consequences the database still refuses stays claimed.
 
 export interface AttemptResultWrite {
   id: string;

@@ -4,7 +4,7 @@ import { checkNetworkRules, type CardAttemptRecord } from '../domain/network-rul
 import type { ChargeRequest, ChargeResult, Gateway } from '../gateways/gateway.ts';
 import { announceRetries, loadAttemptContexts, loadCardHistory, loadLastDeclines, type AttemptContext, type CardAttemptRow, type DeclinedAttemptRow } from '../store/attempts.ts';
 import { rescueRetry } from '../domain/events.ts';
-import { applyBatch, type AttemptConsequences } from '../store/batch-writes.ts';
+import { applyBatchIsolated, type AttemptConsequences } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
 import type { AttemptRow } from '../store/schema.ts';
 import { consequencesOfCharge, endRescue, eventsAt, factsOf, type Charged } from './outcome.ts';
@@ -26,6 +26,8 @@ export type GatewayResolver = (accountId: string, livemode: boolean, gateway?: s
 export interface RunDeps {
   db: Db;
   gatewayFor: GatewayResolver;
+  /** Where an attempt whose consequences could not be written is reported (once per batch). */
+  log?: { warn(obj: object, msg: string): void } | undefined;
 }
 
 export interface RunSummary {
@@ -140,7 +142,12 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
     else if (result.status === 'failed') summary.failed++;
     else summary.postponed++;
   });
-  await applyBatch(deps.db, consequences);
+  // One item the database refuses fails only itself (batch-writes.ts): it stays claimed and is
+  // reconciled under its idempotency key when its lease ends; the others are written.
+  const { failed } = await applyBatchIsolated(deps.db, consequences);
+  if (failed) {
+    deps.log?.warn({ attempts: failed.attemptIds, accounts: failed.accountIds, error: failed.error }, 'attempt outcomes the database refused were left to be reconciled; the rest of the batch was written');
+  }
   return summary;
 }
 

@@ -5,11 +5,12 @@ import { claimDueAttempts } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
 import { claimAdvancingClock, earliestDueOnClock, moveClock } from '../store/test-clocks.ts';
 import { GATEWAY_RETRY_DELAYS_MS } from './outcome.ts';
-import { runAttempts, type GatewayResolver } from './run-attempts.ts';
+import { runAttempts, type GatewayResolver, type RunDeps } from './run-attempts.ts';
 
 export interface AdvanceDeps {
   db: Db;
   gatewayFor: GatewayResolver;
+  log?: RunDeps['log'];
   wallClock: Clock;
   workerId: string;
   batchSize: number;

@@ -85,7 +85,7 @@ export class Worker {
     const { db, clock, batchSize } = this.#o;
     const now = clock.now();
     const leaseUntil = new Date(now.getTime() + this.#o.leaseMs);
-    const deps = { db, gatewayFor: this.#o.gatewayFor };
+    const deps = { db, gatewayFor: this.#o.gatewayFor, log: this.#o.log };
     let moved = 0;
     const stale = await reclaimExpiredAttempts(db, { workerId: this.id, wallNow: now, leaseUntil, limit: batchSize });
     if (stale.length) {
@@ -105,7 +105,7 @@ export class Worker {
       moved += due.length;
     }
     if (this.#o.retrain) await retrainDueRealtime(db, this.#o.retrain, now);
-    moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs, retrain: this.#o.retrain });
+    moved += await advanceClocks({ db, gatewayFor: this.#o.gatewayFor, log: this.#o.log, wallClock: clock, workerId: this.id, batchSize: this.#o.clockBatchSize, leaseMs: this.#o.leaseMs, retrain: this.#o.retrain });
     moved += await deliverDueWebhooks({ ...this.#o.webhooks, db, clock, log: this.#o.log, workerId: this.id, leaseMs: this.#o.leaseMs, maxPerRound: batchSize });
     for (const job of this.#o.jobs ?? []) moved += await job(this.id);
     return moved;

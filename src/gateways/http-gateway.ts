@@ -2,23 +2,30 @@ import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import { ANSWER_LIMITS, answerText } from './answer-text.ts';
 import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
 
 // The merchant's own charge endpoint. Each attempt is one signed POST (Standard Webhooks headers,
 // so the merchant verifies it with the same library it would use for our events) carrying an
 // Idempotency-Key derived from the attempt: the merchant must charge at most once per key.
 
+// Every string of the answer is checked at this edge (answer-text.ts): NUL, a lone surrogate or an
+// overlong value makes the whole answer unreadable, so "unknown" (asked again under the same key),
+// and it never reaches a batch write where it would fail other accounts' attempts.
 const Answer = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('succeeded'), transaction_id: z.string().min(1) }),
+  z.object({ status: z.literal('succeeded'), transaction_id: answerText(ANSWER_LIMITS.id) }),
   z.object({
     status: z.literal('failed'),
-    decline_code: z.string().min(1),
-    message: z.string().optional(),
-    network_advice_code: z.string().nullish(),
+    decline_code: answerText(ANSWER_LIMITS.code),
+    message: answerText(ANSWER_LIMITS.message, { min: 0 }).optional(),
+    network_advice_code: answerText(ANSWER_LIMITS.adviceCode).nullish(),
     /** The card on file was replaced (the merchant's own updater, a new card from the customer): retry on it at once. */
-    updated_payment_method: z.string().min(1).max(255).nullish(),
+    updated_payment_method: answerText(ANSWER_LIMITS.token).nullish(),
   }),
 ]);
+
+/** An answer is a few hundred bytes; past this it is not read any further (and is "unknown"). */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 
 const MAX_IN_FLIGHT = 8;
 
@@ -83,10 +90,14 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
     try {
       // No redirects: a public gateway URL must not bounce a signed charge to an internal address.
       const res = await fetch(o.url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(o.timeoutMs) });
-      const text = await res.text();
-      if (!res.ok) return { status: 'unknown', reason: `merchant gateway answered HTTP ${res.status}` };
-      const parsed = Answer.safeParse(safeJson(text));
-      if (!parsed.success) return { status: 'unknown', reason: 'merchant gateway answer was not {status:"succeeded"|"failed", ...}' };
+      if (!res.ok) {
+        await res.body?.cancel().catch(() => {});
+        return { status: 'unknown', reason: `merchant gateway answered HTTP ${res.status}` };
+      }
+      const read = await readAnswerBody(res, MAX_ANSWER_BYTES);
+      if (!read.ok) return { status: 'unknown', reason: `merchant gateway answer ${read.problem}` };
+      const parsed = Answer.safeParse(safeJson(read.text));
+      if (!parsed.success) return { status: 'unknown', reason: `merchant gateway answer was not {status:"succeeded"|"failed", ...}${problemOf(parsed.error)}` };
       const a = parsed.data;
       if (a.status === 'succeeded') return { status: 'succeeded', transactionId: a.transaction_id };
       return {
@@ -106,6 +117,51 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
 /** 16 hex characters, the shape of a Stripe card fingerprint; one per token. */
 export function tokenFingerprint(token: string): string {
   return createHash('sha256').update(`http-token:${token}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * The body of an answer, read as a stream and given up (the connection aborted) as soon as it passes
+ * `maxBytes`, so an endless or huge answer costs at most that much memory; a body that is not UTF-8
+ * is unreadable. The request's timeout signal still bounds the time it takes.
+ */
+export async function readAnswerBody(res: Response, maxBytes: number): Promise<{ ok: true; text: string } | { ok: false; problem: string }> {
+  const tooLarge = { ok: false as const, problem: `was larger than ${maxBytes} bytes` };
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    return tooLarge;
+  }
+  if (!res.body) return { ok: true, text: '' };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return tooLarge;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return { ok: false, problem: 'was not UTF-8' };
+  }
+}
+
+/** The first refused field, in our own words (never the merchant's text). */
+function problemOf(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue && issue.path.length ? `: ${issue.path.join('.')} ${issue.message}` : '';
 }
 
 function safeJson(text: string): unknown {

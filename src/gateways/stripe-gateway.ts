@@ -4,6 +4,7 @@ import { StripeReconnectNeeded, withConnection } from '../stripe/connected-strip
 import type { Db } from '../store/db.ts';
 import { getStripeConnection } from '../store/stripe.ts';
 import type { Keyring } from '../stripe/crypto.ts';
+import { cleanChargeResult } from './answer-text.ts';
 import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
 import { tokenFingerprint } from './http-gateway.ts';
 
@@ -27,7 +28,8 @@ export function stripeGateway(o: StripeGatewayOptions): Gateway {
     type: 'stripe',
     async charge(requests) {
       const out: ChargeResult[] = [];
-      for (const r of requests) out.push(await chargeOne(o, r));
+      // Stripe's ids, decline codes and messages are stored: made storable first (answer-text.ts).
+      for (const r of requests) out.push(cleanChargeResult(await chargeOne(o, r)));
       return out;
     },
     describeCard(paymentMethod): CardDetails {

@@ -7,7 +7,9 @@ import { queueEmails } from './emails-queue.ts';
 
 // The outcome of a batch of attempts, written in ONE transaction with set-based statements
 // (jsonb_to_recordset), so a test clock can move thousands of rescues per second and a crash
-// leaves either all of an attempt's consequences or none.
+// leaves either all of an attempt's consequences or none. If that transaction fails, one item must
+// not take the others down with it: applyBatch retries per account, then per attempt (see
+// applyBatchIsolated), and an attempt whose consequences the database still refuses stays claimed.
 
 export interface AttemptResultWrite {
   id: string;
@@ -64,8 +66,79 @@ export interface AttemptConsequences {
 
 /** Applies a batch; returns the ids of attempts that were still claimed by us and so were applied. */
 export async function applyBatch(db: Db, batch: readonly AttemptConsequences[]): Promise<Set<string>> {
-  if (batch.length === 0) return new Set();
-  return db.transaction().execute((tx) => applyBatchIn(tx, batch));
+  return (await applyBatchIsolated(db, batch)).applied;
+}
+
+/** Items of a batch whose consequences could not be written, each left claimed and unanswered. */
+export interface IsolatedFailure {
+  attemptIds: string[];
+  accountIds: string[];
+  /** The first error's code and message (the database's words; never the parameters). */
+  error: string;
+}
+
+/**
+ * applyBatch, and what it had to leave out. The batch is one transaction; if that fails, one bad item
+ * (a value the database refuses, a broken row) must not fail other accounts' attempts: each
+ * account's consequences are then applied in a transaction of their own, and an account that fails
+ * again one attempt at a time. An attempt whose own consequences still fail keeps its row as it was
+ * claimed — processing, under its original idempotency key — so it is reconciled (asked again under
+ * that key, never a new one) when its lease ends; nothing it would have caused is written. If nothing
+ * at all could be applied the first error is thrown, as before: that is the database, not an item.
+ */
+export async function applyBatchIsolated(db: Db, batch: readonly AttemptConsequences[]): Promise<{ applied: Set<string>; failed: IsolatedFailure | null }> {
+  if (batch.length === 0) return { applied: new Set(), failed: null };
+  let first: unknown;
+  try {
+    return { applied: await db.transaction().execute((tx) => applyBatchIn(tx, batch)), failed: null };
+  } catch (err) {
+    if (batch.length === 1) throw err;
+    first = err;
+  }
+  const applied = new Set<string>();
+  const failedItems: AttemptConsequences[] = [];
+  let succeededOnce = false;
+  const attempt = async (items: readonly AttemptConsequences[]): Promise<boolean> => {
+    try {
+      for (const id of await db.transaction().execute((tx) => applyBatchIn(tx, items))) applied.add(id);
+      succeededOnce = true;
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const items of groupBy(batch, (b) => b.attempt.account_id)) {
+    if (await attempt(items)) continue;
+    if (items.length === 1) {
+      failedItems.push(items[0]!);
+      continue;
+    }
+    for (const item of items) if (!(await attempt([item]))) failedItems.push(item);
+  }
+  if (!succeededOnce) throw first;
+  return {
+    applied,
+    failed: failedItems.length
+      ? { attemptIds: failedItems.map((b) => b.attempt.id), accountIds: [...new Set(failedItems.map((b) => b.attempt.account_id))], error: describe(first) }
+      : null,
+  };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
+}
+
+function describe(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return `${typeof code === 'string' ? `${code} ` : ''}${message}`.slice(0, 500);
 }
 
 /** The same, inside the caller's transaction (a hand-off writes its payment and first outcome together). */

@@ -8,6 +8,7 @@ import type { StripeSettings } from './client.ts';
 import { StripeReconnectNeeded, withConnection } from './connected-stripe.ts';
 import type { Keyring } from './crypto.ts';
 import { cardFacts, invoiceFacts, toDate } from './objects.ts';
+import { ANSWER_LIMITS, cleanOptionalText } from '../gateways/answer-text.ts';
 
 // The import on connect: the last 12 months of invoices, charges and subscriptions, through the
 // SDK's auto-pagination, into the history tables the prediction models read. A worker job: one
@@ -131,9 +132,10 @@ async function importObjects(db: Db, job: StripeBackfillRow, objects: Record<str
         amount: ch.amount,
         currency: ch.currency.toUpperCase(),
         status: ch.status,
-        failure_code: ch.failure_code ?? null,
-        decline_code: ch.outcome?.reason ?? ch.failure_code ?? null,
-        advice_code: ch.outcome?.network_advice_code ?? ch.outcome?.advice_code ?? null,
+        // Decline facts are stored as Stripe gave them, made storable (answer-text.ts).
+        failure_code: cleanOptionalText(ch.failure_code ?? null, ANSWER_LIMITS.code),
+        decline_code: cleanOptionalText(ch.outcome?.reason ?? ch.failure_code ?? null, ANSWER_LIMITS.code),
+        advice_code: cleanOptionalText(ch.outcome?.network_advice_code ?? ch.outcome?.advice_code ?? null, ANSWER_LIMITS.code),
         card_brand: card?.brand ?? null,
         card_country: card?.country ?? null,
         card_funding: card?.funding ?? null,

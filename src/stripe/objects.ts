@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { CardBrand } from '../domain/decline-types.ts';
 import { tokenFingerprint } from '../gateways/http-gateway.ts';
+import { ANSWER_LIMITS, cleanAnswerText, cleanOptionalText } from '../gateways/answer-text.ts';
 
 // Pure readers of Stripe objects: what Rescue needs from an invoice, a payment intent, a charge or a
 // card, tolerant of the API versions a merchant's webhook endpoint may be pinned to (the legacy
@@ -113,14 +114,15 @@ export function failureFacts(pi: Stripe.PaymentIntent | null, charge: Stripe.Cha
   const ch = charge ?? (pi && typeof pi.latest_charge === 'object' ? pi.latest_charge : null);
   const errExtra = e as unknown as { network_advice_code?: string | null; advice_code?: string | null } | null;
   const card = cardFacts(ch?.payment_method_details?.card ?? (e?.payment_method as Stripe.PaymentMethod | undefined)?.card ?? null);
+  // Stored as the attempt's decline and the payment's failure: made storable like any gateway answer (answer-text.ts).
   return {
-    declineCode: e?.decline_code || e?.code || ch?.outcome?.reason || ch?.failure_code || 'generic_decline',
-    networkAdviceCode: errExtra?.network_advice_code ?? ch?.outcome?.network_advice_code ?? null,
-    adviceCode: errExtra?.advice_code ?? ch?.outcome?.advice_code ?? null,
-    message: e?.message ?? ch?.failure_message ?? '',
-    paymentMethod: id(e?.payment_method) ?? id(pi?.payment_method) ?? id(ch?.payment_method),
-    charge: ch?.id ?? id(pi?.latest_charge) ?? e?.charge ?? null,
-    paymentIntent: pi?.id ?? null,
+    declineCode: cleanAnswerText(e?.decline_code || e?.code || ch?.outcome?.reason || ch?.failure_code || '', ANSWER_LIMITS.code) || 'generic_decline',
+    networkAdviceCode: cleanOptionalText(errExtra?.network_advice_code ?? ch?.outcome?.network_advice_code ?? null, ANSWER_LIMITS.adviceCode),
+    adviceCode: cleanOptionalText(errExtra?.advice_code ?? ch?.outcome?.advice_code ?? null, ANSWER_LIMITS.code),
+    message: cleanAnswerText(e?.message ?? ch?.failure_message ?? '', ANSWER_LIMITS.message),
+    paymentMethod: cleanOptionalText(id(e?.payment_method) ?? id(pi?.payment_method) ?? id(ch?.payment_method), ANSWER_LIMITS.token),
+    charge: cleanOptionalText(ch?.id ?? id(pi?.latest_charge) ?? e?.charge ?? null, ANSWER_LIMITS.id),
+    paymentIntent: cleanOptionalText(pi?.id ?? null, ANSWER_LIMITS.id),
     card,
   };
 }

@@ -376,27 +376,41 @@ describe.each(ENGINES)('store: attempt queue (%s)', (engine) => {
       expect(await snapshot(lost.payment.id)).toEqual(lostBefore);
     });
 
-    it('is all or nothing: one failing statement rolls back the whole batch', async () => {
+    it('is all or nothing per attempt: a failing item undoes only its own consequences, the rest of the batch is written', async () => {
       const a = await claimedRetry('w1');
       const b = await claimedRetry('w1');
+      const c = await claimedRetry('w1');
       const beforeA = await snapshot(a.payment.id);
       const beforeB = await snapshot(b.payment.id);
       // b's next attempt reuses the idempotency key of a's first attempt: a unique violation, raised by
       // the last statement of the transaction, after the attempts, payments and rescues were updated.
+      // c's answer holds NUL and a lone surrogate, which Postgres refuses in jsonb and text.
       const good = declinedWithReplan(a.attempt, a.payment);
       const bad = declinedWithReplan(b.attempt, b.payment, { nextKey: beforeA.attempts[0]!.idempotency_key });
+      const poisoned = approved(c.attempt, c.payment);
+      poisoned.attempt.transaction_id = 'txn_\u0000\ud800';
+      const beforeC = await snapshot(c.payment.id);
 
-      await expect(applyBatch(s.db, [good, bad])).rejects.toMatchObject({ code: '23505' });
-      expect(await snapshot(a.payment.id)).toEqual(beforeA);
+      // Alone, a batch nothing of which can be written fails as a whole, as before.
+      await expect(applyBatch(s.db, [bad])).rejects.toMatchObject({ code: '23505' });
+      await expect(applyBatch(s.db, [bad, poisoned])).rejects.toBeTruthy();
       expect(await snapshot(b.payment.id)).toEqual(beforeB);
-      expect(await s.db.selectFrom('attempts').select('id').where('id', 'in', [good.nextAttempt!.id!, bad.nextAttempt!.id!]).execute()).toEqual([]);
-      // Both attempts are still held by w1, so the corrected batch goes through on the same database handle.
-      expect((await attemptById(s.db, a.attempt.id))).toMatchObject({ status: 'processing', claimed_by: 'w1' });
+      expect(await snapshot(c.payment.id)).toEqual(beforeC);
 
-      const fixed = await applyBatch(s.db, [good, declinedWithReplan(b.attempt, b.payment)]);
-      expect([...fixed].sort()).toEqual([a.attempt.id, b.attempt.id].sort());
+      const applied = await applyBatch(s.db, [bad, good, poisoned]);
+      expect([...applied]).toEqual([a.attempt.id]);
       expect((await snapshot(a.payment.id)).attempts).toHaveLength(3);
+      // b and c: nothing of theirs landed; both are still held by w1, processing under their keys.
+      expect(await snapshot(b.payment.id)).toEqual(beforeB);
+      expect(await snapshot(c.payment.id)).toEqual(beforeC);
+      expect(await s.db.selectFrom('attempts').select('id').where('id', '=', bad.nextAttempt!.id!).execute()).toEqual([]);
+      expect(await attemptById(s.db, b.attempt.id)).toMatchObject({ status: 'processing', claimed_by: 'w1', idempotency_key: b.attempt.idempotency_key });
+      expect(await attemptById(s.db, c.attempt.id)).toMatchObject({ status: 'processing', claimed_by: 'w1', idempotency_key: c.attempt.idempotency_key });
+
+      const fixed = await applyBatch(s.db, [declinedWithReplan(b.attempt, b.payment), approved(c.attempt, c.payment)]);
+      expect([...fixed].sort()).toEqual([b.attempt.id, c.attempt.id].sort());
       expect((await snapshot(b.payment.id)).attempts).toHaveLength(3);
+      expect((await snapshot(c.payment.id)).payment.status).toBe('succeeded');
     });
 
     it('a failing rescue insert also undoes the attempt and payment writes', async () => {

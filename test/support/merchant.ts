@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import type { Clock } from '../../src/clock.ts';
 
 // A merchant's own charge endpoint, played by a real HTTP server on 127.0.0.1 for the http gateway
 // tests. It verifies every request's Standard Webhooks signature and keeps a ledger keyed by the
@@ -58,9 +59,21 @@ export interface Merchant {
   close(): Promise<void>;
 }
 
-export async function startMerchant(policy: Policy): Promise<Merchant> {
+/**
+ * `clock`: the merchant's own wall clock, for servers whose engine clock is shifted (the signature
+ * timestamp is the engine's time, so a merchant on the real clock would refuse it as stale). The
+ * signature is checked exactly as Webhook.verify does, with its 5-minute tolerance, against that clock.
+ */
+export async function startMerchant(policy: Policy, o: { clock?: Clock } = {}): Promise<Merchant> {
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const verifier = new Webhook(secret);
+  const verify = (raw: string, headers: Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>) => {
+    if (!o.clock) return verifier.verify(raw, headers);
+    const ts = Number.parseInt(headers['webhook-timestamp'], 10);
+    if (!Number.isFinite(ts) || Math.abs(o.clock.now().getTime() / 1000 - ts) > 5 * 60) throw new Error('Message timestamp outside the tolerance');
+    const expected = verifier.sign(headers['webhook-id'], new Date(ts * 1000), raw);
+    if (!headers['webhook-signature'].split(' ').includes(expected)) throw new Error('No matching signature found');
+  };
   const calls: ChargeCall[] = [];
   const ledger = new Map<string, MerchantAnswer>();
   let current = policy;
@@ -73,7 +86,7 @@ export async function startMerchant(policy: Policy): Promise<Merchant> {
         const raw = Buffer.concat(chunks).toString('utf8');
         let signatureError: string | null = null;
         try {
-          verifier.verify(raw, {
+          verify(raw, {
             'webhook-id': String(req.headers['webhook-id'] ?? ''),
             'webhook-timestamp': String(req.headers['webhook-timestamp'] ?? ''),
             'webhook-signature': String(req.headers['webhook-signature'] ?? ''),

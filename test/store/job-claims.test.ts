@@ -85,7 +85,7 @@ describe.each(ENGINES)('claimDue on %s', (engine) => {
   it('a live lease is not taken; an expired one is, by another worker; reentrant lets the holder renew', async () => {
     await row('live', at(-MINUTE), { claimedBy: 'w1', lease: at(MINUTE) });
     await row('expired', at(-MINUTE), { claimedBy: 'dead', lease: at(-1) });
-    await row('ends-now', at(-MINUTE), { claimedBy: 'w1', lease: T0 });
+    await row('ends-now', at(-MINUTE), { claimedBy: 'w1', lease: T0 }); // expires after T0, not at it
     const got = await claimDue(s.db, queue(), { workerId: 'w2', now: T0, leaseUntil: LEASE, limit: 10 });
     expect(ids(got)).toEqual(['expired']);
     expect(await get('expired')).toMatchObject({ claimed_by: 'w2', lease_expires_at: LEASE, attempts: 1 });
@@ -93,7 +93,7 @@ describe.each(ENGINES)('claimDue on %s', (engine) => {
     // Not reentrant: the holder itself does not claim its live row again.
     expect(await claimDue(s.db, queue(), { workerId: 'w1', now: T0, leaseUntil: LEASE, limit: 10 })).toEqual([]);
     // Reentrant (a test clock's advance): the holder renews; another worker still cannot.
-    expect(await claimDue(s.db, queue({ reentrant: true }), { workerId: 'w2', now: T0, leaseUntil: LEASE, limit: 10 })).toEqual([]);
+    expect(await claimDue(s.db, queue({ reentrant: true }), { workerId: 'w4', now: T0, leaseUntil: LEASE, limit: 10 })).toEqual([]);
     expect(ids(await claimDue(s.db, queue({ reentrant: true }), { workerId: 'w1', now: T0, leaseUntil: LEASE, limit: 10 }))).toEqual(['ends-now', 'live']);
     expect(await get('live')).toMatchObject({ claimed_by: 'w1', lease_expires_at: LEASE });
     // Once w1's lease runs out, w3 takes both over.

@@ -10,10 +10,9 @@ import { gatewayResolver } from './gateways/resolve.ts';
 import type { GatewayResolver } from './engine/run-attempts.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
-import { runStripeBackfill } from './stripe/backfill.ts';
 import { keyringFrom } from './stripe/crypto.ts';
 import { linkSignerSource } from './engine/dunning-links.ts';
-import { emailTransport, sendDueEmails } from './engine/dunning-send.ts';
+import { emailTransport } from './engine/dunning-send.ts';
 
 // The composition root: the only place that reads settings and wires the parts together.
 
@@ -70,19 +69,14 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   const ring = keyringFrom(config.RESCUE_ENCRYPTION_KEY, config.RESCUE_ENCRYPTION_OLD_KEYS);
   const gatewayFor = gatewayResolver(db, { httpTimeoutMs: config.RESCUE_HTTP_GATEWAY_TIMEOUT_MS, wallClock: clock, stripe: { ring, stripe: config } });
   const leaseMs = config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000;
-  const jobs = ring ? [(workerId: string) => runStripeBackfill({ db, clock, ring, stripe: config, log, leaseMs }, workerId)] : [];
   // Dunning emails: into the outbox, or through SMTP when RESCUE_SMTP_URL is set (engine/dunning-send.ts).
   const signer = linkSignerSource(db, ring, clock);
   const links = async () => ({ signer: await signer(), publicUrl: publicUrlOf(config, url), linkDays: config.RESCUE_UPDATE_LINK_DAYS });
   const transport = o.worker ? emailTransport(config.RESCUE_SMTP_URL, config.RESCUE_SMTP_TIMEOUT_MS) : null;
-  if (transport) {
-    const sendEmails = (workerId: string) => sendDueEmails({ db, clock, log, workerId, leaseMs, transport, fromAddress: config.RESCUE_EMAIL_FROM, links, maxPerRound: config.RESCUE_WORKER_BATCH });
-    jobs.push(sendEmails);
-  }
   // Several loops in one process coordinate through the database exactly as separate processes do;
   // they overlap one loop's database round trips with another's work.
   const workers = o.worker
-    ? Array.from({ length: config.RESCUE_WORKER_LOOPS }, () => new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), jobs, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }))
+    ? Array.from({ length: config.RESCUE_WORKER_LOOPS }, () => new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random }), backfill: ring ? { ring, stripe: config } : undefined, emails: transport ? { transport, fromAddress: config.RESCUE_EMAIL_FROM, links } : undefined, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }))
     : [];
   const worker = workers[0] ?? null;
   let url: string | null = null;

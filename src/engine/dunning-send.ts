@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import { emailRetryAt } from '../domain/dunning.ts';
 import type { Db } from '../store/db.ts';
 import type { EmailFacts } from '../store/emails-queue.ts';
-import { claimDueEmails, failInterruptedEmails, markHandedOff, recordEmailResults, type EmailResult } from '../store/emails.ts';
+import { failInterruptedEmails, markHandedOff, recordEmailResults, type EmailResult } from '../store/emails.ts';
 import type { EmailRow } from '../store/schema.ts';
 import { renderRow, type LinkSettings } from './dunning-render.ts';
 
@@ -30,7 +30,7 @@ export type EmailTransport = { kind: 'outbox' } | { kind: 'smtp'; timeoutMs: num
 
 export function emailTransport(smtpUrl: string | undefined, timeoutMs = 15_000): EmailTransport {
   if (!smtpUrl) return { kind: 'outbox' };
-  // Bounded steps: a hung server must not hold a claim past its lease (see sendDueEmails).
+  // Bounded steps: a hung server must not hold a claim past its lease (see emailClaim).
   const transporter = nodemailer.createTransport(smtpUrl, { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs } as never);
   return {
     kind: 'smtp',
@@ -48,47 +48,45 @@ export interface EmailSendDeps {
   clock: Clock;
   log: Logger;
   workerId: string;
-  leaseMs: number;
   transport: EmailTransport;
   /** The address emails come from (RESCUE_EMAIL_FROM); the name is the merchant's. */
   fromAddress: string;
   links: () => Promise<LinkSettings>;
-  /** Emails one round handles at most, so attempts and clocks get their turn. */
-  maxPerRound: number;
 }
 
 const SMTP_LANES = 4;
 const SMTP_CLAIM = 16;
 const OUTBOX_CLAIM = 500;
 
-export async function sendDueEmails(d: EmailSendDeps): Promise<number> {
-  const interrupted = await failInterruptedEmails(d.db, d.clock.now());
-  if (interrupted) d.log.warn({ count: interrupted }, 'emails handed to SMTP by a worker that stopped were marked failed, not resent');
-  const smtp = d.transport.kind === 'smtp';
-  const claimSize = smtp ? SMTP_CLAIM : OUTBOX_CLAIM;
+/** How the worker claims emails (engine/jobs.ts): a few at a time for SMTP, many for the outbox. */
+export function emailClaim(transport: EmailTransport, leaseMs: number): { batch: number; leaseMs: number } {
+  if (transport.kind !== 'smtp') return { batch: OUTBOX_CLAIM, leaseMs };
   // The lease covers the worst claim: each send stalling at its three timed steps (connect,
   // greeting, a reply), the sends of a lane one after another.
-  const leaseMs = d.transport.kind === 'smtp' ? Math.max(d.leaseMs, Math.ceil(SMTP_CLAIM / SMTP_LANES) * 3 * d.transport.timeoutMs + 2000) : d.leaseMs;
-  let handled = 0;
-  while (handled < d.maxPerRound) {
-    const now = d.clock.now();
-    const claimed = await claimDueEmails(d.db, { workerId: d.workerId, now, leaseUntil: new Date(now.getTime() + leaseMs), limit: Math.min(claimSize, d.maxPerRound - handled) });
-    if (claimed.length === 0) break;
-    const links = await d.links();
-    const results: EmailResult[] = [];
-    let next = 0;
-    const lane = async () => {
-      while (next < claimed.length) {
-        const result = await sendOne(d, links, claimed[next++]!);
-        if (result) results.push(result);
-      }
-    };
-    await Promise.all(Array.from({ length: smtp ? Math.min(SMTP_LANES, claimed.length) : 1 }, lane));
-    await recordEmailResults(d.db, results, { workerId: d.workerId, now: d.clock.now() });
-    handled += claimed.length;
-    if (claimed.length < claimSize) break;
-  }
-  return handled;
+  return { batch: SMTP_CLAIM, leaseMs: Math.max(leaseMs, Math.ceil(SMTP_CLAIM / SMTP_LANES) * 3 * transport.timeoutMs + 2000) };
+}
+
+/** Before claiming: emails handed to SMTP by a worker that stopped are failed, never resent. */
+export async function failInterrupted(d: Pick<EmailSendDeps, 'db' | 'log'>, now: Date): Promise<void> {
+  const interrupted = await failInterruptedEmails(d.db, now);
+  if (interrupted) d.log.warn({ count: interrupted }, 'emails handed to SMTP by a worker that stopped were marked failed, not resent');
+}
+
+/** Renders and sends a claim of emails (SMTP in a few lanes) and records the results. */
+export async function sendClaimed(d: EmailSendDeps, claimed: readonly EmailRow[]): Promise<number> {
+  const smtp = d.transport.kind === 'smtp';
+  const links = await d.links();
+  const results: EmailResult[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < claimed.length) {
+      const result = await sendOne(d, links, claimed[next++]!);
+      if (result) results.push(result);
+    }
+  };
+  await Promise.all(Array.from({ length: smtp ? Math.min(SMTP_LANES, claimed.length) : 1 }, lane));
+  await recordEmailResults(d.db, results, { workerId: d.workerId, now: d.clock.now() });
+  return claimed.length;
 }
 
 async function sendOne(d: EmailSendDeps, links: LinkSettings, row: EmailRow): Promise<EmailResult | null> {

@@ -3,7 +3,8 @@ import { retrainOnTestClock, type RetrainPolicy } from '../predict/retrain-sched
 import { MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
 import { claimDueAttempts } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
-import { claimAdvancingClock, earliestDueOnClock, moveClock } from '../store/test-clocks.ts';
+import type { TestClockRow } from '../store/schema.ts';
+import { earliestDueOnClock, moveClock } from '../store/test-clocks.ts';
 import { GATEWAY_RETRY_DELAYS_MS } from './outcome.ts';
 import { runAttempts, type GatewayResolver, type RunDeps } from './run-attempts.ts';
 
@@ -26,31 +27,29 @@ export interface AdvanceDeps {
 const HORIZON_MS = Math.min(MIN_RETRY_GAP_MS, GATEWAY_RETRY_DELAYS_MS[0]!);
 
 /**
- * Moves every clock that was asked to advance through all work due up to its target, in time
- * order: each attempt runs at its own scheduled time, which becomes its attempted_at.
+ * Moves a clock this worker claimed (store/test-clocks.ts#advancingClocks) through all work due up
+ * to its target, in time order: each attempt runs at its own scheduled time, which becomes its
+ * attempted_at. Renews the clock's lease at each batch; done, the clock is `ready`. Returns the
+ * attempts it ran plus one for the clock.
  */
-export async function advanceClocks(d: AdvanceDeps): Promise<number> {
+export async function advanceClock(d: AdvanceDeps, clock: TestClockRow): Promise<number> {
   let moved = 0;
+  const lease = () => new Date(d.wallClock.now().getTime() + d.leaseMs);
+  const target = clock.target_time;
   for (;;) {
-    const lease = () => new Date(d.wallClock.now().getTime() + d.leaseMs);
-    const clock = await claimAdvancingClock(d.db, d.workerId, d.wallClock.now(), lease());
-    if (!clock) return moved;
-    const target = clock.target_time;
-    for (;;) {
-      const earliest = await earliestDueOnClock(d.db, clock.id, target);
-      // A batch boundary: the clock stands at the time its next work is due (or at its target), and
-      // its account retrains if that is due on this clock, on the attempts finished by then.
-      if (d.retrain) await retrainOnTestClock(d.db, d.retrain, { accountId: clock.account_id, clockId: clock.id, clockTime: earliest ?? target });
-      if (!earliest) {
-        await moveClock(d.db, clock.id, d.workerId, target, true, null);
-        break;
-      }
-      const horizon = new Date(Math.min(target.getTime(), earliest.getTime() + HORIZON_MS - 1));
-      if (!(await moveClock(d.db, clock.id, d.workerId, earliest, false, lease()))) break;
-      const due = await claimDueAttempts(d.db, { workerId: d.workerId, limit: d.batchSize, dueBy: horizon, testClock: clock.id, leaseUntil: lease() });
-      await runAttempts(d, due, (a) => a.planned_at);
-      moved += due.length;
+    const earliest = await earliestDueOnClock(d.db, clock.id, target);
+    // A batch boundary: the clock stands at the time its next work is due (or at its target), and
+    // its account retrains if that is due on this clock, on the attempts finished by then.
+    if (d.retrain) await retrainOnTestClock(d.db, d.retrain, { accountId: clock.account_id, clockId: clock.id, clockTime: earliest ?? target });
+    if (!earliest) {
+      await moveClock(d.db, clock.id, d.workerId, target, true, null);
+      break;
     }
-    moved++;
+    const horizon = new Date(Math.min(target.getTime(), earliest.getTime() + HORIZON_MS - 1));
+    if (!(await moveClock(d.db, clock.id, d.workerId, earliest, false, lease()))) break;
+    const due = await claimDueAttempts(d.db, { workerId: d.workerId, limit: d.batchSize, dueBy: horizon, testClock: clock.id, leaseUntil: lease() });
+    await runAttempts(d, due, (a) => a.planned_at);
+    moved += due.length;
   }
+  return moved + 1;
 }

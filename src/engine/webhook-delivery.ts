@@ -4,7 +4,7 @@ import { stopwatch, type Clock } from '../clock.ts';
 import { eventJson } from '../domain/event-json.ts';
 import { afterFailure } from '../domain/webhook-retry.ts';
 import type { Db } from '../store/db.ts';
-import { claimDueDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
+import { recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
 
 // The worker's webhook round: claim due deliveries, POST each event to its endpoint signed with the
 // Standard Webhooks scheme, record the results. 2xx is success; anything else (another status, a
@@ -31,40 +31,32 @@ export interface DeliveryRoundDeps extends WebhookDeliveryOptions {
   clock: Clock;
   log: Logger;
   workerId: string;
-  leaseMs: number;
-  /** Deliveries one round sends at most, so attempts and clocks get their turn. */
-  maxPerRound: number;
 }
 
 const USER_AGENT = 'Rescue-Webhooks/1';
 /** A claim holds this many lanes' worth of deliveries: fewer transactions, each recording more results. */
 const CLAIM_ROUNDS = 4;
 
-/**
- * Sends due deliveries: claims up to `concurrency × CLAIM_ROUNDS` at a time, keeps `concurrency`
- * requests in flight, records the claim's results in one transaction. Returns how many it sent.
- */
-export async function deliverDueWebhooks(d: DeliveryRoundDeps): Promise<number> {
-  let sent = 0;
-  const claimSize = d.concurrency * CLAIM_ROUNDS;
+/** How the worker claims deliveries (engine/jobs.ts): `concurrency × CLAIM_ROUNDS` at a time. */
+export function deliveryClaim(o: { concurrency: number; timeoutMs: number; leaseMs: number }): { batch: number; leaseMs: number } {
   // The lease covers the worst claim (every request timing out, CLAIM_ROUNDS after one another) and the write.
-  const leaseMs = Math.max(d.leaseMs, CLAIM_ROUNDS * d.timeoutMs + 2000);
-  while (sent < d.maxPerRound) {
-    const now = d.clock.now();
-    const claimed = await claimDueDeliveries(d.db, { workerId: d.workerId, now, leaseUntil: new Date(now.getTime() + leaseMs), limit: Math.min(claimSize, d.maxPerRound - sent) });
-    if (claimed.length === 0) break;
-    const finished: DeliveryResult[] = [];
-    let next = 0;
-    const lane = async () => {
-      while (next < claimed.length) finished.push(await deliverOne(d, claimed[next++]!));
-    };
-    await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
-    const disabled = await recordDeliveryResults(d.db, finished, { workerId: d.workerId, now: d.clock.now() });
-    if (disabled.length) d.log.warn({ endpoints: disabled }, 'disabled webhook endpoints whose deliveries kept failing');
-    sent += claimed.length;
-    if (claimed.length < claimSize) break;
-  }
-  return sent;
+  return { batch: o.concurrency * CLAIM_ROUNDS, leaseMs: Math.max(o.leaseMs, CLAIM_ROUNDS * o.timeoutMs + 2000) };
+}
+
+/**
+ * Sends a claim of deliveries, keeping `concurrency` requests in flight, and records the claim's
+ * results in one transaction. Returns how many it sent.
+ */
+export async function deliverClaimed(d: DeliveryRoundDeps, claimed: readonly ClaimedDelivery[]): Promise<number> {
+  const finished: DeliveryResult[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < claimed.length) finished.push(await deliverOne(d, claimed[next++]!));
+  };
+  await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+  const disabled = await recordDeliveryResults(d.db, finished, { workerId: d.workerId, now: d.clock.now() });
+  if (disabled.length) d.log.warn({ endpoints: disabled }, 'disabled webhook endpoints whose deliveries kept failing');
+  return claimed.length;
 }
 
 async function deliverOne(d: DeliveryRoundDeps, c: ClaimedDelivery): Promise<DeliveryResult> {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { claimDue, type ClaimSpec } from '../store/job-claims.ts';
 import { MIN_TRAINING_RETRIES, trainRetryTiming, type TrainOutcome } from './train.ts';
 
 // Scheduled retraining of each account's retry-timing model, judged by the account's clock: real
@@ -21,7 +22,7 @@ const DAY_MS = 86_400_000;
 /** After a look that found too few new retries, look again this much later on the same clock. */
 const RECHECK_MS = DAY_MS;
 /** A worker that claimed a real-time check owns it this long. */
-const CLAIM_MS = 10 * 60_000;
+export const RETRAIN_CLAIM_MS = 10 * 60_000;
 
 interface State { last_trained_at: Date | null; check_after: Date }
 
@@ -41,23 +42,31 @@ export async function watchRealtimeAccounts(db: Db, scopes: readonly { account_i
   }
 }
 
+export interface RetrainCheck { account_id: string; livemode: boolean; last_trained_at: Date | null }
+
 /**
- * The worker's round: claims one real-time account whose check is due (one indexed query when none
- * is) and retrains it if enough new retries finished. Returns 1 when it trained.
+ * Real-time accounts whose check is due (one indexed query when none is). The due time is the lease:
+ * a claim moves check_after past CLAIM_MS, and a check finished writes the next one.
  */
-export async function retrainDueRealtime(db: Db, policy: RetrainPolicy, now: Date): Promise<number> {
-  if (policy.periodMs <= 0) return 0;
-  const claimed = await sql<{ account_id: string; livemode: boolean; last_trained_at: Date | null }>`
-    update model_retraining m set check_after = ${new Date(now.getTime() + CLAIM_MS)}
-    from (select account_id, livemode, kind, clock from model_retraining
-          where clock = ${REALTIME} and check_after <= ${now}
-          order by check_after limit 1 for update skip locked) due
-    where m.account_id = due.account_id and m.livemode = due.livemode and m.kind = due.kind and m.clock = due.clock
-    returning m.account_id, m.livemode, m.last_trained_at`.execute(db);
-  const row = claimed.rows[0];
-  if (!row) return 0;
+export const dueRetrainChecks: ClaimSpec<RetrainCheck> = {
+  table: 'model_retraining',
+  key: ['account_id', 'livemode', 'kind', 'clock'],
+  due: () => sql`t.clock = ${REALTIME}`,
+  order: sql`t.check_after`,
+  lease: { kind: 'postpone', column: 'check_after' },
+};
+
+/** Retrains a claimed real-time account if enough new retries finished. Returns 1 when it trained. */
+export async function runRetrainCheck(db: Db, policy: RetrainPolicy, row: RetrainCheck, now: Date): Promise<number> {
   const out = await check(db, policy, { accountId: row.account_id, livemode: row.livemode, clock: REALTIME }, row.last_trained_at, now);
   return out ? 1 : 0;
+}
+
+/** The worker's round for one account: claims one due real-time check and runs it. Returns 1 when it trained. */
+export async function retrainDueRealtime(db: Db, policy: RetrainPolicy, now: Date): Promise<number> {
+  if (policy.periodMs <= 0) return 0;
+  const [row] = await claimDue(db, dueRetrainChecks, { workerId: '', now, leaseUntil: new Date(now.getTime() + RETRAIN_CLAIM_MS), limit: 1 });
+  return row ? runRetrainCheck(db, policy, row, now) : 0;
 }
 
 /**

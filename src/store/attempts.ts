@@ -1,10 +1,14 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { insertEvents, type EventToWrite } from './events.ts';
+import { claimDue, type ClaimSpec } from './job-claims.ts';
 import type { AttemptRow, CustomerRow, PaymentRow, RecoveryRow, RescuePaymentMethodRow, RescueRow } from './schema.ts';
 
-// Planned attempts are rows; a worker claims due ones with FOR UPDATE SKIP LOCKED and marks them
-// processing with a lease, committed before any gateway call (DESIGN.md invariant 2).
+// Planned attempts are rows; a worker claims due ones (store/job-claims.ts: FOR UPDATE SKIP LOCKED)
+// and marks them processing with a lease, committed before any gateway call (DESIGN.md invariant 2).
+// Three claim specs: planned attempts of a test clock (the clock's advance holds the clock), planned
+// real-time attempts (one per card, through the card's lease), and processing attempts whose lease
+// ran out (reconciled).
 
 export interface ClaimOptions {
   workerId: string;
@@ -18,70 +22,84 @@ export interface ClaimOptions {
   onlyPayment?: string;
 }
 
-export async function claimDueAttempts(db: Db, o: ClaimOptions): Promise<AttemptRow[]> {
-  const result = await sql<AttemptRow>`
-    with due as (
-      select id from attempts
-      where status = 'planned' and planned_at <= ${o.dueBy}
-        and ${o.testClock === null ? sql`test_clock is null` : sql`test_clock = ${o.testClock}`}
-        ${o.onlyPayment ? sql`and payment_id = ${o.onlyPayment}` : sql``}
-      order by planned_at, id
-      limit ${o.limit}
-      for update skip locked
-    ), chosen as (select id as attempt_id from due),
-    ${claimChosen(o)}`.execute(db);
-  return result.rows.sort(byPlannedAt);
-}
-
-/**
- * The tail both claims share: the attempts in `chosen` become processing under this worker's lease
- * (only if still planned), and their payments show rescue_in_progress while a retry runs.
- */
-function claimChosen(o: { workerId: string; leaseUntil: Date }) {
-  return sql`claimed as (
-      update attempts a
-      set status = 'processing', claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-      from chosen where a.id = chosen.attempt_id and a.status = 'planned'
-      returning a.*
-    ), in_progress as (
+/** Their payments show rescue_in_progress while a retry runs (a CTE over `source`, attempt rows). */
+function inProgress(source: string) {
+  return sql`in_progress as (
       update payments p set status = 'rescue_in_progress'
-      from claimed where p.id = claimed.payment_id and p.account_id = claimed.account_id
-        and claimed.number > 1 and p.status = 'requires_rescue'
-    )
-    select * from claimed`;
+      from ${sql.table(source)} s where p.id = s.payment_id and p.account_id = s.account_id
+        and s.number > 1 and p.status = 'requires_rescue'
+    )`;
+}
+
+const PROCESSING = { kind: 'holder', claimedBy: 'claimed_by', expiresAt: 'lease_expires_at' } as const;
+
+/**
+ * Planned attempts due by `dueBy`, in time order: they become processing under the claim. Planned
+ * is the unclaimed state, so no lease is read; a lapsed claim is the `expiredAttempts` spec's.
+ */
+export function plannedAttempts(o: { dueBy: Date; testClock: string | null; onlyPayment?: string }): ClaimSpec<AttemptRow> {
+  return {
+    table: 'attempts',
+    key: ['id'],
+    due: () => sql`t.status = 'planned' and t.planned_at <= ${o.dueBy}
+      and ${o.testClock === null ? sql`t.test_clock is null` : sql`t.test_clock = ${o.testClock}`}
+      ${o.onlyPayment ? sql`and t.payment_id = ${o.onlyPayment}` : sql``}`,
+    order: sql`t.planned_at, t.id`,
+    lease: { ...PROCESSING, freeWhen: 'due' },
+    mark: () => sql`status = 'processing'`,
+    tail: () => sql`, ${inProgress('claimed')} select * from claimed`,
+    shape: (rows) => (rows as unknown as AttemptRow[]).sort(byPlannedAt),
+  };
+}
+
+export async function claimDueAttempts(db: Db, o: ClaimOptions): Promise<AttemptRow[]> {
+  return claimDue(db, plannedAttempts(o), { workerId: o.workerId, now: o.dueBy, leaseUntil: o.leaseUntil, limit: o.limit });
 }
 
 /**
- * Real-time claim: at most one attempt per card, and only on cards no other worker holds. The card
- * lease is taken in the same statement (FOR UPDATE SKIP LOCKED on the card row, whose lease is
- * re-checked after the lock), so two workers never charge one card at once and the per-card network
- * limits are checked against a complete history.
+ * Real-time attempts due at the claim's time: at most one attempt per card, and only on cards no
+ * other worker holds. The claim is on the card's lease row (card_leases: FOR UPDATE SKIP LOCKED,
+ * lease re-checked after the lock), and the same statement marks the card's earliest due attempt
+ * processing, so two workers never charge one card at once and the per-card network limits are
+ * checked against a complete history. Call `ensureCardLeaseRows` first.
  */
-export async function claimDueRealtimeAttempts(db: Db, o: { workerId: string; limit: number; dueBy: Date; wallNow: Date; leaseUntil: Date }): Promise<AttemptRow[]> {
+export function realtimeAttempts(o: { dueBy?: Date } = {}): ClaimSpec<AttemptRow> {
+  return {
+    table: 'card_leases',
+    key: ['account_id', 'fingerprint'],
+    join: (at) => sql`join (
+        select distinct on (account_id, card_fingerprint) id, account_id, card_fingerprint, planned_at
+        from attempts
+        where status = 'planned' and planned_at <= ${o.dueBy ?? at.now} and test_clock is null
+        order by account_id, card_fingerprint, planned_at, id
+      ) c on c.account_id = t.account_id and c.card_fingerprint = t.fingerprint`,
+    due: () => sql`true`,
+    order: sql`c.planned_at, c.id`,
+    lease: { kind: 'holder', claimedBy: 'claimed_by', expiresAt: 'lease_expires_at', reentrant: true },
+    carry: { attempt_id: 'c.id' },
+    tail: (at) => sql`, attempts_claimed as (
+        update attempts a
+        set status = 'processing', claimed_by = ${at.workerId}, lease_expires_at = ${at.leaseUntil}
+        from claimed where a.id = claimed.attempt_id and a.status = 'planned'
+        returning a.*
+      ), ${inProgress('attempts_claimed')}
+      select * from attempts_claimed`,
+    shape: (rows) => (rows as unknown as AttemptRow[]).sort(byPlannedAt),
+  };
+}
+
+/** Every card with a due real-time attempt has its lease row (a no-op once it has). */
+export async function ensureCardLeaseRows(db: Db, dueBy: Date): Promise<void> {
   await sql`
     insert into card_leases (account_id, fingerprint)
     select distinct account_id, card_fingerprint from attempts
-    where status = 'planned' and planned_at <= ${o.dueBy} and test_clock is null
+    where status = 'planned' and planned_at <= ${dueBy} and test_clock is null
     on conflict do nothing`.execute(db);
-  const result = await sql<AttemptRow>`
-    with candidates as (
-      select distinct on (account_id, card_fingerprint) id, account_id, card_fingerprint, planned_at
-      from attempts
-      where status = 'planned' and planned_at <= ${o.dueBy} and test_clock is null
-      order by account_id, card_fingerprint, planned_at, id
-    ), leased_cards as (
-      select l.account_id, l.fingerprint, c.id as attempt_id
-      from card_leases l join candidates c on c.account_id = l.account_id and c.card_fingerprint = l.fingerprint
-      where l.lease_expires_at is null or l.lease_expires_at < ${o.wallNow} or l.claimed_by = ${o.workerId}
-      order by c.planned_at, c.id
-      limit ${o.limit}
-      for update of l skip locked
-    ), leases as (
-      update card_leases l set claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-      from leased_cards lc where l.account_id = lc.account_id and l.fingerprint = lc.fingerprint
-    ), chosen as (select attempt_id from leased_cards),
-    ${claimChosen(o)}`.execute(db);
-  return result.rows.sort(byPlannedAt);
+}
+
+export async function claimDueRealtimeAttempts(db: Db, o: { workerId: string; limit: number; dueBy: Date; wallNow: Date; leaseUntil: Date }): Promise<AttemptRow[]> {
+  await ensureCardLeaseRows(db, o.dueBy);
+  return claimDue(db, realtimeAttempts({ dueBy: o.dueBy }), { workerId: o.workerId, now: o.wallNow, leaseUntil: o.leaseUntil, limit: o.limit });
 }
 
 export async function releaseCardLeases(db: Db, workerId: string): Promise<void> {
@@ -93,20 +111,17 @@ export async function releaseCardLeases(db: Db, workerId: string): Promise<void>
  * handed to a new worker under the SAME idempotency key, so the gateway answers the first call's
  * result instead of charging again.
  */
+export const expiredAttempts: ClaimSpec<AttemptRow> = {
+  table: 'attempts',
+  key: ['id'],
+  due: () => sql`t.status = 'processing' and t.lease_expires_at is not null`,
+  order: sql`t.lease_expires_at`,
+  lease: PROCESSING,
+  shape: (rows) => (rows as unknown as AttemptRow[]).sort(byPlannedAt),
+};
+
 export async function reclaimExpiredAttempts(db: Db, o: { workerId: string; wallNow: Date; leaseUntil: Date; limit: number }): Promise<AttemptRow[]> {
-  const result = await sql<AttemptRow>`
-    with stale as (
-      select id from attempts
-      where status = 'processing' and lease_expires_at < ${o.wallNow}
-      order by lease_expires_at
-      limit ${o.limit}
-      for update skip locked
-    )
-    update attempts a
-    set claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-    from stale where a.id = stale.id
-    returning a.*`.execute(db);
-  return result.rows.sort(byPlannedAt);
+  return claimDue(db, expiredAttempts, { workerId: o.workerId, now: o.wallNow, leaseUntil: o.leaseUntil, limit: o.limit });
 }
 
 /** `column = any($1)`: one array parameter instead of one parameter per value in large batches. */

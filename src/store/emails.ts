@@ -3,30 +3,27 @@ import type { EmailKind } from '../domain/dunning.ts';
 import { missingResource } from '../errors.ts';
 import { cursorSeq } from './cursor.ts';
 import type { Db } from './db.ts';
+import { claimDue, type ClaimSpec } from './job-claims.ts';
 import type { Scope } from './payments.ts';
 import type { EmailRow } from './schema.ts';
 
 // The email outbox: rows are queued with their cause (store/emails-queue.ts); a worker claims due
-// ones with FOR UPDATE SKIP LOCKED and a lease, marks each as handed off just before SMTP gets it,
+// ones with a lease (store/job-claims.ts: FOR UPDATE SKIP LOCKED), marks each as handed off just before SMTP gets it,
 // and records the result. A row whose worker died before the hand-off is claimed again once its
 // lease runs out; one handed off and never recorded is failed, not resent: the customer must never
 // receive the same message twice (engine/dunning-send.ts).
 
+/** Queued emails not yet handed to SMTP whose time has come, oldest first. */
+export const dueEmails: ClaimSpec<EmailRow> = {
+  table: 'emails',
+  key: ['id'],
+  due: (at) => sql`t.status = 'queued' and t.handed_off_at is null and (t.next_attempt_at is null or t.next_attempt_at <= ${at.now})`,
+  order: sql`t.next_attempt_at nulls first, t.seq`,
+  lease: { kind: 'holder', claimedBy: 'claimed_by', expiresAt: 'lease_expires_at' },
+};
+
 export async function claimDueEmails(db: Db, o: { workerId: string; now: Date; leaseUntil: Date; limit: number }): Promise<EmailRow[]> {
-  const { rows } = await sql<EmailRow>`
-    with due as (
-      select id from emails
-      where status = 'queued' and handed_off_at is null
-        and (next_attempt_at is null or next_attempt_at <= ${o.now})
-        and (lease_expires_at is null or lease_expires_at < ${o.now})
-      order by next_attempt_at nulls first, seq
-      limit ${o.limit}
-      for update skip locked
-    )
-    update emails e set claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-    from due where e.id = due.id
-    returning e.*`.execute(db);
-  return rows;
+  return claimDue(db, dueEmails, o);
 }
 
 /** Handed to SMTP by a worker that stopped before it said how that went: never sent again. */

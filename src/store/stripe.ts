@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import { decrypt, encrypt, keyIdOf, type Keyring } from '../stripe/crypto.ts';
 import type { Db } from './db.ts';
+import { claimDue, type ClaimSpec } from './job-claims.ts';
 import type { Scope } from './payments.ts';
 import type { Database, StripeBackfillObject, StripeBackfillRow, StripeConnectionRow, StripeConnectionStatus, StripeMode } from './schema.ts';
 
@@ -215,21 +216,20 @@ export async function stopBackfill(db: Q, scope: Scope, at: Date, reason = 'Stri
     .execute();
 }
 
-/** One due import (pending, or running under an expired lease), claimed with a lease. */
+/** Due imports: pending and due, or running under an expired lease (its worker died). */
+export const dueBackfills: ClaimSpec<StripeBackfillRow> = {
+  table: 'stripe_backfills',
+  key: ['account_id', 'livemode', 'object_type'],
+  due: (at) => sql`(t.status = 'pending' and t.next_run_at <= ${at.now}) or t.status = 'running'`,
+  order: sql`t.next_run_at`,
+  lease: { kind: 'holder', claimedBy: 'claimed_by', expiresAt: 'lease_expires_at' },
+  mark: () => sql`status = 'running'`,
+};
+
+/** One due import, claimed with a lease. */
 export async function claimDueBackfill(db: Db, o: { workerId: string; now: Date; leaseUntil: Date }): Promise<StripeBackfillRow | null> {
-  const result = await sql<StripeBackfillRow>`
-    with due as (
-      select account_id, livemode, object_type from stripe_backfills
-      where (status = 'pending' and next_run_at <= ${o.now})
-         or (status = 'running' and lease_expires_at < ${o.now})
-      order by next_run_at
-      limit 1
-      for update skip locked
-    )
-    update stripe_backfills b set status = 'running', claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-    from due where b.account_id = due.account_id and b.livemode = due.livemode and b.object_type = due.object_type
-    returning b.*`.execute(db);
-  return result.rows[0] ?? null;
+  const [row] = await claimDue(db, dueBackfills, { ...o, limit: 1 });
+  return row ?? null;
 }
 
 type BackfillKey = Pick<StripeBackfillRow, 'account_id' | 'livemode' | 'object_type'>;

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { RescueError, missingResource } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Db } from './db.ts';
+import { claimDue, type ClaimSpec } from './job-claims.ts';
 import type { TestClockRow } from './schema.ts';
 
 export async function createTestClock(db: Db, accountId: string, input: { frozenTime: Date; name: string | null; now: Date }): Promise<TestClockRow> {
@@ -42,15 +43,22 @@ export async function requestAdvance(db: Db, accountId: string, id: string, to: 
   });
 }
 
+/**
+ * Clocks asked to advance, oldest first. Reentrant: the worker moving a clock renews its lease as it
+ * goes (moveClock); once a lease has run out another worker takes the clock over. Done, the clock is
+ * `ready` again and no longer due.
+ */
+export const advancingClocks: ClaimSpec<TestClockRow> = {
+  table: 'test_clocks',
+  key: ['id'],
+  due: () => sql`t.status = 'advancing'`,
+  order: sql`t.seq`,
+  lease: { kind: 'holder', claimedBy: 'claimed_by', expiresAt: 'lease_expires_at', reentrant: true },
+};
+
 export async function claimAdvancingClock(db: Db, workerId: string, wallNow: Date, leaseUntil: Date): Promise<TestClockRow | null> {
-  const result = await sql<TestClockRow>`
-    update test_clocks c set claimed_by = ${workerId}, lease_expires_at = ${leaseUntil}
-    where c.id = (
-      select id from test_clocks
-      where status = 'advancing' and (lease_expires_at is null or lease_expires_at < ${wallNow} or claimed_by = ${workerId})
-      order by seq limit 1 for update skip locked)
-    returning c.*`.execute(db);
-  return result.rows[0] ?? null;
+  const [clock] = await claimDue(db, advancingClocks, { workerId, now: wallNow, leaseUntil, limit: 1 });
+  return clock ?? null;
 }
 
 export async function earliestDueOnClock(db: Db, clockId: string, until: Date): Promise<Date | null> {

@@ -4,11 +4,12 @@ import { DISABLE_AFTER_FAILED_DELIVERIES, webhookEndpointDisabled } from '../dom
 import { missingResource } from '../errors.ts';
 import type { Db } from './db.ts';
 import { DELIVERY_ID, insertEvents } from './events.ts';
+import { claimDue, type ClaimSpec } from './job-claims.ts';
 import type { Scope } from './payments.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryStatus } from './schema.ts';
 
 // The webhook delivery queue. Delivery rows are created with their event (store/events.ts) or by a
-// resend; a worker claims due ones with FOR UPDATE SKIP LOCKED and a lease, sends them, and records
+// resend; a worker claims due ones with a lease (store/job-claims.ts: FOR UPDATE SKIP LOCKED), sends them, and records
 // every result of a batch in one transaction. A delivery whose worker died is claimed again once its
 // lease has run out: delivery is at least once.
 
@@ -28,31 +29,31 @@ export interface ClaimedDelivery {
 }
 
 /** Due deliveries to enabled endpoints (a disabled endpoint's deliveries wait until it is enabled again). */
-export async function claimDueDeliveries(db: Db, o: { workerId: string; now: Date; leaseUntil: Date; limit: number }): Promise<ClaimedDelivery[]> {
-  const result = await sql<Omit<ClaimedDelivery, 'event'> & { event_id: string; type: string; api_version: string; data: Record<string, unknown>; event_created_at: Date }>`
-    with due as (
-      select d.id from webhook_deliveries d
-      join webhook_endpoints w on w.id = d.endpoint_id and w.account_id = d.account_id
-      where d.status = 'pending' and (d.next_attempt_at is null or d.next_attempt_at <= ${o.now})
-        and (d.lease_expires_at is null or d.lease_expires_at < ${o.now})
-        and w.status = 'enabled'
-      order by d.next_attempt_at nulls first, d.seq
-      limit ${o.limit}
-      for update of d skip locked
-    ), claimed as (
-      update webhook_deliveries d set claimed_by = ${o.workerId}, lease_expires_at = ${o.leaseUntil}
-      from due where d.id = due.id
-      returning d.id, d.account_id, d.livemode, d.endpoint_id, d.event_id, d.attempts, d.first_attempt_at
-    )
-    select c.*, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
+export const dueDeliveries: ClaimSpec<ClaimedDelivery> = {
+  table: 'webhook_deliveries',
+  key: ['id'],
+  join: () => sql`join webhook_endpoints w on w.id = t.endpoint_id and w.account_id = t.account_id`,
+  due: (at) => sql`t.status = 'pending' and (t.next_attempt_at is null or t.next_attempt_at <= ${at.now}) and w.status = 'enabled'`,
+  order: sql`t.next_attempt_at nulls first, t.seq`,
+  lease: { kind: 'holder', claimedBy: 'claimed_by', expiresAt: 'lease_expires_at' },
+  tail: () => sql`
+    select c.id, c.account_id, c.livemode, c.endpoint_id, c.event_id, c.attempts, c.first_attempt_at,
+      w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
       e.type, e.api_version, e.data, e.created_at as event_created_at
     from claimed c
     join webhook_endpoints w on w.id = c.endpoint_id and w.account_id = c.account_id
-    join events e on e.id = c.event_id and e.account_id = c.account_id`.execute(db);
-  return result.rows.map(({ event_id, type, api_version, data, event_created_at, ...d }) => ({
-    ...d,
-    event: { id: event_id, type, api_version, data, created_at: event_created_at, livemode: d.livemode },
-  }));
+    join events e on e.id = c.event_id and e.account_id = c.account_id`,
+  shape: (rows) =>
+    (rows as (Omit<ClaimedDelivery, 'event'> & { event_id: string; type: string; api_version: string; data: Record<string, unknown>; event_created_at: Date })[]).map(
+      ({ event_id, type, api_version, data, event_created_at, ...d }) => ({
+        ...d,
+        event: { id: event_id, type, api_version, data, created_at: event_created_at, livemode: d.livemode },
+      }),
+    ),
+};
+
+export async function claimDueDeliveries(db: Db, o: { workerId: string; now: Date; leaseUntil: Date; limit: number }): Promise<ClaimedDelivery[]> {
+  return claimDue(db, dueDeliveries, o);
 }
 
 export interface DeliveryResult {

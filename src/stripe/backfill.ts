@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
 import type { StripeBackfillRow } from '../store/schema.ts';
-import { claimDueBackfill, finishBackfill, getStripeConnection, saveBackfillProgress } from '../store/stripe.ts';
+import { finishBackfill, getStripeConnection, saveBackfillProgress } from '../store/stripe.ts';
 import type { StripeSettings } from './client.ts';
 import { StripeReconnectNeeded, withConnection } from './connected-stripe.ts';
 import type { Keyring } from './crypto.ts';
@@ -35,11 +35,8 @@ export function backfillDelayMs(failures: number): number {
   return Math.min(300_000, 2_000 * 2 ** Math.max(0, failures));
 }
 
-/** Runs one due import for a while; returns how many objects it imported. */
-export async function runStripeBackfill(d: BackfillDeps, workerId: string): Promise<number> {
-  const now = d.clock.now();
-  const job = await claimDueBackfill(d.db, { workerId, now, leaseUntil: new Date(now.getTime() + d.leaseMs) });
-  if (!job) return 0;
+/** Runs an import this worker claimed (store/stripe.ts#dueBackfills) for a while; returns how many objects it imported. */
+export async function importBackfill(d: BackfillDeps, workerId: string, job: StripeBackfillRow, now: Date): Promise<number> {
   const conn = await getStripeConnection(d.db, d.ring, { accountId: job.account_id, livemode: job.livemode });
   if (!conn || conn.status !== 'connected' || !conn.secretKey) {
     await finishBackfill(d.db, job, workerId, { status: 'failed', at: now, error: conn?.status === 'needs_reconnect' ? 'Stripe needs reconnecting' : 'Stripe is not connected' });

@@ -235,20 +235,20 @@ export interface CardAttemptRow {
   number: number;
 }
 
-/** Every finished attempt on the given cards since `since`, across all of each account's payments. */
+/**
+ * Every finished attempt on the given cards since `since`, across all of each account's payments.
+ * The cards are (account, fingerprint) pairs joined to attempts_card one pair at a time: a list of
+ * accounts times a list of fingerprints would read every attempt of every account in the batch.
+ */
 export async function loadCardHistory(db: Db, cards: readonly { accountId: string; fingerprint: string }[], since: Date): Promise<CardAttemptRow[]> {
   if (cards.length === 0) return [];
-  const accountIds = [...new Set(cards.map((c) => c.accountId))];
-  const fingerprints = [...new Set(cards.map((c) => c.fingerprint))];
-  const rows = await db
-    .selectFrom('attempts')
-    .select(['account_id', 'card_fingerprint', 'attempted_at', 'status', 'decline_code', 'advice_code', 'card_brand', 'number'])
-    .where(anyOf('account_id', accountIds))
-    .where(anyOf('card_fingerprint', fingerprints))
-    .where('attempted_at', '>=', since)
-    .where('status', 'in', ['succeeded', 'failed'])
-    .execute();
-  return rows as CardAttemptRow[];
+  const pairs = [...new Map(cards.map((c) => [`${c.accountId}|${c.fingerprint}`, c])).values()];
+  const result = await sql<CardAttemptRow>`
+    select a.account_id, a.card_fingerprint, a.attempted_at, a.status, a.decline_code, a.advice_code, a.card_brand, a.number
+    from unnest(${pairs.map((c) => c.accountId)}::text[], ${pairs.map((c) => c.fingerprint)}::text[]) as card(account_id, fingerprint)
+    join attempts a on a.account_id = card.account_id and a.card_fingerprint = card.fingerprint
+    where a.attempted_at >= ${since} and a.status in ('succeeded', 'failed')`.execute(db);
+  return result.rows;
 }
 
 export interface RetryAnnouncement {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { dueRetrainChecks, RETRAIN_CLAIM_MS, runRetrainCheck, watchRealtimeAccounts, type RetrainPolicy } from '../predict/retrain-schedule.ts';
-import { expiredAttempts, ensureCardLeaseRows, realtimeAttempts, releaseCardLeases } from '../store/attempts.ts';
+import { expiredAttempts, ensureCardLeaseRows, REALTIME_CANDIDATES, realtimeAttempts, releaseCardLeases } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
 import { dueEmails } from '../store/emails.ts';
 import { claimDue, type ClaimSpec } from '../store/job-claims.ts';
@@ -85,6 +85,10 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
   const { db, clock, log } = o;
   const deps = { db, gatewayFor: o.gatewayFor, log };
   const jobs: Job[] = [];
+  // A real-time claim chooses among the earliest REALTIME_CANDIDATES × batch due attempts, and the
+  // round's upkeep gives exactly those attempts' cards their lease rows: a round's work follows the
+  // batch, not the backlog (one claim a round: perRound is the batch).
+  const candidates = REALTIME_CANDIDATES * o.batchSize;
   jobs.push(
     job({
       // Attempts left processing by a worker that died: reconciled under their original idempotency key.
@@ -102,11 +106,11 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
     job({
       // Due real-time attempts, one per card, each card leased to one worker while it is charged.
       name: 'attempts',
-      claim: realtimeAttempts(),
+      claim: realtimeAttempts({ candidates }),
       batch: o.batchSize,
       perRound: o.batchSize,
       leaseMs: o.leaseMs,
-      before: (now) => ensureCardLeaseRows(db, now),
+      before: (now) => ensureCardLeaseRows(db, { dueBy: now, wallNow: now, candidates }),
       async run(due, { workerId, now }) {
         try {
           const summary = await runAttempts(deps, due, () => now);

@@ -56,21 +56,48 @@ export async function claimDueAttempts(db: Db, o: ClaimOptions): Promise<Attempt
   return claimDue(db, plannedAttempts(o), { workerId: o.workerId, now: o.dueBy, leaseUntil: o.leaseUntil, limit: o.limit });
 }
 
+/** How many of the earliest due real-time attempts one claim considers, per attempt it may claim. */
+export const REALTIME_CANDIDATES = 4;
+
+/**
+ * The window a real-time claim chooses from: the earliest `size` due real-time attempts (by
+ * attempts_due_realtime, in due order) whose card is not held by another worker's unexpired lease
+ * (`workerId` omitted: by anyone's). A round's work follows its batch, not card_leases nor the due
+ * backlog: the scan stops after `size` attempts, and each card is looked up by card_leases_pkey
+ * (a scalar subquery, run per attempt read: as `not exists` the planner hash-joins a Seq Scan of
+ * card_leases, since it expects almost no held leases).
+ * Cards held elsewhere are skipped rather than counted, so a crashed or busy worker's cards do not
+ * fill the window; the window can still be short of distinct cards when one card has many due
+ * attempts (one of them is claimed a round, as before).
+ */
+function dueWindow(o: { dueBy: Date; wallNow: Date; workerId?: string; size: number }) {
+  return sql`select a.id, a.account_id, a.card_fingerprint, a.planned_at
+    from attempts a
+    where a.status = 'planned' and a.planned_at <= ${o.dueBy} and a.test_clock is null
+      and not coalesce((
+        select h.lease_expires_at >= ${o.wallNow}${o.workerId === undefined ? sql`` : sql` and h.claimed_by is distinct from ${o.workerId}`}
+        from card_leases h where h.account_id = a.account_id and h.fingerprint = a.card_fingerprint
+      ), false)
+    order by a.planned_at, a.id
+    limit ${o.size}`;
+}
+
 /**
  * Real-time attempts due at the claim's time: at most one attempt per card, and only on cards no
  * other worker holds. The claim is on the card's lease row (card_leases: FOR UPDATE SKIP LOCKED,
  * lease re-checked after the lock), and the same statement marks the card's earliest due attempt
  * processing, so two workers never charge one card at once and the per-card network limits are
- * checked against a complete history. Call `ensureCardLeaseRows` first.
+ * checked against a complete history. It chooses among the earliest `candidates` due attempts (see
+ * `dueWindow`; REALTIME_CANDIDATES × the claim's limit), so call `ensureCardLeaseRows` with the same
+ * `candidates` first: a due card without a lease row is not claimed.
  */
-export function realtimeAttempts(o: { dueBy?: Date } = {}): ClaimSpec<AttemptRow> {
+export function realtimeAttempts(o: { dueBy?: Date; candidates: number }): ClaimSpec<AttemptRow> {
   return {
     table: 'card_leases',
     key: ['account_id', 'fingerprint'],
     join: (at) => sql`join (
         select distinct on (account_id, card_fingerprint) id, account_id, card_fingerprint, planned_at
-        from attempts
-        where status = 'planned' and planned_at <= ${o.dueBy ?? at.now} and test_clock is null
+        from (${dueWindow({ dueBy: o.dueBy ?? at.now, wallNow: at.now, workerId: at.workerId, size: o.candidates })}) w
         order by account_id, card_fingerprint, planned_at, id
       ) c on c.account_id = t.account_id and c.card_fingerprint = t.fingerprint`,
     due: () => sql`true`,
@@ -88,18 +115,23 @@ export function realtimeAttempts(o: { dueBy?: Date } = {}): ClaimSpec<AttemptRow
   };
 }
 
-/** Every card with a due real-time attempt has its lease row (a no-op once it has). */
-export async function ensureCardLeaseRows(db: Db, dueBy: Date): Promise<void> {
+/**
+ * Every card among the earliest `candidates` due real-time attempts has its lease row (a no-op
+ * once it has). Cards held by any unexpired lease are skipped (they have their row), so this window
+ * reaches at least as far as any worker's claim window at the same instant.
+ */
+export async function ensureCardLeaseRows(db: Db, o: { dueBy: Date; wallNow: Date; candidates: number }): Promise<void> {
   await sql`
     insert into card_leases (account_id, fingerprint)
-    select distinct account_id, card_fingerprint from attempts
-    where status = 'planned' and planned_at <= ${dueBy} and test_clock is null
+    select distinct account_id, card_fingerprint from (${dueWindow({ dueBy: o.dueBy, wallNow: o.wallNow, size: o.candidates })}) w
     on conflict do nothing`.execute(db);
 }
 
 export async function claimDueRealtimeAttempts(db: Db, o: { workerId: string; limit: number; dueBy: Date; wallNow: Date; leaseUntil: Date }): Promise<AttemptRow[]> {
-  await ensureCardLeaseRows(db, o.dueBy);
-  return claimDue(db, realtimeAttempts({ dueBy: o.dueBy }), { workerId: o.workerId, now: o.wallNow, leaseUntil: o.leaseUntil, limit: o.limit });
+  if (o.limit <= 0) return [];
+  const candidates = REALTIME_CANDIDATES * o.limit;
+  await ensureCardLeaseRows(db, { dueBy: o.dueBy, wallNow: o.wallNow, candidates });
+  return claimDue(db, realtimeAttempts({ dueBy: o.dueBy, candidates }), { workerId: o.workerId, now: o.wallNow, leaseUntil: o.leaseUntil, limit: o.limit });
 }
 
 export async function releaseCardLeases(db: Db, workerId: string): Promise<void> {

@@ -14,7 +14,7 @@
 // with the decline group; a linear model over these crosses stays interpretable and calibrated.
 
 import type { RetryStrategy } from '../domain/decline-types.ts';
-import { offsetMs } from '../domain/local-time.ts';
+import { offsetAt } from '../domain/local-time.ts';
 import { adviceCodeDelayMs } from '../domain/schedule-policy.ts';
 import { dayOfMonthOfDay, latestPaydayIn, nextPaydayAfter, PAYDAY_LAG_DAYS, weekdayOfDay, type PaydayFit } from './payday.ts';
 
@@ -88,11 +88,15 @@ export const FEATURE_NAMES = [
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
-/** Local day number and minute of day of an instant in a zone (offset taken at the instant). */
+/**
+ * Local day number and minute of day of an instant in a zone (offset taken at the instant). Called for
+ * every candidate slot of every plan: the offset comes from local-time.ts's per-zone hour cache, so
+ * after a zone's first plan this hour no Intl conversion runs.
+ */
 export function localClock(atMs: number, timezone: string): { day: number; minute: number } {
   let off = 0;
   try {
-    off = offsetMs(new Date(atMs), timezone);
+    off = offsetAt(atMs, timezone);
   } catch {
     off = 0;
   }

@@ -18,7 +18,7 @@
 // machine a miss says "look", not "broken" — the machine's load average is printed with the table.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -99,7 +99,9 @@ interface Child {
 function spawnRescue(command: 'api' | 'worker', databaseUrl: string, env: Record<string, string>, nodeArgs: string[] = []): Child {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(base)) if (k.startsWith('RESCUE_') || k === 'DATABASE_URL' || k === 'PORT') delete base[k];
-  const child = spawn(NODE, [...nodeArgs, 'src/cli.ts', command], {
+  // BENCH_CHILD_NODE_ARGS (e.g. --trace-gc) reaches the api and workers only, not this process.
+  const extra = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(NODE, [...extra, ...nodeArgs, 'src/cli.ts', command], {
     cwd: REPO,
     env: { ...base, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -131,6 +133,8 @@ function spawnRescue(command: 'api' | 'worker', databaseUrl: string, env: Record
       const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+      // BENCH_CHILD_OUTPUT=folder keeps each child's output there (what --trace-gc printed, say).
+      if (process.env.BENCH_CHILD_OUTPUT) writeFileSync(`${process.env.BENCH_CHILD_OUTPUT}/${command}-${child.pid}.log`, out);
     },
   };
 }

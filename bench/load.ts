@@ -167,6 +167,8 @@ async function main(): Promise<void> {
   const loadAtStart = load();
   const db = await createPostgresDatabase();
   const admin = new pg.Pool({ connectionString: db.url, max: 4 });
+  // An idle connection dropped by the server (a restart, the final drop) must not crash the run.
+  admin.on('error', () => {});
   const merchant = await startMerchant(() => ({ charge: { status: 'failed', decline_code: 'insufficient_funds', message: 'Not enough money' } }));
   const children: Child[] = [];
   try {

@@ -73,9 +73,54 @@ function wallMs(at: number, tz: string): number {
 
 /** Offset of tz from UTC at an instant, in ms (e.g. −5 h for New York in winter). */
 export function offsetMs(at: Date, tz: string): number {
-  const t = at.getTime();
-  const whole = t - (((t % 1000) + 1000) % 1000);
-  return wallMs(whole, tz) - whole;
+  return offsetAt(at.getTime(), tz);
+}
+
+/** offsetMs for an instant given in ms since the epoch (no Date to build). */
+export function offsetAt(atMs: number, tz: string): number {
+  return offsetAtWhole(atMs - (((atMs % 1000) + 1000) % 1000), tz);
+}
+
+// Intl is slow (a formatToParts per call) and the planner asks about the same few hours over and over
+// (every candidate slot, every retry, every payment planned this hour), so each zone keeps the offsets
+// Intl gave at whole UTC hours. An instant inside an hour whose two ends have the same offset has that
+// offset too — no zone changes its offset twice within two days (atLocalTime relies on the same fact);
+// an hour with a transition in it is asked of Intl directly. Bounded: a zone's map is emptied when full.
+const MS_PER_HOUR = 3_600_000;
+const MAX_HOURS_PER_ZONE = 20_000;
+/** Far enough inside Date's range (±8.64e15 ms) that an hour's end is still a valid Date. */
+const CACHED_RANGE_MS = 8.64e15 - 2 * MS_PER_HOUR;
+const hourOffsets = new Map<string, Map<number, number>>();
+
+function offsetAtHour(zone: Map<number, number>, hour: number, tz: string): number {
+  let off = zone.get(hour);
+  if (off === undefined) {
+    const t = hour * MS_PER_HOUR;
+    off = wallMs(t, tz) - t;
+    if (zone.size >= MAX_HOURS_PER_ZONE) zone.clear();
+    zone.set(hour, off);
+  }
+  return off;
+}
+
+/** The offset at an instant on a whole second (Intl's resolution), as wallMs(whole, tz) − whole. */
+function offsetAtWhole(whole: number, tz: string): number {
+  if (!(Math.abs(whole) <= CACHED_RANGE_MS)) return wallMs(whole, tz) - whole;
+  let zone = hourOffsets.get(tz);
+  if (!zone) {
+    formatterFor(tz); // an unknown zone throws here, as Intl does, and is never cached
+    hourOffsets.set(tz, (zone = new Map()));
+  }
+  const hour = Math.floor(whole / MS_PER_HOUR);
+  const start = offsetAtHour(zone, hour, tz);
+  if (whole === hour * MS_PER_HOUR) return start;
+  return start === offsetAtHour(zone, hour + 1, tz) ? start : wallMs(whole, tz) - whole;
+}
+
+/** wallMs through the per-zone cache: the same value, without Intl for an hour already seen. */
+function cachedWallMs(at: number, tz: string): number {
+  const whole = at - (((at % 1000) + 1000) % 1000);
+  return whole + offsetAtWhole(whole, tz);
 }
 
 export function weekdayOf(date: LocalDate): number {
@@ -83,7 +128,7 @@ export function weekdayOf(date: LocalDate): number {
 }
 
 export function localParts(at: Date, tz: string): LocalParts {
-  const w = new Date(wallMs(at.getTime(), tz));
+  const w = new Date(cachedWallMs(at.getTime(), tz));
   return {
     year: w.getUTCFullYear(),
     month: w.getUTCMonth() + 1,
@@ -133,11 +178,11 @@ export function atLocalTime(
 ): Date {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   // No zone changes offset twice within two days, so the offsets a day either side bound the answer.
-  const before = wallMs(wall - MS_PER_DAY, tz) - (wall - MS_PER_DAY);
-  const after = wallMs(wall + MS_PER_DAY, tz) - (wall + MS_PER_DAY);
+  const before = cachedWallMs(wall - MS_PER_DAY, tz) - (wall - MS_PER_DAY);
+  const after = cachedWallMs(wall + MS_PER_DAY, tz) - (wall + MS_PER_DAY);
   const candidates = [...new Set([wall - before, wall - after])].sort((a, b) => a - b);
   for (const c of candidates) {
-    if (wallMs(c, tz) === wall) return new Date(c);
+    if (cachedWallMs(c, tz) === wall) return new Date(c);
   }
   // In a gap: reading the wall time with the pre-transition offset lands just past the gap.
   return new Date(wall - before);

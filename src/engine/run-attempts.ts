@@ -251,11 +251,18 @@ function lastDeclineOf(row: DeclinedAttemptRow | undefined): LastDecline | null 
   return { code: row.decline_code, adviceCode: row.advice_code, brand: row.card_brand, fingerprint: row.card_fingerprint, paymentMethodType: row.payment_method_type };
 }
 
+/**
+ * The past 30 days of the cards whose retries the network rules will check. Only retries are checked
+ * (a payment's first attempt is no reattempt; it is still counted into the batch's histories as it
+ * runs), so a batch of first attempts — every POST /v2/payments — reads no history at all.
+ */
 async function cardHistories(db: Db, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date): Promise<Map<string, CardAttemptRecord[]>> {
-  const earliest = Math.min(...attempts.map((a) => timeOf(a).getTime()));
+  const retries = attempts.filter((a) => a.number > 1);
+  if (retries.length === 0) return new Map();
+  const earliest = Math.min(...retries.map((a) => timeOf(a).getTime()));
   const rows = await loadCardHistory(
     db,
-    attempts.map((a) => ({ accountId: a.account_id, fingerprint: a.card_fingerprint })),
+    retries.map((a) => ({ accountId: a.account_id, fingerprint: a.card_fingerprint })),
     new Date(earliest - THIRTY_DAYS_MS),
   );
   const map = new Map<string, CardAttemptRecord[]>();

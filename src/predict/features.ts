@@ -14,7 +14,7 @@
 // with the decline group; a linear model over these crosses stays interpretable and calibrated.
 
 import type { RetryStrategy } from '../domain/decline-types.ts';
-import { offsetMs } from '../domain/local-time.ts';
+import { offsetAt } from '../domain/local-time.ts';
 import { adviceCodeDelayMs } from '../domain/schedule-policy.ts';
 import { dayOfMonthOfDay, latestPaydayIn, nextPaydayAfter, PAYDAY_LAG_DAYS, weekdayOfDay, type PaydayFit } from './payday.ts';
 
@@ -88,11 +88,15 @@ export const FEATURE_NAMES = [
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
-/** Local day number and minute of day of an instant in a zone (offset taken at the instant). */
+/**
+ * Local day number and minute of day of an instant in a zone (offset taken at the instant). Called for
+ * every candidate slot of every plan: the offset comes from local-time.ts's per-zone hour cache, so
+ * after a zone's first plan this hour no Intl conversion runs.
+ */
 export function localClock(atMs: number, timezone: string): { day: number; minute: number } {
   let off = 0;
   try {
-    off = offsetMs(new Date(atMs), timezone);
+    off = offsetAt(atMs, timezone);
   } catch {
     off = 0;
   }
@@ -102,7 +106,9 @@ export function localClock(atMs: number, timezone: string): { day: number; minut
 }
 
 /** Numbers the model reads for f; same order as FEATURE_NAMES. */
-export function featurize(f: RetryFeatureInput): number[] {
+export function featurize(f: RetryFeatureInput): number[];
+export function featurize(f: RetryFeatureInput, out: Float64Array): Float64Array;
+export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | Float64Array {
   const group = declineGroup(f.declineCode, f.strategy);
   const is = (g: DeclineGroup) => (group === g ? 1 : 0);
   const k = Math.max(0, f.retryNumber - 1);
@@ -140,20 +146,56 @@ export function featurize(f: RetryFeatureInput): number[] {
   const tenureDays = f.customerCreatedAtMs == null ? null : Math.max(0, f.atMs - f.customerCreatedAtMs) / DAY_MS;
   const updated = f.cardWasUpdated ? 1 : 0;
 
-  return [
-    1,
-    nsf, hold, vel, tech, is('expired'),
-    is('generic') * k, is('generic') * Math.log1p(days),
-    nsf * window, nsf * decay, nsf * window * known, nsf * decay * known, nsf * (payday === null ? 0 : 1), nsf * (f.amount > 20_000 ? 1 : 0), nsf * k, nsf * (toPayday / 10),
-    hold * (Math.min(days, 20) / 10), hold * Math.log1p(days), hold * k,
-    vel * (at.day > start.day ? 1 : 0), vel * mondaysCrossed, vel * k,
-    tech * (f.atMs - f.rescueStartedAtMs >= 4 * HOUR_MS ? 1 : 0), tech * k,
-    is('expired') * k,
-    at.minute >= 60 && at.minute < 240 ? 1 : 0, Math.sin(hourAngle), Math.cos(hourAngle), Math.sin(domAngle), Math.cos(domAngle), weekdayAt === 0 || weekdayAt === 6 ? 1 : 0,
-    Math.log(Math.max(1, f.amount) / 100) / 5, f.brand === 'mastercard' ? 1 : 0, f.brand === 'amex' ? 1 : 0, f.paymentMethodType === 'card' ? 0 : 1,
-    delay > 0 && f.atMs - f.lastAttemptAtMs >= delay ? 1 : 0, Math.log1p(hoursSinceLast) / 5,
-    debit, prepaid, fundingUnknown, debit * nsf, debit * is('generic'), debit * hold,
-    foreign, tenureDays === null ? 0 : Math.log1p(tenureDays) / 5, tenureDays !== null && tenureDays < 60 ? 1 : 0, tenureDays === null ? 1 : 0,
-    updated, updated * is('expired'),
-  ];
+  // Written into `out` when given (the planner's scorer reuses one buffer for every candidate slot).
+  const v: number[] | Float64Array = out ?? new Array<number>(FEATURE_NAMES.length);
+  v[0] = 1;
+  v[1] = nsf;
+  v[2] = hold;
+  v[3] = vel;
+  v[4] = tech;
+  v[5] = is('expired');
+  v[6] = is('generic') * k;
+  v[7] = is('generic') * Math.log1p(days);
+  v[8] = nsf * window;
+  v[9] = nsf * decay;
+  v[10] = nsf * window * known;
+  v[11] = nsf * decay * known;
+  v[12] = nsf * (payday === null ? 0 : 1);
+  v[13] = nsf * (f.amount > 20_000 ? 1 : 0);
+  v[14] = nsf * k;
+  v[15] = nsf * (toPayday / 10);
+  v[16] = hold * (Math.min(days, 20) / 10);
+  v[17] = hold * Math.log1p(days);
+  v[18] = hold * k;
+  v[19] = vel * (at.day > start.day ? 1 : 0);
+  v[20] = vel * mondaysCrossed;
+  v[21] = vel * k;
+  v[22] = tech * (f.atMs - f.rescueStartedAtMs >= 4 * HOUR_MS ? 1 : 0);
+  v[23] = tech * k;
+  v[24] = is('expired') * k;
+  v[25] = at.minute >= 60 && at.minute < 240 ? 1 : 0;
+  v[26] = Math.sin(hourAngle);
+  v[27] = Math.cos(hourAngle);
+  v[28] = Math.sin(domAngle);
+  v[29] = Math.cos(domAngle);
+  v[30] = weekdayAt === 0 || weekdayAt === 6 ? 1 : 0;
+  v[31] = Math.log(Math.max(1, f.amount) / 100) / 5;
+  v[32] = f.brand === 'mastercard' ? 1 : 0;
+  v[33] = f.brand === 'amex' ? 1 : 0;
+  v[34] = f.paymentMethodType === 'card' ? 0 : 1;
+  v[35] = delay > 0 && f.atMs - f.lastAttemptAtMs >= delay ? 1 : 0;
+  v[36] = Math.log1p(hoursSinceLast) / 5;
+  v[37] = debit;
+  v[38] = prepaid;
+  v[39] = fundingUnknown;
+  v[40] = debit * nsf;
+  v[41] = debit * is('generic');
+  v[42] = debit * hold;
+  v[43] = foreign;
+  v[44] = tenureDays === null ? 0 : Math.log1p(tenureDays) / 5;
+  v[45] = tenureDays !== null && tenureDays < 60 ? 1 : 0;
+  v[46] = tenureDays === null ? 1 : 0;
+  v[47] = updated;
+  v[48] = updated * is('expired');
+  return v;
 }

@@ -13,7 +13,7 @@ export function logit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
-export function dot(w: readonly number[], x: readonly number[]): number {
+export function dot(w: readonly number[], x: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += w[i]! * x[i]!;
   return s;

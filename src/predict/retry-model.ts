@@ -31,10 +31,14 @@ export function weightVector(model: RetryModel): number[] {
   return FEATURE_NAMES.map((n) => model.weights[n] ?? 0);
 }
 
-/** A scorer bound to one model, reusing its weight vector. */
+/**
+ * A scorer bound to one model, reusing its weight vector and one feature buffer: the planner scores
+ * every candidate slot of every retry, and a fresh array each time was most of what a plan allocated.
+ */
 export function retryScorer(model: RetryModel): (f: RetryFeatureInput) => number {
   const w = weightVector(model);
-  return (f) => applyPlatt(model.platt, sigmoid(dot(w, featurize(f))));
+  const x = new Float64Array(FEATURE_NAMES.length);
+  return (f) => applyPlatt(model.platt, sigmoid(dot(w, featurize(f, x))));
 }
 
 export interface TrainResult {

@@ -128,3 +128,60 @@ describe('calendar arithmetic', () => {
     expect(d.getTime() - c.getTime()).toBe(25 * H);
   });
 });
+
+describe('the per-zone offset cache', () => {
+  // The reference: Intl asked directly, as local-time.ts did before it cached offsets by hour.
+  const formats = new Map<string, Intl.DateTimeFormat>();
+  const reference = (at: number, tz: string): number => {
+    const whole = at - (((at % 1000) + 1000) % 1000);
+    let f = formats.get(tz);
+    if (!f) formats.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short' })));
+    const p: Record<string, string> = {};
+    for (const part of f.formatToParts(new Date(whole))) p[part.type] = part.value;
+    let year = Number(p.year);
+    if (p.era === 'BC' || p.era === 'B') year = 1 - year;
+    let wall = Date.UTC(year, Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+    if (year >= 0 && year < 100) wall = new Date(wall).setUTCFullYear(year);
+    return wall - whole;
+  };
+  const ZONES = ['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Pacific/Apia', 'Asia/Kathmandu', 'America/Sao_Paulo', 'Africa/Casablanca', 'Pacific/Chatham', 'Antarctica/Troll', 'America/St_Johns', 'UTC'];
+
+  it('gives exactly what Intl gives at, just before and just after every transition from 1970 to 2040', () => {
+    let transitions = 0;
+    for (const tz of ZONES) {
+      let here = reference(Date.UTC(1970, 0, 1), tz);
+      for (let t = Date.UTC(1970, 0, 1); t < Date.UTC(2040, 0, 1); t += 24 * H) {
+        const there = reference(t + 24 * H, tz);
+        const same = here === there;
+        here = there;
+        if (same) continue;
+        // The transition's exact second, by bisection.
+        let lo = t;
+        let hi = t + 24 * H;
+        while (hi - lo > 1000) {
+          const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+          if (reference(mid, tz) === reference(lo, tz)) lo = mid;
+          else hi = mid;
+        }
+        transitions++;
+        const probes = [hi - 1000, hi - 1, hi, hi + 1, hi + 999, hi + 1000];
+        for (let u = hi - 2 * H; u <= hi + 2 * H; u += 10 * 60_000) probes.push(u, u + 30_001);
+        for (const at of probes) expect(offsetMs(new Date(at), tz), `${tz} at ${new Date(at).toISOString()}`).toBe(reference(at, tz));
+      }
+    }
+    expect(transitions).toBeGreaterThan(500);
+  }, 120_000);
+
+  it('agrees with Intl on arbitrary instants, ancient and far future, and still rejects an unknown zone', () => {
+    let x = 12345;
+    const next = () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31);
+    for (let i = 0; i < 3000; i++) {
+      const tz = ZONES[i % ZONES.length]!;
+      const at = Math.round(Date.UTC(-500, 0, 1) + next() * (Date.UTC(2600, 0, 1) - Date.UTC(-500, 0, 1)));
+      expect(offsetMs(new Date(at), tz), `${tz} at ${at}`).toBe(reference(at, tz));
+      expect(localParts(new Date(at), tz).minute).toBe(new Date(at + reference(at, tz)).getUTCMinutes());
+    }
+    expect(() => offsetMs(new Date(0), 'Mars/Olympus_Mons')).toThrow(RangeError);
+    expect(() => offsetMs(new Date(NaN), 'UTC')).toThrow(RangeError);
+  });
+});

@@ -7,7 +7,7 @@ import { defaultTokenPrefixes } from '../domain/gateway-routing.ts';
 import { RescueError } from '../errors.ts';
 import type { Scope } from '../store/payments.ts';
 import type { StripeMode } from '../store/schema.ts';
-import { getSettings, updateSettings } from '../store/settings.ts';
+import { updateSettings } from '../store/settings.ts';
 import {
   findConnectionByStripeAccount,
   getStripeConnection,

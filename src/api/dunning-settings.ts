@@ -2,7 +2,7 @@ import { definedFields } from './common-schemas.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DunningSettings } from '../domain/dunning.ts';
-import { getSettings, saveSettings } from '../store/settings.ts';
+import { getSettings, updateSettings } from '../store/settings.ts';
 import type { AppContext } from './context.ts';
 import { defineRoute } from './route.ts';
 import { invalid } from '../errors.ts';
@@ -46,11 +46,12 @@ export function registerDunningSettings(app: FastifyInstance, ctx: AppContext) {
       if (principal.livemode && body.update_payment_url && !body.update_payment_url.startsWith('https://')) {
         throw invalid('update_payment_url', 'update_payment_url must be https in live mode: customers enter payment details there.');
       }
-      const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
       const { emails, ...rest } = body;
-      const dunning: DunningSettings = { ...current.dunning, ...definedFields(rest), emails: { ...current.dunning.emails, ...definedFields(emails ?? {}) } };
-      await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, dunning }, ctx.clock.now());
-      return dunningJson(dunning, principal.livemode);
+      // Merged under the settings row's lock: a concurrent save of another section survives (store/settings.ts).
+      const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => ({
+        dunning: { ...current.dunning, ...definedFields(rest), emails: { ...current.dunning.emails, ...definedFields(emails ?? {}) } } satisfies DunningSettings,
+      }));
+      return dunningJson(saved.dunning, principal.livemode);
     },
   );
 }

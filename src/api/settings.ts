@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { RescueError } from '../errors.ts';
 import { RESCUE_LIMITS } from '../domain/auto-rescue-policy.ts';
 import { randomBytes } from 'node:crypto';
-import { getSettings, saveSettings, type GatewaySettings, type NamedGateway, type RecoverySettings } from '../store/settings.ts';
+import { getSettings, updateSettings, type GatewaySettings, type NamedGateway, type RecoverySettings } from '../store/settings.ts';
 import { DEFAULT_GATEWAY, defaultTokenPrefixes } from '../domain/gateway-routing.ts';
 import { CONTROL_GROUP_PERCENT } from '../domain/experiment.ts';
 import { assertGatewayUrlAllowed } from './gateway-url.ts';
@@ -98,26 +98,29 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
   );
 
   defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/auto_rescue', summary: 'Update Auto Rescue defaults (fields left out keep their value)', tag: 'Settings', auth: true, body: AutoRescueSettingsBody }, async ({ body, principal }) => {
-    const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
     const { qualifying, ...rest } = body;
-    const merged: AutoRescueDefaults = {
-      ...current.autoRescue,
-      ...definedFields(rest),
-      qualifying: { ...current.autoRescue.qualifying, ...definedFields(qualifying ?? {}) },
-    };
-    if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
-    // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),
-    // so the seed's own example is a valid default too. The count is the number of days; the
-    // window stretches to the last day. A count or window that is sent is checked against the days.
-    const days = body.custom_schedule_days;
-    if (days) {
-      if (body.max_retries === undefined) merged.max_retries = days.length;
-      if (body.retry_window_days === undefined) merged.retry_window_days = Math.max(merged.retry_window_days, days[days.length - 1]!);
-      if (body.retry_schedule === undefined) merged.retry_schedule = 'custom';
-    }
-    // Cross-field rules hold for the merged result, which is what payments will use.
-    z.object({}).loose().superRefine((_, c) => crossCheckSchedule({ ...merged, custom_schedule_days: merged.custom_schedule_days }, c)).parse({});
-    await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, autoRescue: merged }, ctx.clock.now());
+    // Merged with the defaults as saved, under the settings row's lock (store/settings.ts).
+    const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => {
+      const merged: AutoRescueDefaults = {
+        ...current.autoRescue,
+        ...definedFields(rest),
+        qualifying: { ...current.autoRescue.qualifying, ...definedFields(qualifying ?? {}) },
+      };
+      if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
+      // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),
+      // so the seed's own example is a valid default too. The count is the number of days; the
+      // window stretches to the last day. A count or window that is sent is checked against the days.
+      const days = body.custom_schedule_days;
+      if (days) {
+        if (body.max_retries === undefined) merged.max_retries = days.length;
+        if (body.retry_window_days === undefined) merged.retry_window_days = Math.max(merged.retry_window_days, days[days.length - 1]!);
+        if (body.retry_schedule === undefined) merged.retry_schedule = 'custom';
+      }
+      // Cross-field rules hold for the merged result, which is what payments will use.
+      z.object({}).loose().superRefine((_, c) => crossCheckSchedule({ ...merged, custom_schedule_days: merged.custom_schedule_days }, c)).parse({});
+      return { autoRescue: merged };
+    });
+    const merged = saved.autoRescue;
     return autoRescueJson(merged, principal.livemode);
   });
 
@@ -126,7 +129,6 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
   );
 
   defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/gateway', summary: 'Charge through the sandbox or the merchant\'s own http endpoint', tag: 'Settings', auth: true, body: GatewaySettingsBody }, async ({ body, principal }) => {
-    const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
     let gateway: GatewaySettings = { type: 'sandbox' };
     if (body.type === 'sandbox' && principal.livemode) {
       throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
@@ -135,7 +137,7 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
       if (principal.livemode && !ctx.config.RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES) await assertGatewayUrlAllowed(body.url);
       gateway = { type: 'http', url: body.url, secret: body.secret ?? `whsec_${randomBytes(24).toString('base64')}` };
     }
-    await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, gateway }, ctx.clock.now());
+    await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), () => ({ gateway }));
     // The secret is shown in full once, in this response.
     return gatewayJson(gateway, principal.livemode, true);
   });
@@ -150,7 +152,6 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     ctx,
     { method: 'POST', url: '/v2/settings/gateways', summary: 'Add or replace a named gateway, and the token prefixes routed to it', tag: 'Settings', auth: true, body: NamedGatewayBody },
     async ({ body, principal }) => {
-      const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
       if (body.type === 'sandbox' && principal.livemode) {
         throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
       }
@@ -160,15 +161,16 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
         gateway = { type: 'http', url: body.url, secret: body.secret ?? `whsec_${randomBytes(24).toString('base64')}` };
       }
       const tokenPrefixes = body.token_prefixes ?? defaultTokenPrefixes(body.type);
-      const others = current.gateways.filter((g) => g.name !== body.name);
-      for (const prefix of tokenPrefixes) {
-        const owner = others.find((g) => g.tokenPrefixes.includes(prefix));
-        if (owner) throw new RescueError('parameter_invalid', `Token prefix '${prefix}' already routes to gateway '${owner.name}'.`, 'token_prefixes');
-      }
       const named: NamedGateway = { name: body.name, gateway, tokenPrefixes: [...new Set(tokenPrefixes)] };
-      const existing = current.gateways.findIndex((g) => g.name === body.name);
-      const gateways = existing >= 0 ? current.gateways.map((g, i) => (i === existing ? named : g)) : [...current.gateways, named];
-      await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, gateways }, ctx.clock.now());
+      await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => {
+        const others = current.gateways.filter((g) => g.name !== body.name);
+        for (const prefix of tokenPrefixes) {
+          const owner = others.find((g) => g.tokenPrefixes.includes(prefix));
+          if (owner) throw new RescueError('parameter_invalid', `Token prefix '${prefix}' already routes to gateway '${owner.name}'.`, 'token_prefixes');
+        }
+        const existing = current.gateways.findIndex((g) => g.name === body.name);
+        return { gateways: existing >= 0 ? current.gateways.map((g, i) => (i === existing ? named : g)) : [...current.gateways, named] };
+      });
       // The secret is shown in full once, in this response.
       return namedGatewayJson(named, principal.livemode, true);
     },
@@ -183,10 +185,10 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     ctx,
     { method: 'POST', url: '/v2/settings/recovery', summary: 'Hold back a share of hand-offs (0-20 %) on a plain fixed schedule, to measure what the automatic policy adds', tag: 'Settings', auth: true, body: RecoverySettingsBody },
     async ({ body, principal }) => {
-      const current = await getSettings(ctx.db, principal.accountId, principal.livemode);
-      const recovery: RecoverySettings = { ...current.recovery, controlGroupPercent: body.control_group_percent };
-      await saveSettings(ctx.db, principal.accountId, principal.livemode, { ...current, recovery }, ctx.clock.now());
-      return recoverySettingsJson(recovery, principal.livemode);
+      const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => ({
+        recovery: { ...current.recovery, controlGroupPercent: body.control_group_percent } satisfies RecoverySettings,
+      }));
+      return recoverySettingsJson(saved.recovery, principal.livemode);
     },
   );
 }

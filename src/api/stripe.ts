@@ -7,7 +7,7 @@ import { defaultTokenPrefixes } from '../domain/gateway-routing.ts';
 import { RescueError } from '../errors.ts';
 import type { Scope } from '../store/payments.ts';
 import type { StripeMode } from '../store/schema.ts';
-import { getSettings, saveSettings } from '../store/settings.ts';
+import { updateSettings } from '../store/settings.ts';
 import {
   findConnectionByStripeAccount,
   getStripeConnection,
@@ -146,10 +146,10 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
       await startBackfill(tx, scope, since, c.at);
     });
     // The named gateway `stripe` claims Stripe's token shapes (pm_, card_, src_): gateway-routing.ts.
-    const settings = await getSettings(ctx.db, scope.accountId, scope.livemode);
-    const gateways = settings.gateways.filter((g) => g.name !== STRIPE_GATEWAY);
-    gateways.push({ name: STRIPE_GATEWAY, gateway: { type: 'stripe' }, tokenPrefixes: defaultTokenPrefixes('stripe') });
-    await saveSettings(ctx.db, scope.accountId, scope.livemode, { ...settings, gateways }, c.at);
+    // Only the gateways section changes, under the row's lock: a dunning save at the same moment survives.
+    await updateSettings(ctx.db, scope.accountId, scope.livemode, c.at, (settings) => ({
+      gateways: [...settings.gateways.filter((g) => g.name !== STRIPE_GATEWAY), { name: STRIPE_GATEWAY, gateway: { type: 'stripe' as const }, tokenPrefixes: defaultTokenPrefixes('stripe') }],
+    }));
     ctx.wakeWorker();
   }
 

@@ -1,13 +1,13 @@
 import type { Clock } from '../clock.ts';
 import { resolveRescuePolicy, type AutoRescueRequest } from '../domain/auto-rescue-policy.ts';
 import { RescueError } from '../errors.ts';
-import { rescueCancelled } from '../domain/events.ts';
-import { insertEvents } from '../store/events.ts';
+import { applyLifecycleIn, claimPlannedNow } from '../store/lifecycle-writes.ts';
+import { cancelRescue as cancelRescueChange } from './lifecycle.ts';
 import { newId } from '../ids.ts';
 import { getCustomer } from '../store/customers.ts';
 import type { Db } from '../store/db.ts';
 import { getPaymentRecord, getPaymentRecords, insertPayments, type PaymentRecord, type Scope } from '../store/payments.ts';
-import type { AttemptRow, CustomerRow } from '../store/schema.ts';
+import type { CustomerRow } from '../store/schema.ts';
 import { getSettings } from '../store/settings.ts';
 import { routeToken } from '../domain/gateway-routing.ts';
 import { getTestClock } from '../store/test-clocks.ts';
@@ -109,16 +109,9 @@ export async function retryNow(d: PaymentDeps, scope: Scope, paymentId: string):
     throw notInRescue(paymentId, record.payment.status);
   }
   const now = await nowFor(d, scope, record.payment.test_clock);
-  const claimed = await d.db
-    .updateTable('attempts')
-    .set({ status: 'processing', claimed_by: d.workerId, lease_expires_at: new Date(d.clock.now().getTime() + d.leaseMs), planned_at: now })
-    .where('account_id', '=', scope.accountId)
-    .where('payment_id', '=', paymentId)
-    .where('status', '=', 'planned')
-    .returningAll()
-    .execute();
+  const claimed = await claimPlannedNow(d.db, scope, paymentId, { workerId: d.workerId, leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs), plannedAt: now });
   if (claimed.length === 0) throw notInRescue(paymentId, 'rescue_in_progress');
-  await runAttempts(d, claimed as AttemptRow[], () => now, { merchantAsked: true });
+  await runAttempts(d, claimed, () => now, { merchantAsked: true });
   return getPaymentRecord(d.db, scope, paymentId);
 }
 
@@ -135,23 +128,8 @@ export async function cancelRescue(d: PaymentDeps, scope: Scope, paymentId: stri
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (payment.status !== 'requires_rescue') throw notInRescue(paymentId, payment.status);
-    await tx.updateTable('payments').set({ status: 'rescue_cancelled', updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', paymentId).execute();
-    await tx
-      .updateTable('rescues')
-      .set({ status: 'cancelled', end_reason: 'cancelled', ended_at: now, schedule: JSON.stringify([]) })
-      .where('account_id', '=', scope.accountId)
-      .where('payment_id', '=', paymentId)
-      .execute();
     const made = record.attempts.filter((a) => a.status === 'succeeded' || a.status === 'failed').length;
-    const facts = { id: paymentId, customer: record.payment.customer_id, amount: record.payment.amount, currency: record.payment.currency };
-    await insertEvents(tx, [{ ...rescueCancelled(facts, made), accountId: scope.accountId, livemode: scope.livemode, createdAt: now }]);
-    await tx
-      .updateTable('attempts')
-      .set({ status: 'cancelled', failure_message: 'rescue cancelled' })
-      .where('account_id', '=', scope.accountId)
-      .where('payment_id', '=', paymentId)
-      .where('status', '=', 'planned')
-      .execute();
+    await applyLifecycleIn(tx, cancelRescueChange({ payment: record.payment, attemptsMade: made }, { by: 'merchant' }, now));
   });
   return getPaymentRecord(d.db, scope, paymentId);
 }

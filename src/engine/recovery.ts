@@ -13,7 +13,7 @@ import { RescueError, missingResource } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { learnedContexts } from '../predict/planning.ts';
 import { loadCardHistory } from '../store/attempts.ts';
-import { applyBatchIn } from '../store/batch-writes.ts';
+import { applyLifecycleIn, claimPlannedNow } from '../store/lifecycle-writes.ts';
 import { getCustomer } from '../store/customers.ts';
 import type { Scope } from '../store/payments.ts';
 import { findRecoveryByIdempotencyKey, getRecoveryRecord, insertHandOff, type RecoveryRecord } from '../store/recoveries.ts';
@@ -148,11 +148,10 @@ export async function executeRecovery(d: PaymentDeps, scope: Scope, input: Execu
           fingerprint: m.fingerprint,
         })),
       });
-      const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).executeTakeFirstOrThrow();
-      const ctx = { payment, rescue: null, customer, recovery: rows.recovery, methods: rows.methods };
+      const ctx = { payment: rows.payment, rescue: null, customer, recovery: rows.recovery, methods: rows.methods };
       // The first schedule plans like a payment's (run-attempts.ts): the learned model when the account uses it.
       const learned = await learnedContexts(tx as unknown as Db, [{ attempt: rows.attempt, ctx, paymentMethod: primary.token }]);
-      await applyBatchIn(tx, [handOffConsequences({ attempt: rows.attempt, ctx, at: now, decline, policy, primaryBlocked, learned: learned.get(rows.attempt.id) })]);
+      await applyLifecycleIn(tx, { outcomes: [handOffConsequences({ attempt: rows.attempt, ctx, at: now, decline, policy, primaryBlocked, learned: learned.get(rows.attempt.id) })] });
       return rows.attempt;
     });
   } catch (err) {
@@ -212,14 +211,6 @@ async function primaryCardBlocked(d: PaymentDeps, scope: Scope, primary: Describ
 
 /** The rescue's first planned retry, run now (as retry_now does). */
 async function retryInRequest(d: PaymentDeps, scope: Scope, paymentId: string, now: Date): Promise<void> {
-  const claimed = await d.db
-    .updateTable('attempts')
-    .set({ status: 'processing', claimed_by: d.workerId, lease_expires_at: new Date(d.clock.now().getTime() + d.leaseMs), planned_at: now })
-    .where('account_id', '=', scope.accountId)
-    .where('payment_id', '=', paymentId)
-    .where('status', '=', 'planned')
-    .where('payment_method_position', '=', 0)
-    .returningAll()
-    .execute();
-  if (claimed.length > 0) await runAttempts(d, claimed as AttemptRow[], () => now);
+  const claimed = await claimPlannedNow(d.db, scope, paymentId, { workerId: d.workerId, leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs), plannedAt: now, position: 0 });
+  if (claimed.length > 0) await runAttempts(d, claimed, () => now);
 }

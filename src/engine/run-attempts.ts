@@ -207,7 +207,7 @@ function cancelled(attempt: AttemptRow, at: Date) {
 }
 
 /** A network rule refused the retry: wait until it allows one inside the window, or end the rescue. */
-function blockedByNetwork(attempt: AttemptRow, ctx: AttemptContext, at: Date, retryAfter: Date | null): AttemptConsequences {
+export function blockedByNetwork(attempt: AttemptRow, ctx: AttemptContext, at: Date, retryAfter: Date | null): AttemptConsequences {
   const rescue = ctx.rescue!;
   if (retryAfter && retryAfter.getTime() <= rescue.window_ends_at.getTime()) {
     return {
@@ -227,7 +227,7 @@ function blockedByNetwork(attempt: AttemptRow, ctx: AttemptContext, at: Date, re
  * rescue has one, takes over now; else the same planned retry waits for the next check (no retry
  * counted, no payment.rescue_retry), and the rescue ends as `no_new_card` when its window is over.
  */
-function waitForNewCard(attempt: AttemptRow, ctx: AttemptContext, at: Date, decline: DeclineInfo): AttemptConsequences {
+export function waitForNewCard(attempt: AttemptRow, ctx: AttemptContext, at: Date, decline: DeclineInfo): AttemptConsequences {
   const rescue = ctx.rescue!;
   const notCharged = { ...cancelled(attempt, at), failure_message: 'not attempted: the card needs new card data and none arrived' };
   const payment = { id: ctx.payment.id, account_id: ctx.payment.account_id, status: 'requires_rescue' as const, failure_code: ctx.payment.failure_code, failure_message: ctx.payment.failure_message, payment_method: ctx.payment.payment_method, updated_at: at };

@@ -40,9 +40,10 @@ export interface EmailFacts {
 }
 
 /** The causes among events a transaction writes. */
-export function causesOfEvents(events: readonly { type: string; data: Record<string, unknown>; accountId: string; livemode: boolean; createdAt: Date; objectId: string | null }[]): EmailCause[] {
+export function causesOfEvents(events: readonly { type: string; data: Record<string, unknown>; accountId: string; livemode: boolean; createdAt: Date; objectId: string | null; quiet?: boolean }[]): EmailCause[] {
   const out: EmailCause[] = [];
   for (const e of events) {
+    if (e.quiet) continue;
     const kind = emailKindForEvent(e.type, e.data);
     if (kind && e.objectId) out.push({ accountId: e.accountId, paymentId: e.objectId, kind, at: e.createdAt });
   }

@@ -12,6 +12,8 @@ export interface EventToWrite extends NewEvent {
   accountId: string;
   livemode: boolean;
   createdAt: Date;
+  /** Delivered to webhooks like any event, but causes no customer email (a reopen on a new card). */
+  quiet?: boolean;
 }
 
 /** Delivery ids are made in SQL, where deliveries are created set-based: whd_ + 128 random bits in hex. */

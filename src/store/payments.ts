@@ -2,6 +2,7 @@ import type { Insertable } from 'kysely';
 import { missingResource } from '../errors.ts';
 import { cursorSeq } from './cursor.ts';
 import type { Db } from './db.ts';
+import { applyLifecycle } from './lifecycle-writes.ts';
 import type { AttemptRow, AttemptsTable, PaymentRow, PaymentsTable, PaymentStatus, RescueRow } from './schema.ts';
 
 export interface PaymentRecord {
@@ -15,16 +16,11 @@ export interface Scope {
   livemode: boolean;
 }
 
-/** The payment and its first attempt, already claimed by the caller, in one transaction. */
-/** Payments with their first attempts, all or none. */
+/** Payments with their first attempts (already claimed by the caller), all or none. */
 export async function insertPayments(db: Db, rows: readonly { payment: Insertable<PaymentsTable>; firstAttempt: Insertable<AttemptsTable> }[]): Promise<AttemptRow[]> {
   if (rows.length === 0) return [];
-  return db.transaction().execute(async (tx) => {
-    await tx.insertInto('payments').values(rows.map((r) => r.payment)).execute();
-    const inserted = await tx.insertInto('attempts').values(rows.map((r) => r.firstAttempt)).returningAll().execute();
-    const byId = new Map(inserted.map((a) => [a.id, a]));
-    return rows.map((r) => byId.get(r.firstAttempt.id)!);
-  });
+  const inserted = await applyLifecycle(db, { payments: rows.map((r) => r.payment), attempts: rows.map((r) => r.firstAttempt) });
+  return inserted.attempts;
 }
 
 export async function getPaymentRecord(db: Db, scope: Scope, id: string): Promise<PaymentRecord> {

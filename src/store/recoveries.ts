@@ -2,7 +2,8 @@ import { sql, type Insertable, type Transaction } from 'kysely';
 import { missingResource } from '../errors.ts';
 import type { Db } from './db.ts';
 import { getPaymentRecord, type PaymentRecord, type Scope } from './payments.ts';
-import type { AttemptRow, AttemptsTable, Database, PaymentsTable, PulseRow, RecoveriesTable, RecoveryRow, RescuePaymentMethodRow, RescuePaymentMethodsTable } from './schema.ts';
+import { applyLifecycleIn } from './lifecycle-writes.ts';
+import type { AttemptRow, AttemptsTable, Database, PaymentRow, PaymentsTable, PulseRow, RecoveriesTable, RecoveryRow, RescuePaymentMethodRow, RescuePaymentMethodsTable } from './schema.ts';
 
 // Hand-offs (POST /api/recovery/execute), their payment methods, and organic successes (pulses).
 
@@ -14,12 +15,13 @@ export interface HandOffRows {
 }
 
 /** Inside the caller's transaction, so the first attempt's outcome is written with them. */
-export async function insertHandOff(tx: Transaction<Database>, rows: HandOffRows): Promise<{ attempt: AttemptRow; recovery: RecoveryRow; methods: RescuePaymentMethodRow[] }> {
-  await tx.insertInto('payments').values(rows.payment).execute();
-  const attempt = await tx.insertInto('attempts').values(rows.firstAttempt).returningAll().executeTakeFirstOrThrow();
+export async function insertHandOff(tx: Transaction<Database>, rows: HandOffRows): Promise<{ payment: PaymentRow; attempt: AttemptRow; recovery: RecoveryRow; methods: RescuePaymentMethodRow[] }> {
+  const inserted = await applyLifecycleIn(tx, { payments: [rows.payment], attempts: [rows.firstAttempt] });
+  const payment = inserted.payments[0]!;
+  const attempt = inserted.attempts[0]!;
   const recovery = await tx.insertInto('recoveries').values(rows.recovery).returningAll().executeTakeFirstOrThrow();
   const methods = await tx.insertInto('rescue_payment_methods').values(rows.methods).returningAll().execute();
-  return { attempt, recovery, methods: methods.sort((a, b) => a.position - b.position) };
+  return { payment, attempt, recovery, methods: methods.sort((a, b) => a.position - b.position) };
 }
 
 export async function findRecoveryByIdempotencyKey(db: Db, scope: Scope, key: string): Promise<RecoveryRow | null> {

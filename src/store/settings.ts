@@ -1,6 +1,8 @@
 import { DEFAULT_AUTO_RESCUE, type AutoRescueDefaults } from '../domain/auto-rescue-policy.ts';
 import { mergeDunning, type DunningSettings } from '../domain/dunning.ts';
+import type { Transaction } from 'kysely';
 import type { Db } from './db.ts';
+import type { Database } from './schema.ts';
 
 /** `stripe`: the account's Stripe connection (src/gateways/stripe-gateway.ts), added when Stripe is connected. */
 export type GatewaySettings = { type: 'none' } | { type: 'sandbox' } | { type: 'http'; url: string; secret: string } | { type: 'stripe' };
@@ -32,7 +34,7 @@ export interface AccountSettings {
   dunning: DunningSettings;
 }
 
-export async function getSettings(db: Db, accountId: string, livemode: boolean): Promise<AccountSettings> {
+export async function getSettings(db: Db | Transaction<Database>, accountId: string, livemode: boolean): Promise<AccountSettings> {
   const row = await db
     .selectFrom('account_settings')
     .select(['auto_rescue', 'gateway', 'gateways', 'recovery', 'dunning'])
@@ -48,22 +50,43 @@ export async function getSettings(db: Db, accountId: string, livemode: boolean):
   };
 }
 
+/** The sections of the settings row, by the column each is stored in. */
+const COLUMNS = { autoRescue: 'auto_rescue', gateway: 'gateway', gateways: 'gateways', recovery: 'recovery', dunning: 'dunning' } as const;
+
+/**
+ * Changes some sections of an account's settings atomically: the row is locked (`select … for
+ * update`) while `change` computes the new sections from the current ones, and only the sections it
+ * returns are written. Two saves at once (a dunning save and a Stripe OAuth callback adding its
+ * gateway) both survive: the second reads what the first wrote. `change` may throw to refuse (the
+ * transaction rolls back). Returns the settings as saved.
+ */
+export async function updateSettings(
+  db: Db,
+  accountId: string,
+  livemode: boolean,
+  now: Date,
+  change: (current: AccountSettings) => Partial<AccountSettings>,
+): Promise<AccountSettings> {
+  return db.transaction().execute(async (tx) => {
+    // The row exists before it is locked, so a first save of two at once also serialises.
+    await tx
+      .insertInto('account_settings')
+      .values({ account_id: accountId, livemode, auto_rescue: JSON.stringify(DEFAULT_AUTO_RESCUE), gateway: JSON.stringify(defaultGateway(livemode)), updated_at: now })
+      .onConflict((oc) => oc.columns(['account_id', 'livemode']).doNothing())
+      .execute();
+    await tx.selectFrom('account_settings').select('account_id').where('account_id', '=', accountId).where('livemode', '=', livemode).forUpdate().executeTakeFirst();
+    const current = await getSettings(tx, accountId, livemode);
+    const patch = change(current);
+    const set: Record<string, string | Date> = { updated_at: now };
+    for (const [key, column] of Object.entries(COLUMNS) as [keyof AccountSettings, string][]) {
+      if (patch[key] !== undefined) set[column] = JSON.stringify(patch[key]);
+    }
+    await tx.updateTable('account_settings').set(set).where('account_id', '=', accountId).where('livemode', '=', livemode).execute();
+    return { ...current, ...patch };
+  });
+}
+
+/** Replaces every section at once (first start, tests); a save of some sections is `updateSettings`. */
 export async function saveSettings(db: Db, accountId: string, livemode: boolean, settings: AccountSettings, now: Date): Promise<void> {
-  const values = {
-    account_id: accountId,
-    livemode,
-    auto_rescue: JSON.stringify(settings.autoRescue),
-    gateway: JSON.stringify(settings.gateway),
-    gateways: JSON.stringify(settings.gateways),
-    recovery: JSON.stringify(settings.recovery),
-    dunning: JSON.stringify(settings.dunning),
-    updated_at: now,
-  };
-  await db
-    .insertInto('account_settings')
-    .values(values)
-    .onConflict((oc) =>
-      oc.columns(['account_id', 'livemode']).doUpdateSet({ auto_rescue: values.auto_rescue, gateway: values.gateway, gateways: values.gateways, recovery: values.recovery, dunning: values.dunning, updated_at: now }),
-    )
-    .execute();
+  await updateSettings(db, accountId, livemode, now, () => settings);
 }

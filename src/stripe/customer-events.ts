@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import { firstChargeAt } from '../domain/schedule-policy.ts';
+import { cardUpdatedInStripe } from '../engine/lifecycle.ts';
+import { applyLifecycleIn } from '../store/lifecycle-writes.ts';
 import type { Scope } from '../store/payments.ts';
 import type { Database } from '../store/schema.ts';
 import { cardFacts, toDate } from './objects.ts';
@@ -80,23 +81,7 @@ export async function cardUpdated(tx: Tx, scope: Scope, eventId: string, u: { to
     .where('p.payment_method', '=', u.token)
     .where('r.status', '=', 'active')
     .execute();
-  for (const a of planned) {
-    const sooner = firstChargeAt(now, a.timezone ?? 'UTC');
-    await tx
-      .updateTable('attempts')
-      .set({
-        card_was_updated: true,
-        planned_at: sooner.getTime() < a.planned_at.getTime() ? sooner : a.planned_at,
-        ...(u.card?.fingerprint ? { card_fingerprint: u.card.fingerprint } : {}),
-        ...(u.card?.last4 ? { card_last4: u.card.last4 } : {}),
-        ...(u.card?.funding ? { card_funding: u.card.funding } : {}),
-        ...(u.card?.country ? { card_country: u.card.country } : {}),
-      })
-      .where('account_id', '=', scope.accountId)
-      .where('id', '=', a.id)
-      .where('status', '=', 'planned')
-      .execute();
-  }
+  await applyLifecycleIn(tx, cardUpdatedInStripe(planned.map((a) => ({ ...a, account_id: scope.accountId })), u.card, now));
 }
 
 /** Email and name follow Stripe's customer, for customers Rescue already knows. */

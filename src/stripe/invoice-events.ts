@@ -1,6 +1,8 @@
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { newId } from '../ids.ts';
+import { retryObservedInStripe } from '../engine/lifecycle.ts';
+import { applyLifecycleIn } from '../store/lifecycle-writes.ts';
 import type { Scope } from '../store/payments.ts';
 import { insertPulse } from '../store/recoveries.ts';
 import type { CustomerRow, Database } from '../store/schema.ts';
@@ -136,41 +138,9 @@ export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConn
 /** A failure Stripe's own retry reported (observe mode), recorded as an attempt of the rescue. */
 export async function recordStripeRetry(tx: Tx, scope: Scope, paymentId: string, f: FailureFacts, now: Date): Promise<void> {
   const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
-  const rescue = await tx.selectFrom('rescues').select(['status']).where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).executeTakeFirst();
-  const id = newId('att');
-  await tx
-    .insertInto('attempts')
-    .values({
-      ...last,
-      id,
-      number: last.number + 1,
-      status: 'failed',
-      planned_at: now,
-      claimed_by: null,
-      lease_expires_at: null,
-      attempted_at: now,
-      idempotency_key: `stripe_${id}`,
-      decline_code: f.declineCode,
-      decline_category: null,
-      advice_code: f.networkAdviceCode,
-      failure_message: f.message || null,
-      transaction_id: f.charge,
-      card_fingerprint: f.card?.fingerprint ?? last.card_fingerprint,
-      card_brand: f.card?.brand ?? last.card_brand,
-      card_last4: f.card?.last4 ?? last.card_last4,
-      card_funding: f.card?.funding ?? last.card_funding,
-      card_country: f.card?.country ?? last.card_country,
-      account_updater_checked: false,
-      card_was_updated: false,
-      gateway_errors: 0,
-      announced_at: null,
-      predicted_p: null,
-    })
-    .execute();
-  if (rescue?.status === 'active') {
-    await tx.updateTable('rescues').set((eb) => ({ retries_made: eb('retries_made', '+', 1) })).where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).execute();
-  }
-  await tx.updateTable('payments').set({ failure_code: f.declineCode, updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', paymentId).execute();
+  const rescue = await tx.selectFrom('rescues').select(['status', 'retries_made']).where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).forUpdate().executeTakeFirst();
+  const failure = { declineCode: f.declineCode, adviceCode: f.networkAdviceCode, message: f.message, transactionId: f.charge, card: f.card };
+  await applyLifecycleIn(tx, retryObservedInStripe({ last, rescue: rescue ?? null }, failure, now));
 }
 
 /**

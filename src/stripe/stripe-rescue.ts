@@ -1,15 +1,14 @@
 import type { Transaction } from 'kysely';
 import { resolveRescuePolicy } from '../domain/auto-rescue-policy.ts';
-import { rescueCancelled } from '../domain/events.ts';
-import { consequencesOfCharge, nextAttemptRow } from '../engine/outcome.ts';
+import { cancelRescue, recoveryAttemptOfStripe } from '../engine/lifecycle.ts';
+import { consequencesOfCharge } from '../engine/outcome.ts';
 import { firstAttemptRow } from '../engine/first-attempt.ts';
 import { newId } from '../ids.ts';
 import { learnedContexts } from '../predict/planning.ts';
-import { applyBatchIn } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
-import { insertEvents } from '../store/events.ts';
+import { applyLifecycleIn, attemptsMade, claimPlannedNow } from '../store/lifecycle-writes.ts';
 import type { Scope } from '../store/payments.ts';
-import type { AttemptRow, CustomerRow, Database } from '../store/schema.ts';
+import type { CustomerRow, Database } from '../store/schema.ts';
 import { getSettings } from '../store/settings.ts';
 import type { StripeConnection } from '../store/stripe.ts';
 import type { StripeEventDeps } from './events.ts';
@@ -43,31 +42,29 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
   // Payments Stripe could not collect are handed over: Auto Rescue applies with the account's defaults.
   const policy = resolveRescuePolicy({ enabled: true }, { amount, offSession: true, metadata }, settings.autoRescue)!;
   const paymentId = newId('pay');
-  await tx
-    .insertInto('payments')
-    .values({
-      id: paymentId,
-      account_id: scope.accountId,
-      livemode: scope.livemode,
-      customer_id: o.customer?.id ?? null,
-      payment_method: token,
-      amount,
-      currency: o.currency,
-      off_session: true,
-      status: 'processing',
-      failure_code: null,
-      failure_message: null,
-      metadata: JSON.stringify(metadata),
-      test_clock: null,
-      idempotency_key: null,
-      rescue_policy: JSON.stringify(policy),
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  const attempt = (await tx
-    .insertInto('attempts')
-    .values(
+  const inserted = await applyLifecycleIn(tx, {
+    payments: [
+      {
+        id: paymentId,
+        account_id: scope.accountId,
+        livemode: scope.livemode,
+        customer_id: o.customer?.id ?? null,
+        payment_method: token,
+        amount,
+        currency: o.currency,
+        off_session: true,
+        status: 'processing',
+        failure_code: null,
+        failure_message: null,
+        metadata: JSON.stringify(metadata),
+        test_clock: null,
+        idempotency_key: null,
+        rescue_policy: JSON.stringify(policy),
+        created_at: now,
+        updated_at: now,
+      },
+    ],
+    attempts: [
       firstAttemptRow({
         id: newId('att'),
         scope,
@@ -80,10 +77,10 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
         testClock: null,
         paymentMethodType: f.card?.paymentMethodType ?? 'card',
       }),
-    )
-    .returningAll()
-    .executeTakeFirstOrThrow()) as AttemptRow;
-  const payment = await tx.selectFrom('payments').selectAll().where('account_id', '=', scope.accountId).where('id', '=', paymentId).executeTakeFirstOrThrow();
+    ],
+  });
+  const payment = inserted.payments[0]!;
+  const attempt = inserted.attempts[0]!;
   const ctx = { payment, rescue: null, customer: o.customer, recovery: null, methods: [] };
   // The first schedule plans like a payment's (run-attempts.ts): the learned model when the account uses it.
   const learned = await learnedContexts(tx as unknown as Db, [{ attempt, ctx, paymentMethod: token }]);
@@ -99,7 +96,7 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
   });
   // Observe mode: Rescue never charges, so nothing is planned for a worker to pick up.
   if (conn.mode === 'observe') consequences.nextAttempt = null;
-  await applyBatchIn(tx, [consequences]);
+  await applyLifecycleIn(tx, { outcomes: [consequences] });
   return paymentId;
 }
 
@@ -114,24 +111,12 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
   if (payment.status !== 'requires_rescue') return;
   const rescue = await tx.selectFrom('rescues').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).executeTakeFirst();
   if (!rescue || rescue.status !== 'active') return;
-  const lease = new Date(d.clock.now().getTime() + d.leaseMs);
-  let attempt = (await tx
-    .updateTable('attempts')
-    .set({ status: 'processing', claimed_by: d.workerId, lease_expires_at: lease })
-    .where('account_id', '=', scope.accountId)
-    .where('payment_id', '=', paymentId)
-    .where('status', '=', 'planned')
-    .returningAll()
-    .executeTakeFirst()) as AttemptRow | undefined;
+  const claim = { workerId: d.workerId, leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs) };
+  // A planned retry becomes the success (claimed as retry_now claims it); else Stripe's own retry is recorded as ours.
+  let [attempt] = await claimPlannedNow(tx, scope, paymentId, claim);
   if (!attempt) {
     const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
-    // Stripe's own retry, recorded as ours: keyed by its row, not charged by Rescue.
-    const next = nextAttemptRow(last, now);
-    attempt = await tx
-      .insertInto('attempts')
-      .values({ ...next, status: 'processing', claimed_by: d.workerId, lease_expires_at: lease, idempotency_key: `stripe_${next.id}` })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    attempt = (await applyLifecycleIn(tx, { attempts: [recoveryAttemptOfStripe(last, now, claim)] })).attempts[0]!;
   }
   const customer = payment.customer_id ? ((await tx.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('id', '=', payment.customer_id).executeTakeFirst()) ?? null) : null;
   const consequences = consequencesOfCharge({
@@ -143,7 +128,7 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
     accountUpdaterChecked: false,
     cardWasUpdated: attempt.card_was_updated,
   });
-  await applyBatchIn(tx, [consequences]);
+  await applyLifecycleIn(tx, { outcomes: [consequences] });
 }
 
 type OpenPayment = { id: string; customer_id: string | null; amount: number | string; currency: string };
@@ -153,14 +138,17 @@ type OpenPayment = { id: string; customer_id: string | null; amount: number | st
  * retries are cancelled (`message` says why), and payment.rescue_cancelled carries `reason`.
  */
 export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly OpenPayment[], why: { reason: string; message: string }, now: Date): Promise<void> {
-  for (const p of open) {
-    await tx.updateTable('payments').set({ status: 'rescue_cancelled', updated_at: now }).where('account_id', '=', scope.accountId).where('id', '=', p.id).execute();
-    await tx.updateTable('rescues').set({ status: 'cancelled', end_reason: why.reason, ended_at: now, schedule: JSON.stringify([]) }).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).execute();
-    await tx.updateTable('attempts').set({ status: 'cancelled', failure_message: why.message }).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).where('status', '=', 'planned').execute();
-    const made = await tx.selectFrom('attempts').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', scope.accountId).where('payment_id', '=', p.id).where('status', 'in', ['succeeded', 'failed']).executeTakeFirstOrThrow();
-    const event = rescueCancelled({ id: p.id, customer: p.customer_id, amount: Number(p.amount), currency: p.currency }, Number(made.n));
-    await insertEvents(tx, [{ ...event, data: { ...event.data, reason: why.reason, message: why.message }, accountId: scope.accountId, livemode: scope.livemode, createdAt: now }]);
-  }
+  const made = await attemptsMade(tx, scope, open.map((p) => p.id));
+  await applyLifecycleIn(
+    tx,
+    open.map((p) =>
+      cancelRescue(
+        { payment: { id: p.id, account_id: scope.accountId, livemode: scope.livemode, customer_id: p.customer_id, amount: Number(p.amount), currency: p.currency }, attemptsMade: made.get(p.id) ?? 0 },
+        { by: 'stripe', reason: why.reason, message: why.message },
+        now,
+      ),
+    ),
+  );
 }
 
 /**

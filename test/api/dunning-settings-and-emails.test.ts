@@ -162,6 +162,10 @@ describe('POST /v2/payments/:id/payment_method (the merchant reports a new card)
     const res = await api.post(`/v2/payments/${p.id}/payment_method`, { payment_method: 'pm_card_mastercard' });
     expect(res.body).toMatchObject({ outcome: 'reopened', retry_at: new Date(T0 + 10 * 60_000).toISOString().replace('.000Z', 'Z'), payment: { status: 'requires_rescue' } });
     expect(res.body.payment.auto_rescue).toMatchObject({ status: 'active', max_retries: 1 });
+    // The reopen is an event (issue 10): the rescue begins again, with its one retry on the new card.
+    const started = (await api.get(`/v2/events?object=${p.id}&type=payment.rescue_started`)).body.data;
+    expect(started).toHaveLength(1);
+    expect(started[0].data).toMatchObject({ payment: p.id, failure_code: 'lost_card', rescue_schedule: { max_retries: 1, first_retry_at: res.body.retry_at, final_retry_at: res.body.retry_at } });
     // Sent again: nothing new.
     const again = await api.post(`/v2/payments/${p.id}/payment_method`, { payment_method: 'pm_card_mastercard' });
     expect(again.body.outcome).toBe('retry_moved');

@@ -6,9 +6,10 @@ import { cancelRescue as cancelRescueChange } from './lifecycle.ts';
 import { newId } from '../ids.ts';
 import { getCustomer } from '../store/customers.ts';
 import type { Db } from '../store/db.ts';
-import { getPaymentRecord, getPaymentRecords, insertPayments, type PaymentRecord, type Scope } from '../store/payments.ts';
+import { getPaymentRecord, getPaymentRecords, insertPaymentRows, type PaymentRecord, type Scope } from '../store/payments.ts';
+import type { AttemptContext } from '../store/attempts.ts';
 import type { CustomerRow } from '../store/schema.ts';
-import { getSettings } from '../store/settings.ts';
+import { getSettings, settingsKey } from '../store/settings.ts';
 import { routeToken } from '../domain/gateway-routing.ts';
 import { getTestClock } from '../store/test-clocks.ts';
 import { firstAttemptRow } from './first-attempt.ts';
@@ -60,7 +61,7 @@ export async function createPayments(d: PaymentDeps, scope: Scope, inputs: reado
     const policy = resolveRescuePolicy(input.auto_rescue, { amount: input.amount, offSession: input.off_session, metadata: input.metadata }, settings.autoRescue);
     // The token's issuer, by its shape (gateway-routing.ts); with no named gateways, the default one.
     const route = routeToken(input.payment_method, null, settings.gateways.map((g) => ({ name: g.name, tokenPrefixes: g.tokenPrefixes })));
-    const gateway = await d.gatewayFor(scope.accountId, scope.livemode, route.gateway);
+    const gateway = await d.gatewayFor(scope.accountId, scope.livemode, route.gateway, settings);
     const paymentId = newId('pay');
     rows.push({
       now,
@@ -96,9 +97,13 @@ export async function createPayments(d: PaymentDeps, scope: Scope, inputs: reado
       }),
     });
   }
-  const attempts = await insertPayments(d.db, rows);
+  const inserted = await insertPaymentRows(d.db, rows);
   const nowOf = new Map(rows.map((r) => [r.firstAttempt.id, r.now]));
-  await runAttempts(d, attempts, (a) => nowOf.get(a.id)!);
+  // The first attempts run on what was just written and read: no rescue, hand-off or fallback methods yet.
+  const contexts = new Map<string, AttemptContext>(
+    inserted.payments.map((payment) => [payment.id, { payment, rescue: null, customer: payment.customer_id ? customers.get(payment.customer_id)! : null, recovery: null, methods: [] }]),
+  );
+  await runAttempts(d, inserted.attempts, (a) => nowOf.get(a.id)!, { contexts, settings: new Map([[settingsKey(scope.accountId, scope.livemode), settings]]) });
   return getPaymentRecords(d.db, scope, rows.map((r) => r.payment.id));
 }
 

@@ -7,6 +7,7 @@ import { rescueRetry } from '../domain/events.ts';
 import { applyBatchIsolated, type AttemptConsequences } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
 import type { AttemptRow } from '../store/schema.ts';
+import { getSettingsFor, settingsKey, type AccountSettings } from '../store/settings.ts';
 import { consequencesOfCharge, endRescue, eventsAt, factsOf, type Charged } from './outcome.ts';
 import { ridesNetworkToken } from '../domain/wallets.ts';
 import { learnedContexts } from '../predict/planning.ts';
@@ -20,8 +21,12 @@ import { withAnsweredNewCard } from './answered-new-card.ts';
 // rules, account updater, one gateway call per attempt (batched per gateway), then every consequence
 // in one transaction.
 
-/** The gateway that charges an account's payments in a mode: its default one, or the named one an attempt was routed to. */
-export type GatewayResolver = (accountId: string, livemode: boolean, gateway?: string | null) => Promise<Gateway>;
+/**
+ * The gateway that charges an account's payments in a mode: its default one, or the named one an
+ * attempt was routed to. `settings`: the account's settings in that mode, when the caller has read
+ * them already (else the resolver reads them).
+ */
+export type GatewayResolver = (accountId: string, livemode: boolean, gateway?: string | null, settings?: AccountSettings) => Promise<Gateway>;
 
 export interface RunDeps {
   db: Db;
@@ -44,14 +49,30 @@ const THIRTY_DAYS_MS = 30 * 86_400_000;
  * `timeOf` gives each attempt's instant: its own planned time on a test clock (so the attempt's
  * attempted_at is exactly when it was scheduled), the wall clock for real-time workers.
  */
-/**
- * `merchantAsked`: the merchant ordered these retries (retry_now): a dead card is charged anyway, since
- * the merchant may know what Rescue cannot (the customer changed the card in Stripe or in their app).
- */
-export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date, o: { merchantAsked?: boolean } = {}): Promise<RunSummary> {
+export interface RunOptions {
+  /**
+   * The merchant ordered these retries (retry_now): a dead card is charged anyway, since the merchant
+   * may know what Rescue cannot (the customer changed the card in Stripe or in their app).
+   */
+  merchantAsked?: boolean;
+  /**
+   * The attempts' contexts (by payment id) when the caller has them already — the payment, rescue and
+   * customer rows it has just written (POST /v2/payments) — instead of reading them again. Only for
+   * every attempt of the batch at once; otherwise they are read.
+   */
+  contexts?: ReadonlyMap<string, AttemptContext>;
+  /** The accounts' settings (by `settingsKey`) when the caller has read them for this request; else read once for the batch. */
+  settings?: ReadonlyMap<string, AccountSettings>;
+}
+
+export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[], timeOf: (a: AttemptRow) => Date, o: RunOptions = {}): Promise<RunSummary> {
   const summary: RunSummary = { charged: 0, succeeded: 0, failed: 0, postponed: 0, skipped: 0 };
   if (attempts.length === 0) return summary;
-  const contexts = await loadAttemptContexts(deps.db, attempts);
+  const given = o.contexts;
+  const contexts = given && attempts.every((a) => given.has(a.payment_id)) ? given : await loadAttemptContexts(deps.db, attempts);
+  // The batch's settings, read once (gateways and the learned planner both need them).
+  const scopes = attempts.map((a) => ({ accountId: a.account_id, livemode: a.livemode }));
+  const settings = o.settings && scopes.every((s) => o.settings!.has(settingsKey(s.accountId, s.livemode))) ? o.settings : await getSettingsFor(deps.db, scopes);
   const history = await cardHistories(deps.db, attempts, timeOf);
   const lastDeclines = await loadLastDeclines(deps.db, attempts);
   const gateways = new Map<string, Gateway>();
@@ -69,7 +90,7 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
     }
     const gatewayKey = `${attempt.account_id}|${attempt.livemode}|${attempt.gateway ?? ''}`;
     let gateway = gateways.get(gatewayKey);
-    if (!gateway) gateways.set(gatewayKey, (gateway = await deps.gatewayFor(attempt.account_id, attempt.livemode, attempt.gateway)));
+    if (!gateway) gateways.set(gatewayKey, (gateway = await deps.gatewayFor(attempt.account_id, attempt.livemode, attempt.gateway, settings.get(settingsKey(attempt.account_id, attempt.livemode)))));
     // The account updater is for stored card numbers; a wallet's network token is kept current by
     // the card network's token service, so asking (and paying) for an update would be wasted.
     const checkUpdater = attempt.number > 1 && (ctx.rescue?.check_account_updater ?? false) && !ridesNetworkToken(attempt.payment_method_type);
@@ -126,6 +147,7 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
   const learned = await learnedContexts(
     deps.db,
     toCharge.filter((_, i) => results[i]!.status === 'failed').map(({ charged: c }) => ({ attempt: c.attempt, ctx: c.ctx, paymentMethod: c.paymentMethod })),
+    { settings },
   );
   toCharge.forEach((item, i) => {
     const result = results[i]!;

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import { DEFAULT_GATEWAY } from '../domain/gateway-routing.ts';
 import { RescueError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { getSettings, type GatewaySettings } from '../store/settings.ts';
+import { getSettings, type AccountSettings, type GatewaySettings } from '../store/settings.ts';
 import type { Gateway } from './gateway.ts';
 import { httpGateway } from './http-gateway.ts';
 import { sandboxGateway } from './sandbox-gateway.ts';
@@ -26,8 +26,9 @@ export function gatewayResolver(db: Db, o: { httpTimeoutMs: number; wallClock: C
     if (gateway.type === 'http') return httpGateway({ url: gateway.url, secret: gateway.secret, timeoutMs: o.httpTimeoutMs, wallClock: o.wallClock });
     return sandbox;
   };
-  return async (accountId: string, livemode: boolean, name?: string | null): Promise<Gateway> => {
-    const settings = await getSettings(db, accountId, livemode);
+  // `preloaded`: the account's settings in this mode, when the caller has read them already (a request or batch reads them once).
+  return async (accountId: string, livemode: boolean, name?: string | null, preloaded?: AccountSettings): Promise<Gateway> => {
+    const settings = preloaded ?? (await getSettings(db, accountId, livemode));
     if (!name || name === DEFAULT_GATEWAY) return build(settings.gateway);
     const named = settings.gateways.find((g) => g.name === name);
     if (!named) throw new RescueError('gateway_not_configured', `No gateway named '${name}' is configured; add it with POST /v2/settings/gateways.`);

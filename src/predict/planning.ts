@@ -3,7 +3,7 @@ import type { Db } from '../store/db.ts';
 import type { AttemptContext } from '../store/attempts.ts';
 import type { AttemptRow } from '../store/schema.ts';
 import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
-import { getSettings } from '../store/settings.ts';
+import { getSettingsFor, settingsKey, type AccountSettings } from '../store/settings.ts';
 import { localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { fitPayday } from './payday.ts';
@@ -24,38 +24,51 @@ function isAutomatic(item: PlanningItem): boolean {
   return item.ctx.rescue?.retry_schedule === 'automatic';
 }
 
-export async function learnedContexts(db: Db, items: readonly PlanningItem[]): Promise<Map<string, LearnedContext>> {
+/**
+ * `settings`: the accounts' settings the caller already read for this request or batch (by
+ * `settingsKey`); any account missing from it is read here, all in one query.
+ */
+export async function learnedContexts(db: Db, items: readonly PlanningItem[], o: { settings?: ReadonlyMap<string, AccountSettings> } = {}): Promise<Map<string, LearnedContext>> {
   const out = new Map<string, LearnedContext>();
   const candidates = items.filter(isAutomatic);
   if (candidates.length === 0) return out;
   const scopes = new Map<string, { accountId: string; livemode: boolean }>();
   for (const i of candidates) scopes.set(`${i.attempt.account_id}|${i.attempt.livemode}`, { accountId: i.attempt.account_id, livemode: i.attempt.livemode });
   const factories = new Map<string, PlannerModel & { hazard: number }>();
+  const missing = [...scopes].filter(([key]) => !o.settings?.has(key)).map(([, s]) => s);
+  const read = missing.length ? await getSettingsFor(db, missing) : new Map<string, AccountSettings>();
   for (const [key, s] of scopes) {
-    const settings = await getSettings(db, s.accountId, s.livemode);
+    const settings = o.settings?.get(key) ?? read.get(settingsKey(s.accountId, s.livemode))!;
     if (settings.autoRescue.learned) factories.set(key, { ...(await plannerModelFor(db, s.accountId, s.livemode)), hazard: settings.autoRescue.daily_churn_hazard });
   }
   const learned = candidates.filter((i) => factories.has(`${i.attempt.account_id}|${i.attempt.livemode}`));
   if (learned.length === 0) return out;
-  const rows = await sql<{ account_id: string; card_fingerprint: string; attempted_at: Date }>`
-    select account_id, card_fingerprint, attempted_at from attempts
-    where account_id = any(${[...new Set(learned.map((i) => i.attempt.account_id))]})
+  // Two reads in one round trip: each card's recovered retries (its payday history), and the
+  // payments whose card was replaced earlier in the rescue (it stays replaced for every later retry;
+  // training-data.ts reads it the same way).
+  const accountIds = [...new Set(learned.map((i) => i.attempt.account_id))];
+  const rows = await sql<{ kind: 'success' | 'replaced'; account_id: string; key: string; attempted_at: Date | null }>`
+    select 'success' as kind, account_id, card_fingerprint as key, attempted_at from attempts
+    where account_id = any(${accountIds})
       and card_fingerprint = any(${[...new Set(learned.map((i) => i.attempt.card_fingerprint))]})
-      and status = 'succeeded' and number > 1`.execute(db);
-  const successes = new Map<string, Date[]>();
-  for (const r of rows.rows) {
-    const key = `${r.account_id}|${r.card_fingerprint}`;
-    const list = successes.get(key) ?? [];
-    list.push(r.attempted_at);
-    successes.set(key, list);
-  }
-  // A card replaced earlier in the rescue stays replaced for every later retry (training-data.ts reads it the same way).
-  const replaced = await sql<{ account_id: string; payment_id: string }>`
-    select distinct account_id, payment_id from attempts
-    where account_id = any(${[...new Set(learned.map((i) => i.attempt.account_id))]})
+      and status = 'succeeded' and number > 1
+    union all
+    select distinct 'replaced' as kind, account_id, payment_id as key, null::timestamptz as attempted_at from attempts
+    where account_id = any(${accountIds})
       and payment_id = any(${[...new Set(learned.map((i) => i.attempt.payment_id))]})
       and card_was_updated`.execute(db);
-  const updatedPayments = new Set(replaced.rows.map((r) => `${r.account_id}|${r.payment_id}`));
+  const successes = new Map<string, Date[]>();
+  const updatedPayments = new Set<string>();
+  for (const r of rows.rows) {
+    const key = `${r.account_id}|${r.key}`;
+    if (r.kind === 'replaced') {
+      updatedPayments.add(key);
+      continue;
+    }
+    const list = successes.get(key) ?? [];
+    list.push(r.attempted_at!);
+    successes.set(key, list);
+  }
   for (const i of learned) {
     const tz = i.ctx.customer?.timezone ?? 'UTC';
     const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);

@@ -18,9 +18,18 @@ export interface Scope {
 
 /** Payments with their first attempts (already claimed by the caller), all or none. */
 export async function insertPayments(db: Db, rows: readonly { payment: Insertable<PaymentsTable>; firstAttempt: Insertable<AttemptsTable> }[]): Promise<AttemptRow[]> {
-  if (rows.length === 0) return [];
+  return (await insertPaymentRows(db, rows)).attempts;
+}
+
+/** The same, returning the payment rows as written too (in the order given), so the caller need not read them back. */
+export async function insertPaymentRows(
+  db: Db,
+  rows: readonly { payment: Insertable<PaymentsTable>; firstAttempt: Insertable<AttemptsTable> }[],
+): Promise<{ payments: PaymentRow[]; attempts: AttemptRow[] }> {
+  if (rows.length === 0) return { payments: [], attempts: [] };
   const inserted = await applyLifecycle(db, { payments: rows.map((r) => r.payment), attempts: rows.map((r) => r.firstAttempt) });
-  return inserted.attempts;
+  const byId = new Map(inserted.payments.map((p) => [p.id, p]));
+  return { payments: rows.map((r) => byId.get(r.payment.id)!), attempts: inserted.attempts };
 }
 
 export async function getPaymentRecord(db: Db, scope: Scope, id: string): Promise<PaymentRecord> {

@@ -1,6 +1,6 @@
 import { DEFAULT_AUTO_RESCUE, type AutoRescueDefaults } from '../domain/auto-rescue-policy.ts';
 import { mergeDunning, type DunningSettings } from '../domain/dunning.ts';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './schema.ts';
 
@@ -41,6 +41,30 @@ export async function getSettings(db: Db | Transaction<Database>, accountId: str
     .where('account_id', '=', accountId)
     .where('livemode', '=', livemode)
     .executeTakeFirst();
+  return settingsOf(row, livemode);
+}
+
+/** The key of an account's settings in a mode, in the maps `getSettingsFor` returns. */
+export const settingsKey = (accountId: string, livemode: boolean): string => `${accountId}|${livemode}`;
+
+/** The settings of several accounts (and modes) in one read, by `settingsKey`: a batch reads them once and passes them down. */
+export async function getSettingsFor(db: Db | Transaction<Database>, scopes: readonly { accountId: string; livemode: boolean }[]): Promise<Map<string, AccountSettings>> {
+  const out = new Map<string, AccountSettings>();
+  if (scopes.length === 0) return out;
+  const rows = await db
+    .selectFrom('account_settings')
+    .select(['account_id', 'livemode', 'auto_rescue', 'gateway', 'gateways', 'recovery', 'dunning'])
+    .where(sql<boolean>`account_id = any(${[...new Set(scopes.map((s) => s.accountId))]}::text[])`)
+    .execute();
+  const byKey = new Map(rows.map((r) => [settingsKey(r.account_id, r.livemode), r]));
+  for (const s of scopes) {
+    const key = settingsKey(s.accountId, s.livemode);
+    if (!out.has(key)) out.set(key, settingsOf(byKey.get(key), s.livemode));
+  }
+  return out;
+}
+
+function settingsOf(row: { auto_rescue: unknown; gateway: unknown; gateways: unknown; recovery: unknown; dunning: unknown } | undefined, livemode: boolean): AccountSettings {
   return {
     autoRescue: { ...DEFAULT_AUTO_RESCUE, ...((row?.auto_rescue as Partial<AutoRescueDefaults>) ?? {}) },
     gateway: (row?.gateway as GatewaySettings) ?? defaultGateway(livemode),

@@ -48,7 +48,7 @@ export interface AutoRescueDefaults {
 
 /**
  * The average share of a recovery's value lost per day the customer waits unpaid, over the first
- * 15 days (a hazard; the curve's shape is in src/predict/learned-policy.ts#recoveryValue). From
+ * 15 days (a hazard; the curve's shape is in src/predict/recovery-value.ts). From
  * Baremetrics' dunning emails (over a million, research/peers-2026.md): recovery per email falls from
  * 13.3% on day 0 to 4.2% on day 15, e^(−15h) = 4.2/13.3, h ≈ 0.077 — the customer's pull towards
  * paying fades that fast while access is cut. Slowly in the first week (11.5% on day 7), fast after

@@ -113,13 +113,13 @@ export const customSchedule: SchedulePolicy = {
 
 // automatic: local-time helpers
 
-function inQuietHours(at: Date, tz: string): boolean {
+export function inQuietHours(at: Date, tz: string): boolean {
   const m = localMinuteOfDay(at, tz);
   return m >= QUIET_FROM && m < QUIET_UNTIL;
 }
 
 /** For minute/hour-scale retries: if the instant falls in quiet hours, wait until they end. */
-function avoidQuiet(at: Date, tz: string): Date {
+export function avoidQuiet(at: Date, tz: string): Date {
   if (!inQuietHours(at, tz)) return at;
   return atLocalDate(localDateOf(at, tz), QUIET_UNTIL / 60, 0, tz);
 }

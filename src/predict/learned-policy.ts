@@ -22,26 +22,16 @@
 
 import { DEFAULT_DAILY_CHURN_HAZARD } from '../domain/auto-rescue-policy.ts';
 import type { PlanInput } from '../domain/schedule-policy.ts';
-import { adviceCodeDelayMs, MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
-import { isValidTimeZone, localMinuteOfDay } from '../domain/local-time.ts';
+import { isValidTimeZone } from '../domain/local-time.ts';
 import { hash32, toUnit } from '../gateways/sandbox/hash.ts';
-import { declineGroup, localClock, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
-import { describeFamily, isPaydayOf, latestPaydayIn, PAYDAY_LAG_DAYS, type PaydayFit } from './payday.ts';
+import { declineGroup, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
+import type { PaydayFit } from './payday.ts';
+import { pct, reasonFor, whenOf } from './plan-reasons.ts';
+import { candidateSlots, retrySpacingMs } from './plan-slots.ts';
+import { recoveryValue } from './recovery-value.ts';
+import { seedFirstRetry, type SeedFirstRetry } from './seed-strategy.ts';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const QUIET_FROM = 60;
-const QUIET_UNTIL = 240;
-
-/** Local times of day (minutes) offered each day: just after midnight (limits reset), morning, afternoon, evening. */
-const DAILY_SLOTS = [10, 9 * 60, 13 * 60, 18 * 60, 22 * 60];
-/** Hour-scale offsets after the failure, for technical errors. */
-const NEAR_OFFSETS = [0, HOUR, 4 * HOUR + 10 * MINUTE];
-/** A payday retry's local time: funds posted overnight are there by the morning. */
-const PAYDAY_MINUTE = 9 * 60;
-/** Just after a daily limit's reset at local midnight. */
-const RESET_MINUTE = 10;
+const DAY = 86_400_000;
 
 /** The share of plans that explore (at most; bounded by EXPLORATION_MAX). */
 export const DEFAULT_EXPLORATION_SHARE = 0.05;
@@ -49,35 +39,6 @@ export const EXPLORATION_MAX = 0.2;
 /** What one attempt costs, as a share of the amount (network fees, issuer goodwill): tiny chances are not worth a try. */
 export const ATTEMPT_COST_SHARE = 0.01;
 
-// The price of time: DEFAULT_DAILY_CHURN_HAZARD (src/domain/auto-rescue-policy.ts says where it comes from).
-export { DEFAULT_DAILY_CHURN_HAZARD };
-
-// The shape of the hazard over the days, from the same Baremetrics figures (research/peers-2026.md):
-// recovery per email 13.3% on day 0, 11.5% on day 7, 4.2% on day 15 — slow in the first week
-// (ln(13.3/11.5)/7 = 0.021 a day), fast after it (ln(11.5/4.2)/8 = 0.126 a day). As multiples of the
-// 15-day average (ln(13.3/4.2)/15 = 0.077), so an account's one number scales the whole curve.
-const FIRST_WEEK_DAYS = 7;
-const FIRST_WEEK_FACTOR = Math.log(13.3 / 11.5) / 7 / (Math.log(13.3 / 4.2) / 15);
-const LATER_FACTOR = Math.log(11.5 / 4.2) / 8 / (Math.log(13.3 / 4.2) / 15);
-
-/**
- * What a recovery `days` after the first decline is worth, per unit of the amount, at an average
- * daily hazard h: e^(−∫hazard). With the default h = 0.077 a day-7 recovery keeps 86% of its value,
- * a day-10 one 59%, a day-15 one 32% — waiting for a payday or a cleared hold inside the first week
- * costs little, a retry planned late in a long window must earn its place.
- */
-export function recoveryValue(days: number, hazard: number): number {
-  const early = Math.min(days, FIRST_WEEK_DAYS);
-  const late = Math.max(0, days - FIRST_WEEK_DAYS);
-  return Math.exp(-hazard * (FIRST_WEEK_FACTOR * early + LATER_FACTOR * late));
-}
-
-/** After the first retry, the least time between two retries of the same rescue (see the header). */
-export function retrySpacingMs(group: DeclineGroup, strategy: string): number {
-  // Recurly retries communication errors at 4 h intervals (research/retry-facts.md §1).
-  if (group === 'technical' && strategy === 'immediate') return 4 * HOUR;
-  return DAY;
-}
 
 export type Scorer = (f: RetryFeatureInput) => number;
 
@@ -109,112 +70,6 @@ export interface PlannedSlot {
   /** Predicted probability that this retry succeeds, given that the ones before it failed. */
   p: number;
   reason: string;
-}
-
-function inQuiet(atMs: number, tz: string): boolean {
-  const m = localMinuteOfDay(new Date(atMs), tz);
-  return m >= QUIET_FROM && m < QUIET_UNTIL;
-}
-
-/** Local day number + minute of day → instant, with the offset taken near that time (fixed-offset and DST zones). */
-function atLocal(day: number, minute: number, tz: string): number {
-  const guess = day * DAY + minute * MINUTE;
-  const off1 = localClock(guess, tz);
-  const offsetMs = (off1.day * DAY + off1.minute * MINUTE) - guess;
-  return guess - offsetMs;
-}
-
-/** Out of 01:00–04:00 local: the end of the quiet hours that day. */
-function afterQuiet(atMs: number, tz: string): number {
-  if (!inQuiet(atMs, tz)) return atMs;
-  return atLocal(localClock(atMs, tz).day, QUIET_UNTIL, tz);
-}
-
-/** The first instant a retry may take: the minimum gap, an advice-code delay, and after a retry the spacing. */
-function earliestRetry(input: PlanInput): number {
-  const group = declineGroup(input.decline.code, input.decline.strategy);
-  const spacing = input.retriesMade > 0 ? retrySpacingMs(group, input.decline.strategy) : 0;
-  return input.failedAt.getTime() + Math.max(MIN_RETRY_GAP_MS, adviceCodeDelayMs(input.decline.adviceCode), spacing);
-}
-
-/** The instants a plan may use, ascending: all inside the budget's rules. */
-export function candidateSlots(input: PlanInput, tz: string, extra: readonly number[] = []): number[] {
-  const failed = input.failedAt.getTime();
-  const earliest = earliestRetry(input);
-  const end = input.windowEndsAt.getTime();
-  const out = new Set<number>(extra);
-  for (const o of NEAR_OFFSETS) out.add(Math.max(earliest, failed + o));
-  const firstDay = localClock(failed, tz).day;
-  const lastDay = localClock(end, tz).day;
-  for (let d = firstDay; d <= lastDay && d <= firstDay + 62; d++) {
-    for (const m of DAILY_SLOTS) out.add(atLocal(d, m, tz));
-  }
-  return [...out]
-    .filter((t) => Number.isFinite(t) && t >= earliest && t <= end && !inQuiet(t, tz))
-    .sort((a, b) => a - b);
-}
-
-export interface SeedFirstRetry {
-  at: number;
-  reason: string;
-}
-
-/**
- * Seed 003's strategy for the first retry after a decline (its "Decline Categories and Handling"
- * table), as an instant; null for declines the table leaves to the model (generic declines) or when
- * the instant falls past the window.
- */
-export function seedFirstRetry(input: PlanInput, payday: PaydayFit, tz: string): SeedFirstRetry | null {
-  const failed = input.failedAt.getTime();
-  const earliest = earliestRetry(input);
-  const failDay = localClock(failed, tz).day;
-  let at: number;
-  let reason: string;
-  switch (input.decline.strategy) {
-    case 'immediate':
-      at = afterQuiet(earliest, tz);
-      reason = 'a technical error or issuer outage; retried right away (seed strategy: immediate retry), as such faults usually clear within minutes to hours';
-      break;
-    case 'in_24h':
-      at = afterQuiet(Math.max(earliest, failed + DAY), tz);
-      reason = 'a processing error; retried 24 hours later (seed strategy: retry in 24 hours)';
-      break;
-    case 'in_24_48h': {
-      // 30 h on, then the next business-hours instant: inside 24–48 h whatever the failure's time.
-      const base = Math.max(earliest, failed + 30 * HOUR);
-      const c = localClock(base, tz);
-      at = c.minute >= 9 * 60 && c.minute < 18 * 60 ? base : c.minute < 9 * 60 ? atLocal(c.day, 9 * 60, tz) : atLocal(c.day + 1, 9 * 60, tz);
-      if (at - failed > 48 * HOUR && earliest <= failed + 48 * HOUR) at = Math.max(earliest, failed + 48 * HOUR - HOUR);
-      reason = 'the issuer asked to try later; retried within 24–48 hours (seed strategy), in business hours';
-      break;
-    }
-    case 'after_limit_reset':
-      at = Math.max(earliest, atLocal(failDay + 1, RESET_MINUTE, tz));
-      reason = "a card limit was reached; retried just after it resets at the customer's local midnight (seed strategy: after the limit resets)";
-      break;
-    case 'after_payday': {
-      at = NaN;
-      for (let d = failDay + 1; d <= failDay + 40; d++) {
-        if (!isPaydayOf(payday.family, d)) continue;
-        at = Math.max(earliest, atLocal(d, PAYDAY_MINUTE, tz));
-        if (localClock(at, tz).day === d) break;
-      }
-      const calendar = payday.family === 'generic'
-        ? `a likely payday (${describeFamily('generic')})`
-        : `this customer's payday (${describeFamily(payday.family)}, from their last ${payday.hits} recovered payments)`;
-      reason = `insufficient funds; retried on the morning of ${calendar} (seed strategy: after payday)`;
-      break;
-    }
-    case 'after_card_update':
-      at = earliest;
-      reason = 'the card needs new details; not charged again until a new card arrives (account updater, update-payment page, Stripe or your gateway), then retried at once';
-      break;
-    default:
-      return null;
-  }
-  at = afterQuiet(at, tz);
-  if (!Number.isFinite(at) || at > input.windowEndsAt.getTime()) return null;
-  return { at, reason };
 }
 
 interface PlanTable {
@@ -354,50 +209,6 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
   return out;
 }
 
-function clamp01(x: number): number {
+export function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
-}
-
-const pct = (p: number) => `${Math.round(p * 100)}%`;
-
-function whenOf(input: PlanInput, atMs: number): string {
-  const hours = (atMs - input.rescueStartedAt.getTime()) / HOUR;
-  if (hours < 1) return `${Math.max(1, Math.round(hours * 60))} min after the decline`;
-  if (hours < 48) return `${Math.round(hours)} h after the decline`;
-  return `day ${Math.round(hours / 24)} after the decline`;
-}
-
-/** One line a merchant can read: what the decline needs, and why this moment — true of the instant it names. */
-export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p: number, tz: string): string {
-  const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
-  const at = localClock(atMs, tz);
-  let why: string;
-  switch (declineGroup(input.decline.code, input.decline.strategy)) {
-    case 'nsf': {
-      const payday = latestPaydayIn(ctx.payday.family, startDay, at.day);
-      const calendar = ctx.payday.family === 'generic' ? describeFamily('generic') : `${describeFamily(ctx.payday.family)}, this customer's calendar`;
-      why = payday !== null && at.day - payday <= PAYDAY_LAG_DAYS
-        ? `insufficient funds; ${at.day === payday ? 'on' : `${at.day - payday} day${at.day - payday === 1 ? '' : 's'} after`} a likely payday (${calendar})`
-        : `insufficient funds; between likely paydays (${calendar}), the model's best remaining time`;
-      break;
-    }
-    case 'hold':
-      why = 'the issuer asked to try later; temporary holds clear with time';
-      break;
-    case 'velocity':
-      why = at.day > startDay ? 'a card limit was reached; after its reset at local midnight' : 'a card limit was reached; later the same day';
-      break;
-    case 'technical':
-      why = input.decline.strategy === 'in_24h'
-        ? 'a processing error; a day or more after the last try, as such errors usually clear'
-        : atMs - input.failedAt.getTime() >= 4 * HOUR ? 'a technical error; 4 h or more after the last try, once such faults have usually cleared' : 'a technical error; soon, as outages often clear within minutes to hours';
-      break;
-    case 'expired':
-      why = ctx.card?.cardWasUpdated ? 'the card was replaced; retried with its new details' : 'the card needs new details; waits for a new card';
-      break;
-    default:
-      why = `${input.decline.code.replaceAll('_', ' ')}; each retry's chance falls, and a recovery is worth less the longer it waits`;
-  }
-  const by = ctx.modelLabel ? ` (${ctx.modelLabel})` : '';
-  return `${why}; ${whenOf(input, atMs)}, ${pct(p)} predicted${by}`;
 }

@@ -1,0 +1,52 @@
+// One line a merchant can read for each planned retry: what the decline needs and why this moment.
+
+import type { PlanInput } from '../domain/schedule-policy.ts';
+import { declineGroup, localClock } from './features.ts';
+import type { LearnedContext } from './learned-policy.ts';
+import { describeFamily, latestPaydayIn, PAYDAY_LAG_DAYS } from './payday.ts';
+
+const HOUR = 3_600_000;
+
+export const pct = (p: number) => `${Math.round(p * 100)}%`;
+
+export function whenOf(input: PlanInput, atMs: number): string {
+  const hours = (atMs - input.rescueStartedAt.getTime()) / HOUR;
+  if (hours < 1) return `${Math.max(1, Math.round(hours * 60))} min after the decline`;
+  if (hours < 48) return `${Math.round(hours)} h after the decline`;
+  return `day ${Math.round(hours / 24)} after the decline`;
+}
+
+/** One line a merchant can read: what the decline needs, and why this moment — true of the instant it names. */
+export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p: number, tz: string): string {
+  const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
+  const at = localClock(atMs, tz);
+  let why: string;
+  switch (declineGroup(input.decline.code, input.decline.strategy)) {
+    case 'nsf': {
+      const payday = latestPaydayIn(ctx.payday.family, startDay, at.day);
+      const calendar = ctx.payday.family === 'generic' ? describeFamily('generic') : `${describeFamily(ctx.payday.family)}, this customer's calendar`;
+      why = payday !== null && at.day - payday <= PAYDAY_LAG_DAYS
+        ? `insufficient funds; ${at.day === payday ? 'on' : `${at.day - payday} day${at.day - payday === 1 ? '' : 's'} after`} a likely payday (${calendar})`
+        : `insufficient funds; between likely paydays (${calendar}), the model's best remaining time`;
+      break;
+    }
+    case 'hold':
+      why = 'the issuer asked to try later; temporary holds clear with time';
+      break;
+    case 'velocity':
+      why = at.day > startDay ? 'a card limit was reached; after its reset at local midnight' : 'a card limit was reached; later the same day';
+      break;
+    case 'technical':
+      why = input.decline.strategy === 'in_24h'
+        ? 'a processing error; a day or more after the last try, as such errors usually clear'
+        : atMs - input.failedAt.getTime() >= 4 * HOUR ? 'a technical error; 4 h or more after the last try, once such faults have usually cleared' : 'a technical error; soon, as outages often clear within minutes to hours';
+      break;
+    case 'expired':
+      why = ctx.card?.cardWasUpdated ? 'the card was replaced; retried with its new details' : 'the card needs new details; waits for a new card';
+      break;
+    default:
+      why = `${input.decline.code.replaceAll('_', ' ')}; each retry's chance falls, and a recovery is worth less the longer it waits`;
+  }
+  const by = ctx.modelLabel ? ` (${ctx.modelLabel})` : '';
+  return `${why}; ${whenOf(input, atMs)}, ${pct(p)} predicted${by}`;
+}

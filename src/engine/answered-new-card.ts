@@ -1,5 +1,6 @@
 import { firstChargeAt } from '../domain/schedule-policy.ts';
 import type { CardDetails } from '../gateways/gateway.ts';
+import { cardColumns } from './first-attempt.ts';
 import type { AttemptConsequences } from '../store/batch-writes.ts';
 import type { AttemptRow, PlannedRetry } from '../store/schema.ts';
 
@@ -37,11 +38,7 @@ export function withAnsweredNewCard(out: AttemptConsequences, n: AnsweredNewCard
       ...next,
       planned_at: retryAt,
       predicted_p: null,
-      card_fingerprint: n.card.fingerprint,
-      card_brand: n.card.brand,
-      card_last4: n.card.last4,
-      card_funding: n.card.funding,
-      card_country: n.card.country,
+      ...cardColumns(n.card),
       card_was_updated: true,
     },
     rescueInsert: out.rescueInsert

@@ -7,6 +7,19 @@ import { attemptIdempotencyKey } from './outcome.ts';
  * A payment's first attempt, already claimed by the process that creates it (the API charges it at
  * once, or a hand-off records it as failed elsewhere). A crash leaves it to a worker's reconciliation.
  */
+/** The card an attempt charges, as the attempt row stores it (network limits, card facts). */
+export type AttemptCard = { fingerprint: string; brand: string; last4: string | null; funding?: string | null; country?: string | null };
+
+export function cardColumns(card: AttemptCard) {
+  return {
+    card_fingerprint: card.fingerprint,
+    card_brand: card.brand,
+    card_last4: card.last4,
+    card_funding: card.funding ?? null,
+    card_country: card.country ?? null,
+  };
+}
+
 export function firstAttemptRow(a: {
   id: string;
   scope: Scope;
@@ -14,7 +27,7 @@ export function firstAttemptRow(a: {
   at: Date;
   claimedBy: string;
   leaseUntil: Date;
-  card: { fingerprint: string; brand: string; last4: string | null; funding?: string | null; country?: string | null };
+  card: AttemptCard;
   gateway: string | null;
   testClock: string | null;
   paymentMethodType?: string;
@@ -36,14 +49,10 @@ export function firstAttemptRow(a: {
     advice_code: null,
     failure_message: null,
     transaction_id: null,
-    card_fingerprint: a.card.fingerprint,
-    card_brand: a.card.brand,
+    ...cardColumns(a.card),
     test_clock: a.testClock,
     predicted_p: null,
     gateway: a.gateway,
-    card_last4: a.card.last4,
-    card_funding: a.card.funding ?? null,
-    card_country: a.card.country ?? null,
     ...(a.paymentMethodType ? { payment_method_type: a.paymentMethodType, payment_method_position: 0 } : {}),
   };
 }

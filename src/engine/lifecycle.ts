@@ -7,6 +7,7 @@ import { newId, randomString } from '../ids.ts';
 import type { EventToWrite } from '../store/events.ts';
 import type { LifecycleChange } from '../store/lifecycle-writes.ts';
 import type { AttemptRow, AttemptsTable, PaymentRow, PlannedRetry, RescueRow } from '../store/schema.ts';
+import { cardColumns } from './first-attempt.ts';
 import { nextAttemptRow } from './outcome.ts';
 
 // The lifecycle of a payment and its rescue (DESIGN.md, "Lifecycle of a payment"), one transition a
@@ -117,15 +118,7 @@ export function newCard(s: NewCardState, input: NewCardInput, at: Date): { outco
   if (s.previous.length >= MAX_METHOD_UPDATES) return none({ kind: 'limit_reached' });
 
   const retryAt = firstChargeAt(at, s.timezone);
-  const cardColumns = {
-    card_fingerprint: input.card.fingerprint,
-    card_brand: input.card.brand,
-    card_last4: input.card.last4,
-    card_funding: input.card.funding,
-    card_country: input.card.country,
-    card_was_updated: true,
-    gateway: input.gateway,
-  };
+  const newCardColumns = { ...cardColumns(input.card), card_was_updated: true, gateway: input.gateway };
   const recorded = (outcome: 'retry_moved' | 'reopened' | 'saved', change: LifecycleChange = {}): LifecycleChange => ({
     ...change,
     paymentUpdates: [{ account_id: payment.account_id, id: payment.id, set: { payment_method: input.paymentMethod, updated_at: at, ...(outcome === 'reopened' ? { status: 'requires_rescue' as const } : {}) } }],
@@ -152,7 +145,7 @@ export function newCard(s: NewCardState, input: NewCardInput, at: Date): { outco
     return {
       outcome: { kind: 'retry_moved', retryAt: movedTo },
       change: recorded('retry_moved', {
-        attemptUpdates: [{ account_id: payment.account_id, id: planned.id, set: { ...cardColumns, planned_at: movedTo }, onlyIfPlanned: true }],
+        attemptUpdates: [{ account_id: payment.account_id, id: planned.id, set: { ...newCardColumns, planned_at: movedTo }, onlyIfPlanned: true }],
         rescueUpdates: [{ account_id: payment.account_id, payment_id: payment.id, set: { schedule: JSON.stringify(shown) } }],
       }),
     };
@@ -205,7 +198,7 @@ export function newCard(s: NewCardState, input: NewCardInput, at: Date): { outco
           },
         ],
       };
-  change.attempts = [{ ...nextAttemptRow(s.last, retryAt), ...cardColumns, payment_method_type: 'card' }];
+  change.attempts = [{ ...nextAttemptRow(s.last, retryAt), ...newCardColumns, payment_method_type: 'card' }];
   change.events = [eventOf(payment, at, rescueStarted(factsOf(payment), payment.failure_code ?? s.last.decline_code ?? 'unknown', maxRetries, [retryAt]), { quiet: true })];
   return { outcome: { kind: 'reopened', retryAt }, change: recorded('reopened', change) };
 }

@@ -35,13 +35,21 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
     assertDashboardHeader(request);
     const livemode = modeOf(request);
     const session = await requireSession(ctx, request);
+    await ctx.throttles.apiKey(request, session.sessionId);
     return { accountId: session.accountId, livemode, keyId: session.sessionId };
   }
   if (!key) {
     throw new RescueError('api_key_missing', 'You did not provide an API key. Send it as `Authorization: Bearer KEY` or `x-api-key: KEY`.');
   }
+  // An address that keeps sending unknown keys is refused before any lookup (a guessed key is
+  // refused the same way whether it exists or not); a known key is then limited on its own.
+  await ctx.throttles.unknownKeysAllowed(request);
   const found = await findApiKey(ctx.db, key);
-  if (!found) throw new RescueError('api_key_invalid', `Invalid API key provided: ${redact(key)}`);
+  if (!found) {
+    await ctx.throttles.unknownKeySeen(request);
+    throw new RescueError('api_key_invalid', `Invalid API key provided: ${redact(key)}`);
+  }
+  await ctx.throttles.apiKey(request, found.id);
   return { accountId: found.account_id, livemode: found.livemode, keyId: found.id };
 }
 

@@ -102,9 +102,17 @@ describe.each(ENGINES)('API key rate limits (%s)', (engine) => {
     expectRateLimited(await get('127.0.0.31', m.testKey));
     expect((await get('127.0.0.32', m.testKey)).status).toBe(200);
   });
+});
 
-  it.runIf(engine === 'postgres')('shares one count between API processes on the same database', async () => {
-    clock.advance(61_000);
+describe('API key rate limit across API processes (postgres)', () => {
+  let t: TestRescue;
+  const clock = shiftedClock();
+  beforeAll(async () => {
+    t = await startTestRescue({ engine: 'postgres', worker: false, clock, env: { RESCUE_RATE_LIMIT_PER_KEY: '6', RESCUE_RATE_LIMIT_WINDOW_MS: '60000' } });
+  });
+  afterAll(() => t?.close());
+
+  it('shares one count between API processes on the same database', async () => {
     const m = await signUp(t, '127.0.0.2', 'shared');
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: t.databaseUrl!, RESCUE_RATE_LIMIT_PER_KEY: '6', RESCUE_RATE_LIMIT_WINDOW_MS: '60000' } as NodeJS.ProcessEnv);
     const second: Rescue = await startRescue(config, { api: true, worker: false, clock });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startRescue, type Rescue } from '../../src/server.ts';
@@ -5,6 +6,7 @@ import { SIGN_IN_LIMITS } from '../../src/api/throttles.ts';
 import { expectError } from '../support/api-assertions.ts';
 import { ENGINES } from '../support/databases.ts';
 import { fromAddress } from '../support/from-address.ts';
+import { NODE } from '../support/workers.ts';
 import { startTestRescue, type TestRescue } from '../support/harness.ts';
 import { shiftedClock } from '../support/webhook-receiver.ts';
 
@@ -139,7 +141,7 @@ describe('signup', () => {
   describe('closed (a server listening beyond loopback)', () => {
     let t: TestRescue;
     beforeAll(async () => {
-      t = await startTestRescue({ worker: false, env: { HOST: '0.0.0.0' } });
+      t = await startTestRescue({ engine: 'postgres', worker: false, env: { HOST: '0.0.0.0' } });
     });
     afterAll(() => t?.close());
 
@@ -148,6 +150,14 @@ describe('signup', () => {
       const res = await fromAddress('127.0.0.2', url, 'POST', '/signup', { body: { email: 'x@example.com', password: PASSWORD, business_name: 'Acme' } });
       expectError(res, 403, { code: 'signup_closed' });
       expect(await t.rescue.db.selectFrom('accounts').select('id').execute()).toEqual([]);
+    });
+
+    it('creates accounts with the operator\'s command instead, whose keys work at once', async () => {
+      const out = execFileSync(NODE, ['src/cli.ts', 'create-account', 'ops@example.com', 'Acme', 'Ltd'], { env: { ...process.env, DATABASE_URL: t.databaseUrl!, LOG_LEVEL: 'warn' }, encoding: 'utf8' });
+      const key = /test API key: +(sk_test_\S+)/.exec(out)?.[1];
+      expect(key, out).toBeDefined();
+      const url = t.url.replace('0.0.0.0', '127.0.0.1');
+      expect((await fromAddress('127.0.0.2', url, 'GET', '/v2/customers', { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     });
   });
 

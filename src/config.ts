@@ -95,10 +95,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-// Defaults that depend on where Rescue listens: on loopback (the embedded default) only this machine
-// can reach it, so signup is open and test mode may call local services; beyond it both are closed.
+// Defaults that depend on where Rescue is reached: listening on loopback (the embedded default) and
+// published nowhere else, only this machine reaches it, so signup is open and test mode may call
+// local services. Listening beyond loopback, or published at a public RESCUE_PUBLIC_URL (a reverse
+// proxy in front of 127.0.0.1, a worker told where the API is), both are closed.
 const Settings = EnvSchema.transform((c) => {
-  const loopback = isLoopbackHost(c.HOST);
+  const loopback = isLoopbackHost(c.HOST) && (!c.RESCUE_PUBLIC_URL || isLoopbackHost(new URL(c.RESCUE_PUBLIC_URL).hostname));
   return { ...c, RESCUE_TEST_PRIVATE_ADDRESSES: c.RESCUE_TEST_PRIVATE_ADDRESSES ?? loopback, RESCUE_SIGNUP: c.RESCUE_SIGNUP ?? (loopback ? ('open' as const) : ('closed' as const)) };
 });
 

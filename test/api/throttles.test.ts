@@ -131,11 +131,14 @@ describe('API key rate limit across API processes (postgres)', () => {
 });
 
 describe('signup', () => {
-  it('is open on loopback and closed by default beyond it; test mode reaches private addresses only on loopback', () => {
+  it('is open on loopback and closed by default beyond it or behind a public URL; test mode reaches private addresses only where signup is open by default', () => {
     expect(loadConfig({ HOST: '127.0.0.1' } as NodeJS.ProcessEnv)).toMatchObject({ RESCUE_SIGNUP: 'open', RESCUE_TEST_PRIVATE_ADDRESSES: true });
     expect(loadConfig({ HOST: '::1' } as NodeJS.ProcessEnv)).toMatchObject({ RESCUE_SIGNUP: 'open', RESCUE_TEST_PRIVATE_ADDRESSES: true });
     expect(loadConfig({ HOST: '0.0.0.0' } as NodeJS.ProcessEnv)).toMatchObject({ RESCUE_SIGNUP: 'closed', RESCUE_TEST_PRIVATE_ADDRESSES: false });
     expect(loadConfig({ HOST: '0.0.0.0', RESCUE_SIGNUP: 'open', RESCUE_TEST_PRIVATE_ADDRESSES: 'true' } as NodeJS.ProcessEnv)).toMatchObject({ RESCUE_SIGNUP: 'open', RESCUE_TEST_PRIVATE_ADDRESSES: true });
+    // Behind a reverse proxy on the same machine, or a worker told where the public API is: not local.
+    expect(loadConfig({ HOST: '127.0.0.1', RESCUE_PUBLIC_URL: 'https://rescue.example.com' } as NodeJS.ProcessEnv)).toMatchObject({ RESCUE_SIGNUP: 'closed', RESCUE_TEST_PRIVATE_ADDRESSES: false });
+    expect(loadConfig({ RESCUE_PUBLIC_URL: 'http://localhost:4000' } as NodeJS.ProcessEnv)).toMatchObject({ RESCUE_SIGNUP: 'open', RESCUE_TEST_PRIVATE_ADDRESSES: true });
   });
 
   describe('closed (a server listening beyond loopback)', () => {

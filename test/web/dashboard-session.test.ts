@@ -145,7 +145,8 @@ describe('dashboard session behind https', () => {
   let port: number;
   beforeAll(async () => {
     port = await freePort();
-    t = await startTestRescue({ worker: false, env: { PORT: String(port), RESCUE_PUBLIC_URL: 'https://rescue.example.com' } });
+    // Published publicly, so signup is closed by default; this test signs up through the real port.
+    t = await startTestRescue({ worker: false, env: { PORT: String(port), RESCUE_PUBLIC_URL: 'https://rescue.example.com', RESCUE_SIGNUP: 'open' } });
   });
   afterAll(() => t?.close());
 

@@ -37,6 +37,16 @@ export class EgressRefused extends Error {
   }
 }
 
+/** The answer went past its size cap; the connection was dropped there. */
+export class EgressAnswerTooLarge extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`answer larger than ${limit} bytes`);
+    this.name = 'EgressAnswerTooLarge';
+    this.limit = limit;
+  }
+}
+
 /** Every answer is read at most this far; callers bound what they keep more tightly. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -167,7 +177,7 @@ function cappedStream(res: http.IncomingMessage, req: http.ClientRequest, maxByt
       res.on('data', (chunk: Buffer) => {
         size += chunk.byteLength;
         if (size > maxBytes) {
-          controller.error(new Error(`answer larger than ${maxBytes} bytes`));
+          controller.error(new EgressAnswerTooLarge(maxBytes));
           req.destroy();
           return;
         }

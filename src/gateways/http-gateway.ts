@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
-import { EgressRefused, type EgressGuard } from '../egress/egress-guard.ts';
+import { EgressAnswerTooLarge, EgressRefused, type EgressGuard } from '../egress/egress-guard.ts';
 import { ANSWER_LIMITS, answerText } from './answer-text.ts';
 import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
 
@@ -113,6 +113,8 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
     } catch (err) {
       const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       if (err instanceof EgressRefused) return { status: 'unknown', reason: `merchant gateway not reached: ${err.message}` };
+      // The guard's cap can end the stream before readAnswerBody's own check sees the bytes.
+      if (err instanceof EgressAnswerTooLarge) return { status: 'unknown', reason: `merchant gateway answer was larger than ${MAX_ANSWER_BYTES} bytes` };
       return { status: 'unknown', reason: timeout ? 'merchant gateway timed out' : `merchant gateway unreachable: ${(err as Error).message}` };
     }
   }

@@ -40,6 +40,9 @@ export async function startTestRescue(o: { engine?: Engine; env?: Record<string,
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     RESCUE_WORKER_POLL_MS: '50',
+    // Tests sign up their fixtures' accounts from one address, far more than a person would; the
+    // signup limit itself is tested with its own setting (test/api/throttles.test.ts).
+    RESCUE_SIGNUP_PER_HOUR: '0',
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
     ...o.env,
   } as NodeJS.ProcessEnv);

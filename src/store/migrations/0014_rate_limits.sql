@@ -2,7 +2,10 @@
 -- (`key:<api key id>`, `badkey:<address>`, `signin:addr:<address>`, `signin:email:<email>`,
 -- `signup:<address>`, and `signin:known:<email>:<address>` marking an address that signed in). A key
 -- is counted in one statement, so concurrent requests in any number of processes all count.
-create table rate_limit_counters (
+-- Unlogged: a count is written on every API request, and skipping the WAL (and the flush at each
+-- commit) keeps that cheap. A crash or a failover to a replica empties the table, which only
+-- forgets the current windows' counts.
+create unlogged table rate_limit_counters (
   key text primary key,
   hits integer not null,
   window_ends_at timestamptz not null

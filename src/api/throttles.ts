@@ -5,9 +5,11 @@ import type { Config } from '../config.ts';
 import { RescueError, Throttled } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { hitCounter, readCounter, refundCounter } from '../store/rate-limits.ts';
+import { LocalCounter } from './local-counter.ts';
 
 // Every throttle of the API, counted in the database through @fastify/rate-limit and
-// rate-limit-store.ts so all API processes share the counts. Each one counts a try *before* the step
+// rate-limit-store.ts so all API processes share the counts (the per-key limit, on every request,
+// through local-counter.ts: exact from half the limit on). Each one counts a try *before* the step
 // it guards (the password check, the key lookup, the signup), in one statement: a hundred concurrent
 // tries each get their own count, and only those within the limit go on. Settings: README "Settings"
 // and SECURITY.md.
@@ -59,25 +61,39 @@ export function throttles(app: FastifyInstance, ctx: { db: Db; clock: Clock; con
     return { over: r.isExceeded, full: r.remaining === 0, retryMs: r.ttl };
   };
 
+  const perKey = new LocalCounter(ctx.db);
+  // An address's unknown-key gate is read on every keyed request; a pass is remembered for a second
+  // (GATE_PASS_MS), and forgotten at once when this process sees that address send an unknown key.
+  const gatePasses = new Map<string, number>();
+  const GATE_PASS_MS = 1_000;
+
   return {
     async apiKey(request, keyId) {
       const max = config.RESCUE_RATE_LIMIT_PER_KEY;
       if (max === 0) return;
-      const r = await count(request, `key:${keyId}`, max, config.RESCUE_RATE_LIMIT_WINDOW_MS);
-      if (r.over) throw new Throttled('rate_limit', `Too many requests with this API key: at most ${max} per ${config.RESCUE_RATE_LIMIT_WINDOW_MS / 1000} s. Retry after the Retry-After header's seconds.`, r.retryMs);
+      const now = ctx.clock.now();
+      const c = await perKey.hit(`key:${keyId}`, now, max, config.RESCUE_RATE_LIMIT_WINDOW_MS);
+      if (c.hits > max) throw new Throttled('rate_limit', `Too many requests with this API key: at most ${max} per ${config.RESCUE_RATE_LIMIT_WINDOW_MS / 1000} s. Retry after the Retry-After header's seconds.`, c.resetsAt.getTime() - now.getTime());
     },
 
     async unknownKeysAllowed(request) {
       const max = config.RESCUE_RATE_LIMIT_INVALID_KEYS;
       if (max === 0) return;
-      const r = await count(request, `badkey:${clientAddress(request)}`, max, INVALID_KEY_WINDOW_MS, false);
+      const address = clientAddress(request);
+      const now = ctx.clock.now().getTime();
+      if ((gatePasses.get(address) ?? 0) > now) return;
+      const r = await count(request, `badkey:${address}`, max, INVALID_KEY_WINDOW_MS, false);
       if (r.full) throw tooManyUnknownKeys(r.retryMs);
+      if (gatePasses.size > 10_000) gatePasses.clear();
+      gatePasses.set(address, now + GATE_PASS_MS);
     },
 
     async unknownKeySeen(request) {
       const max = config.RESCUE_RATE_LIMIT_INVALID_KEYS;
       if (max === 0) return;
-      const r = await count(request, `badkey:${clientAddress(request)}`, max, INVALID_KEY_WINDOW_MS);
+      const address = clientAddress(request);
+      gatePasses.delete(address);
+      const r = await count(request, `badkey:${address}`, max, INVALID_KEY_WINDOW_MS);
       if (r.over) throw tooManyUnknownKeys(r.retryMs);
     },
 

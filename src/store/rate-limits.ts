@@ -18,13 +18,13 @@ interface RateLimitCountersTable {
 
 const tables = (db: Db) => db.withTables<{ rate_limit_counters: RateLimitCountersTable }>();
 
-/** Counts one more hit on `key` (a new window when the last one has ended) and returns the count. */
-export async function hitCounter(db: Db, key: string, now: Date, windowMs: number): Promise<Counter> {
+/** Counts `n` more hits on `key` (a new window when the last one has ended) and returns the count. */
+export async function hitCounter(db: Db, key: string, now: Date, windowMs: number, n = 1): Promise<Counter> {
   const ends = new Date(now.getTime() + windowMs);
   const res = await sql<{ hits: number; window_ends_at: Date }>`
-    insert into rate_limit_counters as c (key, hits, window_ends_at) values (${key}, 1, ${ends})
+    insert into rate_limit_counters as c (key, hits, window_ends_at) values (${key}, ${n}, ${ends})
     on conflict (key) do update set
-      hits = case when c.window_ends_at <= ${now} then 1 else c.hits + 1 end,
+      hits = case when c.window_ends_at <= ${now} then ${n} else c.hits + ${n} end,
       window_ends_at = case when c.window_ends_at <= ${now} then ${ends} else c.window_ends_at end
     returning hits, window_ends_at`.execute(db);
   const row = res.rows[0]!;

@@ -55,6 +55,11 @@ interface Stats {
   p99: number;
 }
 
+// The per-key rate limit stays on (its counting is part of every request's cost), raised above what
+// the benchmark sends: 500 GET/s from one key is past the default 1,000 per 10 s (Stripe's own default
+// is 100 reads/s), a limit a merchant at that rate would raise too.
+const PER_KEY_LIMIT = 1_000_000;
+
 // The flags `npm start` and bin/rescue.js run Rescue with (the benchmark measures what ships).
 const RUNTIME_FLAGS = ['--max-semi-space-size=4'];
 
@@ -107,7 +112,7 @@ function spawnRescue(command: 'api' | 'worker', databaseUrl: string, env: Record
   const child = spawn(NODE, [...RUNTIME_FLAGS, ...extra, ...nodeArgs, 'src/cli.ts', command], {
     cwd: REPO,
     // One key drives the ingest far past the per-key limit (1000 per 10 s by default): off here.
-    env: { ...base, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RESCUE_RATE_LIMIT_PER_KEY: '0', ...env },
+    env: { ...base, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RESCUE_RATE_LIMIT_PER_KEY: String(PER_KEY_LIMIT), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`could not start rescue ${command}`);

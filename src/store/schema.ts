@@ -7,6 +7,7 @@ import type {
   StripeConnectionsTable,
   StripeCustomersTable,
   StripeEventsTable,
+  StripeHandbacksTable,
   StripeInvoicesTable,
   StripePaymentIntentsTable,
   StripeSubscriptionsTable,
@@ -329,6 +330,7 @@ export interface Database {
   stripe_card_updates: StripeCardUpdatesTable;
   stripe_backfills: StripeBackfillsTable;
   stripe_payment_intents: StripePaymentIntentsTable;
+  stripe_handbacks: StripeHandbacksTable;
   models: ModelsTable;
   payment_method_risk: PaymentMethodRiskTable;
   emails: EmailsTable;

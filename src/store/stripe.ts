@@ -24,6 +24,9 @@ export interface StripeConnection {
   connectedAt: Date;
   disconnectedAt: Date | null;
   tokenRefreshedAt: Date | null;
+  /** Set while the connection works but needs the merchant: Stripe refused a lookup (a missing permission). */
+  attentionReason: string | null;
+  attentionAt: Date | null;
 }
 
 type Q = Db | Transaction<Database>;
@@ -47,6 +50,8 @@ function view(ring: Keyring, row: StripeConnectionRow): StripeConnection {
     connectedAt: row.connected_at,
     disconnectedAt: row.disconnected_at,
     tokenRefreshedAt: row.token_refreshed_at,
+    attentionReason: row.attention_reason,
+    attentionAt: row.attention_at,
   };
 }
 
@@ -122,6 +127,8 @@ export async function saveStripeConnection(db: Q, ring: Keyring, scope: Scope, c
     updated_at: c.at,
     status_reason: null,
     token_refreshed_at: null,
+    attention_reason: null,
+    attention_at: null,
   };
   await db
     .insertInto('stripe_connections')
@@ -130,11 +137,26 @@ export async function saveStripeConnection(db: Q, ring: Keyring, scope: Scope, c
     .execute();
 }
 
+/** `mode`: the permissions check for it passed, so a refusal recorded earlier is cleared. */
 export async function updateStripeConnection(db: Q, ring: Keyring, scope: Scope, o: { mode?: StripeMode; webhookSecret?: string | null; at: Date }): Promise<void> {
   const set: Record<string, unknown> = { updated_at: o.at };
-  if (o.mode) set.mode = o.mode;
+  if (o.mode) Object.assign(set, { mode: o.mode, attention_reason: null, attention_at: null });
   if (o.webhookSecret !== undefined) set.webhook_secret_enc = o.webhookSecret ? encrypt(ring, o.webhookSecret) : null;
   await db.updateTable('stripe_connections').set(set).where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).execute();
+}
+
+/**
+ * Stripe refused a lookup with a 4xx (a permission the key lacks, an object it may not see): the
+ * connection still works but needs the merchant, until a permissions check passes again.
+ */
+export async function markNeedsAttention(db: Q, scope: Scope, at: Date, reason: string): Promise<void> {
+  await db
+    .updateTable('stripe_connections')
+    .set({ attention_reason: reason, attention_at: at, updated_at: at })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('status', '=', 'connected')
+    .execute();
 }
 
 /** Forgets every secret of the connection; the row stays as the record that it existed, and why it ended. */

@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { RescueError, type ErrorCode } from '../errors.ts';
@@ -85,6 +86,8 @@ export function toRescueError(err: unknown): RescueError {
     const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
     return new RescueError(missing ? 'parameter_missing' : 'parameter_invalid', `${param ? `${param}: ` : ''}${issue.message}`, param || undefined);
   }
+  // The SDK's errors carry Stripe's own statusCode (a 403, a 404): never one of ours to answer.
+  if (err instanceof Stripe.errors.StripeError) return new RescueError('stripe_error', `Stripe: ${err.message}`);
   const fe = err as FastifyError;
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own refusals: wrong content type, body too large, malformed body.

@@ -32,9 +32,10 @@ export function handbackDelayMs(failures: number): number {
 export type HandbackResult = 'restored' | 'impossible' | 'retry';
 
 /** Restores one invoice's auto_advance; `holder` is the worker holding the row (null: the caller runs it in its request). */
-export async function handBack(d: HandbackDeps, row: StripeHandbackRow, holder: string | null, at: Date): Promise<HandbackResult> {
+export async function handBack(d: HandbackDeps, row: StripeHandbackRow, holder: string | null, at: Date, why?: string): Promise<HandbackResult> {
   const scope: Scope = { accountId: row.account_id, livemode: row.livemode };
-  const reason = row.status === 'held' ? ENDED_WITHOUT_MONEY : undefined;
+  // A held row the worker claimed: its rescue ended without the money.
+  const reason = why ?? (row.status === 'held' ? ENDED_WITHOUT_MONEY : undefined);
   const conn = await getStripeConnection(d.db, d.ring, scope);
   if (!conn || conn.status === 'disconnected') {
     await finishHandback(d.db, row, holder, { status: 'impossible', at, reason: `Stripe is disconnected: ${conn?.statusReason ?? 'no connection'}` });

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { newId } from '../ids.ts';
 import { retryObservedInStripe } from '../engine/lifecycle.ts';
 import { applyLifecycleIn } from '../store/lifecycle-writes.ts';
+import { heldInvoice, holdInvoice } from '../store/stripe-handbacks.ts';
 import type { Scope } from '../store/payments.ts';
 import { insertPulse } from '../store/recoveries.ts';
 import type { CustomerRow, Database } from '../store/schema.ts';
@@ -121,7 +122,8 @@ export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConn
   await upsertInvoice(tx, scope, inv, now);
   const existing = prior?.payment_id ?? null;
   if (existing) {
-    if (conn.mode === 'observe') await recordStripeRetry(tx, scope, existing, f, now);
+    // Stripe's own retry unless Rescue holds the invoice (then the failure is Rescue's retry, recorded already).
+    if (conn.mode === 'observe' || !(await heldInvoice(tx, scope, inv.id))) await recordStripeRetry(tx, scope, existing, f, now);
     return;
   }
   const customer = await ensureCustomer(tx, scope, inv.customer, { email: inv.customerEmail, name: inv.customerName, at: now });
@@ -133,6 +135,16 @@ export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConn
   const token = f.paymentMethod ?? inv.defaultPaymentMethod ?? `stripe_invoice:${inv.id}`;
   const paymentId = await openStripeRescue(d, tx, conn, { customer, amount, currency: inv.currency, metadata, token, failure: f }, now);
   await upsertInvoice(tx, scope, inv, now, paymentId);
+  // Active mode: Rescue takes the invoice over (auto_advance false, asked after this transaction),
+  // recorded first, so that letting go of it later knows what to give back.
+  if (conn.mode === 'active' && (await rescueIsActive(tx, scope, paymentId))) {
+    await holdInvoice(tx, scope, { invoiceId: inv.id, paymentId, autoAdvanceBefore: inv.autoAdvance, at: now });
+  }
+}
+
+async function rescueIsActive(tx: Tx, scope: Scope, paymentId: string): Promise<boolean> {
+  const r = await tx.selectFrom('rescues').select('status').where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).executeTakeFirst();
+  return r?.status === 'active';
 }
 
 /** A failure Stripe's own retry reported (observe mode), recorded as an attempt of the rescue. */

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { resolveRescuePolicy } from '../domain/auto-rescue-policy.ts';
-import { cancelRescue, recoveryAttemptOfStripe } from '../engine/lifecycle.ts';
+import { cancelRescue, observedAgain, recoveryAttemptOfStripe } from '../engine/lifecycle.ts';
 import { consequencesOfCharge } from '../engine/outcome.ts';
 import { firstAttemptRow } from '../engine/first-attempt.ts';
 import { newId } from '../ids.ts';
@@ -8,7 +8,7 @@ import { learnedContexts } from '../predict/planning.ts';
 import type { Db } from '../store/db.ts';
 import { applyLifecycleIn, attemptsMade, claimPlannedNow } from '../store/lifecycle-writes.ts';
 import type { Scope } from '../store/payments.ts';
-import type { CustomerRow, Database } from '../store/schema.ts';
+import type { CustomerRow, Database, PaymentRow } from '../store/schema.ts';
 import { getSettings } from '../store/settings.ts';
 import type { StripeConnection } from '../store/stripe.ts';
 import type { StripeEventDeps } from './events.ts';
@@ -131,19 +131,19 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
   await applyLifecycleIn(tx, { outcomes: [consequences] });
 }
 
-type OpenPayment = { id: string; customer_id: string | null; amount: number | string; currency: string };
+type OpenPayment = { id: string; customer_id: string | null; amount: number | string; currency: string; status?: string };
 
 /**
  * Ends rescues that can no longer go on as cancelled: the payment becomes rescue_cancelled, planned
  * retries are cancelled (`message` says why), and payment.rescue_cancelled carries `reason`.
  */
-export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly OpenPayment[], why: { reason: string; message: string }, now: Date): Promise<void> {
+export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly OpenPayment[], why: { reason: string; message: string }, now: Date, o: { stranded?: Map<string, string[]> } = {}): Promise<void> {
   const made = await attemptsMade(tx, scope, open.map((p) => p.id));
   await applyLifecycleIn(
     tx,
     open.map((p) =>
       cancelRescue(
-        { payment: { id: p.id, account_id: scope.accountId, livemode: scope.livemode, customer_id: p.customer_id, amount: Number(p.amount), currency: p.currency }, attemptsMade: made.get(p.id) ?? 0 },
+        { payment: { id: p.id, account_id: scope.accountId, livemode: scope.livemode, customer_id: p.customer_id, amount: Number(p.amount), currency: p.currency }, attemptsMade: made.get(p.id) ?? 0, stranded: o.stranded?.get(p.id) },
         { by: 'stripe', reason: why.reason, message: why.message },
         now,
       ),
@@ -153,20 +153,44 @@ export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly O
 
 /**
  * Every open rescue charged through Stripe (its attempts go through the `stripe` gateway: invoices,
- * one-off payment intents, and payments created with a Stripe token), locked for the update.
+ * one-off payment intents, and payments created with a Stripe token), waiting for a retry or with one
+ * processing, locked for the update.
  */
-export async function openStripeRescues(tx: Tx, scope: Scope): Promise<OpenPayment[]> {
+export async function openStripeRescues(tx: Tx, scope: Scope): Promise<(OpenPayment & { status: string })[]> {
   return tx
     .selectFrom('payments as p')
     .innerJoin('rescues as r', (j) => j.onRef('r.account_id', '=', 'p.account_id').onRef('r.payment_id', '=', 'p.id'))
-    .select(['p.id', 'p.customer_id', 'p.amount', 'p.currency'])
+    .select(['p.id', 'p.customer_id', 'p.amount', 'p.currency', 'p.status'])
     .where('p.account_id', '=', scope.accountId)
     .where('p.livemode', '=', scope.livemode)
     .where('r.status', '=', 'active')
-    .where('p.status', '=', 'requires_rescue')
+    .where('p.status', 'in', ['requires_rescue', 'rescue_in_progress'])
     .where((eb) => eb.exists(eb.selectFrom('attempts as a').select('a.id').whereRef('a.account_id', '=', 'p.account_id').whereRef('a.payment_id', '=', 'p.id').where('a.gateway', '=', STRIPE_GATEWAY)))
     .forUpdate('p')
     .execute();
+}
+
+/** The attempts of these payments left processing, by payment. */
+export async function processingAttempts(tx: Tx, scope: Scope, paymentIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (paymentIds.length === 0) return out;
+  const rows = await tx.selectFrom('attempts').select(['id', 'payment_id']).where('account_id', '=', scope.accountId).where('payment_id', 'in', [...paymentIds]).where('status', '=', 'processing').execute();
+  for (const r of rows) out.set(r.payment_id, [...(out.get(r.payment_id) ?? []), r.id]);
+  return out;
+}
+
+/**
+ * The connection switched to observe mode: every open Stripe rescue stops waiting for Rescue's own
+ * retries (engine/lifecycle.ts#observedAgain); Stripe retries its invoice again.
+ */
+export async function observeStripeRescues(tx: Tx, scope: Scope, now: Date): Promise<number> {
+  const open = await openStripeRescues(tx, scope);
+  const processing = await processingAttempts(tx, scope, open.map((p) => p.id));
+  await applyLifecycleIn(
+    tx,
+    open.map((p) => observedAgain({ payment: { id: p.id, account_id: scope.accountId, livemode: scope.livemode, customer_id: p.customer_id, amount: Number(p.amount), currency: p.currency, status: p.status as PaymentRow['status'] }, processing: processing.get(p.id) ?? [] }, now)),
+  );
+  return open.length;
 }
 
 /** The failed charge behind a Stripe failure, with its card and decline, for the models' history. */

@@ -150,6 +150,14 @@ export interface StripeHandbacksTable {
   restored_at: Date | null;
 }
 
+/** A Stripe test clock → the Rescue test clock its invoices' payments live on (0014). */
+export interface StripeTestClocksTable {
+  account_id: string;
+  livemode: boolean;
+  stripe_test_clock_id: string;
+  test_clock_id: string;
+}
+
 export type StripeHandbackRow = Selectable<StripeHandbacksTable>;
 
 export type StripeBackfillObject = 'invoices' | 'charges' | 'subscriptions';

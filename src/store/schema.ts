@@ -8,6 +8,7 @@ import type {
   StripeCustomersTable,
   StripeEventsTable,
   StripeHandbacksTable,
+  StripeTestClocksTable,
   StripeInvoicesTable,
   StripePaymentIntentsTable,
   StripeSubscriptionsTable,
@@ -331,6 +332,7 @@ export interface Database {
   stripe_backfills: StripeBackfillsTable;
   stripe_payment_intents: StripePaymentIntentsTable;
   stripe_handbacks: StripeHandbacksTable;
+  stripe_test_clocks: StripeTestClocksTable;
   models: ModelsTable;
   payment_method_risk: PaymentMethodRiskTable;
   emails: EmailsTable;

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { newId } from '../ids.ts';
 import { decrypt, encrypt, keyIdOf, type Keyring } from '../stripe/crypto.ts';
 import type { Db } from './db.ts';
 import { claimDue, type ClaimSpec } from './job-claims.ts';
@@ -291,4 +292,26 @@ export async function finishBackfill(db: Q, b: BackfillKey, workerId: string, o:
 
 export async function listBackfills(db: Db, scope: Scope): Promise<StripeBackfillRow[]> {
   return db.selectFrom('stripe_backfills').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).orderBy('object_type').execute();
+}
+
+/**
+ * The Rescue test clock a Stripe test clock's payments live on: the one tied to it, else a new one at
+ * the Stripe clock's time (named after it). Only in test mode: live mode has no test clocks.
+ */
+export async function rescueClockFor(tx: Transaction<Database>, scope: Scope, stripeClock: { id: string; frozenTime: Date }, at: Date): Promise<string> {
+  const tied = await tx
+    .selectFrom('stripe_test_clocks')
+    .select('test_clock_id')
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('stripe_test_clock_id', '=', stripeClock.id)
+    .executeTakeFirst();
+  if (tied) return tied.test_clock_id;
+  const id = newId('clock');
+  await tx
+    .insertInto('test_clocks')
+    .values({ id, account_id: scope.accountId, name: `Stripe ${stripeClock.id}`, frozen_time: stripeClock.frozenTime, target_time: stripeClock.frozenTime, status: 'ready', claimed_by: null, lease_expires_at: null, created_at: at })
+    .execute();
+  await tx.insertInto('stripe_test_clocks').values({ account_id: scope.accountId, livemode: scope.livemode, stripe_test_clock_id: stripeClock.id, test_clock_id: id }).execute();
+  return id;
 }

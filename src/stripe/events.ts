@@ -11,7 +11,7 @@ import { StripeReconnectNeeded, withConnection } from './connected-stripe.ts';
 import { applicationDeauthorized } from './connection-events.ts';
 import type { Keyring } from './crypto.ts';
 import { cardFacts, failureFacts, invoiceFacts, type FailureFacts } from './objects.ts';
-import { fetchFailure, invoiceFailed, invoicePaid } from './invoice-events.ts';
+import { fetchFailure, fetchStripeClock, invoiceFailed, invoicePaid, type StripeClock } from './invoice-events.ts';
 import { cardUpdated, customerUpdated, subscriptionDeleted } from './customer-events.ts';
 import { examineFailedPaymentIntent, paymentIntentFailed, paymentIntentSucceeded, type FailedPaymentIntent } from './payment-intent-events.ts';
 
@@ -64,6 +64,17 @@ export async function handleStripeEvent(d: StripeEventDeps, conn: StripeConnecti
   return outcome;
 }
 
+/** The Stripe test clock of a failed invoice, if it is on one (a refreshed key, like every lookup). */
+async function invoiceClock(d: StripeEventDeps, conn: StripeConnection, invoice: Stripe.Invoice, now: Date): Promise<StripeClock | null> {
+  if (!invoice.test_clock || !conn.secretKey) return null;
+  try {
+    return await withConnection(d, conn, now, (c) => fetchStripeClock(d, c, invoice));
+  } catch (err) {
+    if (err instanceof StripeReconnectNeeded) return null;
+    throw err;
+  }
+}
+
 /** The decline behind a failed invoice; without a working key, Stripe's catch-all decline. */
 async function invoiceFailure(d: StripeEventDeps, conn: StripeConnection, invoice: Stripe.Invoice, now: Date): Promise<FailureFacts> {
   if (!conn.secretKey) return fetchFailure(d, conn, invoice);
@@ -99,12 +110,13 @@ async function processEvent(d: StripeEventDeps, conn: StripeConnection, scope: S
   const now = d.clock.now();
   // Calls to Stripe happen before the transaction: a transaction never waits on the network.
   const failure = event.type === 'invoice.payment_failed' ? await lookup(d, conn, event, () => invoiceFailure(d, conn, event.data.object, now)) : null;
+  const stripeClock = event.type === 'invoice.payment_failed' ? await lookup(d, conn, event, () => invoiceClock(d, conn, event.data.object, now)) : null;
   const oneOff: FailedPaymentIntent | null = event.type === 'payment_intent.payment_failed' ? await lookup(d, conn, event, () => examineFailedPaymentIntent(d, conn, event.data.object, now)) : null;
   return d.db.transaction().execute(async (tx) => {
     if (!(await claimStripeEvent(tx, scope, { id: event.id, type: event.type, source, at: now }))) return 'duplicate';
     switch (event.type) {
       case 'invoice.payment_failed':
-        await invoiceFailed(d, tx, conn, invoiceFacts(event.data.object), failure!, now);
+        await invoiceFailed(d, tx, conn, invoiceFacts(event.data.object), failure!, now, stripeClock);
         return 'processed';
       case 'payment_intent.payment_failed':
         if (oneOff!.kind === 'skip') return 'ignored';

@@ -28,6 +28,8 @@ export interface StripeFailure {
   /** The payment method to retry (pm_…), or a placeholder naming the Stripe object. */
   token: string;
   failure: FailureFacts;
+  /** The Rescue test clock the payment lives on (its Stripe invoice is on a Stripe test clock); `now` is then that clock's time. */
+  testClock?: string | null;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
         failure_code: null,
         failure_message: null,
         metadata: JSON.stringify(metadata),
-        test_clock: null,
+        test_clock: o.testClock ?? null,
         idempotency_key: null,
         rescue_policy: JSON.stringify(policy),
         created_at: now,
@@ -74,7 +76,7 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
         leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
         card: { fingerprint: cardFingerprint(f.card, token), brand: f.card?.brand ?? 'unknown', last4: f.card?.last4 ?? null, funding: f.card?.funding ?? null, country: f.card?.country ?? null },
         gateway: STRIPE_GATEWAY,
-        testClock: null,
+        testClock: o.testClock ?? null,
         paymentMethodType: f.card?.paymentMethodType ?? 'card',
       }),
     ],

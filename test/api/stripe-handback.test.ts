@@ -266,6 +266,32 @@ describe.each(ENGINES)('Stripe: connect what can work, hand invoices back (%s)',
     }
   });
 
+  it('an invoice on a Stripe test clock: its payment lives on a tied Rescue test clock, its first attempt at the Stripe clock\'s time', async () => {
+    const { api, stripeAccount } = await connectedAccount(s, { mode: 'active' });
+    const frozen = Math.floor(Date.UTC(2026, 0, 15, 12) / 1000);
+    const stripeClock = uid('clock_');
+    s.fake.testClocks.set(stripeClock, frozen);
+    const inv = knownFailedInvoice(s.fake);
+    inv.test_clock = stripeClock;
+    expect((await sendEvent(s, stripeEvent('invoice.payment_failed', inv, { account: stripeAccount }))).body.outcome).toBe('processed');
+    const payment = await paymentOf(api, inv.id);
+    expect(payment.test_clock).toMatch(/^clock_/);
+    expect(payment.created_at).toBe(new Date(frozen * 1000).toISOString().replace('.000Z', 'Z'));
+    const clock = (await api.get(`/v2/test_clocks/${payment.test_clock}`)).body;
+    expect(clock).toMatchObject({ frozen_time: frozen, name: `Stripe ${stripeClock}` });
+    const [first] = (await sql<any>`select attempted_at, test_clock from attempts where payment_id = ${payment.id} order by number`.execute(db())).rows;
+    expect(new Date(first.attempted_at).getTime()).toBe(frozen * 1000);
+    expect(first.test_clock).toBe(payment.test_clock);
+    // Its retries wait for the Rescue clock, not the wall clock.
+    expect(new Date(payment.rescue_schedule.next_retry_at).getTime()).toBeLessThan(Date.now());
+    // A second invoice on the same Stripe clock joins the same Rescue clock.
+    const other = knownFailedInvoice(s.fake);
+    other.test_clock = stripeClock;
+    await sendEvent(s, stripeEvent('invoice.payment_failed', other, { account: stripeAccount }));
+    expect((await paymentOf(api, other.id)).test_clock).toBe(payment.test_clock);
+    expect(s.fake.requestsTo('POST', new RegExp(`^/v1/invoices/${inv.id}/pay$`))).toHaveLength(0);
+  });
+
   it('an event whose livemode is not the connection\'s is refused (400) and nothing is stored', async () => {
     const { accountId, testKey } = await s.t.signup();
     const api = s.t.client(testKey);

@@ -43,6 +43,8 @@ export interface FakeStripe {
    * listed may do everything (a secret key). A call beyond its permissions is Stripe's 403.
    */
   restrictedKeys: Map<string, Set<string>>;
+  /** Stripe test clocks (GET /v1/test_helpers/test_clocks/:id): id → frozen time (Unix seconds). */
+  testClocks: Map<string, number>;
   /** OAuth access tokens → their scope: a read_only token's writes are refused as Stripe refuses them (403). */
   tokenScopes: Map<string, OAuthGrant['scope']>;
   /** The Stripe account its authorize page connects (GET /oauth/authorize, for browser tests). */
@@ -73,6 +75,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     expiredTokens: new Set(),
     restrictedKeys: new Map(),
     tokenScopes: new Map(),
+    testClocks: new Map(),
     authorizeAs: 'acct_browser',
     deauthorized: [],
     invoices: [],
@@ -180,7 +183,13 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
     }))).filter((p) => !byPayment || p.payment.payment_intent === byPayment);
     return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/invoice_payments' } };
   }
-  let hit = m(/^\/v1\/payment_intents\/([^/]+)$/);
+  let hit = m(/^\/v1\/test_helpers\/test_clocks\/([^/]+)$/);
+  if (r.method === 'GET' && hit) {
+    const frozen = fake.testClocks.get(hit[1]!);
+    if (frozen === undefined) return notFound('test_clock');
+    return { status: 200, body: { id: hit[1], object: 'test_helpers.test_clock', created: frozen, deletes_after: frozen + 30 * 86400, frozen_time: frozen, livemode: false, name: null, status: 'ready', status_details: {} } };
+  }
+  hit = m(/^\/v1\/payment_intents\/([^/]+)$/);
   if (r.method === 'GET' && hit) {
     const pi = fake.paymentIntents.get(hit[1]!);
     if (!pi) return notFound('payment_intent');

@@ -32,3 +32,13 @@ create table stripe_handbacks (
   primary key (account_id, livemode, invoice_id)
 );
 create index stripe_handbacks_due on stripe_handbacks (status, next_run_at);
+
+-- A Stripe test clock (an invoice's `test_clock`) tied to the Rescue test clock its payments live on:
+-- the payment's first attempt is at the Stripe clock's time, its retries run as the Rescue clock advances.
+create table stripe_test_clocks (
+  account_id text not null references accounts(id),
+  livemode boolean not null,
+  stripe_test_clock_id text not null,
+  test_clock_id text not null references test_clocks(id),
+  primary key (account_id, livemode, stripe_test_clock_id)
+);

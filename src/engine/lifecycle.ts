@@ -295,9 +295,24 @@ export function retryObservedInStripe(s: { last: AttemptRow; rescue: Pick<Rescue
  * Stripe's own retry, recorded as the rescue's next attempt — keyed by its row, not charged by
  * Rescue — claimed by the caller, whose outcome (`consequencesOfCharge`) then records the success.
  */
-export function recoveryAttemptOfStripe(last: AttemptRow, at: Date, claim: { workerId: string; leaseUntil: Date }): Insertable<AttemptsTable> {
+export function recoveryAttemptOfStripe(last: AttemptRow, at: Date, claim: { workerId: string; leaseUntil: Date }, updatedCard: UpdatedCard | null = null): Insertable<AttemptsTable> {
   const next = nextAttemptRow(last, at);
-  return { ...next, status: 'processing', claimed_by: claim.workerId, lease_expires_at: claim.leaseUntil, idempotency_key: `stripe_${next.id}` };
+  // The card Stripe's updater put behind the payment method since the last attempt is the card that paid.
+  const card = updatedCard ? { card_was_updated: true, ...cardOf(updatedCard) } : {};
+  return { ...next, ...card, status: 'processing', claimed_by: claim.workerId, lease_expires_at: claim.leaseUntil, idempotency_key: `stripe_${next.id}` };
+}
+
+/** A card Stripe's updater reported (payment_method.automatically_updated): its known facts. */
+export type UpdatedCard = { fingerprint?: string | null; brand?: string | null; last4?: string | null; funding?: string | null; country?: string | null };
+
+function cardOf(card: UpdatedCard) {
+  return {
+    ...(card.fingerprint ? { card_fingerprint: card.fingerprint } : {}),
+    ...(card.brand ? { card_brand: card.brand } : {}),
+    ...(card.last4 ? { card_last4: card.last4 } : {}),
+    ...(card.funding ? { card_funding: card.funding } : {}),
+    ...(card.country ? { card_country: card.country } : {}),
+  };
 }
 
 /**

@@ -118,7 +118,7 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
   let [attempt] = await claimPlannedNow(tx, scope, paymentId, claim);
   if (!attempt) {
     const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
-    attempt = (await applyLifecycleIn(tx, { attempts: [recoveryAttemptOfStripe(last, now, claim)] })).attempts[0]!;
+    attempt = (await applyLifecycleIn(tx, { attempts: [recoveryAttemptOfStripe(last, now, claim, await cardUpdatedSince(tx, scope, payment.payment_method, last.attempted_at ?? last.planned_at))] })).attempts[0]!;
   }
   const customer = payment.customer_id ? ((await tx.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('id', '=', payment.customer_id).executeTakeFirst()) ?? null) : null;
   const consequences = consequencesOfCharge({
@@ -131,6 +131,20 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
     cardWasUpdated: attempt.card_was_updated,
   });
   await applyLifecycleIn(tx, { outcomes: [consequences] });
+}
+
+/** The latest card Stripe's updater put behind this payment method since `since`, if any. */
+async function cardUpdatedSince(tx: Tx, scope: Scope, paymentMethod: string, since: Date) {
+  const u = await tx
+    .selectFrom('stripe_card_updates')
+    .select(['card_fingerprint as fingerprint', 'card_brand as brand', 'card_last4 as last4'])
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('payment_method', '=', paymentMethod)
+    .where('updated_at', '>=', since)
+    .orderBy('updated_at', 'desc')
+    .executeTakeFirst();
+  return u ?? null;
 }
 
 type OpenPayment = { id: string; customer_id: string | null; amount: number | string; currency: string; status?: string };

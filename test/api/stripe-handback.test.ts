@@ -266,6 +266,18 @@ describe.each(ENGINES)('Stripe: connect what can work, hand invoices back (%s)',
     }
   });
 
+  it("observe mode: the recovery after Stripe's card updater names the new card", async () => {
+    const { api, stripeAccount } = await connectedAccount(s);
+    const inv = knownFailedInvoice(s.fake);
+    await sendEvent(s, stripeEvent('invoice.payment_failed', inv, { account: stripeAccount }));
+    const payment = await paymentOf(api, inv.id);
+    const pm = { ...fixture('events/payment_method.automatically_updated.json').data.object, id: payment.payment_method };
+    expect((await sendEvent(s, stripeEvent('payment_method.automatically_updated', pm, { account: stripeAccount }))).body.outcome).toBe('processed');
+    await sendEvent(s, stripeEvent('invoice.paid', invoiceObject({ id: inv.id, paid: true, status: 'paid' }), { account: stripeAccount }));
+    const success = (await api.get('/v2/events?type=recovery.success&limit=100')).body.data.find((e: any) => e.data.paymentId === payment.id);
+    expect(success.data.paymentMethod).toMatchObject({ last4: pm.card.last4, fingerprint: pm.card.fingerprint });
+  });
+
   it('an invoice on a Stripe test clock: its payment lives on a tied Rescue test clock, its first attempt at the Stripe clock\'s time', async () => {
     const { api, stripeAccount } = await connectedAccount(s, { mode: 'active' });
     const frozen = Math.floor(Date.UTC(2026, 0, 15, 12) / 1000);

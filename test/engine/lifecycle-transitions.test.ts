@@ -309,6 +309,14 @@ describe('what Stripe observed', () => {
     expect(summary(c)).toEqual({ attempt: 'succeeded', payment: 'succeeded', rescue: 'recovered', next: null, events: ['payment.rescue_succeeded', 'recovery.success', 'recovery_event'] });
   });
 
+  it("a recovery after Stripe's card updater replaced the card names the new card", () => {
+    const row = recoveryAttemptOfStripe(retry(2, { status: 'failed' }), at(DAY), { workerId: 'w9', leaseUntil: at(DAY + 60_000) }, { fingerprint: 'fp_new', brand: 'mastercard', last4: '1881' });
+    expect(row).toMatchObject({ number: 3, card_was_updated: true, card_fingerprint: 'fp_new', card_brand: 'mastercard', card_last4: '1881', card_funding: 'credit' });
+    const unchanged = recoveryAttemptOfStripe(retry(2, { status: 'failed' }), at(DAY), { workerId: 'w9', leaseUntil: at(DAY) });
+    expect(unchanged).toMatchObject({ card_fingerprint: 'fp_visa', card_last4: '4242' });
+    expect(unchanged.card_was_updated).toBeFalsy();
+  });
+
   it("a card Stripe updated moves each open rescue's next retry up, never later", () => {
     const soon = firstChargeAt(at(DAY), 'UTC');
     const c = cardUpdatedInStripe(

@@ -300,7 +300,7 @@ function verify(request: FastifyRequest, secrets: string[]): { event: Stripe.Eve
   return null;
 }
 
-function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: Awaited<ReturnType<typeof listBackfills>>, handbacks: readonly StripeHandbackRow[], billingWebhookUrl: string | null) {
+function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: Awaited<ReturnType<typeof listBackfills>>, handbacks: readonly (StripeHandbackRow & { rescue_status: string | null })[], billingWebhookUrl: string | null) {
   const connected = conn?.status === 'connected';
   // Working, but Stripe refused a lookup a webhook needed: the merchant must fix the key.
   const attention = connected && conn.attentionReason ? conn.attentionReason : null;
@@ -335,7 +335,7 @@ function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: 
      * back (deauthorized): turn automatic collection back on for each in Stripe.
      */
     handback: {
-      held: handbacks.filter((h) => h.status === 'held').length,
+      held: handbacks.filter((h) => h.status === 'held' && h.rescue_status !== 'recovered').length,
       restoring: handbacks.filter((h) => h.status === 'pending').length,
       restored: handbacks.filter((h) => h.status === 'restored').length,
       not_handed_back: handbacks.filter((h) => h.status === 'impossible').map((h) => ({ invoice: h.invoice_id, payment: h.payment_id, auto_advance: h.auto_advance_before, reason: h.reason })),

@@ -11,6 +11,10 @@ import type { Database, StripeHandbackRow } from './schema.ts';
 // A held invoice whose rescue ended without the money (exhausted, cancelled) is due by itself.
 
 type Q = Db | Transaction<Database>;
+
+/** The invoice's rescue recovered: it is paid, nothing to hand back (Stripe refuses auto_advance on a paid invoice). */
+const notRecovered = sql<boolean>`not exists (select 1 from rescues r where r.account_id = stripe_handbacks.account_id
+  and r.payment_id = stripe_handbacks.payment_id and r.status = 'recovered')`;
 type Key = Pick<StripeHandbackRow, 'account_id' | 'livemode' | 'invoice_id'>;
 
 /**
@@ -48,6 +52,7 @@ export async function releaseHeldInvoices(tx: Q, scope: Scope, reason: string, a
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', scope.livemode)
     .where('status', '=', 'held')
+    .where(notRecovered)
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
@@ -60,17 +65,29 @@ export async function markHandbacksImpossible(tx: Q, scope: Scope, reason: strin
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', scope.livemode)
     .where('status', 'in', ['held', 'pending'])
+    .where(notRecovered)
     .execute();
 }
 
 /** Every invoice still to hand back (held or pending), for a disconnect that hands them back first. */
 export async function invoicesToHandBack(db: Q, scope: Scope): Promise<StripeHandbackRow[]> {
-  return db.selectFrom('stripe_handbacks').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).where('status', 'in', ['held', 'pending']).orderBy('invoice_id').execute();
+  return db.selectFrom('stripe_handbacks').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).where('status', 'in', ['held', 'pending']).where(notRecovered).orderBy('invoice_id').execute();
 }
 
-/** Rows of an account in some states (the connection's view: pending count, invoices not handed back). */
-export async function listHandbacks(db: Q, scope: Scope): Promise<StripeHandbackRow[]> {
-  return db.selectFrom('stripe_handbacks').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).orderBy('invoice_id').execute();
+/**
+ * The account's rows for the connection's view, each with its rescue's status: a held invoice whose
+ * rescue recovered is paid, so it is no longer Rescue's to hold (nor to hand back).
+ */
+export async function listHandbacks(db: Q, scope: Scope): Promise<(StripeHandbackRow & { rescue_status: string | null })[]> {
+  return db
+    .selectFrom('stripe_handbacks as h')
+    .leftJoin('rescues as r', (j) => j.onRef('r.account_id', '=', 'h.account_id').onRef('r.payment_id', '=', 'h.payment_id'))
+    .selectAll('h')
+    .select('r.status as rescue_status')
+    .where('h.account_id', '=', scope.accountId)
+    .where('h.livemode', '=', scope.livemode)
+    .orderBy('h.invoice_id')
+    .execute();
 }
 
 /**

@@ -125,6 +125,9 @@ describe.each(ENGINES)('Stripe: connect what can work, hand invoices back (%s)',
       const { api, stripeAccount } = await connectedAccount(s, { mode: 'active' });
       const inv = await failedInvoiceIn(stripeAccount);
       expect(fakeInvoice(inv.id).auto_advance).toBe(false);
+      // Another one was paid meanwhile: nothing to hand back for it.
+      const paid = await failedInvoiceIn(stripeAccount);
+      await sendEvent(s, stripeEvent('invoice.paid', invoiceObject({ id: paid.id, paid: true, status: 'paid' }), { account: stripeAccount }));
       expect((await api.get('/v2/stripe/connection')).body.handback).toMatchObject({ held: 1, restoring: 0 });
       expect((await api.post('/v2/stripe/connection', { mode: 'observe' })).body.mode).toBe('observe');
       await eventually(async () => ((await handbackOf(inv.id)).status === 'restored' ? true : undefined));
@@ -134,6 +137,7 @@ describe.each(ENGINES)('Stripe: connect what can work, hand invoices back (%s)',
       expect(restore.headers['idempotency-key']).toBe(`rescue_handback_${inv.id}_1`);
       expect((await handbackOf(inv.id)).reason).toMatch(/observe mode/);
       expect((await api.get('/v2/stripe/connection')).body.handback).toMatchObject({ held: 0, restoring: 0, restored: 1, not_handed_back: [] });
+      expect(s.fake.requestsTo('POST', new RegExp(`^/v1/invoices/${paid.id}$`))).toHaveLength(1);
       // Stripe's next retry of it is recorded as Stripe's.
       const payment = await paymentOf(api, inv.id);
       await sendEvent(s, stripeEvent('invoice.payment_failed', inv, { account: stripeAccount }));

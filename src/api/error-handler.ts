@@ -101,6 +101,8 @@ export function toRescueError(err: unknown): RescueError {
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const rescueError = toRescueError(err);
   const { status } = httpFor(rescueError.code, rescueError.param);
-  if (status >= 500) request.log.error({ err }, 'unhandled error');
+  // A dependency's answer (Stripe refused or down: 502) is expected and said in the reply; only our own failures are errors.
+  if (status >= 500 && rescueError.code === 'internal_error') request.log.error({ err }, 'unhandled error');
+  else if (status >= 500) request.log.warn({ code: rescueError.code, message: rescueError.message }, 'dependency error');
   return reply.status(status).send(errorBody(rescueError));
 }

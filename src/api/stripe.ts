@@ -24,6 +24,7 @@ import { stripeClient, stripeWebhooks } from '../stripe/client.ts';
 import { keyringFrom, signToken, verifyToken, type Keyring } from '../stripe/crypto.ts';
 import { DISCONNECTED } from '../stripe/connection-events.ts';
 import { changeMode, disconnect, ensurePermissions } from '../stripe/connection-service.ts';
+import { missingPermissions, missingPermissionsMessage } from '../stripe/permissions.ts';
 import { listHandbacks } from '../store/stripe-handbacks.ts';
 import { handleStripeEvent, STRIPE_GATEWAY, type StripeEventDeps } from '../stripe/events.ts';
 import { authenticate, keyFromHeaders } from './auth.ts';
@@ -228,6 +229,18 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     const granted = token.scope ?? scopeFor(state.m);
     // Asked for active but granted read-only (the merchant changed it): observe until reconnected.
     const mode: StripeMode = state.m === 'active' && granted === 'read_write' ? 'active' : 'observe';
+    // The token must do what the mode needs, like a pasted key; refused, the useless grant is revoked.
+    let missing: string[];
+    try {
+      missing = await missingPermissions(stripeClient(ctx.config, token.access_token!), mode);
+    } catch (err) {
+      request.log.warn({ err }, 'Stripe permissions check failed');
+      return fail(reply, 'stripe_unavailable', (err as Error).message);
+    }
+    if (missing.length > 0) {
+      await p.stripe.oauth.deauthorize({ client_id: p.clientId, stripe_user_id: token.stripe_user_id! }).catch((err: unknown) => request.log.warn({ err }, 'Stripe deauthorize after a refused connection failed'));
+      return fail(reply, 'missing_permissions', missingPermissionsMessage(mode, missing));
+    }
     await connect(scope, { kind: 'oauth', stripeAccountId: token.stripe_user_id!, scope: granted, mode, accessToken: token.access_token!, refreshToken: token.refresh_token ?? null, at: ctx.clock.now() });
     reply.header('set-cookie', `${STATE_COOKIE}=; Path=/api/stripe; HttpOnly; SameSite=Lax; Max-Age=0`);
     return html(reply, 200, connectedPage({ stripeAccountId: token.stripe_user_id!, mode, livemode: state.l, scope: granted }));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../support/databases.ts';
 import { fixture, invoiceObject, stripeEvent } from '../support/fake-stripe.ts';
 import { eventually, type Client } from '../support/harness.ts';
-import { connectedAccount, knownFailedInvoice, sendEvent, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
+import { callback, connectedAccount, knownFailedInvoice, sendEvent, startOAuth, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
 
 // Issue 15, against a fake Stripe that answers as Stripe's API reference says (restricted keys
 // refused with 403 per resource, invoices with auto_advance): Rescue connects only a key that can do
@@ -75,6 +75,20 @@ describe.each(ENGINES)('Stripe: connect what can work, hand invoices back (%s)',
       // Granted: the same switch passes.
       s.fake.restrictedKeys.get(key)!.add(lacking);
       expect((await api.post('/v2/stripe/connection', { mode: 'active' })).body).toMatchObject({ status: 'connected', mode: 'active' });
+    });
+
+    it('an OAuth connection whose token lacks a permission is not kept, and revoked', async () => {
+      const api = s.t.client((await s.t.signup()).testKey);
+      const account = `acct_${uid('oauth')}`;
+      s.fake.codes.set(`ac_${account}`, { stripe_user_id: account, scope: 'read_only' });
+      s.fake.restrictedKeys.set(`sk_test_access${account}`, new Set(READ.filter((p) => p !== 'charges:read')));
+      const flow = await startOAuth(s.t, api, 'observe');
+      const page = await callback(s.t, { code: `ac_${account}`, state: flow.state, scope: 'read_only' }, flow.cookie);
+      expect(page.status).toBe(400);
+      expect(page.html).toContain('data-reason="missing_permissions"');
+      expect(page.html).toContain('Charges: read');
+      expect((await api.get('/v2/stripe/connection')).body.status).toBe('not_connected');
+      expect(s.fake.deauthorized).toContain(account);
     });
 
     it('the checks change nothing in Stripe: writes are probed on objects that do not exist', async () => {

@@ -157,6 +157,9 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
     fake.codes.delete(r.body.get('code')!);
     fake.refreshTokens.set(`rt_refresh${grant.stripe_user_id}`, grant);
     fake.tokenScopes.set(`sk_test_access${grant.stripe_user_id}`, grant.scope);
+    // A new grant's token is one Stripe accepts (the fake names it after the account, so one expired
+    // by an earlier test of the same account is fresh again).
+    fake.expiredTokens.delete(`sk_test_access${grant.stripe_user_id}`);
     return {
       status: 200,
       body: { access_token: `sk_test_access${grant.stripe_user_id}`, refresh_token: `rt_refresh${grant.stripe_user_id}`, token_type: 'bearer', stripe_publishable_key: 'pk_test_x', stripe_user_id: grant.stripe_user_id, scope: grant.scope, livemode: grant.livemode ?? false },

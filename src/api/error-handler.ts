@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { RescueError, Throttled, type ErrorCode } from '../errors.ts';
@@ -91,6 +92,8 @@ export function toRescueError(err: unknown): RescueError {
     const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
     return new RescueError(missing ? 'parameter_missing' : 'parameter_invalid', `${param ? `${param}: ` : ''}${issue.message}`, param || undefined);
   }
+  // The SDK's errors carry Stripe's own statusCode (a 403, a 404): never one of ours to answer.
+  if (err instanceof Stripe.errors.StripeError) return new RescueError('stripe_error', `Stripe: ${err.message}`);
   const fe = err as FastifyError;
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own refusals: wrong content type, body too large, malformed body.
@@ -104,7 +107,9 @@ export function toRescueError(err: unknown): RescueError {
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const rescueError = toRescueError(err);
   const { status } = httpFor(rescueError.code, rescueError.param);
-  if (status >= 500) request.log.error({ err }, 'unhandled error');
+  // A dependency's answer (Stripe refused or down: 502) is expected and said in the reply; only our own failures are errors.
+  if (status >= 500 && rescueError.code === 'internal_error') request.log.error({ err }, 'unhandled error');
+  else if (status >= 500) request.log.warn({ code: rescueError.code, message: rescueError.message }, 'dependency error');
   if (rescueError instanceof Throttled) reply.header('retry-after', String(rescueError.retryAfterSeconds));
   return reply.status(status).send(errorBody(rescueError));
 }

@@ -11,6 +11,8 @@ import { dueDeliveries } from '../store/webhook-deliveries.ts';
 import type { StripeSettings } from '../stripe/client.ts';
 import type { Keyring } from '../stripe/crypto.ts';
 import { importBackfill } from '../stripe/backfill.ts';
+import { handBack } from '../stripe/handback.ts';
+import { dueHandbacks } from '../store/stripe-handbacks.ts';
 import type { LinkSettings } from './dunning-render.ts';
 import { emailClaim, failInterrupted, sendClaimed, type EmailTransport } from './dunning-send.ts';
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
@@ -167,6 +169,20 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
         perRound: 1,
         leaseMs: o.leaseMs,
         run: async ([row], { workerId, now }) => importBackfill({ db, clock, log, leaseMs: o.leaseMs, ...backfill }, workerId, row!, now),
+      }),
+      job({
+        // Invoices Rescue let go of get auto_advance back (Stripe's retries and dunning resume);
+        // retried with backoff while Stripe is unreachable (stripe/handback.ts).
+        name: 'stripe-handbacks',
+        claim: dueHandbacks,
+        batch: 10,
+        perRound: 50,
+        leaseMs: o.leaseMs,
+        async run(rows, { workerId }) {
+          let moved = 0;
+          for (const row of rows) if ((await handBack({ db, ...backfill }, row, workerId, clock.now())) !== 'retry') moved++;
+          return moved;
+        },
       }),
     );
   }

@@ -44,7 +44,10 @@ describe.each(ENGINES)('sign-in throttle (%s)', (engine) => {
       const right = Math.floor(Math.random() * 100);
       const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => signIn(t, attacker, m.email, i === right ? PASSWORD : `guess ${i}`)));
       const checked = answers.filter((a) => a.status !== 429);
-      expect(checked.length, `round ${round}`).toBeLessThanOrEqual(SIGN_IN_LIMITS.address.max);
+      // At most the limit's worth of wrong passwords is ever checked. The right one, when it is among
+      // them, gives its try back (the owner's try does not count), so one more guess may be checked.
+      expect(answers.filter((a) => a.status === 401).length, `round ${round}`).toBeLessThanOrEqual(SIGN_IN_LIMITS.address.max);
+      expect(checked.length, `round ${round}`).toBeLessThanOrEqual(SIGN_IN_LIMITS.address.max + (checked.some((a) => a.status === 201) ? 1 : 0));
       expect(checked.every((a) => a.status === 401 || a.status === 201)).toBe(true);
       for (const refused of answers.filter((a) => a.status === 429)) expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       // Once locked, the right password from the attacker's address is refused without a check…

@@ -4,7 +4,7 @@ import { MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
 import { claimDueAttempts } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
 import type { TestClockRow } from '../store/schema.ts';
-import { earliestDueOnClock, moveClock } from '../store/test-clocks.ts';
+import { earliestDueOnClock, moveClock, releaseClock } from '../store/test-clocks.ts';
 import { GATEWAY_RETRY_DELAYS_MS } from './outcome.ts';
 import { runAttempts, type GatewayResolver, type RunDeps } from './run-attempts.ts';
 
@@ -12,6 +12,8 @@ export interface AdvanceDeps {
   db: Db;
   gatewayFor: GatewayResolver;
   log?: RunDeps['log'];
+  /** Aborted when the worker stops: the clock is handed back at the next batch boundary. */
+  stopping?: AbortSignal | undefined;
   wallClock: Clock;
   workerId: string;
   batchSize: number;
@@ -43,6 +45,10 @@ export async function advanceClock(d: AdvanceDeps, clock: TestClockRow): Promise
     if (d.retrain) await retrainOnTestClock(d.db, d.retrain, { accountId: clock.account_id, clockId: clock.id, clockTime: earliest ?? target });
     if (!earliest) {
       await moveClock(d.db, clock.id, d.workerId, target, true, null);
+      break;
+    }
+    if (d.stopping?.aborted) {
+      await releaseClock(d.db, clock.id, d.workerId);
       break;
     }
     const horizon = new Date(Math.min(target.getTime(), earliest.getTime() + HORIZON_MS - 1));

@@ -4,7 +4,7 @@ import { stopwatch, type Clock } from '../clock.ts';
 import { eventJson } from '../domain/event-json.ts';
 import { afterFailure } from '../domain/webhook-retry.ts';
 import type { Db } from '../store/db.ts';
-import { recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
+import { handBackDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
 
 // The worker's webhook round: claim due deliveries, POST each event to its endpoint signed with the
 // Standard Webhooks scheme, record the results. 2xx is success; anything else (another status, a
@@ -31,6 +31,8 @@ export interface DeliveryRoundDeps extends WebhookDeliveryOptions {
   clock: Clock;
   log: Logger;
   workerId: string;
+  /** Aborted when the worker stops: no new request is sent; the claim's unsent deliveries are handed back. */
+  stopping?: AbortSignal | undefined;
 }
 
 const USER_AGENT = 'Rescue-Webhooks/1';
@@ -51,12 +53,13 @@ export async function deliverClaimed(d: DeliveryRoundDeps, claimed: readonly Cla
   const finished: DeliveryResult[] = [];
   let next = 0;
   const lane = async () => {
-    while (next < claimed.length) finished.push(await deliverOne(d, claimed[next++]!));
+    while (next < claimed.length && !d.stopping?.aborted) finished.push(await deliverOne(d, claimed[next++]!));
   };
   await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+  await handBackDeliveries(d.db, claimed.slice(next), d.workerId);
   const disabled = await recordDeliveryResults(d.db, finished, { workerId: d.workerId, now: d.clock.now() });
   if (disabled.length) d.log.warn({ endpoints: disabled }, 'disabled webhook endpoints whose deliveries kept failing');
-  return claimed.length;
+  return next;
 }
 
 async function deliverOne(d: DeliveryRoundDeps, c: ClaimedDelivery): Promise<DeliveryResult> {

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { ANSWER_LIMITS, answerText } from './answer-text.ts';
-import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
+import type { CardDetails, ChargeRequest, ChargeResult, Gateway, NotSent } from './gateway.ts';
 
 // The merchant's own charge endpoint. Each attempt is one signed POST (Standard Webhooks headers,
 // so the merchant verifies it with the same library it would use for our events) carrying an
@@ -41,13 +41,14 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
   const signer = new Webhook(o.secret);
   return {
     type: 'http',
-    async charge(requests) {
-      const results: ChargeResult[] = new Array(requests.length);
+    async charge(requests, co) {
+      const results: (ChargeResult | NotSent)[] = new Array(requests.length);
       let next = 0;
       const lane = async () => {
         while (next < requests.length) {
           const i = next++;
-          results[i] = await chargeOne(requests[i]!);
+          // A stopping worker sends nothing new; what is in flight is awaited (engine/worker.ts).
+          results[i] = co?.stopping?.aborted ? { status: 'not_sent' } : await chargeOne(requests[i]!);
         }
       };
       await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, requests.length) }, lane));

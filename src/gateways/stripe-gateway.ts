@@ -5,7 +5,7 @@ import type { Db } from '../store/db.ts';
 import { getStripeConnection } from '../store/stripe.ts';
 import type { Keyring } from '../stripe/crypto.ts';
 import { cleanChargeResult } from './answer-text.ts';
-import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
+import type { CardDetails, ChargeRequest, ChargeResult, Gateway, NotSent } from './gateway.ts';
 import { tokenFingerprint } from './http-gateway.ts';
 
 // Charges through the merchant's Stripe account with the official SDK, in active mode only:
@@ -26,10 +26,11 @@ export interface StripeGatewayOptions {
 export function stripeGateway(o: StripeGatewayOptions): Gateway {
   return {
     type: 'stripe',
-    async charge(requests) {
-      const out: ChargeResult[] = [];
+    async charge(requests, co) {
+      const out: (ChargeResult | NotSent)[] = [];
       // Stripe's ids, decline codes and messages are stored: made storable first (answer-text.ts).
-      for (const r of requests) out.push(cleanChargeResult(await chargeOne(o, r)));
+      // A stopping worker sends nothing new (engine/worker.ts).
+      for (const r of requests) out.push(co?.stopping?.aborted ? { status: 'not_sent' } : cleanChargeResult(await chargeOne(o, r)));
       return out;
     },
     describeCard(paymentMethod): CardDetails {

@@ -85,3 +85,8 @@ export async function moveClock(db: Db, clockId: string, workerId: string, to: D
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/** A stopping worker hands an advancing clock back between batches: still advancing, free for another worker now. */
+export async function releaseClock(db: Db, clockId: string, workerId: string): Promise<void> {
+  await db.updateTable('test_clocks').set({ claimed_by: null, lease_expires_at: null }).where('id', '=', clockId).where('claimed_by', '=', workerId).execute();
+}

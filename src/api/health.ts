@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { RescueError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { checkReadiness } from '../store/readiness.ts';
-import { handleError } from './error-handler.ts';
+import { errorBody, handleError, statusOf } from './error-handler.ts';
 import { prepareGracefulClose } from './shutdown.ts';
 
 // Liveness and readiness, for load balancers and orchestrators, without an API key.
@@ -16,10 +16,12 @@ export const READY_TIMEOUT_MS = 2000;
 
 export function registerHealth(app: FastifyInstance, db: Db): void {
   app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async () => {
+  app.get('/ready', async (_request, reply) => {
     const readiness = await checkReadiness(db, READY_TIMEOUT_MS);
-    if (!readiness.ready) throw new RescueError('not_ready', `Not ready: ${readiness.problem}.`);
-    return { status: 'ready', database: 'ok', migrations: 'current' };
+    if (readiness.ready) return { status: 'ready', database: 'ok', migrations: 'current' };
+    // Answered here rather than thrown: a probe every few seconds must not log an error each time.
+    const err = new RescueError('not_ready', `Not ready: ${readiness.problem}.`);
+    return reply.code(statusOf(err)).send(errorBody(err));
   });
 }
 

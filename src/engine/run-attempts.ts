@@ -1,7 +1,7 @@
 import { classifyDecline } from '../domain/decline-taxonomy.ts';
 import type { CardBrand } from '../domain/decline-types.ts';
 import { checkNetworkRules, type CardAttemptRecord } from '../domain/network-rules.ts';
-import type { ChargeRequest, ChargeResult, Gateway, NotSent } from '../gateways/gateway.ts';
+import type { ChargeOptions, ChargeRequest, ChargeResult, Gateway, NotSent } from '../gateways/gateway.ts';
 import { announceRetries, handBackUnsent, loadAttemptContexts, loadCardHistory, loadLastDeclines, type AttemptContext, type CardAttemptRow, type DeclinedAttemptRow } from '../store/attempts.ts';
 import { rescueRetry } from '../domain/events.ts';
 import { applyBatchIsolated, type AttemptConsequences } from '../store/batch-writes.ts';
@@ -149,8 +149,15 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
         event: eventsAt(c, [rescueRetry(factsOf(c.ctx), c.attempt.number - 1, c.ctx.rescue!.max_retries, c.accountUpdaterChecked, c.cardWasUpdated)])[0]!,
       })),
   );
-  const answers: (ChargeResult | NotSent)[] = stoppedEarly ? toCharge.map(() => ({ status: 'not_sent' })) : await chargeGrouped(toCharge, deps.stopping);
+  // What a stopping worker will not send is handed back as soon as the gateway knows, not after the
+  // calls still in flight (which may never answer).
+  const byAttempt = new Map(toCharge.map(({ charged: c }) => [c.attempt.id, c.attempt]));
+  const handedBack: Promise<void>[] = [];
+  const notSent = (requests: readonly ChargeRequest[]) => handedBack.push(handBackUnsent(deps.db, requests.map((r) => byAttempt.get(r.attemptId)!)));
+  const answers: (ChargeResult | NotSent)[] = stoppedEarly ? toCharge.map(() => ({ status: 'not_sent' })) : await chargeGrouped(toCharge, { stopping: deps.stopping, notSent });
   const unsent = toCharge.filter((_, i) => answers[i]!.status === 'not_sent').map(({ charged: c }) => c.attempt);
+  await Promise.all(handedBack);
+  // Again for any the gateway did not report (a no-op for those it did: they are no longer claimed).
   if (unsent.length) await handBackUnsent(deps.db, unsent);
   const charged = toCharge.flatMap((item, i) => {
     const result = answers[i]!;
@@ -185,7 +192,7 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
   return summary;
 }
 
-async function chargeGrouped(items: readonly { gateway: Gateway; request: ChargeRequest }[], stopping: AbortSignal | undefined): Promise<(ChargeResult | NotSent)[]> {
+async function chargeGrouped(items: readonly { gateway: Gateway; request: ChargeRequest }[], co: ChargeOptions): Promise<(ChargeResult | NotSent)[]> {
   const results: (ChargeResult | NotSent)[] = new Array(items.length);
   const groups = new Map<Gateway, number[]>();
   items.forEach((item, i) => {
@@ -195,7 +202,7 @@ async function chargeGrouped(items: readonly { gateway: Gateway; request: Charge
   });
   await Promise.all(
     [...groups].map(async ([gateway, indexes]) => {
-      const answers = await gateway.charge(indexes.map((i) => items[i]!.request), { stopping });
+      const answers = await gateway.charge(indexes.map((i) => items[i]!.request), co);
       indexes.forEach((idx, j) => (results[idx] = answers[j]!));
     }),
   );

@@ -52,14 +52,26 @@ export function deliveryClaim(o: { concurrency: number; timeoutMs: number; lease
 export async function deliverClaimed(d: DeliveryRoundDeps, claimed: readonly ClaimedDelivery[]): Promise<number> {
   const finished: DeliveryResult[] = [];
   let next = 0;
-  const lane = async () => {
-    while (next < claimed.length && !d.stopping?.aborted) finished.push(await deliverOne(d, claimed[next++]!));
+  // A stopping worker sends nothing new and hands the unsent deliveries back at once.
+  let handedBack: Promise<void> = Promise.resolve();
+  const stop = () => {
+    handedBack = handBackDeliveries(d.db, claimed.slice(next), d.workerId);
+    next = claimed.length;
   };
-  await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
-  await handBackDeliveries(d.db, claimed.slice(next), d.workerId);
+  if (d.stopping?.aborted) stop();
+  d.stopping?.addEventListener('abort', stop, { once: true });
+  const lane = async () => {
+    while (next < claimed.length) finished.push(await deliverOne(d, claimed[next++]!));
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+  } finally {
+    d.stopping?.removeEventListener('abort', stop);
+  }
+  await handedBack;
   const disabled = await recordDeliveryResults(d.db, finished, { workerId: d.workerId, now: d.clock.now() });
   if (disabled.length) d.log.warn({ endpoints: disabled }, 'disabled webhook endpoints whose deliveries kept failing');
-  return next;
+  return finished.length;
 }
 
 async function deliverOne(d: DeliveryRoundDeps, c: ClaimedDelivery): Promise<DeliveryResult> {

@@ -52,6 +52,8 @@ export interface NotSent {
 export interface ChargeOptions {
   /** Aborted when the worker stops: requests not yet sent are answered `not_sent`; those in flight run on. */
   stopping?: AbortSignal | undefined;
+  /** Told at once which requests will not be sent (their results, `not_sent`, come with the batch's). */
+  notSent?: ((requests: readonly ChargeRequest[]) => void) | undefined;
 }
 
 export interface CardDetails {

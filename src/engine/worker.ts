@@ -87,7 +87,7 @@ export class Worker {
 
   async #loop(): Promise<void> {
     try {
-      while (!this.#stopped && (await this.runOnce()) > 0) {
+      while (!this.#stopped && (await this.#round(this.#stopping.signal)) > 0) {
         // keep going while there is work
       }
     } catch (err) {
@@ -96,10 +96,16 @@ export class Worker {
     }
   }
 
-  /** One round; returns how much its jobs moved (attempts, clocks, deliveries, emails, …). */
-  async runOnce(): Promise<number> {
+  /**
+   * One round; returns how much its jobs moved (attempts, clocks, deliveries, emails, …). Called by
+   * hand (tests drive rounds themselves, the worker stopped), a round runs whole.
+   */
+  runOnce(): Promise<number> {
+    return this.#round(new AbortController().signal);
+  }
+
+  async #round(stopping: AbortSignal): Promise<number> {
     let moved = 0;
-    const stopping = this.#stopping.signal;
     for (const job of this.jobs) {
       if (stopping.aborted) break;
       moved += await runJob(this.#o.db, this.#o.clock, job, this.id, stopping);

@@ -53,7 +53,7 @@ describe('GET /health and /ready (pglite)', () => {
     expectError(down, 503, { type: 'api_error', code: 'not_ready' });
     expect(down.body.error.message).toMatch(/database is unreachable/);
     expect((await request(t.url, 'GET', '/health')).status).toBe(200);
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('GET /ready (postgres)', () => {
@@ -84,7 +84,7 @@ describe('GET /ready (postgres)', () => {
       await c.end();
     }
     expect((await request(t.url, 'GET', '/ready')).status).toBe(200);
-  }, 30_000);
+  }, 90_000);
 
   it('a worker with --health-port answers /health and /ready, 503 while its database is away, and stops on SIGTERM', async () => {
     const t = await startTestRescue({ engine: 'postgres', worker: false });
@@ -99,7 +99,10 @@ describe('GET /ready (postgres)', () => {
     expectError(await request(base, 'GET', '/v2/payments'), 404, { type: 'invalid_request_error', code: 'route_not_found' });
 
     await databaseReachable(t.databaseUrl!, false);
-    expectError(await request(base, 'GET', '/ready'), 503, { type: 'api_error', code: 'not_ready' });
+    const down = await request(base, 'GET', '/ready').catch((err) => {
+      throw new Error(`${(err as Error).message}; worker output:\n${worker.output()}`);
+    });
+    expectError(down, 503, { type: 'api_error', code: 'not_ready' });
     expect((await request(base, 'GET', '/health')).status).toBe(200);
     await databaseReachable(t.databaseUrl!, true);
     await eventually(async () => ((await request(base, 'GET', '/ready')).status === 200 ? true : undefined), 10_000).catch((err) => {
@@ -108,7 +111,7 @@ describe('GET /ready (postgres)', () => {
 
     worker.signal('SIGTERM');
     expect((await worker.exited).code).toBe(0);
-  }, 30_000);
+  }, 90_000);
 
   it('RESCUE_WORKER_HEALTH_PORT does the same as --health-port', async () => {
     const t = await startTestRescue({ engine: 'postgres', worker: false });
@@ -117,5 +120,5 @@ describe('GET /ready (postgres)', () => {
     workers.push(worker);
     const { healthUrl } = await worker.up;
     expect((await request(healthUrl!.replace(/\/$/, ''), 'GET', '/ready')).status).toBe(200);
-  }, 30_000);
+  }, 90_000);
 });

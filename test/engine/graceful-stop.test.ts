@@ -81,7 +81,7 @@ describe('rescue api and rescue start on SIGTERM', () => {
     const started = performance.now();
     api.signal('SIGTERM');
     // No new connections while it drains…
-    await eventually(async () => (await fetch(`${base}/health`).then(() => undefined, () => true)), 5_000);
+    await eventually(async () => (await fetch(`${base}/health`).then(() => undefined, () => true)), 10_000);
     // …and the request in flight gets its answer.
     release();
     const answered = await inFlight;

@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createPostgresDatabase } from '../support/databases.ts';
 import { eventually, request, startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 import { startMerchant, type ChargeCall, type Merchant } from '../support/merchant.ts';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { spawnRescue, spawnWorker, type WorkerProcess } from '../support/workers.ts';
 
 // SIGTERM with work in flight: real `rescue api`, `rescue start` and `rescue worker` processes,
@@ -253,5 +254,67 @@ describe('a busy rescue worker on SIGTERM (postgres)', () => {
     expect(rows.some((r) => r.status === 'processing')).toBe(false);
     const inProgress = (await db.query(`select count(*)::int as n from payments where status = 'rescue_in_progress'`)).rows[0].n;
     expect(inProgress).toBe(0);
+  }, 90_000);
+});
+
+describe('a rescue worker delivering webhooks on SIGTERM (postgres)', () => {
+  let t: TestRescue;
+  let db: pg.Client;
+  let receiver: Receiver;
+
+  afterAll(async () => {
+    await db?.end();
+    await t?.close();
+    await receiver?.close();
+  });
+
+  it('hands back the deliveries it has not sent, exits within 10 s with a receiver that never answers, and the next worker delivers everything at once', async () => {
+    receiver = await startReceiver();
+    let hold = true;
+    let releaseHeld!: () => void;
+    const held = new Promise<void>((r) => (releaseHeld = r));
+    receiver.on('/hooks', async () => {
+      if (hold) await held;
+      return 200;
+    });
+    t = await startTestRescue({ engine: 'postgres', worker: false });
+    db = new pg.Client({ connectionString: t.databaseUrl! });
+    await db.connect();
+    const api = t.client((await t.signup()).testKey);
+    expect((await api.post('/v2/webhook_endpoints', { url: receiver.url('/hooks'), enabled_events: ['*'] })).status).toBe(201);
+    for (let i = 0; i < 20; i++) {
+      expect((await api.post('/v2/payments', { amount: 700 + i, currency: 'USD', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', off_session: true, auto_rescue: { enabled: true } })).status).toBe(201);
+    }
+    const pending = (await db.query(`select id from webhook_deliveries where status = 'pending'`)).rows.map((r) => r.id as string);
+    expect(pending.length).toBeGreaterThanOrEqual(16);
+
+    // 4 requests in flight at once, 16 deliveries a claim: 4 hang, 12 wait their turn.
+    const env = { RESCUE_WEBHOOK_CONCURRENCY: '4' };
+    const first = spawnWorker(t.databaseUrl!, env);
+    spawned.push(first);
+    const firstId = await first.id;
+    await eventually(async () => (receiver.deliveries.length === 4 ? true : undefined), 20_000);
+    const { ms, code } = await stopWithin(first);
+    console.log(`rescue worker exited ${ms.toFixed(0)} ms after SIGTERM with 4 webhooks unanswered and 12 claimed but unsent`);
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(EXIT_BUDGET_MS);
+    expect(receiver.deliveries).toHaveLength(4);
+    const rows = (await db.query(`select claimed_by, attempts, lease_expires_at <= now() as lease_over from webhook_deliveries where id = any($1)`, [pending])).rows;
+    // In flight: still its, lease over now (not after the 62 s a delivery's lease lasts here).
+    expect(rows.filter((r) => r.claimed_by === firstId && r.lease_over === true)).toHaveLength(4);
+    expect(rows.filter((r) => r.claimed_by === null)).toHaveLength(pending.length - 4);
+    expect(rows.every((r) => r.attempts === 0)).toBe(true);
+
+    hold = false;
+    releaseHeld();
+    const second = spawnWorker(t.databaseUrl!, env);
+    spawned.push(second);
+    await eventually(async () => {
+      const { rows: left } = await db.query(`select count(*)::int as n from webhook_deliveries where status <> 'succeeded'`);
+      return left[0].n === 0 ? true : undefined;
+    }, 20_000);
+    const events = (await db.query(`select id from events`)).rows.map((e) => e.id as string);
+    const answered = new Set(receiver.deliveries.filter((d) => d.answered === 200).map((d) => String(d.headers['webhook-id'])));
+    expect(events.filter((id) => !answered.has(id))).toEqual([]);
   }, 90_000);
 });

@@ -3,6 +3,10 @@ import { startRescue, type Rescue } from './server.ts';
 import { openDb } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { ensureSandboxAccount } from './first-start.ts';
+import { systemClock } from './clock.ts';
+import { randomString } from './ids.ts';
+import { createAccount } from './store/accounts.ts';
+import { SignupBody } from './api/signup.ts';
 
 const USAGE = `rescue <command>
 
@@ -10,6 +14,9 @@ const USAGE = `rescue <command>
   api       the HTTP API only
   worker    the retry worker only [--health-port N]: GET /health and /ready on port N
   migrate   apply database migrations and exit
+  create-account <email> <business name>
+            an account with a generated password and its test and live keys, shown once
+            (the way to add accounts where self-service signup is closed: RESCUE_SIGNUP)
   train     retrain each account's retry-timing model on its own attempts
             [--account acct_...] [--live]; a new version replaces the active one only if it is no worse
 `;
@@ -35,6 +42,21 @@ async function main(command: string | undefined): Promise<void> {
       const applied = await migrate(db);
       console.log(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date.');
       await db.destroy();
+      return;
+    }
+    case 'create-account': {
+      const [email, ...name] = process.argv.slice(3);
+      if (!email || name.length === 0) throw new Error('usage: rescue create-account <email> <business name>');
+      const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
+      try {
+        await migrate(db);
+        const password = randomString(20);
+        const valid = SignupBody.parse({ email, password, business_name: name.join(' ') });
+        const created = await createAccount(db, { email: valid.email, password, businessName: valid.business_name, now: systemClock.now() });
+        console.log(`Created ${created.account.id} for ${email}. Shown once:\n  password:      ${password}\n  test API key:  ${created.apiKeys.test}\n  live API key:  ${created.apiKeys.live}`);
+      } finally {
+        await db.destroy();
+      }
       return;
     }
     case 'train': {

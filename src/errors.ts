@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'api_key_invalid'
   | 'sign_in_failed'
   | 'sign_in_throttled'
+  | 'rate_limit'
+  | 'signup_closed'
   | 'session_invalid'
   | 'dashboard_header_missing'
   | 'mode_invalid'
@@ -53,6 +55,15 @@ export class RescueError extends Error {
     this.code = code;
     this.param = param;
     this.details = details;
+  }
+}
+
+/** A refusal that ends by itself: answered 429 with `Retry-After`. */
+export class Throttled extends RescueError {
+  readonly retryAfterSeconds: number;
+  constructor(code: 'rate_limit' | 'sign_in_throttled', message: string, retryAfterMs: number) {
+    super(code, message);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   }
 }
 

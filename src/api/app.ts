@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
@@ -21,13 +22,19 @@ import { registerSignup } from './signup.ts';
 import { registerStripe } from './stripe.ts';
 import { registerTestClocks } from './test-clocks.ts';
 import { registerWebhookEndpoints } from './webhook-endpoints.ts';
+import { databaseRateLimitStore } from './rate-limit-store.ts';
+import { throttles } from './throttles.ts';
 
-export function buildApp(ctx: AppContext): FastifyInstance {
+export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance {
   // maxParamLength: an update-payment link carries its signed token in the path (~150 characters).
   // Per-request lines only at debug: at info a busy API would drown the worker's lines.
-  const verbose = ctx.config.LOG_LEVEL === 'debug' || ctx.config.LOG_LEVEL === 'trace';
-  const log = ctx.log.child({ component: 'api' }, { level: verbose ? ctx.config.LOG_LEVEL : 'warn' });
-  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: 1_048_576, routerOptions: { maxParamLength: 500 } });
+  const verbose = parts.config.LOG_LEVEL === 'debug' || parts.config.LOG_LEVEL === 'trace';
+  const log = parts.log.child({ component: 'api' }, { level: verbose ? parts.config.LOG_LEVEL : 'warn' });
+  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: 1_048_576, routerOptions: { maxParamLength: 500 }, trustProxy: trustProxyOf(parts.config.RESCUE_TRUST_PROXY) });
+  // Limits are applied by the throttles where they are decided (after authentication, before a
+  // password check), not as a blanket hook on every route.
+  app.register(rateLimit, { global: false, store: databaseRateLimitStore(parts.db, parts.clock) });
+  const ctx: AppContext = { ...parts, throttles: throttles(app, parts) };
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     handleError(new RescueError('route_not_found', `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`), request, reply),
@@ -63,4 +70,11 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerEmails(app, ctx);
   registerUpdatePayment(app, ctx);
   return app;
+}
+
+/** RESCUE_TRUST_PROXY as Fastify's trustProxy: a boolean, a hop count, or addresses and CIDRs. */
+function trustProxyOf(v: string): boolean | string {
+  if (v === 'true' || v === 'false') return v === 'true';
+  // Fastify (proxy-addr) takes a hop count as a number; its types only name the other forms.
+  return /^\d+$/.test(v) ? (Number(v) as unknown as string) : v;
 }

@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
-import { RescueError, type ErrorCode } from '../errors.ts';
+import { RescueError, Throttled, type ErrorCode } from '../errors.ts';
 import { zodParam } from './zod-param.ts';
 
-type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'card_error' | 'api_error';
+type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'card_error' | 'api_error' | 'rate_limit_error';
 
 // The single map from error code to HTTP status and Stripe-style error type. As in Stripe, a
 // missing object named by a parameter (`customer`, `starting_after`) is a bad request (400); only
@@ -31,7 +31,11 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'dashboard_header_missing':
       return { status: 403, type: 'authentication_error' };
     case 'sign_in_throttled':
-      return { status: 429, type: 'invalid_request_error' };
+    case 'rate_limit':
+      return { status: 429, type: 'rate_limit_error' };
+    // Self-service signup is turned off on this Rescue (RESCUE_SIGNUP=closed).
+    case 'signup_closed':
+      return { status: 403, type: 'invalid_request_error' };
     // Revtain: a hand-off that must not be retried (hard decline, card network limit).
     case 'recovery_blocked':
       return { status: 403, type: 'card_error' };
@@ -73,7 +77,9 @@ export function statusOf(err: RescueError): number {
 
 export function errorBody(err: RescueError) {
   const { type } = httpFor(err.code, err.param);
-  return { ...err.details, error: { type, code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } };
+  // Stripe's rate-limit errors name no parameter explicitly (`param: null`).
+  const param = err.param ? { param: err.param } : type === 'rate_limit_error' ? { param: null } : {};
+  return { ...err.details, error: { type, code: err.code, message: err.message, ...param } };
 }
 
 export function toRescueError(err: unknown): RescueError {
@@ -102,5 +108,6 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
   const rescueError = toRescueError(err);
   const { status } = httpFor(rescueError.code, rescueError.param);
   if (status >= 500) request.log.error({ err }, 'unhandled error');
+  if (rescueError instanceof Throttled) reply.header('retry-after', String(rescueError.retryAfterSeconds));
   return reply.status(status).send(errorBody(rescueError));
 }

@@ -48,9 +48,12 @@ export async function createPayment(d: PaymentDeps, scope: Scope, input: CreateP
  */
 export async function createPayments(d: PaymentDeps, scope: Scope, inputs: readonly CreatePaymentInput[]): Promise<PaymentRecord[]> {
   if (inputs.length === 0) return [];
-  const settings = await getSettings(d.db, scope.accountId, scope.livemode);
-  const customers = new Map<string, CustomerRow>();
-  for (const id of new Set(inputs.map((i) => i.customer).filter((c): c is string => c !== null))) customers.set(id, await getCustomer(d.db, scope, id, 'customer'));
+  const customerIds = [...new Set(inputs.map((i) => i.customer).filter((c): c is string => c !== null))];
+  const [settings, customerRows] = await Promise.all([
+    getSettings(d.db, scope.accountId, scope.livemode),
+    Promise.all(customerIds.map((id) => getCustomer(d.db, scope, id, 'customer'))),
+  ]);
+  const customers = new Map<string, CustomerRow>(customerRows.map((c) => [c.id, c]));
   const nowByClock = new Map<string | null, Date>();
   const nowOn = async (clock: string | null) => nowByClock.get(clock) ?? nowByClock.set(clock, await nowFor(d, scope, clock)).get(clock)!;
   const rows = [];

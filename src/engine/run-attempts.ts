@@ -74,12 +74,15 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
   const summary: RunSummary = { charged: 0, succeeded: 0, failed: 0, postponed: 0, skipped: 0 };
   if (attempts.length === 0) return summary;
   const given = o.contexts;
-  const contexts = given && attempts.every((a) => given.has(a.payment_id)) ? given : await loadAttemptContexts(deps.db, attempts);
   // The batch's settings, read once (gateways and the learned planner both need them).
   const scopes = attempts.map((a) => ({ accountId: a.account_id, livemode: a.livemode }));
-  const settings = o.settings && scopes.every((s) => o.settings!.has(settingsKey(s.accountId, s.livemode))) ? o.settings : await getSettingsFor(deps.db, scopes);
-  const history = await cardHistories(deps.db, attempts, timeOf);
-  const lastDeclines = await loadLastDeclines(deps.db, attempts);
+  // Independent reads, sent at once: the batch waits for the slowest, not the sum.
+  const [contexts, settings, history, lastDeclines] = await Promise.all([
+    given && attempts.every((a) => given.has(a.payment_id)) ? given : loadAttemptContexts(deps.db, attempts),
+    o.settings && scopes.every((s) => o.settings!.has(settingsKey(s.accountId, s.livemode))) ? o.settings : getSettingsFor(deps.db, scopes),
+    cardHistories(deps.db, attempts, timeOf),
+    loadLastDeclines(deps.db, attempts),
+  ]);
   const gateways = new Map<string, Gateway>();
   const consequences: AttemptConsequences[] = [];
   const toCharge: { gateway: Gateway; request: ChargeRequest; charged: Omit<Charged, 'result'> }[] = [];

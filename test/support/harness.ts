@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { Resolver } from '../../src/egress/egress-guard.ts';
 import { startRescue, type Rescue } from '../../src/server.ts';
 import { createPostgresDatabase, type Engine } from './databases.ts';
 
@@ -31,7 +32,7 @@ export interface Client {
 }
 
 /** `clock` and `random` replace the engine's wall clock and webhook retry jitter (see startRescue). */
-export async function startTestRescue(o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; clock?: Clock; random?: () => number } = {}): Promise<TestRescue> {
+export async function startTestRescue(o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; clock?: Clock; random?: () => number; resolveHost?: Resolver } = {}): Promise<TestRescue> {
   const engine = o.engine ?? 'pglite';
   const pgdb = engine === 'postgres' ? await createPostgresDatabase() : null;
   const config = loadConfig({
@@ -39,13 +40,16 @@ export async function startTestRescue(o: { engine?: Engine; env?: Record<string,
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     RESCUE_WORKER_POLL_MS: '50',
+    // Tests sign up their fixtures' accounts from one address, far more than a person would; the
+    // signup limit itself is tested with its own setting (test/api/throttles.test.ts).
+    RESCUE_SIGNUP_PER_HOUR: '0',
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
     ...o.env,
   } as NodeJS.ProcessEnv);
   // Each PGlite test server gets its own data folder, removed on close.
   const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-test-')) : null;
   if (dataDir) config.RESCUE_DATA_DIR = dataDir;
-  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random });
+  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random, resolveHost: o.resolveHost });
   const url = rescue.url!;
   let n = 0;
   return {

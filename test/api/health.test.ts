@@ -53,7 +53,7 @@ describe('GET /health and /ready (pglite)', () => {
     expectError(down, 503, { type: 'api_error', code: 'not_ready' });
     expect(down.body.error.message).toMatch(/database is unreachable/);
     expect((await request(t.url, 'GET', '/health')).status).toBe(200);
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('GET /ready (postgres)', () => {

@@ -111,7 +111,9 @@ describe(`chaos: ${WORKERS} workers, ${PAYMENTS} rescues on test clocks, ${KILLS
             auto_rescue: { enabled: true, max_retries: 4, retry_window_days: 14 },
             metadata: { subscription_id: `sub_${i}` },
           });
-          expect(payment.status).toBe('requires_rescue');
+          // `processing`: the merchant's answer was lost on the way (a reset keep-alive connection on
+          // a loaded machine); the attempt is asked again under its key as the clock advances.
+          expect(['requires_rescue', 'processing'], JSON.stringify(payment)).toContain(payment.status);
         }
       }),
     );

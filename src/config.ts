@@ -11,6 +11,13 @@ const EnvSchema = z.object({
   RESCUE_PUBLIC_URL: z.string().url().optional(),
   /** How often an idle worker looks for due attempts. */
   RESCUE_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** `rescue worker` serves GET /health and /ready on this port (also `--health-port`); unset: no health server. */
+  RESCUE_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * On SIGTERM/SIGINT, how long calls in flight (gateway charges, webhooks, API requests) may still
+   * finish; the process exits about a second after, inside a platform's usual 10 s.
+   */
+  RESCUE_STOP_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(8000),
   /** Attempts one worker claims per round. */
   RESCUE_WORKER_LOOPS: z.coerce.number().int().min(1).max(32).default(1),
   RESCUE_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200),

@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'stripe_error'
   | 'payment_not_updatable'
   | 'payment_method_update_limit'
+  | 'not_ready'
   | 'internal_error';
 
 export class RescueError extends Error {

@@ -3,7 +3,10 @@ import pino from 'pino';
 import { buildApp } from './api/app.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { Worker } from './engine/worker.ts';
+import { STOP_GRACE_MS, Worker } from './engine/worker.ts';
+import { buildHealthApp } from './api/health.ts';
+import { closeGracefully } from './api/shutdown.ts';
+import type { FastifyInstance } from 'fastify';
 import { egressGuard, type EgressGuard, type Resolver } from './egress/egress-guard.ts';
 import type { WebhookDeliveryOptions } from './engine/webhook-delivery.ts';
 import { gatewayResolver } from './gateways/resolve.ts';
@@ -19,10 +22,16 @@ import { emailTransport } from './engine/dunning-send.ts';
 export interface Rescue {
   db: Db;
   url: string | null;
+  /** A worker's health server (StartOptions.healthPort), when it has one. */
+  healthUrl: string | null;
   worker: Worker | null;
   /** The gateways the engine charges through (a backtest drives the engine with them). */
   gatewayFor: GatewayResolver;
-  close(): Promise<void>;
+  /**
+   * Graceful stop (engine/worker.ts, api/shutdown.ts): stop accepting and claiming, finish what is in
+   * flight for at most `graceMs`, then close the database.
+   */
+  close(o?: { graceMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -32,6 +41,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Jitter for webhook retry delays, in [0, 1); Math.random by default. */
   random?: () => number;
+  /** A worker without the API: serve GET /health and /ready on this port (0: any free port). */
+  healthPort?: number | undefined;
   /** How outbound requests resolve host names (dns.lookup by default; tests inject names). */
   resolveHost?: Resolver;
 }
@@ -86,25 +97,39 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
     : [];
   const worker = workers[0] ?? null;
   let url: string | null = null;
-  let app: ReturnType<typeof buildApp> | null = null;
+  let healthUrl: string | null = null;
+  let app: FastifyInstance | null = null;
   if (o.api) {
     app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}`, links, egress });
     await app.listen({ port: config.PORT, host: config.HOST });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.PORT;
-    url = publicUrlOf(config, null, port);
+    url = publicUrlOf(config, null, portOf(app, config.PORT));
+  } else if (o.healthPort !== undefined) {
+    app = buildHealthApp(db, log);
+    await app.listen({ port: o.healthPort, host: config.HOST });
+    healthUrl = publicUrlOf(config, null, portOf(app, o.healthPort));
   }
   for (const w of workers) w.start();
+  let closing: Promise<void> | null = null;
   return {
     db,
     url,
+    healthUrl,
     worker,
     gatewayFor,
-    async close() {
-      await Promise.all(workers.map((w) => w.stop()));
-      if (transport?.kind === 'smtp') transport.close();
-      await app?.close();
-      await db.destroy();
+    close(c = {}) {
+      // Both at once and both bounded: the API stops accepting while the workers stop claiming.
+      const graceMs = c.graceMs ?? STOP_GRACE_MS;
+      closing ??= (async () => {
+        await Promise.all([...workers.map((w) => w.stop({ graceMs })), app ? closeGracefully(app, graceMs) : null]);
+        if (transport?.kind === 'smtp') transport.close();
+        await db.destroy();
+      })();
+      return closing;
     },
   };
+}
+
+function portOf(app: FastifyInstance, fallback: number): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : fallback;
 }

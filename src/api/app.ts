@@ -10,6 +10,8 @@ import { registerEmails } from './emails.ts';
 import { registerUpdatePayment } from './update-payment.ts';
 import { registerEvents } from './events.ts';
 import { handleError } from './error-handler.ts';
+import { registerHealth } from './health.ts';
+import { prepareGracefulClose } from './shutdown.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerPayments } from './payments.ts';
@@ -48,7 +50,8 @@ export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance 
       done(new RescueError('invalid_json', 'The request body is not valid JSON.'), undefined);
     }
   });
-  app.get('/health', async () => ({ status: 'ok' }));
+  prepareGracefulClose(app);
+  registerHealth(app, ctx.db);
   registerOpenApi(app);
   registerMetrics(app, ctx);
   registerSignup(app, ctx);

@@ -64,6 +64,9 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
       return { status: 413, type: 'invalid_request_error' };
     case 'unsupported_media_type':
       return { status: 415, type: 'invalid_request_error' };
+    // GET /ready: the database cannot be reached or lacks migrations (api/health.ts); try another instance.
+    case 'not_ready':
+      return { status: 503, type: 'api_error' };
     case 'internal_error':
       return { status: 500, type: 'api_error' };
   }

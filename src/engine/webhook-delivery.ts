@@ -5,7 +5,7 @@ import { eventJson } from '../domain/event-json.ts';
 import { afterFailure } from '../domain/webhook-retry.ts';
 import { EgressRefused, type EgressGuard } from '../egress/egress-guard.ts';
 import type { Db } from '../store/db.ts';
-import { recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
+import { handBackDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
 
 // The worker's webhook round: claim due deliveries, POST each event to its endpoint signed with the
 // Standard Webhooks scheme, record the results. 2xx is success; anything else (another status, a
@@ -32,6 +32,8 @@ export interface DeliveryRoundDeps extends WebhookDeliveryOptions {
   clock: Clock;
   log: Logger;
   workerId: string;
+  /** Aborted when the worker stops: no new request is sent; the claim's unsent deliveries are handed back. */
+  stopping?: AbortSignal | undefined;
 }
 
 const USER_AGENT = 'Rescue-Webhooks/1';
@@ -51,13 +53,26 @@ export function deliveryClaim(o: { concurrency: number; timeoutMs: number; lease
 export async function deliverClaimed(d: DeliveryRoundDeps, claimed: readonly ClaimedDelivery[]): Promise<number> {
   const finished: DeliveryResult[] = [];
   let next = 0;
+  // A stopping worker sends nothing new and hands the unsent deliveries back at once.
+  let handedBack: Promise<void> = Promise.resolve();
+  const stop = () => {
+    handedBack = handBackDeliveries(d.db, claimed.slice(next), d.workerId);
+    next = claimed.length;
+  };
+  if (d.stopping?.aborted) stop();
+  d.stopping?.addEventListener('abort', stop, { once: true });
   const lane = async () => {
     while (next < claimed.length) finished.push(await deliverOne(d, claimed[next++]!));
   };
-  await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+  } finally {
+    d.stopping?.removeEventListener('abort', stop);
+  }
+  await handedBack;
   const disabled = await recordDeliveryResults(d.db, finished, { workerId: d.workerId, now: d.clock.now() });
   if (disabled.length) d.log.warn({ endpoints: disabled }, 'disabled webhook endpoints whose deliveries kept failing');
-  return claimed.length;
+  return finished.length;
 }
 
 async function deliverOne(d: DeliveryRoundDeps, c: ClaimedDelivery): Promise<DeliveryResult> {

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts';
 import { EgressAnswerTooLarge, EgressRefused, type EgressGuard } from '../egress/egress-guard.ts';
 import { ANSWER_LIMITS, answerText } from './answer-text.ts';
 import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
+import { chargeInLanes } from './charge-lanes.ts';
 
 // The merchant's own charge endpoint. Each attempt is one signed POST (Standard Webhooks headers,
 // so the merchant verifies it with the same library it would use for our events) carrying an
@@ -44,18 +45,8 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
   const signer = new Webhook(o.secret);
   return {
     type: 'http',
-    async charge(requests) {
-      const results: ChargeResult[] = new Array(requests.length);
-      let next = 0;
-      const lane = async () => {
-        while (next < requests.length) {
-          const i = next++;
-          results[i] = await chargeOne(requests[i]!);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, requests.length) }, lane));
-      return results;
-    },
+    // A stopping worker sends nothing new; what is in flight is awaited (engine/worker.ts).
+    charge: (requests, co) => chargeInLanes(requests, MAX_IN_FLIGHT, chargeOne, co),
     describeCard(paymentMethod): CardDetails {
       // The merchant's tokens are opaque to us; the token itself is the card for network limits. Its
       // fingerprint is a hash, so events and the API can name the card without repeating the token.

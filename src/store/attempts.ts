@@ -156,6 +156,24 @@ export async function reclaimExpiredAttempts(db: Db, o: { workerId: string; wall
   return claimDue(db, expiredAttempts, { workerId: o.workerId, now: o.wallNow, leaseUntil: o.leaseUntil, limit: o.limit });
 }
 
+/**
+ * Attempts a stopping worker claimed but never sent to their gateway: planned again, unclaimed and
+ * still due, so another worker takes them at once (same attempt, same idempotency key). Only while
+ * this worker still holds them; their payments leave rescue_in_progress.
+ */
+export async function handBackUnsent(db: Db, attempts: readonly Pick<AttemptRow, 'id' | 'account_id' | 'claimed_by'>[]): Promise<void> {
+  if (attempts.length === 0) return;
+  await sql`
+    with handed as (
+      update attempts a set status = 'planned', claimed_by = null, lease_expires_at = null
+      from unnest(${attempts.map((a) => a.id)}::text[], ${attempts.map((a) => a.account_id)}::text[], ${attempts.map((a) => a.claimed_by ?? '')}::text[]) as v(id, account_id, claimed_by)
+      where a.id = v.id and a.account_id = v.account_id and a.claimed_by = v.claimed_by and a.status = 'processing'
+      returning a.payment_id, a.account_id, a.number
+    )
+    update payments p set status = 'requires_rescue'
+    from handed h where p.id = h.payment_id and p.account_id = h.account_id and h.number > 1 and p.status = 'rescue_in_progress'`.execute(db);
+}
+
 /** `column = any($1)`: one array parameter instead of one parameter per value in large batches. */
 function anyOf(column: string, values: readonly string[]) {
   return sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`;

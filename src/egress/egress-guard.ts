@@ -150,9 +150,26 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-function send(target: URL, r: EgressRequest, o: { lookup: LookupFunction; agent: http.Agent }): Promise<Response> {
-  const maxBytes = Math.min(r.maxResponseBytes ?? MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
+/**
+ * A kept-alive connection the other side closed just as it was reused fails before any answer
+ * (ECONNRESET/EPIPE on a reused socket: the keep-alive race node's http docs describe). Nothing was
+ * processed then, so the request is sent once more on a new connection; every request sent here is
+ * safe to repeat anyway (a charge under its idempotency key, a webhook under its webhook-id).
+ */
+async function send(target: URL, r: EgressRequest, o: { lookup: LookupFunction; agent: http.Agent }): Promise<Response> {
   const signal = AbortSignal.timeout(r.timeoutMs);
+  try {
+    return await sendOnce(target, r, o, signal);
+  } catch (err) {
+    if (!(err instanceof StaleConnection)) throw err;
+    return sendOnce(target, r, o, signal);
+  }
+}
+
+class StaleConnection extends Error {}
+
+function sendOnce(target: URL, r: EgressRequest, o: { lookup: LookupFunction; agent: http.Agent }, signal: AbortSignal): Promise<Response> {
+  const maxBytes = Math.min(r.maxResponseBytes ?? MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<Response>((resolve, reject) => {
     const req = client.request(target, { method: r.method, headers: r.headers, lookup: o.lookup, agent: o.agent, signal }, (res) => {
@@ -164,7 +181,10 @@ function send(target: URL, r: EgressRequest, o: { lookup: LookupFunction; agent:
       }
       resolve(new Response(status === 204 || status === 205 || status === 304 ? null : cappedStream(res, req, maxBytes), { status, headers: headersOf(res) }));
     });
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      reject(stale ? new StaleConnection(err.message) : err);
+    });
     req.end(r.body);
   });
 }

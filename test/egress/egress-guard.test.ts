@@ -147,6 +147,37 @@ describe('egress guard', () => {
     });
   });
 
+  it('sends a request once more on a new connection when a kept-alive one was closed just as it was reused', async () => {
+    // The keep-alive race: the merchant's server closes an idle connection as Rescue reuses it. This
+    // one answers the first request on each connection and drops the connection on the second,
+    // without answering (what the race looks like from the client).
+    const answered: number[] = [];
+    const dropper = http.createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) return void socket.destroy();
+      answered.push(socket.remotePort ?? 0);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((r) => dropper.listen(0, '127.0.0.1', r));
+    try {
+      const g = egressGuard({ allowPrivate: { test: true, live: false }, resolve: noDns });
+      const url = `http://127.0.0.1:${(dropper.address() as AddressInfo).port}/charge`;
+      for (let i = 0; i < 3; i++) {
+        const res = await g.request(url, { ...post, livemode: false });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ ok: true });
+      }
+      // Each request was answered once, each time on a fresh connection after the stale one failed.
+      expect(answered).toHaveLength(3);
+      expect(new Set(answered).size).toBe(3);
+    } finally {
+      dropper.closeAllConnections();
+      await new Promise<void>((r) => dropper.close(() => r()));
+    }
+  });
+
   it('resolves a name once per connection: a second, different answer (DNS rebinding) is never used for the checked request', async () => {
     // First lookup public, every later one loopback: the check at save time sees the public address,
     // the connection makes its own single lookup, checks it and connects to exactly that.

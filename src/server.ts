@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { buildApp } from './api/app.ts';
+import { buildApp, routeTableOf, type RouteEntry } from './api/app.ts';
 import { assertGatewayUrlAllowed } from './api/gateway-url.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -22,6 +22,8 @@ export interface Rescue {
   worker: Worker | null;
   /** The gateways the engine charges through (a backtest drives the engine with them). */
   gatewayFor: GatewayResolver;
+  /** Every route the API serves (empty without the API). */
+  routes: readonly RouteEntry[];
   close(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
     url,
     worker,
     gatewayFor,
+    routes: app ? routeTableOf(app) : [],
     async close() {
       await Promise.all(workers.map((w) => w.stop()));
       if (transport?.kind === 'smtp') transport.close();

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { pruneIdempotencyKeys } from '../store/idempotency.ts';
 import { runJob, workerJobs, type Job, type JobCatalogOptions } from './jobs.ts';
+
+/** How often a worker prunes expired idempotency keys (by its clock). */
+export const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface WorkerOptions extends JobCatalogOptions {
   pollMs: number;
@@ -17,6 +21,7 @@ export class Worker {
   #running: Promise<void> | null = null;
   #again = false;
   #stopped = false;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(o: WorkerOptions) {
     this.#o = o;
@@ -68,6 +73,17 @@ export class Worker {
   async runOnce(): Promise<number> {
     let moved = 0;
     for (const job of this.jobs) moved += await runJob(this.#o.db, this.#o.clock, job, this.id);
+    await this.#upkeep();
     return moved;
+  }
+
+  /** Housekeeping that is not a job: no claim, safe for any number of workers at once. */
+  async #upkeep(): Promise<void> {
+    const now = this.#o.clock.now();
+    if (now.getTime() - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = now.getTime();
+    while ((await pruneIdempotencyKeys(this.#o.db, now)) > 0) {
+      // until every expired key is gone
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
+import type { DestinationStream } from 'pino';
+import { createLogger } from './log.ts';
 import { buildApp, routeTableOf, type RouteEntry } from './api/app.ts';
 import { assertGatewayUrlAllowed } from './api/gateway-url.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -34,6 +35,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Jitter for webhook retry delays, in [0, 1); Math.random by default. */
   random?: () => number;
+  /** Where log lines go; stdout by default (a test captures them to grep for secrets). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -63,7 +66,7 @@ function publicUrlOf(config: Config, listening: string | null, port: number = co
 }
 
 export async function startRescue(config: Config, o: StartOptions): Promise<Rescue> {
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLogger(config.LOG_LEVEL, o.logDestination);
   const clock = o.clock ?? systemClock;
   const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
   await migrate(db);

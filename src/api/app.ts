@@ -47,11 +47,15 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: MAX_BODY_BYTES,
     requestTimeout: ctx.config.RESCUE_REQUEST_TIMEOUT_MS,
+    // Node checks request timeouts only this often (30 s by default, which would stretch the bound).
+    http: { connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(ctx.config.RESCUE_REQUEST_TIMEOUT_MS / 4))) },
     connectionTimeout: ctx.config.RESCUE_CONNECTION_TIMEOUT_MS,
     clientErrorHandler: handleClientError,
     routerOptions: { maxParamLength: 500 },
     frameworkErrors: (err, request, reply) => handleError(err, request, reply),
   });
+  // Node enforces requestTimeout only when it is no shorter than headersTimeout (60 s by default).
+  app.server.headersTimeout = Math.min(app.server.headersTimeout, ctx.config.RESCUE_REQUEST_TIMEOUT_MS);
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);
   app.addHook('onRoute', (r) => {

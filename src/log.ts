@@ -4,7 +4,8 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 // keys, webhook signing secrets, update-payment and session tokens, card data, and the parameters
 // of a failed database query (a driver error carries the query's values: a signup's scrypt hash, an
 // endpoint's whsec_ secret). Three layers, because one forgotten field is a leak:
-//   1. errors are logged through an allowlist (errJson): never a driver's `params`, `detail` or `where`;
+//   1. errors and requests are logged through allowlists (errJson, reqJson): never a driver's
+//      `params`, `detail` or `where`, never a raw URL;
 //   2. pino's redact list blanks known fields wherever a log call passes them (REDACT_PATHS);
 //   3. every finished line is scrubbed of anything shaped like a secret (scrubSecrets), whichever
 //      field or message it hid in. docs/input-rules.md#logs.
@@ -52,16 +53,31 @@ export function errJson(err: unknown, depth = 0): unknown {
   const full = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of ERROR_FIELDS) if (full[k] !== undefined) out[k] = full[k];
+  // A database error quotes the value it refused in its message (invalid input syntax for type
+  // integer: "…"): the quotes are emptied, in the message and in the stack's first line.
+  if (typeof full.routine === 'string' && typeof full.message === 'string') {
+    const quiet = full.message.replace(/"[^"]*"/g, '"…"');
+    out.message = quiet;
+    if (typeof full.stack === 'string') out.stack = full.stack.split(full.message).join(quiet);
+  }
   const cause = (err as { cause?: unknown }).cause;
   if (cause !== undefined && depth < 3) out.cause = errJson(cause, depth + 1);
   return out;
+}
+
+/**
+ * A request is logged by its route (`/update-payment/:token`), never by its raw URL: a path or query
+ * may carry a token, a Stripe OAuth code, or whatever a client pasted into it.
+ */
+export function reqJson(req: { method?: string; ip?: string; routeOptions?: { url?: string } }) {
+  return { method: req.method, route: req.routeOptions?.url ?? null, remoteAddress: req.ip };
 }
 
 const SECRET_SHAPES: [RegExp, string][] = [
   [/whsec_[A-Za-z0-9+/=_-]+/g, 'whsec_[redacted]'],
   [/\b(sk|rk)_(test|live)_[A-Za-z0-9]+/g, '$1_$2_[redacted]'],
   [/scrypt\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+/g, 'scrypt$[redacted]'],
-  [/(\/update-payment\/)[^\s"?#\\]+/g, '$1[redacted]'],
+  [/(\/update-payment\/)(?!:token")[^\s"?#\\]+/g, '$1[redacted]'],
   [/([?&](?:token|link_token|code|state)=)[^&\s"#\\]+/g, '$1[redacted]'],
   [/(Bearer\s+)[^\s"\\]+/gi, '$1[redacted]'],
   [/(rescue_session=)[^;\s"\\]+/g, '$1[redacted]'],
@@ -78,7 +94,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options: pino.LoggerOptions = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    serializers: { err: errJson, error: errJson },
+    serializers: { err: errJson, error: errJson, req: reqJson },
     hooks: { streamWrite: scrubSecrets },
   };
   return destination ? pino(options, destination) : pino(options);

@@ -7,7 +7,8 @@ import { zodParam } from './zod-param.ts';
 // the database (a 500, sometimes after an earlier row was written). So every string a request
 // carries, in the path, the query or the body, as a value or as an object key, is refused with a 400
 // naming the field before any route sees it. One hook in app.ts applies it to every route, including
-// those not declared with defineRoute, so no route can forget it. Headers need no check here: Node's
+// those not declared with defineRoute, so no route can forget it. Stripe's signed webhooks are the one
+// exception: they are stored safely instead (storableCopy), since a refusal would only be resent. Headers need no check here: Node's
 // parser refuses control characters in them, and they arrive as Latin-1, which has no surrogates.
 
 /** Deeper than this, a JSON body is refused: nothing Rescue takes nests more than a few levels. */
@@ -54,4 +55,17 @@ export async function assertStorableInput(request: FastifyRequest): Promise<void
     const found = findUnstorable(part);
     if (found) throw new RescueError('parameter_invalid', `${found.param || 'The request'} ${found.problem}.`, found.param || undefined);
   }
+}
+
+/**
+ * For what cannot be refused (an event Stripe signed is resent until accepted): a copy whose strings
+ * are made storable, NUL removed and lone surrogates replaced by U+FFFD.
+ */
+export function storableCopy<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '').toWellFormed() as T;
+  if (Array.isArray(value)) return value.map(storableCopy) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableCopy(k), storableCopy(v)])) as T;
+  }
+  return value;
 }

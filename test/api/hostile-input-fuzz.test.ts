@@ -16,7 +16,7 @@ import { startTestRescue, type TestRescue } from '../support/harness.ts';
 // refused request writes nothing: each table's row count is the same before and after it.
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
-const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 6);
+const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 5);
 
 // Tables a refusal writes by design: a refused request's answer is kept under its Idempotency-Key
 // (replayed, as Stripe does), and a failed sign-in is counted for the lockout.
@@ -61,10 +61,16 @@ describe.each(ENGINES)('hostile input on every route (%s)', (engine) => {
     await t?.close();
   });
 
+  // Row counts after the last request that could write; null when a read came between (reads are
+  // not counted, and a write they made would then be seen by the next check, not blamed on it).
+  let counts: Record<string, number> | null = null;
+
   /** Sends one request and states what must hold of the answer; returns a failure or null. */
   async function check(r: FuzzRequest): Promise<string | null> {
-    const before = await rowCounts(t.rescue.db, tables);
+    const writes = r.method !== 'GET' && r.method !== 'HEAD';
+    const before = writes ? (counts ?? (await rowCounts(t.rescue.db, tables))) : null;
     const reply: FuzzReply = await send(t.url, r);
+    counts = writes ? await rowCounts(t.rescue.db, tables) : null;
     const fail = (why: string) => `${why}: ${reply.status} ${reply.text.slice(0, 300)}\n  for ${describeRequest(r)}`;
     const notBuilt = !dashboardBuilt && reply.status === 503 && r.path.startsWith('/dashboard/') && reply.text.includes('The dashboard is not built');
     if (reply.status >= 500 && !notBuilt) return fail('a server error');
@@ -73,8 +79,8 @@ describe.each(ENGINES)('hostile input on every route (%s)', (engine) => {
     const style = r.method === 'HEAD' ? null : stripeStyleProblem(reply);
     if (style) return fail(`not a Stripe-style error (${style})`);
     const code = reply.contentType.startsWith('application/json') && r.method !== 'HEAD' ? JSON.parse(reply.text).error?.code : null;
-    if (OUTCOME_CODES.includes(code)) return null;
-    const after = await rowCounts(t.rescue.db, tables);
+    if (!before || !counts || OUTCOME_CODES.includes(code)) return null;
+    const after = counts;
     const changed = tables.filter((tb) => before[tb] !== after[tb]);
     if (changed.length) return fail(`a refused request wrote rows (${changed.map((tb) => `${tb} ${before[tb]}→${after[tb]}`).join(', ')})`);
     return null;
@@ -95,6 +101,8 @@ describe.each(ENGINES)('hostile input on every route (%s)', (engine) => {
         const failure = await check(r);
         if (failure) failures.push(failure);
       }
+      // HEAD runs its GET's handler: the fixed requests are enough for it.
+      if (route.method === 'HEAD') continue;
       // Seeded: a failure names the seed and the shrunk request; FUZZ_SEED replays it.
       const result = await fc.check(
         fc.asyncProperty(requestArbitrary(route, world), async (r) => {

@@ -84,9 +84,9 @@ describe('secrets stay out of the logs of a fuzzed server (pglite)', () => {
 
     // Every route, fuzzed with the secrets among its strings and ids.
     const world: FuzzWorld = { keys: { test: secrets.testKey, live: secrets.liveKey }, ids: [customer.id, payment.id, endpoint.body.id], extraStrings: [password, hash, String(link), String(secrets.webhookSecret)] };
-    for (const route of t.rescue.routes) {
+    for (const route of t.rescue.routes.filter((r) => r.method !== 'HEAD')) {
       for (const r of fixedHostileRequests(route, world)) await send(t.url, r);
-      await fc.assert(fc.asyncProperty(requestArbitrary(route, world), async (r) => void (await send(t.url, r))), { seed: SEED, numRuns: 3 });
+      await fc.assert(fc.asyncProperty(requestArbitrary(route, world), async (r) => void (await send(t.url, r))), { seed: SEED, numRuns: 2 });
     }
 
     const logs = out.text();

@@ -237,9 +237,9 @@ export function fixedHostileRequests(route: RouteEntry, world: FuzzWorld): FuzzR
   const json = { ...auth, 'content-type': 'application/json' };
   const withSegments = (segment: string) => route.url.split('/').map((p) => (p.startsWith(':') || p === '*' ? segment : p)).join('/');
   const path = withSegments(world.ids[0] ?? 'x');
+  const hasParams = route.url.includes(':') || route.url.endsWith('*');
   const out: FuzzRequest[] = [
-    { method: route.method, path: withSegments('%00'), headers: auth },
-    { method: route.method, path: withSegments('%ED%A0%80'), headers: auth },
+    ...(hasParams ? [{ method: route.method, path: withSegments('%00'), headers: auth }, { method: route.method, path: withSegments('%ED%A0%80'), headers: auth }] : []),
     { method: route.method, path: `${path}?starting_after=%00&limit=%00`, headers: auth },
     { method: route.method, path: `${path}?to=999999999999&from=0&created%5Bgte%5D=999999999999`, headers: auth },
   ];
@@ -253,7 +253,6 @@ export function fixedHostileRequests(route: RouteEntry, world: FuzzWorld): FuzzR
     { method: route.method, path, headers: json, body: every('\ud800') },
     { method: route.method, path, headers: json, body: JSON.stringify({ metadata: { 'k\u0000': 'v', plan: '\ud800' }, from_name: '\ud800', name: 'a\u0000' }) },
     { method: route.method, path, headers: json, body: every(1e308) },
-    { method: route.method, path, headers: json, body: every({ deep: [[[{}]]] }) },
     { method: route.method, path, headers: json, body: nested(20_000) },
     { method: route.method, path, headers: json, body: `{"name":"${'x'.repeat(1_100_000)}"}` },
     { method: route.method, path, headers: json, body: '{"a":' },

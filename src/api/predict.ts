@@ -77,7 +77,9 @@ export const RetryTimeBody = z.strictObject({
 
 export const ChurnBody = z.strictObject({ customer: z.string().min(1).max(100) });
 
-export const PredictionSettingsBody = z.strictObject({ risk_threshold: z.number().min(0).max(100) });
+// Kept to the hundredth: the column is a `real`, which cannot hold what a double can (2.5e-323 is an
+// underflow error in Postgres), and no threshold needs more.
+export const PredictionSettingsBody = z.strictObject({ risk_threshold: z.number().min(0).max(100).transform((x) => Math.round(x * 100) / 100) });
 
 const DAY_MS = 86_400_000;
 

@@ -74,6 +74,14 @@ describe.each(ENGINES)('hostile input at the edge (%s)', (engine) => {
     expect((await api.post('/v2/test_clocks', { frozen_time: 253402300799 })).status).toBe(201);
   });
 
+  it('a number a real column cannot hold (a denormal risk threshold) is kept to the hundredth, not a 500', async () => {
+    const res = await api.post('/v2/settings/prediction', { risk_threshold: 2.5e-323 });
+    expect(res.status).toBe(200);
+    expect(res.body.risk_threshold).toBe(0);
+    expect((await api.post('/v2/settings/prediction', { risk_threshold: 72.456 })).body.risk_threshold).toBe(72.46);
+    expect((await api.get('/v2/settings/prediction')).body.risk_threshold).toBeCloseTo(72.46, 4);
+  });
+
   it('POST /update-payment/:token with a malformed body is a 400 page, not a 503', async () => {
     for (const [contentType, body] of [
       ['application/json', '{"card_number":'],

@@ -75,12 +75,15 @@ function likelyValues(name: string, world: FuzzWorld): unknown[] {
     currency: ['USD', 'eur', 'JPY'],
     payment_method: ['pm_card_visa', 'pm_card_chargeDeclinedInsufficientFunds'],
     paymentMethodToken: ['pm_card_visa', 'pm_card_chargeDeclinedInsufficientFunds'],
-    timezone: ['America/New_York', 'UTC'],
-    email: ['ada@example.com'],
+    timezone: ['America/New_York', 'UTC', 'Asia/Kolkata'],
+    email: ['ada@example.com', null],
+    test_clock: [null, ...world.ids],
+    locale: ['en-US', 'fr'],
     url: ['https://example.com/hook', 'http://127.0.0.1:1/x'],
     amount: [4999, 1],
   };
-  return [...(byName[name] ?? []), ...world.ids, ...(world.extraStrings ?? [])];
+  const idLike = /^(id|customer|payment|event|endpoint|starting_after|test_clock|object)$/.test(name);
+  return byName[name] ?? (idLike ? world.ids : (world.extraStrings ?? []));
 }
 
 type JsonSchema = {
@@ -99,12 +102,14 @@ type JsonSchema = {
   maxLength?: number;
   maxItems?: number;
   format?: string;
+  pattern?: string;
 };
 
 /** A JSON Schema (from zod) as an arbitrary of values, each of which may instead be hostile. */
-export function schemaArbitrary(schema: JsonSchema, world: FuzzWorld, name = '', depth = 0): fc.Arbitrary<unknown> {
-  const valid = validArbitrary(schema, world, name, depth);
+export function schemaArbitrary(schema: JsonSchema, world: FuzzWorld, name = '', depth = 0, hostile = true): fc.Arbitrary<unknown> {
+  const valid = validArbitrary(schema, world, name, depth, hostile);
   const likely = likelyValues(name, world);
+  if (!hostile) return fc.oneof({ arbitrary: valid, weight: 2 }, { arbitrary: likely.length ? fc.constantFrom(...likely) : valid, weight: 3 });
   return fc.oneof(
     { arbitrary: valid, weight: 6 },
     { arbitrary: likely.length ? fc.constantFrom(...likely) : valid, weight: 2 },
@@ -112,16 +117,17 @@ export function schemaArbitrary(schema: JsonSchema, world: FuzzWorld, name = '',
   );
 }
 
-function validArbitrary(s: JsonSchema, world: FuzzWorld, name: string, depth: number): fc.Arbitrary<unknown> {
+function validArbitrary(s: JsonSchema, world: FuzzWorld, name: string, depth: number, hostile: boolean): fc.Arbitrary<unknown> {
   if (depth > 4) return fc.constant(null);
   if (s.enum) return fc.constantFrom(...s.enum);
   if (s.const !== undefined) return fc.constant(s.const);
   const alternatives = s.anyOf ?? s.oneOf;
-  if (alternatives?.length) return fc.oneof(...alternatives.map((a) => validArbitrary(a, world, name, depth + 1)));
+  if (alternatives?.length) return fc.oneof(...alternatives.map((a) => validArbitrary(a, world, name, depth + 1, hostile)));
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
   switch (type) {
     case 'string':
       if (s.format === 'email') return fc.emailAddress();
+      if (s.pattern) return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length <= (s.maxLength ?? 100));
       if (s.format === 'date-time') return fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }).map((d) => d.toISOString());
       return fc.string({ minLength: s.minLength ?? 0, maxLength: Math.min(s.maxLength ?? 40, 40) });
     case 'integer':
@@ -133,14 +139,17 @@ function validArbitrary(s: JsonSchema, world: FuzzWorld, name: string, depth: nu
     case 'null':
       return fc.constant(null);
     case 'array':
-      return fc.array(s.items ? schemaArbitrary(s.items, world, name, depth + 1) : hostileValue, { maxLength: Math.min(s.maxItems ?? 4, 4) });
+      return fc.array(s.items ? schemaArbitrary(s.items, world, name, depth + 1, hostile) : hostileValue, { maxLength: Math.min(s.maxItems ?? 4, 4) });
     case 'object': {
       if (s.properties) {
-        const model = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, schemaArbitrary(v, world, k, depth + 1)]));
-        return fc.tuple(fc.record(model, { requiredKeys: [] }), fc.option(fc.dictionary(hostileString, hostileValue, { maxKeys: 1 }), { freq: 8 })).map(([o, extra]) => ({ ...o, ...(extra ?? {}) }));
+        const model = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, schemaArbitrary(v, world, k, depth + 1, hostile)]));
+        const record = fc.record(model, { requiredKeys: hostile ? [] : (s.required ?? []) });
+        if (!hostile) return record;
+        return fc.tuple(record, fc.option(fc.dictionary(hostileString, hostileValue, { maxKeys: 1 }), { freq: 8 })).map(([o, extra]) => ({ ...o, ...(extra ?? {}) }));
       }
-      const values = typeof s.additionalProperties === 'object' ? schemaArbitrary(s.additionalProperties, world, name, depth + 1) : hostileValue;
-      return fc.dictionary(fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), hostileString), values, { maxKeys: 4 });
+      const values = typeof s.additionalProperties === 'object' ? schemaArbitrary(s.additionalProperties, world, name, depth + 1, hostile) : hostileValue;
+      const keys = hostile ? fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), hostileString) : fc.string({ minLength: 1, maxLength: 12 });
+      return fc.dictionary(keys, values, { maxKeys: 4 });
     }
     default:
       return fc.jsonValue({ maxDepth: 2 });
@@ -218,8 +227,39 @@ function headersArbitrary(route: RouteEntry, world: FuzzWorld): fc.Arbitrary<Rec
   return fc.tuple(auth, extra).map(([a, e]) => ({ ...a, ...e }));
 }
 
-/** Arbitrary hostile-or-plausible requests for one route. */
+/**
+ * Requests that would pass validation if the generator guessed well: the test key, a JSON body and
+ * a query made of valid or likely values, existing ids in the path. They reach the code that writes,
+ * where a refusal after a write (a partial write) would show.
+ */
+function plausibleArbitrary(route: RouteEntry, world: FuzzWorld): fc.Arbitrary<FuzzRequest> {
+  const spec = specOf(route);
+  const body = jsonSchemaOf(spec?.body);
+  const query = jsonSchemaOf(spec?.query);
+  const path = fc
+    .tuple(...route.url.split('/').map((part) => (part.startsWith(':') || part === '*' ? fc.constantFrom(...world.ids.map(encodeAny)) : fc.constant(part))))
+    .map((segments) => segments.join('/'));
+  const queryText = query?.properties
+    ? fc
+        .record(Object.fromEntries(Object.entries(query.properties).map(([k, v]) => [k, schemaArbitrary(v, world, k, 1, false)])), { requiredKeys: [] })
+        .map((q) => Object.entries(q).map(([k, v]) => `${encodeAny(k)}=${encodeAny(typeof v === 'string' ? v : JSON.stringify(v) ?? '')}`).join('&'))
+    : fc.constant('');
+  const bodyValue = body ? validArbitrary(body, world, '', 0, false) : fc.constant(undefined);
+  const key = fc.option(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 20 }).map((k) => k.replace(/[^\x21-\x7e]/g, 'k')), { freq: 4 });
+  return fc.tuple(path, queryText, bodyValue, key).map(([p, q, b, idem]) => ({
+    method: route.method,
+    path: q ? `${p}?${q}` : p,
+    headers: { authorization: `Bearer ${world.keys.test}`, ...(b !== undefined ? { 'content-type': 'application/json' } : {}), ...(idem && route.method === 'POST' ? { 'idempotency-key': idem } : {}) },
+    body: b !== undefined && route.method !== 'GET' ? JSON.stringify(b) : undefined,
+  }));
+}
+
+/** Arbitrary requests for one route: plausible ones, and ones hostile in every part. */
 export function requestArbitrary(route: RouteEntry, world: FuzzWorld): fc.Arbitrary<FuzzRequest> {
+  return fc.oneof({ arbitrary: plausibleArbitrary(route, world), weight: 3 }, { arbitrary: hostileArbitrary(route, world), weight: 2 });
+}
+
+function hostileArbitrary(route: RouteEntry, world: FuzzWorld): fc.Arbitrary<FuzzRequest> {
   const hasBody = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH' || route.method === 'DELETE';
   return fc
     .tuple(pathArbitrary(route, world), queryArbitrary(route, world), hasBody ? bodyArbitrary(route, world) : fc.constant({} as { contentType?: string; body?: string }), headersArbitrary(route, world))

@@ -54,7 +54,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     routerOptions: { maxParamLength: 500 },
     frameworkErrors: (err, request, reply) => handleError(err, request, reply),
   });
-  // Node enforces requestTimeout only when it is no shorter than headersTimeout (60 s by default).
+  // Node enforces requestTimeout only when headersTimeout (60 s by default) is no longer than it.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, ctx.config.RESCUE_REQUEST_TIMEOUT_MS);
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);

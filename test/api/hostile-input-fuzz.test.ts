@@ -115,6 +115,6 @@ describe.each(ENGINES)('hostile input on every route (%s)', (engine) => {
       if (result.failed) failures.push(`${route.method} ${route.url} (seed ${SEED}): ${String((result.errorInstance as Error)?.message ?? result.errorInstance)}`);
     }
     expect(failures, failures.join('\n\n')).toEqual([]);
-    expect(sent).toBeGreaterThan(routes.length * RUNS_PER_ROUTE);
+    expect(sent).toBeGreaterThan(routes.filter((r) => r.method !== 'HEAD').length * RUNS_PER_ROUTE);
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { gatewayResolver } from '../src/gateways/resolve.ts';
 import { systemClock } from '../src/clock.ts';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
-import { webhookDeliveryOptions } from '../src/server.ts';
+import { egressFor, webhookDeliveryOptions } from '../src/server.ts';
 import { benchRescue, inLanes, seconds, table, type Engine } from './support.ts';
 
 // Attempts per second one real-time worker runs on Postgres: N due retries on the sandbox gateway.
@@ -27,7 +27,7 @@ export async function throughputScenario(scenario: string, engine: Engine, attem
     const worker = new Worker({
       db: b.rescue.db,
       clock: systemClock,
-      gatewayFor: gatewayResolver(b.rescue.db, { httpTimeoutMs: 10_000, wallClock: systemClock }),
+      gatewayFor: gatewayResolver(b.rescue.db, { httpTimeoutMs: 10_000, wallClock: systemClock, egress: egressFor(loadConfig({})) }),
       log,
       batchSize: batch,
       clockBatchSize: batch,

@@ -1,15 +1,22 @@
 import { loadConfig } from './config.ts';
-import { startRescue } from './server.ts';
+import { startRescue, type Rescue } from './server.ts';
 import { openDb } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { ensureSandboxAccount } from './first-start.ts';
+import { systemClock } from './clock.ts';
+import { randomString } from './ids.ts';
+import { createAccount } from './store/accounts.ts';
+import { SignupBody } from './api/signup.ts';
 
 const USAGE = `rescue <command>
 
   start     API and worker in one process (embedded PGlite unless DATABASE_URL is set)
   api       the HTTP API only
-  worker    the retry worker only
+  worker    the retry worker only [--health-port N]: GET /health and /ready on port N
   migrate   apply database migrations and exit
+  create-account <email> <business name>
+            an account with a generated password and its test and live keys, shown once
+            (the way to add accounts where self-service signup is closed: RESCUE_SIGNUP)
   train     retrain each account's retry-timing model on its own attempts
             [--account acct_...] [--live]; a new version replaces the active one only if it is no worse
 `;
@@ -20,16 +27,12 @@ async function main(command: string | undefined): Promise<void> {
     case 'start':
     case 'api':
     case 'worker': {
-      const rescue = await startRescue(config, { api: command !== 'worker', worker: command !== 'api' });
-      const stop = async () => {
-        await rescue.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const healthPort = command === 'worker' ? (healthPortArg(process.argv.slice(3)) ?? config.RESCUE_WORKER_HEALTH_PORT) : undefined;
+      const rescue = await startRescue(config, { api: command !== 'worker', worker: command !== 'api', healthPort });
+      stopOnSignals(rescue, config.RESCUE_STOP_GRACE_MS);
       const where = config.DATABASE_URL ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.RESCUE_DATA_DIR}`;
       if (rescue.url) console.log(`Rescue ${command === 'start' ? 'API and worker' : 'API'} listening on ${rescue.url} — storage: ${where}`);
-      else console.log(`Rescue worker ${rescue.worker?.id} running — storage: ${where}`);
+      else console.log(`Rescue worker ${rescue.worker?.id} running — storage: ${where}${rescue.healthUrl ? ` — health: ${rescue.healthUrl}` : ''}`);
       if (rescue.url) console.log(`Dashboard: ${rescue.url.replace(/\/$/, '')}/dashboard/ (sign in with your account's email and password)`);
       if (command === 'start') await ensureSandboxAccount(rescue.db, rescue.url);
       return;
@@ -41,6 +44,21 @@ async function main(command: string | undefined): Promise<void> {
       await db.destroy();
       return;
     }
+    case 'create-account': {
+      const [email, ...name] = process.argv.slice(3);
+      if (!email || name.length === 0) throw new Error('usage: rescue create-account <email> <business name>');
+      const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
+      try {
+        await migrate(db);
+        const password = randomString(20);
+        const valid = SignupBody.parse({ email, password, business_name: name.join(' ') });
+        const created = await createAccount(db, { email: valid.email, password, businessName: valid.business_name, now: systemClock.now() });
+        console.log(`Created ${created.account.id} for ${email}. Shown once:\n  password:      ${password}\n  test API key:  ${created.apiKeys.test}\n  live API key:  ${created.apiKeys.live}`);
+      } finally {
+        await db.destroy();
+      }
+      return;
+    }
     case 'train': {
       const { runTrainCommand } = await import('./predict/train-command.ts');
       process.exitCode = await runTrainCommand(config, process.argv.slice(3));
@@ -50,6 +68,46 @@ async function main(command: string | undefined): Promise<void> {
       process.stdout.write(USAGE);
       if (command && command !== 'help' && command !== '--help') process.exitCode = 1;
   }
+}
+
+/**
+ * SIGTERM or SIGINT: a graceful stop (Rescue.close) bounded by the grace period, then exit 0. A
+ * second signal, or a stop that overruns the grace period by a second, exits at once with 1: the
+ * work left is reconciled by other workers under its leases and idempotency keys.
+ */
+function stopOnSignals(rescue: Rescue, graceMs: number): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: stopping (in-flight work has ${graceMs} ms to finish)`);
+    setTimeout(() => {
+      console.error(`did not stop within ${graceMs + 1000} ms: exiting`);
+      process.exit(1);
+    }, graceMs + 1000).unref();
+    rescue.close({ graceMs }).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`stopping failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** `--health-port N` or `--health-port=N`. */
+function healthPortArg(args: readonly string[]): number | undefined {
+  const i = args.findIndex((a) => a === '--health-port' || a.startsWith('--health-port='));
+  if (i < 0) return undefined;
+  const raw = args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--health-port: a port number (0–65535) expected, got ${raw ?? 'nothing'}`);
+  return port;
 }
 
 main(process.argv[2]).catch((err) => {

@@ -11,6 +11,13 @@ const EnvSchema = z.object({
   RESCUE_PUBLIC_URL: z.string().url().optional(),
   /** How often an idle worker looks for due attempts. */
   RESCUE_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** `rescue worker` serves GET /health and /ready on this port (also `--health-port`); unset: no health server. */
+  RESCUE_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * On SIGTERM/SIGINT, how long calls in flight (gateway charges, webhooks, API requests) may still
+   * finish; the process exits about a second after, inside a platform's usual 10 s.
+   */
+  RESCUE_STOP_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(8000),
   /** Attempts one worker claims per round. */
   RESCUE_WORKER_LOOPS: z.coerce.number().int().min(1).max(32).default(1),
   RESCUE_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200),
@@ -30,6 +37,32 @@ const EnvSchema = z.object({
    * your charge service or webhook receiver runs inside the same private network as Rescue.
    */
   RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
+   * Let test mode reach loopback and private addresses (a merchant's gateway or webhook receiver on
+   * localhost). Default: on while Rescue listens on loopback (the embedded default), off otherwise, so
+   * a public Rescue's test keys are not a port scanner into its network. Link-local and cloud
+   * metadata addresses are refused whatever this says (src/egress/).
+   */
+  RESCUE_TEST_PRIVATE_ADDRESSES: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  /**
+   * Self-service `POST /signup`: `open` or `closed` (accounts are then made with `rescue create-account`).
+   * Default: open while Rescue listens on loopback, closed otherwise.
+   */
+  RESCUE_SIGNUP: z.enum(['open', 'closed']).optional(),
+  /** Signups one client address may make per hour when signup is open (0: no limit). */
+  RESCUE_SIGNUP_PER_HOUR: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  /** Requests one API key may make per RESCUE_RATE_LIMIT_WINDOW_MS (0: no limit). */
+  RESCUE_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  /** The fixed window of the per-key limit. */
+  RESCUE_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /** Requests with an unknown API key one client address may make per 10 minutes before all its keyed requests get 429 (0: no limit). */
+  RESCUE_RATE_LIMIT_INVALID_KEYS: z.coerce.number().int().min(0).max(1_000_000).default(50),
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (sign-in, signup and invalid-key
+   * throttles): `false` (default: the socket's address), `true` (any: only behind a proxy that
+   * overwrites the header), a hop count, or comma-separated addresses/CIDRs (`10.0.0.0/8,loopback`).
+   */
+  RESCUE_TRUST_PROXY: z.string().min(1).default('false'),
   /**
    * The key that encrypts secrets at rest (Stripe tokens and keys): `KEYID:BASE64` of 32 random bytes
    * (AES-256-GCM), e.g. `k1:$(openssl rand -base64 32)`. Required for Stripe. See docs/stripe.md#key-rotation.
@@ -76,10 +109,24 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof EnvSchema>;
+// Defaults that depend on where Rescue is reached: listening on loopback (the embedded default) and
+// published nowhere else, only this machine reaches it, so signup is open and test mode may call
+// local services. Listening beyond loopback, or published at a public RESCUE_PUBLIC_URL (a reverse
+// proxy in front of 127.0.0.1, a worker told where the API is), both are closed.
+const Settings = EnvSchema.transform((c) => {
+  const loopback = isLoopbackHost(c.HOST) && (!c.RESCUE_PUBLIC_URL || isLoopbackHost(new URL(c.RESCUE_PUBLIC_URL).hostname));
+  return { ...c, RESCUE_TEST_PRIVATE_ADDRESSES: c.RESCUE_TEST_PRIVATE_ADDRESSES ?? loopback, RESCUE_SIGNUP: c.RESCUE_SIGNUP ?? (loopback ? ('open' as const) : ('closed' as const)) };
+});
+
+export type Config = z.output<typeof Settings>;
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = Settings.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid settings in the environment:\n${lines.join('\n')}`);

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'api_key_invalid'
   | 'sign_in_failed'
   | 'sign_in_throttled'
+  | 'rate_limit'
+  | 'signup_closed'
   | 'session_invalid'
   | 'dashboard_header_missing'
   | 'mode_invalid'
@@ -38,6 +40,7 @@ export type ErrorCode =
   | 'stripe_error'
   | 'payment_not_updatable'
   | 'payment_method_update_limit'
+  | 'not_ready'
   | 'internal_error';
 
 export class RescueError extends Error {
@@ -54,6 +57,15 @@ export class RescueError extends Error {
     this.code = code;
     this.param = param;
     this.details = details;
+  }
+}
+
+/** A refusal that ends by itself: answered 429 with `Retry-After`. */
+export class Throttled extends RescueError {
+  readonly retryAfterSeconds: number;
+  constructor(code: 'rate_limit' | 'sign_in_throttled', message: string, retryAfterMs: number) {
+    super(code, message);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   }
 }
 

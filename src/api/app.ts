@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
@@ -10,6 +11,8 @@ import { registerUpdatePayment } from './update-payment.ts';
 import { registerEvents } from './events.ts';
 import { handleClientError, handleError } from './error-handler.ts';
 import { assertStorableInput } from './storable-input.ts';
+import { registerHealth } from './health.ts';
+import { prepareGracefulClose } from './shutdown.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerPayments } from './payments.ts';
@@ -20,6 +23,8 @@ import { registerSignup } from './signup.ts';
 import { registerStripe } from './stripe.ts';
 import { registerTestClocks } from './test-clocks.ts';
 import { registerWebhookEndpoints } from './webhook-endpoints.ts';
+import { databaseRateLimitStore } from './rate-limit-store.ts';
+import { throttles } from './throttles.ts';
 
 export interface RouteEntry {
   method: string;
@@ -34,11 +39,11 @@ export const routeTableOf = (app: FastifyInstance): readonly RouteEntry[] => rou
 /** 1 MiB: far more than any Rescue request needs (a payment with 50 metadata values is ~30 KiB). */
 export const MAX_BODY_BYTES = 1_048_576;
 
-export function buildApp(ctx: AppContext): FastifyInstance {
+export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance {
   // maxParamLength: an update-payment link carries its signed token in the path (~150 characters).
   // Per-request lines only at debug: at info a busy API would drown the worker's lines.
-  const verbose = ctx.config.LOG_LEVEL === 'debug' || ctx.config.LOG_LEVEL === 'trace';
-  const log = ctx.log.child({ component: 'api' }, { level: verbose ? ctx.config.LOG_LEVEL : 'warn' });
+  const verbose = parts.config.LOG_LEVEL === 'debug' || parts.config.LOG_LEVEL === 'trace';
+  const log = parts.log.child({ component: 'api' }, { level: verbose ? parts.config.LOG_LEVEL : 'warn' });
   // bodyLimit caps every route's body, whatever its parser. requestTimeout bounds how long a request
   // may take to arrive (a body trickled in byte by byte must not hold a connection for minutes);
   // connectionTimeout closes a socket idle that long, and exceeds the longest outbound call a
@@ -46,21 +51,26 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: MAX_BODY_BYTES,
-    requestTimeout: ctx.config.RESCUE_REQUEST_TIMEOUT_MS,
+    requestTimeout: parts.config.RESCUE_REQUEST_TIMEOUT_MS,
     // Node checks request timeouts only this often (30 s by default, which would stretch the bound).
-    http: { connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(ctx.config.RESCUE_REQUEST_TIMEOUT_MS / 4))) },
-    connectionTimeout: ctx.config.RESCUE_CONNECTION_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(parts.config.RESCUE_REQUEST_TIMEOUT_MS / 4))) },
+    connectionTimeout: parts.config.RESCUE_CONNECTION_TIMEOUT_MS,
     clientErrorHandler: handleClientError,
     routerOptions: { maxParamLength: 500 },
     frameworkErrors: (err, request, reply) => handleError(err, request, reply),
+    trustProxy: trustProxyOf(parts.config.RESCUE_TRUST_PROXY),
   });
   // Node enforces requestTimeout only when headersTimeout (60 s by default) is no longer than it.
-  app.server.headersTimeout = Math.min(app.server.headersTimeout, ctx.config.RESCUE_REQUEST_TIMEOUT_MS);
+  app.server.headersTimeout = Math.min(app.server.headersTimeout, parts.config.RESCUE_REQUEST_TIMEOUT_MS);
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
   });
+  // Limits are applied by the throttles where they are decided (after authentication, before a
+  // password check), not as a blanket hook on every route.
+  app.register(rateLimit, { global: false, store: databaseRateLimitStore(parts.db, parts.clock) });
+  const ctx: AppContext = { ...parts, throttles: throttles(app, parts) };
   app.setErrorHandler(handleError);
   // Every string of every route, before any schema: no NUL, no lone surrogate (storable-input.ts).
   app.addHook('preValidation', assertStorableInput);
@@ -78,7 +88,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
       done(new RescueError('invalid_json', 'The request body is not valid JSON.'), undefined);
     }
   });
-  app.get('/health', async () => ({ status: 'ok' }));
+  prepareGracefulClose(app);
+  registerHealth(app, ctx.db);
   registerOpenApi(app);
   registerMetrics(app, ctx);
   registerSignup(app, ctx);
@@ -97,4 +108,11 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   registerEmails(app, ctx);
   registerUpdatePayment(app, ctx);
   return app;
+}
+
+/** RESCUE_TRUST_PROXY as Fastify's trustProxy: a boolean, a hop count, or addresses and CIDRs. */
+function trustProxyOf(v: string): boolean | string {
+  if (v === 'true' || v === 'false') return v === 'true';
+  // Fastify (proxy-addr) takes a hop count as a number; its types only name the other forms.
+  return /^\d+$/.test(v) ? (Number(v) as unknown as string) : v;
 }

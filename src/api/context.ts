@@ -2,8 +2,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { GatewayResolver } from '../engine/run-attempts.ts';
+import type { EgressGuard } from '../egress/egress-guard.ts';
 import type { Db } from '../store/db.ts';
 import type { LinkSettings } from '../engine/dunning-render.ts';
+import type { Throttles } from './throttles.ts';
 
 /** What every route handler may use; built once in the composition root (server.ts). */
 export interface AppContext {
@@ -18,4 +20,8 @@ export interface AppContext {
   processId: string;
   /** How update-payment links are signed and where they point (engine/dunning-links.ts). */
   links: () => Promise<LinkSettings>;
+  /** Checks a merchant's URL when it is saved (the same rules that guard every request to it). */
+  egress: EgressGuard;
+  /** Rate limits and sign-in throttles, counted in the database (api/throttles.ts). */
+  throttles: Throttles;
 }

@@ -1,11 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import Stripe from 'stripe';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
-import { RescueError, type ErrorCode } from '../errors.ts';
+import { RescueError, Throttled, type ErrorCode } from '../errors.ts';
 import { zodParam } from './zod-param.ts';
 
-type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'card_error' | 'api_error';
+type StripeErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'card_error' | 'api_error' | 'rate_limit_error';
 
 // The single map from error code to HTTP status and Stripe-style error type. As in Stripe, a
 // missing object named by a parameter (`customer`, `starting_after`) is a bad request (400); only
@@ -33,7 +34,11 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'dashboard_header_missing':
       return { status: 403, type: 'authentication_error' };
     case 'sign_in_throttled':
-      return { status: 429, type: 'invalid_request_error' };
+    case 'rate_limit':
+      return { status: 429, type: 'rate_limit_error' };
+    // Self-service signup is turned off on this Rescue (RESCUE_SIGNUP=closed).
+    case 'signup_closed':
+      return { status: 403, type: 'invalid_request_error' };
     // Revtain: a hand-off that must not be retried (hard decline, card network limit).
     case 'recovery_blocked':
       return { status: 403, type: 'card_error' };
@@ -65,6 +70,9 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
       return { status: 408, type: 'invalid_request_error' };
     case 'headers_too_large':
       return { status: 431, type: 'invalid_request_error' };
+    // GET /ready: the database cannot be reached or lacks migrations (api/health.ts); try another instance.
+    case 'not_ready':
+      return { status: 503, type: 'api_error' };
     case 'internal_error':
       return { status: 500, type: 'api_error' };
   }
@@ -76,7 +84,9 @@ export function statusOf(err: RescueError): number {
 
 export function errorBody(err: RescueError) {
   const { type } = httpFor(err.code, err.param);
-  return { ...err.details, error: { type, code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } };
+  // Stripe's rate-limit errors name no parameter explicitly (`param: null`).
+  const param = err.param ? { param: err.param } : type === 'rate_limit_error' ? { param: null } : {};
+  return { ...err.details, error: { type, code: err.code, message: err.message, ...param } };
 }
 
 export function toRescueError(err: unknown): RescueError {
@@ -91,6 +101,8 @@ export function toRescueError(err: unknown): RescueError {
     const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
     return new RescueError(missing ? 'parameter_missing' : 'parameter_invalid', `${param ? `${param}: ` : ''}${issue.message}`, param || undefined);
   }
+  // The SDK's errors carry Stripe's own statusCode (a 403, a 404): never one of ours to answer.
+  if (err instanceof Stripe.errors.StripeError) return new RescueError('stripe_error', `Stripe: ${err.message}`);
   const fe = err as FastifyError;
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own refusals: wrong content type, body too large, malformed body.
@@ -126,6 +138,9 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): v
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const rescueError = toRescueError(err);
   const { status } = httpFor(rescueError.code, rescueError.param);
-  if (status >= 500) request.log.error({ err }, 'unhandled error');
+  // A dependency's answer (Stripe refused or down: 502) is expected and said in the reply; only our own failures are errors.
+  if (status >= 500 && rescueError.code === 'internal_error') request.log.error({ err }, 'unhandled error');
+  else if (status >= 500) request.log.warn({ code: rescueError.code, message: rescueError.message }, 'dependency error');
+  if (rescueError instanceof Throttled) reply.header('retry-after', String(rescueError.retryAfterSeconds));
   return reply.status(status).send(errorBody(rescueError));
 }

@@ -134,7 +134,7 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
       throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
     }
     if (body.type === 'http') {
-      if (principal.livemode && !ctx.config.RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES) await assertGatewayUrlAllowed(body.url);
+      await assertGatewayUrlAllowed(ctx.egress, body.url, principal.livemode);
       gateway = { type: 'http', url: body.url, secret: body.secret ?? `whsec_${randomBytes(24).toString('base64')}` };
     }
     await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), () => ({ gateway }));
@@ -157,7 +157,7 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
       }
       let gateway: NamedGateway['gateway'] = { type: 'sandbox' };
       if (body.type === 'http') {
-        if (principal.livemode && !ctx.config.RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES) await assertGatewayUrlAllowed(body.url);
+        await assertGatewayUrlAllowed(ctx.egress, body.url, principal.livemode);
         gateway = { type: 'http', url: body.url, secret: body.secret ?? `whsec_${randomBytes(24).toString('base64')}` };
       }
       const tokenPrefixes = body.token_prefixes ?? defaultTokenPrefixes(body.type);

@@ -12,7 +12,8 @@ export const SignupBody = z.strictObject({
 });
 
 export function registerSignup(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'POST', url: '/signup', summary: 'Create an account with a test and a live secret key (shown once)', tag: 'Accounts', auth: false, body: SignupBody, successStatus: 201 }, async ({ body }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/signup', summary: 'Create an account with a test and a live secret key (shown once); 403 signup_closed where the operator closed it, 429 past the per-address limit', tag: 'Accounts', auth: false, body: SignupBody, successStatus: 201 }, async ({ body, request }) => {
+    await ctx.throttles.signupTry(request);
     const created = await createAccount(ctx.db, { email: body.email, password: body.password, businessName: body.business_name, now: ctx.clock.now() });
     return {
       account: { id: created.account.id, object: 'account', email: created.account.email, business_name: created.account.business_name, created_at: iso(created.account.created_at) },

@@ -28,7 +28,7 @@ ${modeText}
   );
 }
 
-export type ConnectFailure = 'denied' | 'invalid_code' | 'bad_state' | 'expired_link' | 'mode_mismatch' | 'account_in_use' | 'not_configured' | 'stripe_unavailable';
+export type ConnectFailure = 'denied' | 'invalid_code' | 'bad_state' | 'expired_link' | 'mode_mismatch' | 'account_in_use' | 'not_configured' | 'stripe_unavailable' | 'missing_permissions';
 
 const FAILURES: Record<ConnectFailure, { status: number; title: string; text: string }> = {
   denied: { status: 200, title: 'Stripe was not connected', text: 'You declined the connection in Stripe, so nothing was connected and nothing changed. Start again from Rescue whenever you like.' },
@@ -38,6 +38,7 @@ const FAILURES: Record<ConnectFailure, { status: number; title: string; text: st
   mode_mismatch: { status: 400, title: 'Test and live mode do not match', text: "The Stripe account was connected in a different mode (test or live) from the Rescue key that started the connection. Use a key of the matching mode." },
   account_in_use: { status: 409, title: 'This Stripe account is already connected', text: 'Another Rescue account is connected to this Stripe account. Disconnect it there first.' },
   not_configured: { status: 400, title: 'Stripe is not set up on this Rescue', text: 'The operator of this Rescue has not configured Stripe Connect (RESCUE_STRIPE_CLIENT_ID, RESCUE_STRIPE_SECRET_KEY, RESCUE_ENCRYPTION_KEY).' },
+  missing_permissions: { status: 400, title: 'Stripe did not grant what Rescue needs', text: 'The connection cannot read or write what this mode needs, so Rescue did not keep it (and revoked it in Stripe). Connect again, granting the access Stripe asks for.' },
   stripe_unavailable: { status: 502, title: 'Stripe could not be reached', text: 'Rescue could not finish the connection because Stripe did not answer. Nothing was connected. Try again in a minute.' },
 };
 

@@ -6,7 +6,7 @@ import { systemClock } from '../clock.ts';
 import { defaultTokenPrefixes } from '../domain/gateway-routing.ts';
 import { RescueError } from '../errors.ts';
 import type { Scope } from '../store/payments.ts';
-import type { StripeMode } from '../store/schema.ts';
+import type { StripeHandbackRow, StripeMode } from '../store/schema.ts';
 import { updateSettings } from '../store/settings.ts';
 import {
   findConnectionByStripeAccount,
@@ -22,7 +22,10 @@ import {
 import { BACKFILL_MONTHS } from '../stripe/backfill.ts';
 import { stripeClient, stripeWebhooks } from '../stripe/client.ts';
 import { keyringFrom, signToken, verifyToken, type Keyring } from '../stripe/crypto.ts';
-import { DISCONNECTED, endConnection } from '../stripe/connection-events.ts';
+import { DISCONNECTED } from '../stripe/connection-events.ts';
+import { changeMode, disconnect, ensurePermissions } from '../stripe/connection-service.ts';
+import { missingPermissions, missingPermissionsMessage } from '../stripe/permissions.ts';
+import { listHandbacks } from '../store/stripe-handbacks.ts';
 import { handleStripeEvent, STRIPE_GATEWAY, type StripeEventDeps } from '../stripe/events.ts';
 import { authenticate, keyFromHeaders } from './auth.ts';
 import type { AppContext } from './context.ts';
@@ -85,7 +88,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
 
   defineRoute(app, ctx, { method: 'GET', url: '/v2/stripe/connection', summary: 'The Stripe connection of this account and mode, its mode and the import progress', tag: 'Stripe', auth: true }, async ({ principal, request }) => {
     const conn = ring ? await getStripeConnection(ctx.db, ring, principal) : null;
-    return connectionJson(conn, principal, await listBackfills(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`);
+    return connectionJson(conn, principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`);
   });
 
   defineRoute(
@@ -95,24 +98,31 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     async ({ body, principal, request }) => {
       const r = needRing();
       const now = ctx.clock.now();
+      const deps = { db: ctx.db, ring: r, stripe: ctx.config };
+      let checked = false;
       if (body.api_key) {
         if (body.api_key.includes('_live_') !== principal.livemode) throw new RescueError('parameter_invalid', `api_key is a ${principal.livemode ? 'test' : 'live'}-mode key; use a key of the same mode as your Rescue key.`, 'api_key');
-        // The key must at least read invoices: the backfill and the webhooks need that.
-        try {
-          await stripeClient(ctx.config, body.api_key).invoices.list({ limit: 1 });
-        } catch (err) {
-          throw new RescueError(err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError ? 'parameter_invalid' : 'stripe_error', `Stripe refused the key: ${(err as Error).message}`, 'api_key');
-        }
         const existing = await getStripeConnection(ctx.db, r, principal);
-        await connect(principal, { kind: 'api_key', stripeAccountId: null, scope: null, mode: body.mode ?? existing?.mode ?? 'observe', apiKey: body.api_key, at: now });
+        const mode = body.mode ?? existing?.mode ?? 'observe';
+        // Every permission the mode needs, each with a harmless call: refused here rather than on every webhook.
+        await ensurePermissions(deps, { key: body.api_key }, mode, 'api_key', now);
+        checked = true;
+        if (existing?.status === 'connected' && existing.mode === 'active' && mode === 'observe') await changeMode(deps, principal, existing, 'observe', now);
+        await connect(principal, { kind: 'api_key', stripeAccountId: null, scope: null, mode, apiKey: body.api_key, at: now });
       }
       const conn = await getStripeConnection(ctx.db, r, principal);
       if (!conn || conn.status !== 'connected') throw new RescueError('stripe_not_connected', 'Stripe is not connected in this mode: connect with POST /v2/stripe/connect_links or paste a restricted key (api_key).');
       if (body.mode === 'active' && conn.kind === 'oauth' && conn.scope !== 'read_write') {
         throw new RescueError('parameter_invalid', 'The connection is read-only: active mode needs read_write. Reconnect with POST /v2/stripe/connect_links {"mode": "active"}.', 'mode');
       }
-      if (body.mode || body.webhook_secret !== undefined) await updateStripeConnection(ctx.db, r, principal, { mode: body.mode, webhookSecret: body.webhook_secret, at: now });
-      return connectionJson(await getStripeConnection(ctx.db, r, principal), principal, await listBackfills(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`);
+      if (body.mode && !checked) {
+        // Every mode change checks again (and clears a needs_attention once the key can do it all).
+        await ensurePermissions(deps, { conn }, body.mode, 'mode', now);
+        await changeMode(deps, principal, conn, body.mode, now);
+        ctx.wakeWorker();
+      }
+      if (body.webhook_secret !== undefined) await updateStripeConnection(ctx.db, r, principal, { webhookSecret: body.webhook_secret, at: now });
+      return connectionJson(await getStripeConnection(ctx.db, r, principal), principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`);
     },
   );
 
@@ -120,7 +130,8 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     const r = needRing();
     const conn = await getStripeConnection(ctx.db, r, principal);
     if (!conn || conn.status === 'disconnected') throw new RescueError('stripe_not_connected', 'Stripe is not connected in this mode.');
-    if (conn.kind === 'oauth' && conn.stripeAccountId) {
+    const revoke = async () => {
+      if (conn.kind !== 'oauth' || !conn.stripeAccountId) return;
       const p = platform();
       if (!p) throw new RescueError('stripe_not_configured', 'Stripe Connect is not configured on this Rescue, so the connection cannot be revoked.');
       try {
@@ -131,10 +142,10 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
           throw new RescueError('stripe_error', `Stripe did not revoke the connection: ${(err as Error).message}`);
         }
       }
-    }
-    const now = ctx.clock.now();
-    await ctx.db.transaction().execute((tx) => endConnection(tx, principal, DISCONNECTED, now));
-    return connectionJson(await getStripeConnection(ctx.db, r, principal), principal, await listBackfills(ctx.db, principal), null);
+    };
+    // Invoices Rescue took over are handed back first, while it still has a key (connection-service.ts).
+    await disconnect({ db: ctx.db, ring: r, stripe: ctx.config }, principal, DISCONNECTED, revoke, () => ctx.clock.now());
+    return connectionJson(await getStripeConnection(ctx.db, r, principal), principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), null);
   });
 
   /** Saves the connection, routes Stripe tokens to it, and starts the 12-month import. */
@@ -219,6 +230,18 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     const granted = token.scope ?? scopeFor(state.m);
     // Asked for active but granted read-only (the merchant changed it): observe until reconnected.
     const mode: StripeMode = state.m === 'active' && granted === 'read_write' ? 'active' : 'observe';
+    // The token must do what the mode needs, like a pasted key; refused, the useless grant is revoked.
+    let missing: string[];
+    try {
+      missing = await missingPermissions(stripeClient(ctx.config, token.access_token!), mode);
+    } catch (err) {
+      request.log.warn({ err }, 'Stripe permissions check failed');
+      return fail(reply, 'stripe_unavailable', (err as Error).message);
+    }
+    if (missing.length > 0) {
+      await p.stripe.oauth.deauthorize({ client_id: p.clientId, stripe_user_id: token.stripe_user_id! }).catch((err: unknown) => request.log.warn({ err }, 'Stripe deauthorize after a refused connection failed'));
+      return fail(reply, 'missing_permissions', missingPermissionsMessage(mode, missing));
+    }
     await connect(scope, { kind: 'oauth', stripeAccountId: token.stripe_user_id!, scope: granted, mode, accessToken: token.access_token!, refreshToken: token.refresh_token ?? null, at: ctx.clock.now() });
     reply.header('set-cookie', `${STATE_COOKIE}=; Path=/api/stripe; HttpOnly; SameSite=Lax; Max-Age=0`);
     return html(reply, 200, connectedPage({ stripeAccountId: token.stripe_user_id!, mode, livemode: state.l, scope: granted }));
@@ -240,7 +263,11 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
       const conn = await findConnectionByStripeAccount(ctx.db, ring, event.account, event.livemode);
       // Not (or no longer) connected: accept, so Stripe stops redelivering, and store nothing. A
       // deauthorization redelivered after it disconnected the account was processed already.
-      if (!conn) return reply.send({ received: true, outcome: await redeliveredDeauthorization(event) ? 'duplicate' : 'ignored' });
+      if (!conn) {
+        // Known in the other mode only: a test event for a live connection (or the other way round) is refused.
+        if (await findConnectionByStripeAccount(ctx.db, ring, event.account, !event.livemode)) throw livemodeMismatch(event.livemode);
+        return reply.send({ received: true, outcome: await redeliveredDeauthorization(event) ? 'duplicate' : 'ignored' });
+      }
       return reply.send({ received: true, outcome: await handleStripeEvent(eventDeps, conn, event, 'connect') });
     });
 
@@ -259,11 +286,15 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
       const verified = verify(request, conns.map((c) => c.webhookSecret!));
       if (!verified) throw badSignature();
       const conn = conns[verified.index]!;
-      if (verified.event.livemode !== conn.livemode) throw badSignature();
+      // The secret names the connection; an event of the other mode is never its own.
+      if (verified.event.livemode !== conn.livemode) throw livemodeMismatch(verified.event.livemode);
       return reply.send({ received: true, outcome: await handleStripeEvent(eventDeps, conn, verified.event, 'billing') });
     });
   });
 }
+
+const livemodeMismatch = (livemode: boolean) =>
+  new RescueError('parameter_invalid', `This is a ${livemode ? 'live' : 'test'}-mode event, but the Stripe connection it was sent to is in ${livemode ? 'test' : 'live'} mode: nothing was stored.`, 'livemode');
 
 const badSignature = () => new RescueError('parameter_invalid', 'No valid Stripe-Signature for this payload (wrong secret, altered body, or older than 5 minutes).', 'stripe-signature');
 
@@ -283,14 +314,16 @@ function verify(request: FastifyRequest, secrets: string[]): { event: Stripe.Eve
   return null;
 }
 
-function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: Awaited<ReturnType<typeof listBackfills>>, billingWebhookUrl: string | null) {
+function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: Awaited<ReturnType<typeof listBackfills>>, handbacks: readonly (StripeHandbackRow & { rescue_status: string | null })[], billingWebhookUrl: string | null) {
   const connected = conn?.status === 'connected';
+  // Working, but Stripe refused a lookup a webhook needed: the merchant must fix the key.
+  const attention = connected && conn.attentionReason ? conn.attentionReason : null;
   return {
     object: 'stripe_connection',
     livemode: scope.livemode,
-    status: conn ? conn.status : 'not_connected',
-    /** Why it is disconnected or needs reconnecting (deauthorized in Stripe, a refused token refresh…). */
-    status_reason: conn?.status === 'connected' ? null : (conn?.statusReason ?? null),
+    status: conn ? (attention ? 'needs_attention' : conn.status) : 'not_connected',
+    /** Why it needs attention, is disconnected or needs reconnecting (a refused lookup, deauthorized in Stripe, a refused token refresh…). */
+    status_reason: attention ?? (conn?.status === 'connected' ? null : (conn?.statusReason ?? null)),
     kind: conn?.kind ?? null,
     stripe_account: conn?.stripeAccountId ?? null,
     scope: conn?.scope ?? null,
@@ -300,7 +333,9 @@ function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: 
     disconnected_at: conn?.disconnectedAt ? iso(conn.disconnectedAt) : null,
     billing_webhook: { url: billingWebhookUrl, secret_set: conn?.webhookSecret != null },
     /** What the merchant must do in Stripe so that two retry engines never fight. */
-    notice: conn?.status === 'needs_reconnect'
+    notice: attention
+      ? `Stripe refused a lookup Rescue needs, so those events are refused and Stripe delivers them again: ${attention} Grant the key what it lacks, then confirm the mode (POST /v2/stripe/connection {"mode": "${conn!.mode}"}) to check it again.`
+      : conn?.status === 'needs_reconnect'
       ? `Rescue can no longer reach your Stripe account (${conn.statusReason ?? 'its key was refused'}); nothing is charged until you reconnect: POST /v2/stripe/connect_links, or paste a new restricted key.`
       : !connected
       ? null
@@ -308,6 +343,17 @@ function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: 
         ? "Observe mode: Rescue never charges. Keep Stripe's Smart Retries on (they are what retries), or switch to active mode to let Rescue retry."
         : "Active mode: Rescue retries the invoices it takes over and sets auto_advance: false on them. Turn Stripe's Smart Retries off so they do not retry other invoices alongside Rescue.",
     backfill: backfills.map((b) => ({ object: b.object_type, status: b.status, imported: b.imported, since: iso(b.since), last_error: b.last_error, finished_at: b.finished_at ? iso(b.finished_at) : null })),
+    /**
+     * Invoices Rescue took over (auto_advance: false) and what became of them when it let go: `held`
+     * (Rescue retries them), `restoring` (auto_advance is being set back), and those it could not hand
+     * back (deauthorized): turn automatic collection back on for each in Stripe.
+     */
+    handback: {
+      held: handbacks.filter((h) => h.status === 'held' && h.rescue_status !== 'recovered').length,
+      restoring: handbacks.filter((h) => h.status === 'pending').length,
+      restored: handbacks.filter((h) => h.status === 'restored').length,
+      not_handed_back: handbacks.filter((h) => h.status === 'impossible').map((h) => ({ invoice: h.invoice_id, payment: h.payment_id, auto_advance: h.auto_advance_before, reason: h.reason })),
+    },
   };
 }
 

@@ -87,10 +87,8 @@ function deliveryJson(d: WebhookDeliveryRow & { event_type: string }) {
 }
 
 export function registerWebhookEndpoints(app: FastifyInstance, ctx: AppContext) {
-  /** Live mode may not point webhooks at Rescue's own network unless told it may. */
-  const checkUrl = async (principal: Principal, url: string) => {
-    if (principal.livemode && !ctx.config.RESCUE_LIVE_GATEWAY_PRIVATE_ADDRESSES) await assertGatewayUrlAllowed(url, { what: 'webhook endpoint', code: 'url_not_allowed' });
-  };
+  /** A mode may not point webhooks at Rescue's own network unless the operator lets it (src/egress/). */
+  const checkUrl = (principal: Principal, url: string) => assertGatewayUrlAllowed(ctx.egress, url, principal.livemode, { what: 'webhook endpoint', code: 'url_not_allowed' });
 
   defineRoute(
     app,

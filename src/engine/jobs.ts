@@ -11,6 +11,8 @@ import { dueDeliveries } from '../store/webhook-deliveries.ts';
 import type { StripeSettings } from '../stripe/client.ts';
 import type { Keyring } from '../stripe/crypto.ts';
 import { importBackfill } from '../stripe/backfill.ts';
+import { handBack } from '../stripe/handback.ts';
+import { dueHandbacks } from '../store/stripe-handbacks.ts';
 import type { LinkSettings } from './dunning-render.ts';
 import { emailClaim, failInterrupted, sendClaimed, type EmailTransport } from './dunning-send.ts';
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
@@ -28,6 +30,8 @@ export interface JobContext {
   workerId: string;
   /** Wall time of the claim. */
   now: Date;
+  /** Aborted when the worker stops: send nothing new, hand back what was not started (engine/worker.ts). */
+  stopping: AbortSignal;
 }
 
 export interface Job<R = unknown> {
@@ -45,17 +49,17 @@ export interface Job<R = unknown> {
   run(rows: R[], ctx: JobContext): Promise<number>;
 }
 
-/** One job for one round: claim, run, and claim again while claims come back full. */
-export async function runJob(db: Db, clock: Clock, job: Job, workerId: string): Promise<number> {
+/** One job for one round: claim, run, and claim again while claims come back full (and the worker is not stopping). */
+export async function runJob(db: Db, clock: Clock, job: Job, workerId: string, stopping: AbortSignal): Promise<number> {
   if (job.before) await job.before(clock.now());
   let taken = 0;
   let moved = 0;
-  while (taken < job.perRound) {
+  while (taken < job.perRound && !stopping.aborted) {
     const now = clock.now();
     const rows = await claimDue(db, job.claim, { workerId, now, leaseUntil: new Date(now.getTime() + job.leaseMs), limit: Math.min(job.batch, job.perRound - taken) });
     if (rows.length === 0) break;
     taken += rows.length;
-    moved += await job.run(rows, { workerId, now });
+    moved += await job.run(rows, { workerId, now, stopping });
     if (rows.length < job.batch) break;
   }
   return moved;
@@ -97,9 +101,9 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
       batch: o.batchSize,
       perRound: o.batchSize,
       leaseMs: o.leaseMs,
-      async run(stale, { now }) {
+      async run(stale, { now, stopping }) {
         log.warn({ count: stale.length }, 'reconciling attempts left processing by a stopped worker');
-        await runAttempts(deps, stale, (a) => (a.test_clock ? (a.attempted_at ?? a.planned_at) : now));
+        await runAttempts({ ...deps, stopping }, stale, (a) => (a.test_clock ? (a.attempted_at ?? a.planned_at) : now));
         return stale.length;
       },
     }),
@@ -111,9 +115,9 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
       perRound: o.batchSize,
       leaseMs: o.leaseMs,
       before: (now) => ensureCardLeaseRows(db, { dueBy: now, wallNow: now, candidates }),
-      async run(due, { workerId, now }) {
+      async run(due, { workerId, now, stopping }) {
         try {
-          const summary = await runAttempts(deps, due, () => now);
+          const summary = await runAttempts({ ...deps, stopping }, due, () => now);
           log.info({ worker: workerId, ...summary }, 'ran due attempts');
         } finally {
           await releaseCardLeases(db, workerId);
@@ -145,15 +149,15 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
       batch: 1,
       perRound: Number.POSITIVE_INFINITY,
       leaseMs: o.leaseMs,
-      run: async ([clockRow], { workerId }) =>
-        advanceClock({ db, gatewayFor: o.gatewayFor, log, wallClock: clock, workerId, batchSize: o.clockBatchSize, leaseMs: o.leaseMs, retrain: o.retrain }, clockRow!),
+      run: async ([clockRow], { workerId, stopping }) =>
+        advanceClock({ db, gatewayFor: o.gatewayFor, log, stopping, wallClock: clock, workerId, batchSize: o.clockBatchSize, leaseMs: o.leaseMs, retrain: o.retrain }, clockRow!),
     }),
     job({
       name: 'webhook-deliveries',
       claim: dueDeliveries,
       ...deliveryClaim({ concurrency: o.webhooks.concurrency, timeoutMs: o.webhooks.timeoutMs, leaseMs: o.leaseMs }),
       perRound: o.batchSize,
-      run: (claimed, { workerId }) => deliverClaimed({ ...o.webhooks, db, clock, log, workerId }, claimed),
+      run: (claimed, { workerId, stopping }) => deliverClaimed({ ...o.webhooks, db, clock, log, workerId, stopping }, claimed),
     }),
   );
   const backfill = o.backfill;
@@ -167,6 +171,20 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
         perRound: 1,
         leaseMs: o.leaseMs,
         run: async ([row], { workerId, now }) => importBackfill({ db, clock, log, leaseMs: o.leaseMs, ...backfill }, workerId, row!, now),
+      }),
+      job({
+        // Invoices Rescue let go of get auto_advance back (Stripe's retries and dunning resume);
+        // retried with backoff while Stripe is unreachable (stripe/handback.ts).
+        name: 'stripe-handbacks',
+        claim: dueHandbacks,
+        batch: 10,
+        perRound: 50,
+        leaseMs: o.leaseMs,
+        async run(rows, { workerId }) {
+          let moved = 0;
+          for (const row of rows) if ((await handBack({ db, ...backfill }, row, workerId, clock.now())) !== 'retry') moved++;
+          return moved;
+        },
       }),
     );
   }

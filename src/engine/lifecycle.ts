@@ -49,6 +49,16 @@ export interface CancelState {
   payment: PaymentHead;
   /** Attempts made (succeeded or failed) so far. */
   attemptsMade: number;
+  /**
+   * Attempts left processing whose answer can no longer come (Stripe disconnected: nothing can be
+   * charged or heard any more): cancelled with the rescue, so none stays rescue_in_progress.
+   */
+  stranded?: readonly string[];
+}
+
+/** Processing attempts that will never be answered, cancelled (their claim released: a late outcome is not applied). */
+function cancelStranded(accountId: string, ids: readonly string[], message: string): LifecycleChange['attemptUpdates'] {
+  return ids.map((id) => ({ account_id: accountId, id, set: { status: 'cancelled' as const, failure_message: message, claimed_by: null, lease_expires_at: null } }));
 }
 
 /** The rescue ends as cancelled: payment rescue_cancelled, planned retries cancelled, payment.rescue_cancelled. */
@@ -63,7 +73,34 @@ export function cancelRescue(s: CancelState, cause: CancelCause, at: Date): Life
     paymentUpdates: [{ account_id: payment.account_id, id: payment.id, set: { status: 'rescue_cancelled', updated_at: at } }],
     rescueUpdates: [{ account_id: payment.account_id, payment_id: payment.id, set: { status: 'cancelled', end_reason: reason, ended_at: at, schedule: JSON.stringify([]) } }],
     cancelPlanned: [{ account_id: payment.account_id, payment_id: payment.id, message }],
+    attemptUpdates: cancelStranded(payment.account_id, s.stranded ?? [], message),
     events: [eventOf(payment, at, event)],
+  };
+}
+
+// ── The Stripe connection changes mode ───────────────────────────────────────────────────────
+
+export const OBSERVE_AGAIN_MESSAGE = 'Stripe retries this payment again: the Stripe connection switched to observe mode, where Rescue never charges.';
+
+export interface ObserveAgainState {
+  payment: PaymentHead & Pick<PaymentRow, 'status'>;
+  /** Its attempts left processing: observe mode will never charge them. */
+  processing: readonly string[];
+}
+
+/**
+ * The Stripe connection switched from active to observe: Stripe retries again (its invoice is handed
+ * back), so Rescue's planned retries are cancelled and an attempt left processing — which observe mode
+ * would never charge — is cancelled too, the payment back to requires_rescue. The rescue stays open
+ * and follows Stripe's retries, as one opened in observe mode does; its schedule stays Rescue's
+ * recommendation. No event: nothing happened to the payment.
+ */
+export function observedAgain(s: ObserveAgainState, at: Date): LifecycleChange {
+  const { payment } = s;
+  return {
+    cancelPlanned: [{ account_id: payment.account_id, payment_id: payment.id, message: OBSERVE_AGAIN_MESSAGE }],
+    attemptUpdates: cancelStranded(payment.account_id, s.processing, OBSERVE_AGAIN_MESSAGE),
+    paymentUpdates: payment.status === 'rescue_in_progress' ? [{ account_id: payment.account_id, id: payment.id, set: { status: 'requires_rescue', updated_at: at } }] : [],
   };
 }
 
@@ -258,9 +295,24 @@ export function retryObservedInStripe(s: { last: AttemptRow; rescue: Pick<Rescue
  * Stripe's own retry, recorded as the rescue's next attempt — keyed by its row, not charged by
  * Rescue — claimed by the caller, whose outcome (`consequencesOfCharge`) then records the success.
  */
-export function recoveryAttemptOfStripe(last: AttemptRow, at: Date, claim: { workerId: string; leaseUntil: Date }): Insertable<AttemptsTable> {
+export function recoveryAttemptOfStripe(last: AttemptRow, at: Date, claim: { workerId: string; leaseUntil: Date }, updatedCard: UpdatedCard | null = null): Insertable<AttemptsTable> {
   const next = nextAttemptRow(last, at);
-  return { ...next, status: 'processing', claimed_by: claim.workerId, lease_expires_at: claim.leaseUntil, idempotency_key: `stripe_${next.id}` };
+  // The card Stripe's updater put behind the payment method since the last attempt is the card that paid.
+  const card = updatedCard ? { card_was_updated: true, ...cardOf(updatedCard) } : {};
+  return { ...next, ...card, status: 'processing', claimed_by: claim.workerId, lease_expires_at: claim.leaseUntil, idempotency_key: `stripe_${next.id}` };
+}
+
+/** A card Stripe's updater reported (payment_method.automatically_updated): its known facts. */
+export type UpdatedCard = { fingerprint?: string | null; brand?: string | null; last4?: string | null; funding?: string | null; country?: string | null };
+
+function cardOf(card: UpdatedCard) {
+  return {
+    ...(card.fingerprint ? { card_fingerprint: card.fingerprint } : {}),
+    ...(card.brand ? { card_brand: card.brand } : {}),
+    ...(card.last4 ? { card_last4: card.last4 } : {}),
+    ...(card.funding ? { card_funding: card.funding } : {}),
+    ...(card.country ? { card_country: card.country } : {}),
+  };
 }
 
 /**
@@ -268,20 +320,29 @@ export function recoveryAttemptOfStripe(last: AttemptRow, at: Date, claim: { wor
  * planned retry moves to the earliest allowed moment on the new card, marked card_was_updated.
  */
 export function cardUpdatedInStripe(
-  planned: readonly { account_id: string; id: string; planned_at: Date; timezone: string | null }[],
+  planned: readonly { account_id: string; id: string; payment_id: string; planned_at: Date; timezone: string | null; schedule: readonly PlannedRetry[] }[],
   card: { fingerprint?: string | null; last4?: string | null; funding?: string | null; country?: string | null } | null,
   at: Date,
 ): LifecycleChange {
+  const movedTo = (a: (typeof planned)[number]) => {
+    const sooner = firstChargeAt(at, a.timezone ?? 'UTC');
+    return sooner.getTime() < a.planned_at.getTime() ? sooner : a.planned_at;
+  };
   return {
+    // next_retry_at and scheduled_retries show the retry that will run: the moved one; later ones stay.
+    rescueUpdates: planned.map((a) => ({
+      account_id: a.account_id,
+      payment_id: a.payment_id,
+      set: { schedule: JSON.stringify(a.schedule.map((r, i) => (i === 0 ? { ...r, scheduled_at: movedTo(a).toISOString() } : r))) },
+    })),
     attemptUpdates: planned.map((a) => {
-      const sooner = firstChargeAt(at, a.timezone ?? 'UTC');
       return {
         account_id: a.account_id,
         id: a.id,
         onlyIfPlanned: true,
         set: {
           card_was_updated: true,
-          planned_at: sooner.getTime() < a.planned_at.getTime() ? sooner : a.planned_at,
+          planned_at: movedTo(a),
           ...(card?.fingerprint ? { card_fingerprint: card.fingerprint } : {}),
           ...(card?.last4 ? { card_last4: card.last4 } : {}),
           ...(card?.funding ? { card_funding: card.funding } : {}),

@@ -48,9 +48,12 @@ export async function createPayment(d: PaymentDeps, scope: Scope, input: CreateP
  */
 export async function createPayments(d: PaymentDeps, scope: Scope, inputs: readonly CreatePaymentInput[]): Promise<PaymentRecord[]> {
   if (inputs.length === 0) return [];
-  const settings = await getSettings(d.db, scope.accountId, scope.livemode);
-  const customers = new Map<string, CustomerRow>();
-  for (const id of new Set(inputs.map((i) => i.customer).filter((c): c is string => c !== null))) customers.set(id, await getCustomer(d.db, scope, id, 'customer'));
+  const customerIds = [...new Set(inputs.map((i) => i.customer).filter((c): c is string => c !== null))];
+  const [settings, customerRows] = await Promise.all([
+    getSettings(d.db, scope.accountId, scope.livemode),
+    Promise.all(customerIds.map((id) => getCustomer(d.db, scope, id, 'customer'))),
+  ]);
+  const customers = new Map<string, CustomerRow>(customerRows.map((c) => [c.id, c]));
   const nowByClock = new Map<string | null, Date>();
   const nowOn = async (clock: string | null) => nowByClock.get(clock) ?? nowByClock.set(clock, await nowFor(d, scope, clock)).get(clock)!;
   const rows = [];
@@ -115,7 +118,7 @@ export async function retryNow(d: PaymentDeps, scope: Scope, paymentId: string):
   }
   const now = await nowFor(d, scope, record.payment.test_clock);
   const claimed = await claimPlannedNow(d.db, scope, paymentId, { workerId: d.workerId, leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs), plannedAt: now });
-  if (claimed.length === 0) throw notInRescue(paymentId, 'rescue_in_progress');
+  if (claimed.length === 0) throw nothingToRetry(paymentId, record);
   await runAttempts(d, claimed, () => now, { merchantAsked: true });
   return getPaymentRecord(d.db, scope, paymentId);
 }
@@ -137,6 +140,16 @@ export async function cancelRescue(d: PaymentDeps, scope: Scope, paymentId: stri
     await applyLifecycleIn(tx, cancelRescueChange({ payment: record.payment, attemptsMade: made }, { by: 'merchant' }, now));
   });
   return getPaymentRecord(d.db, scope, paymentId);
+}
+
+/** retry_now found no planned retry: say what is true — one running, or Stripe retrying it (observe mode), or none planned. */
+function nothingToRetry(paymentId: string, record: PaymentRecord) {
+  if (record.attempts.some((a) => a.status === 'processing')) return notInRescue(paymentId, 'rescue_in_progress');
+  const meta = record.payment.metadata as Record<string, string>;
+  const why = meta.stripe_invoice || meta.stripe_payment_intent
+    ? 'Rescue has no retry planned: Stripe retries this payment itself (the Stripe connection is in observe mode, or the rescue was opened in it), and Rescue records what Stripe does.'
+    : 'Rescue has no retry planned for it.';
+  return new RescueError('payment_not_in_rescue', `Payment ${paymentId} has no retry to run now: ${why}`);
 }
 
 function notInRescue(paymentId: string, status: string) {

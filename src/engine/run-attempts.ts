@@ -1,8 +1,8 @@
 import { classifyDecline } from '../domain/decline-taxonomy.ts';
 import type { CardBrand } from '../domain/decline-types.ts';
 import { checkNetworkRules, type CardAttemptRecord } from '../domain/network-rules.ts';
-import type { ChargeRequest, ChargeResult, Gateway } from '../gateways/gateway.ts';
-import { announceRetries, loadAttemptContexts, loadCardHistory, loadLastDeclines, type AttemptContext, type CardAttemptRow, type DeclinedAttemptRow } from '../store/attempts.ts';
+import type { ChargeOptions, ChargeRequest, ChargeResult, Gateway, NotSent } from '../gateways/gateway.ts';
+import { announceRetries, handBackUnsent, loadAttemptContexts, loadCardHistory, loadLastDeclines, type AttemptContext, type CardAttemptRow, type DeclinedAttemptRow } from '../store/attempts.ts';
 import { rescueRetry } from '../domain/events.ts';
 import { applyBatchIsolated, type AttemptConsequences } from '../store/batch-writes.ts';
 import type { Db } from '../store/db.ts';
@@ -33,6 +33,11 @@ export interface RunDeps {
   gatewayFor: GatewayResolver;
   /** Where an attempt whose consequences could not be written is reported (once per batch). */
   log?: { warn(obj: object, msg: string): void } | undefined;
+  /**
+   * Aborted when the worker stops: attempts not yet sent to their gateway are handed back (planned,
+   * unclaimed) for another worker to take at once; those in flight are awaited (engine/worker.ts).
+   */
+  stopping?: AbortSignal | undefined;
 }
 
 export interface RunSummary {
@@ -69,12 +74,15 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
   const summary: RunSummary = { charged: 0, succeeded: 0, failed: 0, postponed: 0, skipped: 0 };
   if (attempts.length === 0) return summary;
   const given = o.contexts;
-  const contexts = given && attempts.every((a) => given.has(a.payment_id)) ? given : await loadAttemptContexts(deps.db, attempts);
   // The batch's settings, read once (gateways and the learned planner both need them).
   const scopes = attempts.map((a) => ({ accountId: a.account_id, livemode: a.livemode }));
-  const settings = o.settings && scopes.every((s) => o.settings!.has(settingsKey(s.accountId, s.livemode))) ? o.settings : await getSettingsFor(deps.db, scopes);
-  const history = await cardHistories(deps.db, attempts, timeOf);
-  const lastDeclines = await loadLastDeclines(deps.db, attempts);
+  // Independent reads, sent at once: the batch waits for the slowest, not the sum.
+  const [contexts, settings, history, lastDeclines] = await Promise.all([
+    given && attempts.every((a) => given.has(a.payment_id)) ? given : loadAttemptContexts(deps.db, attempts),
+    o.settings && scopes.every((s) => o.settings!.has(settingsKey(s.accountId, s.livemode))) ? o.settings : getSettingsFor(deps.db, scopes),
+    cardHistories(deps.db, attempts, timeOf),
+    loadLastDeclines(deps.db, attempts),
+  ]);
   const gateways = new Map<string, Gateway>();
   const consequences: AttemptConsequences[] = [];
   const toCharge: { gateway: Gateway; request: ChargeRequest; charged: Omit<Charged, 'result'> }[] = [];
@@ -128,9 +136,11 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
     });
   }
 
+  // Stopping before anything was sent: the whole batch goes back, no retry announced.
+  const stoppedEarly = deps.stopping?.aborted ?? false;
   await announceRetries(
     deps.db,
-    toCharge
+    (stoppedEarly ? [] : toCharge)
       .filter(({ charged: c }) => c.attempt.number > 1 && c.attempt.announced_at === null && c.ctx.rescue)
       .map(({ charged: c }) => ({
         attemptId: c.attempt.id,
@@ -142,15 +152,27 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
         event: eventsAt(c, [rescueRetry(factsOf(c.ctx), c.attempt.number - 1, c.ctx.rescue!.max_retries, c.accountUpdaterChecked, c.cardWasUpdated)])[0]!,
       })),
   );
-  const results = await chargeGrouped(toCharge);
+  // What a stopping worker will not send is handed back as soon as the gateway knows, not after the
+  // calls still in flight (which may never answer).
+  const byAttempt = new Map(toCharge.map(({ charged: c }) => [c.attempt.id, c.attempt]));
+  const handedBack: Promise<void>[] = [];
+  const notSent = (requests: readonly ChargeRequest[]) => handedBack.push(handBackUnsent(deps.db, requests.map((r) => byAttempt.get(r.attemptId)!)));
+  const answers: (ChargeResult | NotSent)[] = stoppedEarly ? toCharge.map(() => ({ status: 'not_sent' })) : await chargeGrouped(toCharge, { stopping: deps.stopping, notSent });
+  const unsent = toCharge.filter((_, i) => answers[i]!.status === 'not_sent').map(({ charged: c }) => c.attempt);
+  await Promise.all(handedBack);
+  // Again for any the gateway did not report (a no-op for those it did: they are no longer claimed).
+  if (unsent.length) await handBackUnsent(deps.db, unsent);
+  const charged = toCharge.flatMap((item, i) => {
+    const result = answers[i]!;
+    return result.status === 'not_sent' ? [] : [{ item, result }];
+  });
   // Declined attempts are replanned; an account on the learned schedule needs its model and the card's history.
   const learned = await learnedContexts(
     deps.db,
-    toCharge.filter((_, i) => results[i]!.status === 'failed').map(({ charged: c }) => ({ attempt: c.attempt, ctx: c.ctx, paymentMethod: c.paymentMethod })),
+    charged.filter(({ result }) => result.status === 'failed').map(({ item: { charged: c } }) => ({ attempt: c.attempt, ctx: c.ctx, paymentMethod: c.paymentMethod })),
     { settings },
   );
-  toCharge.forEach((item, i) => {
-    const result = results[i]!;
+  charged.forEach(({ item, result }) => {
     const out = consequencesOfCharge({ ...item.charged, result, learned: learned.get(item.charged.attempt.id) });
     const newCard = result.status === 'failed' ? result.updatedPaymentMethod : undefined;
     const { attempt, ctx, at } = item.charged;
@@ -173,8 +195,8 @@ export async function runAttempts(deps: RunDeps, attempts: readonly AttemptRow[]
   return summary;
 }
 
-async function chargeGrouped(items: readonly { gateway: Gateway; request: ChargeRequest }[]): Promise<ChargeResult[]> {
-  const results: ChargeResult[] = new Array(items.length);
+async function chargeGrouped(items: readonly { gateway: Gateway; request: ChargeRequest }[], co: ChargeOptions): Promise<(ChargeResult | NotSent)[]> {
+  const results: (ChargeResult | NotSent)[] = new Array(items.length);
   const groups = new Map<Gateway, number[]>();
   items.forEach((item, i) => {
     const group = groups.get(item.gateway);
@@ -183,7 +205,7 @@ async function chargeGrouped(items: readonly { gateway: Gateway; request: Charge
   });
   await Promise.all(
     [...groups].map(async ([gateway, indexes]) => {
-      const answers = await gateway.charge(indexes.map((i) => items[i]!.request));
+      const answers = await gateway.charge(indexes.map((i) => items[i]!.request), co);
       indexes.forEach((idx, j) => (results[idx] = answers[j]!));
     }),
   );

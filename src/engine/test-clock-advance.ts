@@ -4,7 +4,7 @@ import { MIN_RETRY_GAP_MS } from '../domain/schedule-policy.ts';
 import { claimDueAttempts } from '../store/attempts.ts';
 import type { Db } from '../store/db.ts';
 import type { TestClockRow } from '../store/schema.ts';
-import { earliestDueOnClock, moveClock } from '../store/test-clocks.ts';
+import { clockHasUnsettledAttempts, earliestDueOnClock, moveClock, releaseClock } from '../store/test-clocks.ts';
 import { GATEWAY_RETRY_DELAYS_MS } from './outcome.ts';
 import { runAttempts, type GatewayResolver, type RunDeps } from './run-attempts.ts';
 
@@ -12,6 +12,8 @@ export interface AdvanceDeps {
   db: Db;
   gatewayFor: GatewayResolver;
   log?: RunDeps['log'];
+  /** Aborted when the worker stops: the clock is handed back at the next batch boundary. */
+  stopping?: AbortSignal | undefined;
   wallClock: Clock;
   workerId: string;
   batchSize: number;
@@ -25,6 +27,9 @@ export interface AdvanceDeps {
  * `earliest + HORIZON` can run in one batch without any of them running out of time order.
  */
 const HORIZON_MS = Math.min(MIN_RETRY_GAP_MS, GATEWAY_RETRY_DELAYS_MS[0]!);
+
+/** How soon a clock waiting for another worker's unsettled attempt is looked at again. */
+const RECHECK_UNSETTLED_MS = 250;
 
 /**
  * Moves a clock this worker claimed (store/test-clocks.ts#advancingClocks) through all work due up
@@ -42,7 +47,18 @@ export async function advanceClock(d: AdvanceDeps, clock: TestClockRow): Promise
     // its account retrains if that is due on this clock, on the attempts finished by then.
     if (d.retrain) await retrainOnTestClock(d.db, d.retrain, { accountId: clock.account_id, clockId: clock.id, clockTime: earliest ?? target });
     if (!earliest) {
+      // An attempt of this clock still processing under a stopped worker's lease is not finished: its
+      // reconciliation may plan a retry before the target. The clock stays advancing, handed back for
+      // a moment, and is finished once that attempt is settled (found in the chaos test).
+      if (await clockHasUnsettledAttempts(d.db, clock.id)) {
+        await releaseClock(d.db, clock.id, d.workerId, new Date(d.wallClock.now().getTime() + RECHECK_UNSETTLED_MS));
+        break;
+      }
       await moveClock(d.db, clock.id, d.workerId, target, true, null);
+      break;
+    }
+    if (d.stopping?.aborted) {
+      await releaseClock(d.db, clock.id, d.workerId);
       break;
     }
     const horizon = new Date(Math.min(target.getTime(), earliest.getTime() + HORIZON_MS - 1));

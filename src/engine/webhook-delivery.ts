@@ -3,8 +3,9 @@ import { Webhook } from 'standardwebhooks';
 import { stopwatch, type Clock } from '../clock.ts';
 import { eventJson } from '../domain/event-json.ts';
 import { afterFailure } from '../domain/webhook-retry.ts';
+import { EgressRefused, type EgressGuard } from '../egress/egress-guard.ts';
 import type { Db } from '../store/db.ts';
-import { recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
+import { handBackDeliveries, recordDeliveryResults, type ClaimedDelivery, type DeliveryResult } from '../store/webhook-deliveries.ts';
 
 // The worker's webhook round: claim due deliveries, POST each event to its endpoint signed with the
 // Standard Webhooks scheme, record the results. 2xx is success; anything else (another status, a
@@ -21,8 +22,8 @@ export interface WebhookDeliveryOptions {
   signingClock: Clock;
   /** Jitter source in [0, 1); injected so tests know every retry time. */
   random: () => number;
-  /** Throws when the endpoint's mode may not reach the URL (live mode: no private addresses). */
-  checkUrl: (url: string, livemode: boolean) => Promise<void>;
+  /** Sends each request: resolves once, refuses what the endpoint's mode may not reach, connects to the checked address. */
+  egress: EgressGuard;
 }
 
 export interface DeliveryRoundDeps extends WebhookDeliveryOptions {
@@ -31,6 +32,8 @@ export interface DeliveryRoundDeps extends WebhookDeliveryOptions {
   clock: Clock;
   log: Logger;
   workerId: string;
+  /** Aborted when the worker stops: no new request is sent; the claim's unsent deliveries are handed back. */
+  stopping?: AbortSignal | undefined;
 }
 
 const USER_AGENT = 'Rescue-Webhooks/1';
@@ -50,13 +53,26 @@ export function deliveryClaim(o: { concurrency: number; timeoutMs: number; lease
 export async function deliverClaimed(d: DeliveryRoundDeps, claimed: readonly ClaimedDelivery[]): Promise<number> {
   const finished: DeliveryResult[] = [];
   let next = 0;
+  // A stopping worker sends nothing new and hands the unsent deliveries back at once.
+  let handedBack: Promise<void> = Promise.resolve();
+  const stop = () => {
+    handedBack = handBackDeliveries(d.db, claimed.slice(next), d.workerId);
+    next = claimed.length;
+  };
+  if (d.stopping?.aborted) stop();
+  d.stopping?.addEventListener('abort', stop, { once: true });
   const lane = async () => {
     while (next < claimed.length) finished.push(await deliverOne(d, claimed[next++]!));
   };
-  await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(d.concurrency, claimed.length) }, lane));
+  } finally {
+    d.stopping?.removeEventListener('abort', stop);
+  }
+  await handedBack;
   const disabled = await recordDeliveryResults(d.db, finished, { workerId: d.workerId, now: d.clock.now() });
   if (disabled.length) d.log.warn({ endpoints: disabled }, 'disabled webhook endpoints whose deliveries kept failing');
-  return claimed.length;
+  return finished.length;
 }
 
 async function deliverOne(d: DeliveryRoundDeps, c: ClaimedDelivery): Promise<DeliveryResult> {
@@ -76,17 +92,17 @@ async function deliverOne(d: DeliveryRoundDeps, c: ClaimedDelivery): Promise<Del
       'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
       'webhook-signature': secrets.map((s) => new Webhook(s).sign(c.event.id, sentAt, body)).join(' '),
     };
-    await d.checkUrl(c.url, c.livemode);
-    // No redirects: a public URL must not bounce a signed event to an internal address.
+    // Redirects are answers, never followed: a public URL must not bounce a signed event to an internal address.
     const elapsed = stopwatch();
-    const res = await fetch(c.url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(d.timeoutMs) });
+    const res = await d.egress.request(c.url, { method: 'POST', headers, body, livemode: c.livemode, timeoutMs: d.timeoutMs, maxResponseBytes: MAX_BODY_BYTES + 1 });
     // Latency is the time to the status line and headers.
     latency = Math.round(elapsed());
     status = res.status;
     // Only the status matters. A short body is read so the connection can be reused; a long or
     // slow one is dropped (the timeout covers it too), and neither changes the outcome.
     await drain(res, MAX_BODY_BYTES);
-    if (status < 200 || status > 299) error = `HTTP ${status}`;
+    if (status >= 300 && status <= 399) error = 'the endpoint answered with a redirect, which is not followed';
+    else if (status < 200 || status > 299) error = `HTTP ${status}`;
   } catch (err) {
     error = failureText(err, d.timeoutMs);
   }
@@ -130,8 +146,6 @@ async function drain(res: Response, limit: number): Promise<void> {
 function failureText(err: unknown, timeoutMs: number): string {
   if (!(err instanceof Error)) return String(err);
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  if ('code' in err && err.code === 'url_not_allowed') return err.message;
-  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.message && /redirect/i.test(cause.message)) return 'the endpoint answered with a redirect, which is not followed';
-  return cause?.code ?? cause?.message ?? err.message;
+  if (err instanceof EgressRefused) return err.message;
+  return ('code' in err && typeof err.code === 'string' ? err.code : null) ?? err.message;
 }

@@ -41,6 +41,21 @@ export type ChargeResult =
    */
   | { status: 'unknown'; reason: string };
 
+/**
+ * A request the gateway never sent because the worker is stopping (ChargeOptions.stopping): nothing
+ * happened under its key, so the attempt is handed back to be claimed again at once.
+ */
+export interface NotSent {
+  status: 'not_sent';
+}
+
+export interface ChargeOptions {
+  /** Aborted when the worker stops: requests not yet sent are answered `not_sent`; those in flight run on. */
+  stopping?: AbortSignal | undefined;
+  /** Told at once which requests will not be sent (their results, `not_sent`, come with the batch's). */
+  notSent?: ((requests: readonly ChargeRequest[]) => void) | undefined;
+}
+
 export interface CardDetails {
   brand: CardBrand;
   funding: string;
@@ -54,7 +69,7 @@ export interface CardDetails {
 
 export interface Gateway {
   readonly type: 'sandbox' | 'http' | 'stripe';
-  charge(requests: readonly ChargeRequest[]): Promise<ChargeResult[]>;
+  charge(requests: readonly ChargeRequest[], o?: ChargeOptions): Promise<(ChargeResult | NotSent)[]>;
   describeCard(paymentMethod: string): CardDetails;
   /** Asks the card network for a replacement card (account updater); null when none. */
   accountUpdater(paymentMethod: string, at: Date): string | null;

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import { EgressAnswerTooLarge, EgressRefused, type EgressGuard } from '../egress/egress-guard.ts';
 import { ANSWER_LIMITS, answerText } from './answer-text.ts';
 import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
+import { chargeInLanes } from './charge-lanes.ts';
 
 // The merchant's own charge endpoint. Each attempt is one signed POST (Standard Webhooks headers,
 // so the merchant verifies it with the same library it would use for our events) carrying an
@@ -35,24 +37,16 @@ export interface HttpGatewayOptions {
   timeoutMs: number;
   /** Wall time for the signature timestamp (receivers compare it with their own clock). */
   wallClock: Clock;
+  /** Every charge goes through it: resolved once, checked for the attempt's mode, connected to the checked address. */
+  egress: EgressGuard;
 }
 
 export function httpGateway(o: HttpGatewayOptions): Gateway {
   const signer = new Webhook(o.secret);
   return {
     type: 'http',
-    async charge(requests) {
-      const results: ChargeResult[] = new Array(requests.length);
-      let next = 0;
-      const lane = async () => {
-        while (next < requests.length) {
-          const i = next++;
-          results[i] = await chargeOne(requests[i]!);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, requests.length) }, lane));
-      return results;
-    },
+    // A stopping worker sends nothing new; what is in flight is awaited (engine/worker.ts).
+    charge: (requests, co) => chargeInLanes(requests, MAX_IN_FLIGHT, chargeOne, co),
     describeCard(paymentMethod): CardDetails {
       // The merchant's tokens are opaque to us; the token itself is the card for network limits. Its
       // fingerprint is a hash, so events and the API can name the card without repeating the token.
@@ -88,8 +82,8 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
       'webhook-signature': signer.sign(r.idempotencyKey, sentAt, body),
     };
     try {
-      // No redirects: a public gateway URL must not bounce a signed charge to an internal address.
-      const res = await fetch(o.url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(o.timeoutMs) });
+      // Redirects are answers (not ok), never followed: a public gateway URL must not bounce a signed charge to an internal address.
+      const res = await o.egress.request(o.url, { method: 'POST', headers, body, livemode: r.livemode, timeoutMs: o.timeoutMs, maxResponseBytes: MAX_ANSWER_BYTES + 1 });
       if (!res.ok) {
         await res.body?.cancel().catch(() => {});
         return { status: 'unknown', reason: `merchant gateway answered HTTP ${res.status}` };
@@ -109,6 +103,9 @@ export function httpGateway(o: HttpGatewayOptions): Gateway {
       };
     } catch (err) {
       const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      if (err instanceof EgressRefused) return { status: 'unknown', reason: `merchant gateway not reached: ${err.message}` };
+      // The guard's cap can end the stream before readAnswerBody's own check sees the bytes.
+      if (err instanceof EgressAnswerTooLarge) return { status: 'unknown', reason: `merchant gateway answer was larger than ${MAX_ANSWER_BYTES} bytes` };
       return { status: 'unknown', reason: timeout ? 'merchant gateway timed out' : `merchant gateway unreachable: ${(err as Error).message}` };
     }
   }

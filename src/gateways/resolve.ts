@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { DEFAULT_GATEWAY } from '../domain/gateway-routing.ts';
+import type { EgressGuard } from '../egress/egress-guard.ts';
 import { RescueError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { getSettings, type AccountSettings, type GatewaySettings } from '../store/settings.ts';
@@ -12,7 +13,7 @@ import { stripeGateway, type StripeGatewayOptions } from './stripe-gateway.ts';
  * The gateway an account charges through in a mode, from its settings: the default one, or the
  * named one an attempt was routed to (gateway-routing.ts).
  */
-export function gatewayResolver(db: Db, o: { httpTimeoutMs: number; wallClock: Clock; stripe?: Omit<StripeGatewayOptions, 'db'> }) {
+export function gatewayResolver(db: Db, o: { httpTimeoutMs: number; wallClock: Clock; egress: EgressGuard; stripe?: Omit<StripeGatewayOptions, 'db'> }) {
   const sandbox = sandboxGateway(db);
   const stripe = o.stripe ? stripeGateway({ db, ...o.stripe }) : null;
   const build = (gateway: GatewaySettings): Gateway => {
@@ -23,7 +24,7 @@ export function gatewayResolver(db: Db, o: { httpTimeoutMs: number; wallClock: C
       if (!stripe) throw new RescueError('gateway_not_configured', 'Stripe is not configured on this Rescue (RESCUE_ENCRYPTION_KEY).');
       return stripe;
     }
-    if (gateway.type === 'http') return httpGateway({ url: gateway.url, secret: gateway.secret, timeoutMs: o.httpTimeoutMs, wallClock: o.wallClock });
+    if (gateway.type === 'http') return httpGateway({ url: gateway.url, secret: gateway.secret, timeoutMs: o.httpTimeoutMs, wallClock: o.wallClock, egress: o.egress });
     return sandbox;
   };
   // `preloaded`: the account's settings in this mode, when the caller has read them already (a request or batch reads them once).

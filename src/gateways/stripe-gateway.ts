@@ -7,6 +7,7 @@ import type { Keyring } from '../stripe/crypto.ts';
 import { cleanChargeResult } from './answer-text.ts';
 import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
 import { tokenFingerprint } from './http-gateway.ts';
+import { chargeInLanes } from './charge-lanes.ts';
 
 // Charges through the merchant's Stripe account with the official SDK, in active mode only:
 // - an invoice Rescue took over (payment metadata `stripe_invoice`): `invoices.pay`, off-session;
@@ -26,12 +27,9 @@ export interface StripeGatewayOptions {
 export function stripeGateway(o: StripeGatewayOptions): Gateway {
   return {
     type: 'stripe',
-    async charge(requests) {
-      const out: ChargeResult[] = [];
-      // Stripe's ids, decline codes and messages are stored: made storable first (answer-text.ts).
-      for (const r of requests) out.push(cleanChargeResult(await chargeOne(o, r)));
-      return out;
-    },
+    // One call at a time; Stripe's ids, decline codes and messages are stored: made storable first
+    // (answer-text.ts). A stopping worker sends nothing new (engine/worker.ts).
+    charge: (requests, co) => chargeInLanes(requests, 1, async (r) => cleanChargeResult(await chargeOne(o, r)), co),
     describeCard(paymentMethod): CardDetails {
       // Describing a token needs a call to Stripe; payments that come from Stripe webhooks carry the
       // card Stripe reported (brand, fingerprint). A bare token is its own card for the network limits.

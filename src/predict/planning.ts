@@ -34,32 +34,27 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
   if (candidates.length === 0) return out;
   const scopes = new Map<string, { accountId: string; livemode: boolean }>();
   for (const i of candidates) scopes.set(`${i.attempt.account_id}|${i.attempt.livemode}`, { accountId: i.attempt.account_id, livemode: i.attempt.livemode });
-  const factories = new Map<string, PlannerModel & { hazard: number }>();
   const missing = [...scopes].filter(([key]) => !o.settings?.has(key)).map(([, s]) => s);
   const read = missing.length ? await getSettingsFor(db, missing) : new Map<string, AccountSettings>();
+  const hazards = new Map<string, number>();
   for (const [key, s] of scopes) {
     const settings = o.settings?.get(key) ?? read.get(settingsKey(s.accountId, s.livemode))!;
-    if (settings.autoRescue.learned) factories.set(key, { ...(await plannerModelFor(db, s.accountId, s.livemode)), hazard: settings.autoRescue.daily_churn_hazard });
+    if (settings.autoRescue.learned) hazards.set(key, settings.autoRescue.daily_churn_hazard);
   }
-  const learned = candidates.filter((i) => factories.has(`${i.attempt.account_id}|${i.attempt.livemode}`));
+  const learned = candidates.filter((i) => hazards.has(`${i.attempt.account_id}|${i.attempt.livemode}`));
   if (learned.length === 0) return out;
-  // Two reads in one round trip: each card's recovered retries (its payday history), and the
-  // payments whose card was replaced earlier in the rescue (it stays replaced for every later retry;
-  // training-data.ts reads it the same way).
-  const accountIds = [...new Set(learned.map((i) => i.attempt.account_id))];
-  const rows = await sql<{ kind: 'success' | 'replaced'; account_id: string; key: string; attempted_at: Date | null }>`
-    select 'success' as kind, account_id, card_fingerprint as key, attempted_at from attempts
-    where account_id = any(${accountIds})
-      and card_fingerprint = any(${[...new Set(learned.map((i) => i.attempt.card_fingerprint))]})
-      and status = 'succeeded' and number > 1
-    union all
-    select distinct 'replaced' as kind, account_id, payment_id as key, null::timestamptz as attempted_at from attempts
-    where account_id = any(${accountIds})
-      and payment_id = any(${[...new Set(learned.map((i) => i.attempt.payment_id))]})
-      and card_was_updated`.execute(db);
+  // The accounts' models and the cards' facts, sent at once.
+  const [models, rows] = await Promise.all([
+    Promise.all([...hazards].map(async ([key, hazard]) => {
+      const s = scopes.get(key)!;
+      return [key, { ...(await plannerModelFor(db, s.accountId, s.livemode)), hazard }] as const;
+    })),
+    cardFacts(db, learned),
+  ]);
+  const factories = new Map<string, PlannerModel & { hazard: number }>(models);
   const successes = new Map<string, Date[]>();
   const updatedPayments = new Set<string>();
-  for (const r of rows.rows) {
+  for (const r of rows) {
     const key = `${r.account_id}|${r.key}`;
     if (r.kind === 'replaced') {
       updatedPayments.add(key);
@@ -92,4 +87,24 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
     });
   }
   return out;
+}
+
+/**
+ * Two reads in one round trip: each card's recovered retries (its payday history), and the payments
+ * whose card was replaced earlier in the rescue (it stays replaced for every later retry;
+ * training-data.ts reads it the same way).
+ */
+async function cardFacts(db: Db, learned: readonly PlanningItem[]) {
+  const accountIds = [...new Set(learned.map((i) => i.attempt.account_id))];
+  const result = await sql<{ kind: 'success' | 'replaced'; account_id: string; key: string; attempted_at: Date | null }>`
+    select 'success' as kind, account_id, card_fingerprint as key, attempted_at from attempts
+    where account_id = any(${accountIds})
+      and card_fingerprint = any(${[...new Set(learned.map((i) => i.attempt.card_fingerprint))]})
+      and status = 'succeeded' and number > 1
+    union all
+    select distinct 'replaced' as kind, account_id, payment_id as key, null::timestamptz as attempted_at from attempts
+    where account_id = any(${accountIds})
+      and payment_id = any(${[...new Set(learned.map((i) => i.attempt.payment_id))]})
+      and card_was_updated`.execute(db);
+  return result.rows;
 }

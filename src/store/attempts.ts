@@ -156,6 +156,24 @@ export async function reclaimExpiredAttempts(db: Db, o: { workerId: string; wall
   return claimDue(db, expiredAttempts, { workerId: o.workerId, now: o.wallNow, leaseUntil: o.leaseUntil, limit: o.limit });
 }
 
+/**
+ * Attempts a stopping worker claimed but never sent to their gateway: planned again, unclaimed and
+ * still due, so another worker takes them at once (same attempt, same idempotency key). Only while
+ * this worker still holds them; their payments leave rescue_in_progress.
+ */
+export async function handBackUnsent(db: Db, attempts: readonly Pick<AttemptRow, 'id' | 'account_id' | 'claimed_by'>[]): Promise<void> {
+  if (attempts.length === 0) return;
+  await sql`
+    with handed as (
+      update attempts a set status = 'planned', claimed_by = null, lease_expires_at = null
+      from unnest(${attempts.map((a) => a.id)}::text[], ${attempts.map((a) => a.account_id)}::text[], ${attempts.map((a) => a.claimed_by ?? '')}::text[]) as v(id, account_id, claimed_by)
+      where a.id = v.id and a.account_id = v.account_id and a.claimed_by = v.claimed_by and a.status = 'processing'
+      returning a.payment_id, a.account_id, a.number
+    )
+    update payments p set status = 'requires_rescue'
+    from handed h where p.id = h.payment_id and p.account_id = h.account_id and h.number > 1 and p.status = 'rescue_in_progress'`.execute(db);
+}
+
 /** `column = any($1)`: one array parameter instead of one parameter per value in large batches. */
 function anyOf(column: string, values: readonly string[]) {
   return sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`;
@@ -180,20 +198,20 @@ export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[
   if (attempts.length === 0) return map;
   const paymentIds = [...new Set(attempts.map((a) => a.payment_id))];
   const accountIds = [...new Set(attempts.map((a) => a.account_id))];
-  const payments = await db.selectFrom('payments').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('id', paymentIds)).execute();
-  const rescues = await db.selectFrom('rescues').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).execute();
-  const customerIds = [...new Set(payments.map((p) => p.customer_id).filter((c): c is string => c !== null))];
-  const customers = customerIds.length
-    ? await db.selectFrom('customers').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('id', customerIds)).execute()
-    : [];
-  const recoveries = await db.selectFrom('recoveries').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).execute();
-  const methods = await db
-    .selectFrom('rescue_payment_methods')
-    .selectAll()
-    .where(anyOf('account_id', accountIds))
-    .where(anyOf('payment_id', paymentIds))
-    .orderBy('position')
-    .execute();
+  // Five independent reads, sent at once (each on its own pooled connection): a batch waits for
+  // the slowest, not the sum. The customers are found through their payments in the same query.
+  const [payments, rescues, customers, recoveries, methods] = await Promise.all([
+    db.selectFrom('payments').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('id', paymentIds)).execute(),
+    db.selectFrom('rescues').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).execute(),
+    db
+      .selectFrom('customers')
+      .selectAll()
+      .where(anyOf('account_id', accountIds))
+      .where('id', 'in', (q) => q.selectFrom('payments as p').select('p.customer_id').where(anyOf('p.account_id', accountIds)).where(anyOf('p.id', paymentIds)).where('p.customer_id', 'is not', null))
+      .execute(),
+    db.selectFrom('recoveries').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).execute(),
+    db.selectFrom('rescue_payment_methods').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).orderBy('position').execute(),
+  ]);
   const rescueBy = new Map(rescues.map((r) => [r.payment_id, r]));
   const customerBy = new Map(customers.map((c) => [c.id, c]));
   const recoveryBy = new Map(recoveries.map((r) => [`${r.account_id}|${r.payment_id}`, r]));

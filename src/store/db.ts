@@ -24,6 +24,10 @@ export async function openDb(target: StoreTarget): Promise<Db> {
     // the pool, which opens a new one on demand; without a listener the pool's 'error' event would
     // be an uncaught exception that stops the process. Errors on connections in use reach the query.
     pool.on('error', () => {});
+    // The same for a connection in use between two queries (a backend terminated by an admin or a
+    // restart): pg emits it on the client, which the pool listens to only while it is idle, and
+    // unheard it stopped the process. The next query on it fails and the pool drops it.
+    pool.on('connect', (client) => client.on('error', () => {}));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });

@@ -34,20 +34,27 @@ export async function insertEvents(tx: Transaction<Database> | Db, events: reado
       account_id: e.accountId,
       livemode: e.livemode,
       type: e.type,
-      api_version: API_VERSION,
-      data: JSON.stringify(e.data),
+      data: e.data,
       created_at: e.createdAt,
       object_id: e.objectId,
     }));
-    await tx.insertInto('events').values(rows).execute();
+    // The events and their deliveries in one statement (one round trip inside the transaction);
+    // `ord` keeps the events' sequence in the order they were given.
     await sql`
+      with v as (
+        select * from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as (id text, account_id text, livemode boolean, type text, data jsonb, created_at timestamptz, object_id text))
+          with ordinality as v(id, account_id, livemode, type, data, created_at, object_id, ord)
+      ), inserted as (
+        insert into events (id, account_id, livemode, type, api_version, data, created_at, object_id)
+        select id, account_id, livemode, type, ${API_VERSION}, data, created_at, object_id from v order by ord
+      )
       insert into webhook_deliveries (id, account_id, livemode, event_id, endpoint_id, status, attempts, created_at, updated_at)
       select ${DELIVERY_ID}, v.account_id, v.livemode, v.id, w.id, 'pending', 0, v.created_at, v.created_at
-      from jsonb_to_recordset(${JSON.stringify(rows.map(({ id, account_id, livemode, type, created_at }) => ({ id, account_id, livemode, type, created_at })))}::jsonb)
-        as v(id text, account_id text, livemode boolean, type text, created_at timestamptz)
+      from v
       join webhook_endpoints w on w.account_id = v.account_id and w.livemode = v.livemode and w.status = 'enabled'
         and w.enabled_events ?| array[v.type, '*']
-      order by v.created_at, w.seq`.execute(tx);
+      order by v.ord, w.seq`.execute(tx);
   }
   await queueEmails(tx, causesOfEvents(events));
 }

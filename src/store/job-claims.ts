@@ -103,3 +103,18 @@ export async function claimDue<R>(db: Db, spec: ClaimSpec<R>, o: ClaimAt & { lim
     ${spec.tail ? spec.tail(at) : sql`select * from claimed`}`.execute(db);
   return spec.shape ? spec.shape(result.rows) : (result.rows as R[]);
 }
+
+/**
+ * Ends now every lease `workerId` holds under a spec, as if the worker had died: a stopping worker
+ * whose work did not finish in its grace period hands it over at once instead of after the lease
+ * (attempts in flight are then reconciled under their idempotency keys by the next worker). A
+ * `postpone` lease names no holder and ends by itself.
+ */
+export async function endClaims(db: Db, spec: Pick<ClaimSpec, 'table' | 'lease'>, workerId: string, now: Date): Promise<number> {
+  const lease = spec.lease;
+  if (lease.kind !== 'holder') return 0;
+  const result = await sql`
+    update ${sql.table(spec.table)} set ${sql.ref(lease.expiresAt)} = ${now}
+    where ${sql.ref(lease.claimedBy)} = ${workerId} and ${sql.ref(lease.expiresAt)} > ${now}`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

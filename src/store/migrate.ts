@@ -8,8 +8,13 @@ const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 // Plain numbered SQL files, applied in order, each in its own transaction with its bookkeeping row,
 // so a failed migration leaves nothing half-applied. An advisory lock keeps two processes starting
 // at once (api + worker) from racing.
+/** The migrations this code expects, in order. */
+export function migrationFiles(): string[] {
+  return readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+}
+
 export async function migrate(db: Db): Promise<string[]> {
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+  const files = migrationFiles();
   const applied: string[] = [];
   await db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(727274)`.execute(conn);

@@ -26,6 +26,9 @@ export interface StripeConnectionsTable {
   /** Why it is not connected (0010). */
   status_reason: ColumnType<string | null, string | null | undefined, string | null>;
   token_refreshed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Why the connection needs the merchant's attention while it still works (0014): a refused lookup. */
+  attention_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  attention_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface StripeEventsTable {
@@ -124,6 +127,38 @@ export interface StripePaymentIntentsTable {
   created_at: Date;
   updated_at: Date;
 }
+
+export type StripeHandbackStatus = 'held' | 'pending' | 'restored' | 'impossible';
+
+/** An invoice Rescue took over (auto_advance: false) and hands back when it lets go (0014). */
+export interface StripeHandbacksTable {
+  account_id: string;
+  livemode: boolean;
+  invoice_id: string;
+  payment_id: string | null;
+  auto_advance_before: boolean;
+  generation: Generated<number>;
+  status: StripeHandbackStatus;
+  reason: string | null;
+  next_run_at: Date | null;
+  claimed_by: string | null;
+  lease_expires_at: Date | null;
+  failures: Generated<number>;
+  last_error: string | null;
+  taken_at: Date;
+  released_at: Date | null;
+  restored_at: Date | null;
+}
+
+/** A Stripe test clock → the Rescue test clock its invoices' payments live on (0014). */
+export interface StripeTestClocksTable {
+  account_id: string;
+  livemode: boolean;
+  stripe_test_clock_id: string;
+  test_clock_id: string;
+}
+
+export type StripeHandbackRow = Selectable<StripeHandbacksTable>;
 
 export type StripeBackfillObject = 'invoices' | 'charges' | 'subscriptions';
 

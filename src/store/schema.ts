@@ -7,6 +7,8 @@ import type {
   StripeConnectionsTable,
   StripeCustomersTable,
   StripeEventsTable,
+  StripeHandbacksTable,
+  StripeTestClocksTable,
   StripeInvoicesTable,
   StripePaymentIntentsTable,
   StripeSubscriptionsTable,
@@ -329,6 +331,8 @@ export interface Database {
   stripe_card_updates: StripeCardUpdatesTable;
   stripe_backfills: StripeBackfillsTable;
   stripe_payment_intents: StripePaymentIntentsTable;
+  stripe_handbacks: StripeHandbacksTable;
+  stripe_test_clocks: StripeTestClocksTable;
   models: ModelsTable;
   payment_method_risk: PaymentMethodRiskTable;
   emails: EmailsTable;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import { randomString } from '../ids.ts';
 import type { Db } from './db.ts';
 
@@ -15,15 +14,8 @@ interface DashboardSessionsTable {
   expires_at: Date;
 }
 
-interface SignInFailuresTable {
-  email: string;
-  failures: number;
-  first_failed_at: Date;
-  locked_until: Date | null;
-}
-
 // Kysely's view of this file's tables, kept beside the queries that use them.
-const tables = (db: Db) => db.withTables<{ dashboard_sessions: DashboardSessionsTable; dashboard_sign_in_failures: SignInFailuresTable }>();
+const tables = (db: Db) => db.withTables<{ dashboard_sessions: DashboardSessionsTable }>();
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -66,43 +58,4 @@ export async function findSession(db: Db, token: string, now: Date): Promise<Ses
 export async function deleteSession(db: Db, token: string): Promise<boolean> {
   const res = await tables(db).deleteFrom('dashboard_sessions').where('token_hash', '=', hashToken(token)).executeTakeFirst();
   return Number(res.numDeletedRows) > 0;
-}
-
-// ── Throttling failed sign-ins ────────────────────────────────────────────────────────────────
-
-export interface ThrottlePolicy {
-  maxFailures: number;
-  windowMs: number;
-  lockMs: number;
-}
-
-/** When sign-ins for this email are refused until, or null when they are allowed now. */
-export async function signInLockedUntil(db: Db, email: string, now: Date): Promise<Date | null> {
-  const row = await tables(db).selectFrom('dashboard_sign_in_failures').select('locked_until').where('email', '=', email).executeTakeFirst();
-  return row?.locked_until && row.locked_until.getTime() > now.getTime() ? row.locked_until : null;
-}
-
-/**
- * Counts a failure in one statement (concurrent failures all count); the failure that reaches the
- * limit within the window locks the email for lockMs. Returns the lock's end, if now locked.
- */
-export async function recordSignInFailure(db: Db, email: string, now: Date, p: ThrottlePolicy): Promise<Date | null> {
-  const windowStart = new Date(now.getTime() - p.windowMs);
-  const lockUntil = new Date(now.getTime() + p.lockMs);
-  const res = await sql<{ locked_until: Date | null }>`
-    insert into dashboard_sign_in_failures as f (email, failures, first_failed_at, locked_until)
-    values (${email}, 1, ${now}, ${p.maxFailures <= 1 ? lockUntil : null})
-    on conflict (email) do update set
-      failures = case when f.first_failed_at <= ${windowStart} then 1 else f.failures + 1 end,
-      first_failed_at = case when f.first_failed_at <= ${windowStart} then ${now} else f.first_failed_at end,
-      locked_until = case
-        when f.first_failed_at > ${windowStart} and f.failures + 1 >= ${p.maxFailures} then ${lockUntil}
-        else f.locked_until end
-    returning locked_until`.execute(db);
-  const until = res.rows[0]?.locked_until ?? null;
-  return until && new Date(until).getTime() > now.getTime() ? new Date(until) : null;
-}
-
-export async function clearSignInFailures(db: Db, email: string): Promise<void> {
-  await tables(db).deleteFrom('dashboard_sign_in_failures').where('email', '=', email).execute();
 }

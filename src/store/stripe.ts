@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { newId } from '../ids.ts';
 import { decrypt, encrypt, keyIdOf, type Keyring } from '../stripe/crypto.ts';
 import type { Db } from './db.ts';
 import { claimDue, type ClaimSpec } from './job-claims.ts';
@@ -24,6 +25,9 @@ export interface StripeConnection {
   connectedAt: Date;
   disconnectedAt: Date | null;
   tokenRefreshedAt: Date | null;
+  /** Set while the connection works but needs the merchant: Stripe refused a lookup (a missing permission). */
+  attentionReason: string | null;
+  attentionAt: Date | null;
 }
 
 type Q = Db | Transaction<Database>;
@@ -47,6 +51,8 @@ function view(ring: Keyring, row: StripeConnectionRow): StripeConnection {
     connectedAt: row.connected_at,
     disconnectedAt: row.disconnected_at,
     tokenRefreshedAt: row.token_refreshed_at,
+    attentionReason: row.attention_reason,
+    attentionAt: row.attention_at,
   };
 }
 
@@ -122,6 +128,8 @@ export async function saveStripeConnection(db: Q, ring: Keyring, scope: Scope, c
     updated_at: c.at,
     status_reason: null,
     token_refreshed_at: null,
+    attention_reason: null,
+    attention_at: null,
   };
   await db
     .insertInto('stripe_connections')
@@ -130,11 +138,26 @@ export async function saveStripeConnection(db: Q, ring: Keyring, scope: Scope, c
     .execute();
 }
 
+/** `mode`: the permissions check for it passed, so a refusal recorded earlier is cleared. */
 export async function updateStripeConnection(db: Q, ring: Keyring, scope: Scope, o: { mode?: StripeMode; webhookSecret?: string | null; at: Date }): Promise<void> {
   const set: Record<string, unknown> = { updated_at: o.at };
-  if (o.mode) set.mode = o.mode;
+  if (o.mode) Object.assign(set, { mode: o.mode, attention_reason: null, attention_at: null });
   if (o.webhookSecret !== undefined) set.webhook_secret_enc = o.webhookSecret ? encrypt(ring, o.webhookSecret) : null;
   await db.updateTable('stripe_connections').set(set).where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).execute();
+}
+
+/**
+ * Stripe refused a lookup with a 4xx (a permission the key lacks, an object it may not see): the
+ * connection still works but needs the merchant, until a permissions check passes again.
+ */
+export async function markNeedsAttention(db: Q, scope: Scope, at: Date, reason: string): Promise<void> {
+  await db
+    .updateTable('stripe_connections')
+    .set({ attention_reason: reason, attention_at: at, updated_at: at })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('status', '=', 'connected')
+    .execute();
 }
 
 /** Forgets every secret of the connection; the row stays as the record that it existed, and why it ended. */
@@ -269,4 +292,26 @@ export async function finishBackfill(db: Q, b: BackfillKey, workerId: string, o:
 
 export async function listBackfills(db: Db, scope: Scope): Promise<StripeBackfillRow[]> {
   return db.selectFrom('stripe_backfills').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).orderBy('object_type').execute();
+}
+
+/**
+ * The Rescue test clock a Stripe test clock's payments live on: the one tied to it, else a new one at
+ * the Stripe clock's time (named after it). Only in test mode: live mode has no test clocks.
+ */
+export async function rescueClockFor(tx: Transaction<Database>, scope: Scope, stripeClock: { id: string; frozenTime: Date }, at: Date): Promise<string> {
+  const tied = await tx
+    .selectFrom('stripe_test_clocks')
+    .select('test_clock_id')
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('stripe_test_clock_id', '=', stripeClock.id)
+    .executeTakeFirst();
+  if (tied) return tied.test_clock_id;
+  const id = newId('clock');
+  await tx
+    .insertInto('test_clocks')
+    .values({ id, account_id: scope.accountId, name: `Stripe ${stripeClock.id}`, frozen_time: stripeClock.frozenTime, target_time: stripeClock.frozenTime, status: 'ready', claimed_by: null, lease_expires_at: null, created_at: at })
+    .execute();
+  await tx.insertInto('stripe_test_clocks').values({ account_id: scope.accountId, livemode: scope.livemode, stripe_test_clock_id: stripeClock.id, test_clock_id: id }).execute();
+  return id;
 }

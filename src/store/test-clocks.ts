@@ -85,3 +85,17 @@ export async function moveClock(db: Db, clockId: string, workerId: string, to: D
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/**
+ * Hands an advancing clock back: still advancing, unclaimed, and free for any worker from `freeAt`
+ * on (now by default: a stopping worker between batches).
+ */
+export async function releaseClock(db: Db, clockId: string, workerId: string, freeAt: Date | null = null): Promise<void> {
+  await db.updateTable('test_clocks').set({ claimed_by: null, lease_expires_at: freeAt }).where('id', '=', clockId).where('claimed_by', '=', workerId).execute();
+}
+
+/** Whether an attempt of the clock is still processing (claimed by a worker that has not written its outcome). */
+export async function clockHasUnsettledAttempts(db: Db, clockId: string): Promise<boolean> {
+  const row = await db.selectFrom('attempts').select('id').where('test_clock', '=', clockId).where('status', '=', 'processing').limit(1).executeTakeFirst();
+  return row !== undefined;
+}

@@ -184,3 +184,12 @@ export async function createDeliveries(db: Db, scope: Scope, event: { id: string
     returning *`.execute(db);
   return result.rows.map((r) => ({ ...r, event_type: event.type }));
 }
+
+/** Deliveries a stopping worker claimed but never sent: unclaimed, due as they were, for another worker now. */
+export async function handBackDeliveries(db: Db, claimed: readonly Pick<ClaimedDelivery, 'id' | 'account_id'>[], workerId: string): Promise<void> {
+  if (claimed.length === 0) return;
+  await sql`
+    update webhook_deliveries d set claimed_by = null, lease_expires_at = null
+    from unnest(${claimed.map((c) => c.id)}::text[], ${claimed.map((c) => c.account_id)}::text[]) as v(id, account_id)
+    where d.id = v.id and d.account_id = v.account_id and d.claimed_by = ${workerId} and d.status = 'pending'`.execute(db);
+}

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { cardUpdatedInStripe } from '../engine/lifecycle.ts';
 import { applyLifecycleIn } from '../store/lifecycle-writes.ts';
 import type { Scope } from '../store/payments.ts';
-import type { Database } from '../store/schema.ts';
+import type { Database, PlannedRetry } from '../store/schema.ts';
 import { cardFacts, toDate } from './objects.ts';
 import { cancelStripeRescues } from './stripe-rescue.ts';
 
@@ -74,14 +74,14 @@ export async function cardUpdated(tx: Tx, scope: Scope, eventId: string, u: { to
     .innerJoin('payments as p', (j) => j.onRef('p.account_id', '=', 'a.account_id').onRef('p.id', '=', 'a.payment_id'))
     .innerJoin('rescues as r', (j) => j.onRef('r.account_id', '=', 'p.account_id').onRef('r.payment_id', '=', 'p.id'))
     .leftJoin('customers as c', (j) => j.onRef('c.account_id', '=', 'p.account_id').onRef('c.id', '=', 'p.customer_id'))
-    .select(['a.id', 'a.planned_at', 'c.timezone'])
+    .select(['a.id', 'a.payment_id', 'a.planned_at', 'c.timezone', 'r.schedule'])
     .where('a.account_id', '=', scope.accountId)
     .where('a.livemode', '=', scope.livemode)
     .where('a.status', '=', 'planned')
     .where('p.payment_method', '=', u.token)
     .where('r.status', '=', 'active')
     .execute();
-  await applyLifecycleIn(tx, cardUpdatedInStripe(planned.map((a) => ({ ...a, account_id: scope.accountId })), u.card, now));
+  await applyLifecycleIn(tx, cardUpdatedInStripe(planned.map((a) => ({ ...a, account_id: scope.accountId, schedule: a.schedule as PlannedRetry[] })), u.card, now));
 }
 
 /** Email and name follow Stripe's customer, for customers Rescue already knows. */

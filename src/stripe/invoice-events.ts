@@ -3,10 +3,11 @@ import type Stripe from 'stripe';
 import { newId } from '../ids.ts';
 import { retryObservedInStripe } from '../engine/lifecycle.ts';
 import { applyLifecycleIn } from '../store/lifecycle-writes.ts';
+import { heldInvoice, holdInvoice } from '../store/stripe-handbacks.ts';
 import type { Scope } from '../store/payments.ts';
 import { insertPulse } from '../store/recoveries.ts';
 import type { CustomerRow, Database } from '../store/schema.ts';
-import type { StripeConnection } from '../store/stripe.ts';
+import { rescueClockFor, type StripeConnection } from '../store/stripe.ts';
 import type { Db } from '../store/db.ts';
 import { stripeClient } from './client.ts';
 import { failureFacts, invoiceFacts, type FailureFacts, type InvoiceFacts } from './objects.ts';
@@ -17,6 +18,20 @@ import { openStripeRescue, recordFailedCharge, recoverStripeRescue } from './str
 // one); a paid invoice recovers it, or counts as organic revenue for Lift.
 
 type Tx = Transaction<Database>;
+
+/** A Stripe test clock and its time. */
+export interface StripeClock {
+  id: string;
+  frozenTime: Date;
+}
+
+/** The invoice's Stripe test clock (`test_clock`), read for its time; null when it has none. */
+export async function fetchStripeClock(d: StripeEventDeps, conn: StripeConnection, invoice: Stripe.Invoice): Promise<StripeClock | null> {
+  const id = typeof invoice.test_clock === 'string' ? invoice.test_clock : (invoice.test_clock?.id ?? null);
+  if (!id || !conn.secretKey || invoice.livemode) return null;
+  const clock = await stripeClient(d.stripe, conn.secretKey).testHelpers.testClocks.retrieve(id);
+  return { id, frozenTime: new Date(clock.frozen_time * 1000) };
+}
 
 /**
  * The decline behind a failed invoice: its payment intent (legacy `invoice.payment_intent`, else the
@@ -104,7 +119,7 @@ async function invoicePayment(tx: Tx, scope: Scope, invoiceId: string): Promise<
  * reports is recorded as an attempt (it counts for the card's network limits). In active mode later
  * failures are Rescue's own retries, already recorded by the gateway.
  */
-export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConnection, inv: InvoiceFacts, f: FailureFacts, now: Date): Promise<void> {
+export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConnection, inv: InvoiceFacts, f: FailureFacts, now: Date, stripeClock: StripeClock | null = null): Promise<void> {
   const scope: Scope = { accountId: conn.accountId, livemode: conn.livemode };
   // Locked, so two failure events of one invoice processed at once make one payment.
   const prior = await tx
@@ -121,7 +136,8 @@ export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConn
   await upsertInvoice(tx, scope, inv, now);
   const existing = prior?.payment_id ?? null;
   if (existing) {
-    if (conn.mode === 'observe') await recordStripeRetry(tx, scope, existing, f, now);
+    // Stripe's own retry unless Rescue holds the invoice (then the failure is Rescue's retry, recorded already).
+    if (conn.mode === 'observe' || !(await heldInvoice(tx, scope, inv.id))) await recordStripeRetry(tx, scope, existing, f, now);
     return;
   }
   const customer = await ensureCustomer(tx, scope, inv.customer, { email: inv.customerEmail, name: inv.customerName, at: now });
@@ -131,8 +147,21 @@ export async function invoiceFailed(d: StripeEventDeps, tx: Tx, conn: StripeConn
   if (f.paymentIntent) metadata.stripe_payment_intent = f.paymentIntent;
   const amount = inv.amountRemaining > 0 ? inv.amountRemaining : inv.amountDue;
   const token = f.paymentMethod ?? inv.defaultPaymentMethod ?? `stripe_invoice:${inv.id}`;
-  const paymentId = await openStripeRescue(d, tx, conn, { customer, amount, currency: inv.currency, metadata, token, failure: f }, now);
+  // On a Stripe test clock: the payment lives on the Rescue test clock tied to it, at the Stripe clock's time.
+  const testClock = stripeClock && !scope.livemode ? await rescueClockFor(tx, scope, stripeClock, now) : null;
+  const at = testClock ? stripeClock!.frozenTime : now;
+  const paymentId = await openStripeRescue(d, tx, conn, { customer, amount, currency: inv.currency, metadata, token, failure: f, testClock }, at);
   await upsertInvoice(tx, scope, inv, now, paymentId);
+  // Active mode: Rescue takes the invoice over (auto_advance false, asked after this transaction),
+  // recorded first, so that letting go of it later knows what to give back.
+  if (conn.mode === 'active' && (await rescueIsActive(tx, scope, paymentId))) {
+    await holdInvoice(tx, scope, { invoiceId: inv.id, paymentId, autoAdvanceBefore: inv.autoAdvance, at: now });
+  }
+}
+
+async function rescueIsActive(tx: Tx, scope: Scope, paymentId: string): Promise<boolean> {
+  const r = await tx.selectFrom('rescues').select('status').where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).executeTakeFirst();
+  return r?.status === 'active';
 }
 
 /** A failure Stripe's own retry reported (observe mode), recorded as an attempt of the rescue. */

@@ -31,6 +31,8 @@ export interface InvoiceFacts {
   paidAt: Date | null;
   /** Stripe's page where the customer pays the invoice (with a new card): the dunning link in observe mode. */
   hostedInvoiceUrl: string | null;
+  /** Whether Stripe collects it automatically (retries, dunning): what a hand-back restores. */
+  autoAdvance: boolean;
 }
 
 export function invoiceFacts(inv: Stripe.Invoice): InvoiceFacts {
@@ -53,6 +55,7 @@ export function invoiceFacts(inv: Stripe.Invoice): InvoiceFacts {
     created: toDate(inv.created)!,
     paidAt: toDate(inv.status_transitions?.paid_at),
     hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
+    autoAdvance: inv.auto_advance ?? true,
   };
 }
 

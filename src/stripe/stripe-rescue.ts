@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { resolveRescuePolicy } from '../domain/auto-rescue-policy.ts';
-import { cancelRescue, recoveryAttemptOfStripe } from '../engine/lifecycle.ts';
+import { cancelRescue, observedAgain, recoveryAttemptOfStripe } from '../engine/lifecycle.ts';
 import { consequencesOfCharge } from '../engine/outcome.ts';
 import { firstAttemptRow } from '../engine/first-attempt.ts';
 import { newId } from '../ids.ts';
@@ -8,7 +8,7 @@ import { learnedContexts } from '../predict/planning.ts';
 import type { Db } from '../store/db.ts';
 import { applyLifecycleIn, attemptsMade, claimPlannedNow } from '../store/lifecycle-writes.ts';
 import type { Scope } from '../store/payments.ts';
-import type { CustomerRow, Database } from '../store/schema.ts';
+import type { CustomerRow, Database, PaymentRow } from '../store/schema.ts';
 import { getSettings } from '../store/settings.ts';
 import type { StripeConnection } from '../store/stripe.ts';
 import type { StripeEventDeps } from './events.ts';
@@ -28,6 +28,8 @@ export interface StripeFailure {
   /** The payment method to retry (pm_…), or a placeholder naming the Stripe object. */
   token: string;
   failure: FailureFacts;
+  /** The Rescue test clock the payment lives on (its Stripe invoice is on a Stripe test clock); `now` is then that clock's time. */
+  testClock?: string | null;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
         failure_code: null,
         failure_message: null,
         metadata: JSON.stringify(metadata),
-        test_clock: null,
+        test_clock: o.testClock ?? null,
         idempotency_key: null,
         rescue_policy: JSON.stringify(policy),
         created_at: now,
@@ -74,7 +76,7 @@ export async function openStripeRescue(d: StripeEventDeps, tx: Tx, conn: StripeC
         leaseUntil: new Date(d.clock.now().getTime() + d.leaseMs),
         card: { fingerprint: cardFingerprint(f.card, token), brand: f.card?.brand ?? 'unknown', last4: f.card?.last4 ?? null, funding: f.card?.funding ?? null, country: f.card?.country ?? null },
         gateway: STRIPE_GATEWAY,
-        testClock: null,
+        testClock: o.testClock ?? null,
         paymentMethodType: f.card?.paymentMethodType ?? 'card',
       }),
     ],
@@ -116,7 +118,7 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
   let [attempt] = await claimPlannedNow(tx, scope, paymentId, claim);
   if (!attempt) {
     const last = await tx.selectFrom('attempts').selectAll().where('account_id', '=', scope.accountId).where('payment_id', '=', paymentId).orderBy('number', 'desc').executeTakeFirstOrThrow();
-    attempt = (await applyLifecycleIn(tx, { attempts: [recoveryAttemptOfStripe(last, now, claim)] })).attempts[0]!;
+    attempt = (await applyLifecycleIn(tx, { attempts: [recoveryAttemptOfStripe(last, now, claim, await cardUpdatedSince(tx, scope, payment.payment_method, last.attempted_at ?? last.planned_at))] })).attempts[0]!;
   }
   const customer = payment.customer_id ? ((await tx.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('id', '=', payment.customer_id).executeTakeFirst()) ?? null) : null;
   const consequences = consequencesOfCharge({
@@ -131,19 +133,33 @@ export async function recoverStripeRescue(d: StripeEventDeps, tx: Tx, scope: Sco
   await applyLifecycleIn(tx, { outcomes: [consequences] });
 }
 
-type OpenPayment = { id: string; customer_id: string | null; amount: number | string; currency: string };
+/** The latest card Stripe's updater put behind this payment method since `since`, if any. */
+async function cardUpdatedSince(tx: Tx, scope: Scope, paymentMethod: string, since: Date) {
+  const u = await tx
+    .selectFrom('stripe_card_updates')
+    .select(['card_fingerprint as fingerprint', 'card_brand as brand', 'card_last4 as last4'])
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', scope.livemode)
+    .where('payment_method', '=', paymentMethod)
+    .where('updated_at', '>=', since)
+    .orderBy('updated_at', 'desc')
+    .executeTakeFirst();
+  return u ?? null;
+}
+
+type OpenPayment = { id: string; customer_id: string | null; amount: number | string; currency: string; status?: string };
 
 /**
  * Ends rescues that can no longer go on as cancelled: the payment becomes rescue_cancelled, planned
  * retries are cancelled (`message` says why), and payment.rescue_cancelled carries `reason`.
  */
-export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly OpenPayment[], why: { reason: string; message: string }, now: Date): Promise<void> {
+export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly OpenPayment[], why: { reason: string; message: string }, now: Date, o: { stranded?: Map<string, string[]> } = {}): Promise<void> {
   const made = await attemptsMade(tx, scope, open.map((p) => p.id));
   await applyLifecycleIn(
     tx,
     open.map((p) =>
       cancelRescue(
-        { payment: { id: p.id, account_id: scope.accountId, livemode: scope.livemode, customer_id: p.customer_id, amount: Number(p.amount), currency: p.currency }, attemptsMade: made.get(p.id) ?? 0 },
+        { payment: { id: p.id, account_id: scope.accountId, livemode: scope.livemode, customer_id: p.customer_id, amount: Number(p.amount), currency: p.currency }, attemptsMade: made.get(p.id) ?? 0, stranded: o.stranded?.get(p.id) },
         { by: 'stripe', reason: why.reason, message: why.message },
         now,
       ),
@@ -153,20 +169,44 @@ export async function cancelStripeRescues(tx: Tx, scope: Scope, open: readonly O
 
 /**
  * Every open rescue charged through Stripe (its attempts go through the `stripe` gateway: invoices,
- * one-off payment intents, and payments created with a Stripe token), locked for the update.
+ * one-off payment intents, and payments created with a Stripe token), waiting for a retry or with one
+ * processing, locked for the update.
  */
-export async function openStripeRescues(tx: Tx, scope: Scope): Promise<OpenPayment[]> {
+export async function openStripeRescues(tx: Tx, scope: Scope): Promise<(OpenPayment & { status: string })[]> {
   return tx
     .selectFrom('payments as p')
     .innerJoin('rescues as r', (j) => j.onRef('r.account_id', '=', 'p.account_id').onRef('r.payment_id', '=', 'p.id'))
-    .select(['p.id', 'p.customer_id', 'p.amount', 'p.currency'])
+    .select(['p.id', 'p.customer_id', 'p.amount', 'p.currency', 'p.status'])
     .where('p.account_id', '=', scope.accountId)
     .where('p.livemode', '=', scope.livemode)
     .where('r.status', '=', 'active')
-    .where('p.status', '=', 'requires_rescue')
+    .where('p.status', 'in', ['requires_rescue', 'rescue_in_progress'])
     .where((eb) => eb.exists(eb.selectFrom('attempts as a').select('a.id').whereRef('a.account_id', '=', 'p.account_id').whereRef('a.payment_id', '=', 'p.id').where('a.gateway', '=', STRIPE_GATEWAY)))
     .forUpdate('p')
     .execute();
+}
+
+/** The attempts of these payments left processing, by payment. */
+export async function processingAttempts(tx: Tx, scope: Scope, paymentIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (paymentIds.length === 0) return out;
+  const rows = await tx.selectFrom('attempts').select(['id', 'payment_id']).where('account_id', '=', scope.accountId).where('payment_id', 'in', [...paymentIds]).where('status', '=', 'processing').execute();
+  for (const r of rows) out.set(r.payment_id, [...(out.get(r.payment_id) ?? []), r.id]);
+  return out;
+}
+
+/**
+ * The connection switched to observe mode: every open Stripe rescue stops waiting for Rescue's own
+ * retries (engine/lifecycle.ts#observedAgain); Stripe retries its invoice again.
+ */
+export async function observeStripeRescues(tx: Tx, scope: Scope, now: Date): Promise<number> {
+  const open = await openStripeRescues(tx, scope);
+  const processing = await processingAttempts(tx, scope, open.map((p) => p.id));
+  await applyLifecycleIn(
+    tx,
+    open.map((p) => observedAgain({ payment: { id: p.id, account_id: scope.accountId, livemode: scope.livemode, customer_id: p.customer_id, amount: Number(p.amount), currency: p.currency, status: p.status as PaymentRow['status'] }, processing: processing.get(p.id) ?? [] }, now)),
+  );
+  return open.length;
 }
 
 /** The failed charge behind a Stripe failure, with its card and decline, for the models' history. */

@@ -19,8 +19,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 5);
 
 // Tables a refusal writes by design: a refused request's answer is kept under its Idempotency-Key
-// (replayed, as Stripe does), and a failed sign-in is counted for the lockout.
-const WRITTEN_BY_REFUSALS = new Set(['idempotency_keys', 'dashboard_sign_in_failures']);
+// (replayed, as Stripe does), and tries are counted for the throttles (sign-in lockout, invalid keys).
+const WRITTEN_BY_REFUSALS = new Set(['idempotency_keys', 'dashboard_sign_in_failures', 'rate_limit_counters']);
 // Refusals that are outcomes (a hand-off blocked by a hard decline was recorded, then refused).
 const OUTCOME_CODES = ['recovery_blocked', 'recovery_duplicate'];
 
@@ -43,8 +43,9 @@ describe.each(ENGINES)('hostile input on every route (%s)', (engine) => {
 
   beforeAll(async () => {
     // No worker: the database changes only through the requests under test. Gateways that do not
-    // answer give up quickly, so a fuzzed http gateway URL costs little.
-    t = await startTestRescue({ engine, worker: false, env: { RESCUE_HTTP_GATEWAY_TIMEOUT_MS: '300', RESCUE_WEBHOOK_TIMEOUT_MS: '300' } });
+    // answer give up quickly, so a fuzzed http gateway URL costs little. No per-key limit: a run of
+    // 429s would hide the routes behind them (throttles have their own tests).
+    t = await startTestRescue({ engine, worker: false, env: { RESCUE_HTTP_GATEWAY_TIMEOUT_MS: '300', RESCUE_WEBHOOK_TIMEOUT_MS: '300', RESCUE_RATE_LIMIT_PER_KEY: '0' } });
     const account = await t.signup();
     const api = t.client(account.testKey);
     const customer = (await api.post('/v2/customers', { email: 'ada@example.com', name: 'Ada' })).body;

@@ -34,7 +34,7 @@ describe('secrets stay out of the logs of a fuzzed server (pglite)', () => {
   const secrets = {} as Record<'password' | 'testKey' | 'liveKey' | 'passwordHash' | 'hashDigest' | 'webhookSecret' | 'rotatedSecret' | 'updatePaymentToken' | 'sessionToken', string>;
 
   beforeAll(async () => {
-    t = await startTestRescue({ logDestination: out, env: { LOG_LEVEL: 'trace', RESCUE_HTTP_GATEWAY_TIMEOUT_MS: '300' } });
+    t = await startTestRescue({ logDestination: out, env: { LOG_LEVEL: 'trace', RESCUE_HTTP_GATEWAY_TIMEOUT_MS: '300', RESCUE_RATE_LIMIT_PER_KEY: '0' } });
   });
   afterAll(async () => {
     await t.close();

@@ -10,6 +10,8 @@ import {
   handOffConsequences,
   MAX_METHOD_UPDATES,
   newCard,
+  observedAgain,
+  OBSERVE_AGAIN_MESSAGE,
   recoveryAttemptOfStripe,
   retryObservedInStripe,
   type NewCardState,
@@ -206,6 +208,24 @@ describe('cancelling', () => {
     expect(c.events![0]!.data).toMatchObject({ payment: 'pay_1', total_attempts: 2, ...data });
     if (cause.by === 'merchant') expect(Object.keys(c.events![0]!.data)).toEqual(['payment', 'customer', 'amount', 'currency', 'total_attempts']);
   });
+
+  it('a disconnect also cancels an attempt left processing (its answer can never come), releasing its claim', () => {
+    const c = cancelRescue({ payment: payment({ status: 'rescue_in_progress' }), attemptsMade: 1, stranded: ['att_2'] }, { by: 'stripe', reason: DISCONNECTED.rescueReason, message: DISCONNECTED.message }, at(DAY));
+    expect(changeSummary(c)).toMatchObject({ payment: 'rescue_cancelled', rescue: 'cancelled', moved: 1, events: ['payment.rescue_cancelled'] });
+    expect(c.attemptUpdates).toEqual([{ account_id: 'acct_1', id: 'att_2', set: { status: 'cancelled', failure_message: DISCONNECTED.message, claimed_by: null, lease_expires_at: null } }]);
+  });
+});
+
+describe('the Stripe connection switches to observe mode', () => {
+  const rows = [
+    { name: 'a rescue waiting for its next retry', status: 'requires_rescue' as const, processing: [] as string[], payment: null, moved: 0 },
+    { name: 'a rescue whose retry observe mode will never charge', status: 'rescue_in_progress' as const, processing: ['att_2'], payment: 'requires_rescue', moved: 1 },
+  ];
+  it.each(rows)('$name: planned retries cancelled, the rescue stays open, no event', ({ status, processing, payment: after, moved }) => {
+    const c = observedAgain({ payment: payment({ status }), processing }, at(DAY));
+    expect(changeSummary(c)).toEqual({ payment: after, rescue: null, attempts: [], moved, cancelPlanned: [OBSERVE_AGAIN_MESSAGE], events: [] });
+    for (const u of c.attemptUpdates ?? []) expect(u.set).toMatchObject({ status: 'cancelled', claimed_by: null });
+  });
 });
 
 describe('a new card from the customer', () => {
@@ -289,12 +309,20 @@ describe('what Stripe observed', () => {
     expect(summary(c)).toEqual({ attempt: 'succeeded', payment: 'succeeded', rescue: 'recovered', next: null, events: ['payment.rescue_succeeded', 'recovery.success', 'recovery_event'] });
   });
 
+  it("a recovery after Stripe's card updater replaced the card names the new card", () => {
+    const row = recoveryAttemptOfStripe(retry(2, { status: 'failed' }), at(DAY), { workerId: 'w9', leaseUntil: at(DAY + 60_000) }, { fingerprint: 'fp_new', brand: 'mastercard', last4: '1881' });
+    expect(row).toMatchObject({ number: 3, card_was_updated: true, card_fingerprint: 'fp_new', card_brand: 'mastercard', card_last4: '1881', card_funding: 'credit' });
+    const unchanged = recoveryAttemptOfStripe(retry(2, { status: 'failed' }), at(DAY), { workerId: 'w9', leaseUntil: at(DAY) });
+    expect(unchanged).toMatchObject({ card_fingerprint: 'fp_visa', card_last4: '4242' });
+    expect(unchanged.card_was_updated).toBeFalsy();
+  });
+
   it("a card Stripe updated moves each open rescue's next retry up, never later", () => {
     const soon = firstChargeAt(at(DAY), 'UTC');
     const c = cardUpdatedInStripe(
       [
-        { account_id: 'acct_1', id: 'att_a', planned_at: at(4 * DAY), timezone: 'UTC' },
-        { account_id: 'acct_1', id: 'att_b', planned_at: at(DAY), timezone: null },
+        { account_id: 'acct_1', id: 'att_a', payment_id: 'pay_a', planned_at: at(4 * DAY), timezone: 'UTC', schedule: [{ retry_number: 2, scheduled_at: at(4 * DAY).toISOString() }, { retry_number: 3, scheduled_at: at(6 * DAY).toISOString() }] },
+        { account_id: 'acct_1', id: 'att_b', payment_id: 'pay_b', planned_at: at(DAY), timezone: null, schedule: [{ retry_number: 1, scheduled_at: at(DAY).toISOString() }] },
       ],
       { fingerprint: 'fp_upd', last4: '1111' },
       at(DAY),
@@ -302,6 +330,11 @@ describe('what Stripe observed', () => {
     expect(c.attemptUpdates).toEqual([
       { account_id: 'acct_1', id: 'att_a', onlyIfPlanned: true, set: { card_was_updated: true, planned_at: soon, card_fingerprint: 'fp_upd', card_last4: '1111' } },
       { account_id: 'acct_1', id: 'att_b', onlyIfPlanned: true, set: { card_was_updated: true, planned_at: at(DAY), card_fingerprint: 'fp_upd', card_last4: '1111' } },
+    ]);
+    // The schedule shown (next_retry_at, scheduled_retries) follows the moved retry; later ones stay.
+    expect(c.rescueUpdates!.map((u) => [u.payment_id, JSON.parse(u.set.schedule as string)])).toEqual([
+      ['pay_a', [{ retry_number: 2, scheduled_at: soon.toISOString() }, { retry_number: 3, scheduled_at: at(6 * DAY).toISOString() }]],
+      ['pay_b', [{ retry_number: 1, scheduled_at: at(DAY).toISOString() }]],
     ]);
   });
 });

@@ -32,7 +32,8 @@ describe.each(ENGINES)('Stripe backfill (%s)', (engine) => {
     it('imports 12 months, resumes from its cursor after an error and after a rate limit, and shows progress', async () => {
       // Page 2 of invoices fails once (a 500 the SDK does not retry here); the first charges page is rate limited once.
       s.fake.failNext(/^\/v1\/invoices\?.*starting_after/, 500, { error: { type: 'api_error', message: 'boom' } });
-      s.fake.failNext(/^\/v1\/charges\?/, 429, { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' } });
+      // (limit=100: the import's pages, not the one-object lists of the permissions check on connect.)
+      s.fake.failNext(/^\/v1\/charges\?limit=100/, 429, { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' } });
       const before = s.fake.requests.length;
       const { api } = await connectedAccount(s);
       const accountId = (await sql<any>`select account_id from stripe_connections order by connected_at desc limit 1`.execute(s.t.rescue.db)).rows[0].account_id;
@@ -47,7 +48,8 @@ describe.each(ENGINES)('Stripe backfill (%s)', (engine) => {
       expect(await count('stripe_subscriptions', accountId)).toBe(12);
       expect(Number((await sql<any>`select count(*)::int as n from stripe_subscriptions where account_id = ${accountId} and churned_at is not null`.execute(s.t.rescue.db)).rows[0].n)).toBe(4);
 
-      const calls = s.fake.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/v1/invoices');
+      const imported = (r: { query: URLSearchParams }) => r.query.has('created[gte]');
+      const calls = s.fake.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/v1/invoices' && imported(r));
       // Started once from the top, 12 months back; after the failed page it resumed from the same cursor.
       expect(calls.filter((c) => !c.query.get('starting_after'))).toHaveLength(1);
       expect(Number(calls[0]!.query.get('created[gte]'))).toBeGreaterThan(now - 366 * 24 * HOUR);
@@ -55,7 +57,7 @@ describe.each(ENGINES)('Stripe backfill (%s)', (engine) => {
       const afterPage1 = calls.filter((c) => c.query.get('starting_after') === 'in_bf0099');
       expect(afterPage1).toHaveLength(2);
       expect(afterPage1[1]!.at - afterPage1[0]!.at).toBeGreaterThanOrEqual(1500);
-      const charges = s.fake.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/v1/charges');
+      const charges = s.fake.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/v1/charges' && imported(r));
       expect(charges.length).toBe(2);
       expect(charges[1]!.at - charges[0]!.at).toBeGreaterThanOrEqual(1500);
       expect(charges.every((c) => c.headers.authorization?.startsWith('Bearer sk_test_access'))).toBe(true);
@@ -94,7 +96,8 @@ describe.each(ENGINES)('Stripe backfill (%s)', (engine) => {
         return r.length === 3 && r.every((x: any) => x.status === 'done') ? r : undefined;
       }, 30_000);
       expect(rows.find((r: any) => r.object_type === 'invoices').imported).toBe(250);
-      const calls = s.fake.requests.slice(before).filter((r) => r.path === '/v1/invoices');
+      // The import's pages (created[gte]), not the permissions check's one-object list.
+      const calls = s.fake.requests.slice(before).filter((r) => r.path === '/v1/invoices' && r.query.has('created[gte]'));
       // Page 1, the refused page 2, then page 2 again from the same cursor with the new token.
       expect(calls.slice(0, 3).map((c) => [c.query.get('starting_after'), c.headers.authorization])).toEqual([
         [null, `Bearer sk_test_access${stripeAccount}`],

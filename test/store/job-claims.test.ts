@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { workerJobs } from '../../src/engine/jobs.ts';
+import { egressGuard } from '../../src/egress/egress-guard.ts';
 import type { Db } from '../../src/store/db.ts';
 import { claimDue, type ClaimSpec } from '../../src/store/job-claims.ts';
 import { ENGINES } from '../support/databases.ts';
@@ -160,7 +161,7 @@ describe('the worker job catalog', () => {
       batchSize: 200,
       clockBatchSize: 500,
       leaseMs: 120_000,
-      webhooks: { timeoutMs: 10_000, concurrency: 16, signingClock: systemClock, random: Math.random, checkUrl: async () => {} },
+      webhooks: { timeoutMs: 10_000, concurrency: 16, signingClock: systemClock, random: Math.random, egress: egressGuard({ allowPrivate: { test: true, live: true } }) },
     };
     expect(workerJobs(base).map((j) => j.name)).toEqual(['attempts.reconcile', 'attempts', 'test-clocks', 'webhook-deliveries']);
     const all = workerJobs({

@@ -11,7 +11,7 @@ const MIGRATIONS = readdirSync(join(import.meta.dirname, '../../src/store/migrat
   .sort();
 
 // The tables the store's queries rely on; later migrations may add more.
-const TABLES = ['accounts', 'api_keys', 'account_settings', 'test_clocks', 'customers', 'payments', 'rescues', 'attempts', 'idempotency_keys', 'sandbox_charges', 'card_leases', 'events', 'webhook_endpoints', 'webhook_deliveries', 'recoveries', 'rescue_payment_methods', 'pulses', 'models', 'payment_method_risk', 'stripe_connections', 'stripe_events', 'stripe_customers', 'stripe_invoices', 'stripe_charges', 'stripe_subscriptions', 'stripe_card_updates', 'stripe_backfills', 'stripe_payment_intents', 'dashboard_sessions', 'dashboard_sign_in_failures', 'emails', 'instance_secrets', 'payment_method_updates'];
+const TABLES = ['accounts', 'api_keys', 'account_settings', 'test_clocks', 'customers', 'payments', 'rescues', 'attempts', 'idempotency_keys', 'sandbox_charges', 'card_leases', 'events', 'webhook_endpoints', 'webhook_deliveries', 'recoveries', 'rescue_payment_methods', 'pulses', 'models', 'payment_method_risk', 'stripe_connections', 'stripe_events', 'stripe_customers', 'stripe_invoices', 'stripe_charges', 'stripe_subscriptions', 'stripe_card_updates', 'stripe_backfills', 'stripe_payment_intents', 'dashboard_sessions', 'rate_limit_counters', 'emails', 'instance_secrets', 'payment_method_updates'];
 
 async function tables(s: StoreDb): Promise<string[]> {
   const rows = await sql<{ table_name: string }>`

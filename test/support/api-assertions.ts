@@ -5,7 +5,7 @@ import type { Reply } from './harness.ts';
 // `{error: {type, code, message, param?}}` whose `param` names the offending field.
 
 export interface ExpectedError {
-  type?: 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'api_error';
+  type?: 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'api_error' | 'rate_limit_error';
   code?: string;
   /** A string: the error must name this param. null: the error must not carry a param. */
   param?: string | null;

@@ -37,6 +37,16 @@ export interface FakeStripe {
   refreshTokens: Map<string, OAuthGrant>;
   /** Access tokens Stripe no longer accepts (401, "expired"); expire one to make Rescue refresh it. */
   expiredTokens: Set<string>;
+  /**
+   * Restricted keys (rk_…) → the permissions granted, as `resource:read` / `resource:write` (write
+   * includes read) over invoices, invoice_payments, payment_intents, charges, subscriptions. A key not
+   * listed may do everything (a secret key). A call beyond its permissions is Stripe's 403.
+   */
+  restrictedKeys: Map<string, Set<string>>;
+  /** Stripe test clocks (GET /v1/test_helpers/test_clocks/:id): id → frozen time (Unix seconds). */
+  testClocks: Map<string, number>;
+  /** OAuth access tokens → their scope: a read_only token's writes are refused as Stripe refuses them (403). */
+  tokenScopes: Map<string, OAuthGrant['scope']>;
   /** The Stripe account its authorize page connects (GET /oauth/authorize, for browser tests). */
   authorizeAs: string;
   deauthorized: string[];
@@ -63,6 +73,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     codes: new Map(),
     refreshTokens: new Map(),
     expiredTokens: new Set(),
+    restrictedKeys: new Map(),
+    tokenScopes: new Map(),
+    testClocks: new Map(),
     authorizeAs: 'acct_browser',
     deauthorized: [],
     invoices: [],
@@ -135,6 +148,7 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
     const grant = fake.refreshTokens.get(refreshToken);
     if (!grant) return { status: 400, body: { error: 'invalid_grant', error_description: `Refresh token does not exist: ${refreshToken}` } };
     const access = `sk_test_access${grant.stripe_user_id}_r${fake.requestsTo('POST', /^\/oauth\/token$/).length}`;
+    fake.tokenScopes.set(access, grant.scope);
     return { status: 200, body: { access_token: access, refresh_token: refreshToken, token_type: 'bearer', stripe_publishable_key: 'pk_test_x', stripe_user_id: grant.stripe_user_id, scope: grant.scope, livemode: grant.livemode ?? false } };
   }
   if (r.method === 'POST' && r.path === '/oauth/token') {
@@ -142,6 +156,10 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
     if (!grant) return { status: 400, body: { error: 'invalid_grant', error_description: `Authorization code does not exist: ${r.body.get('code')}` } };
     fake.codes.delete(r.body.get('code')!);
     fake.refreshTokens.set(`rt_refresh${grant.stripe_user_id}`, grant);
+    fake.tokenScopes.set(`sk_test_access${grant.stripe_user_id}`, grant.scope);
+    // A new grant's token is one Stripe accepts (the fake names it after the account, so one expired
+    // by an earlier test of the same account is fresh again).
+    fake.expiredTokens.delete(`sk_test_access${grant.stripe_user_id}`);
     return {
       status: 200,
       body: { access_token: `sk_test_access${grant.stripe_user_id}`, refresh_token: `rt_refresh${grant.stripe_user_id}`, token_type: 'bearer', stripe_publishable_key: 'pk_test_x', stripe_user_id: grant.stripe_user_id, scope: grant.scope, livemode: grant.livemode ?? false },
@@ -152,7 +170,10 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
     fake.deauthorized.push(id);
     return { status: 200, body: { stripe_user_id: id } };
   }
+  const refused = permissionRefusal(fake, auth.slice('Bearer '.length), r);
+  if (refused) return refused;
   if (r.method === 'GET' && r.path === '/v1/invoices') return list(fake.invoices, r, '/v1/invoices');
+  if (r.method === 'GET' && r.path === '/v1/payment_intents') return list([...fake.paymentIntents.values()], r, '/v1/payment_intents');
   if (r.method === 'GET' && r.path === '/v1/charges') return list(fake.charges, r, '/v1/charges');
   if (r.method === 'GET' && r.path === '/v1/subscriptions') return list(fake.subscriptions, r, '/v1/subscriptions');
   if (r.method === 'GET' && r.path === '/v1/invoice_payments') {
@@ -165,13 +186,24 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
     }))).filter((p) => !byPayment || p.payment.payment_intent === byPayment);
     return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/invoice_payments' } };
   }
-  let hit = m(/^\/v1\/payment_intents\/([^/]+)$/);
+  let hit = m(/^\/v1\/test_helpers\/test_clocks\/([^/]+)$/);
+  if (r.method === 'GET' && hit) {
+    const frozen = fake.testClocks.get(hit[1]!);
+    if (frozen === undefined) return notFound('test_clock');
+    return { status: 200, body: { id: hit[1], object: 'test_helpers.test_clock', created: frozen, deletes_after: frozen + 30 * 86400, frozen_time: frozen, livemode: false, name: null, status: 'ready', status_details: {} } };
+  }
+  hit = m(/^\/v1\/payment_intents\/([^/]+)$/);
   if (r.method === 'GET' && hit) {
     const pi = fake.paymentIntents.get(hit[1]!);
     if (!pi) return notFound('payment_intent');
     const expand = r.query.getAll('expand[]').concat(r.query.getAll('expand[0]'));
     const charge = expand.includes('latest_charge') ? (fake.charges.find((c) => c.id === pi.latest_charge) ?? pi.latest_charge) : pi.latest_charge;
     return { status: 200, body: { ...pi, latest_charge: charge } };
+  }
+  hit = m(/^\/v1\/payment_intents\/([^/]+)$/);
+  if (r.method === 'POST' && hit) {
+    const pi = fake.paymentIntents.get(hit[1]!);
+    return pi ? { status: 200, body: pi } : notFound('payment_intent');
   }
   hit = m(/^\/v1\/payment_intents\/([^/]+)\/confirm$/);
   if (r.method === 'POST' && hit) {
@@ -208,6 +240,37 @@ function route(fake: Omit<FakeStripe, 'url' | 'close'>, r: Recorded): { status: 
     return { status: 200, body: inv };
   }
   return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${r.method}: ${r.path})` } } };
+}
+
+/** The resource and access a /v1 request needs, as a restricted key's permissions name them. */
+function permissionOf(r: Recorded): { resource: string; access: 'read' | 'write' } | null {
+  const resource = r.path.match(/^\/v1\/(invoices|invoice_payments|payment_intents|charges|subscriptions)(\/|$)/)?.[1];
+  if (!resource) return null;
+  return { resource, access: r.method === 'GET' ? 'read' : 'write' };
+}
+
+/**
+ * Stripe's answer to a key calling beyond its permissions: a 403 invalid_request_error naming the
+ * redacted key, the account and the permission that would allow it (Stripe's wording).
+ */
+function permissionRefusal(fake: Omit<FakeStripe, 'url' | 'close'>, key: string, r: Recorded): { status: number; body: unknown } | null {
+  const need = permissionOf(r);
+  if (!need) return null;
+  const granted = fake.restrictedKeys.get(key);
+  const scope = fake.tokenScopes.get(key);
+  const allowed = granted ? granted.has(`${need.resource}:write`) || (need.access === 'read' && granted.has(`${need.resource}:read`)) : !(scope === 'read_only' && need.access === 'write');
+  if (allowed) return null;
+  const redacted = `${key.slice(0, 8)}${'*'.repeat(Math.max(4, key.length - 12))}${key.slice(-4)}`;
+  const singular = need.resource.replace(/s$/, '');
+  return {
+    status: 403,
+    body: {
+      error: {
+        type: 'invalid_request_error',
+        message: `The provided key '${redacted}' does not have the required permissions for this endpoint on account 'acct_fake'. Having the 'rak_${singular}_${need.access}' permission would allow this request to continue.`,
+      },
+    },
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { Resolver } from '../../src/egress/egress-guard.ts';
 import { startRescue, type Rescue } from '../../src/server.ts';
 import { createPostgresDatabase, type Engine } from './databases.ts';
 
@@ -36,7 +37,7 @@ export interface Client {
  * `logDestination` receives every log line the server writes.
  */
 export async function startTestRescue(
-  o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; clock?: Clock; random?: () => number; logDestination?: DestinationStream } = {},
+  o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; clock?: Clock; random?: () => number; resolveHost?: Resolver; logDestination?: DestinationStream } = {},
 ): Promise<TestRescue> {
   const engine = o.engine ?? 'pglite';
   const pgdb = engine === 'postgres' ? await createPostgresDatabase() : null;
@@ -45,13 +46,16 @@ export async function startTestRescue(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     RESCUE_WORKER_POLL_MS: '50',
+    // Tests sign up their fixtures' accounts from one address, far more than a person would; the
+    // signup limit itself is tested with its own setting (test/api/throttles.test.ts).
+    RESCUE_SIGNUP_PER_HOUR: '0',
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
     ...o.env,
   } as NodeJS.ProcessEnv);
   // Each PGlite test server gets its own data folder, removed on close.
   const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-test-')) : null;
   if (dataDir) config.RESCUE_DATA_DIR = dataDir;
-  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random, logDestination: o.logDestination });
+  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random, resolveHost: o.resolveHost, logDestination: o.logDestination });
   const url = rescue.url!;
   let n = 0;
   return {

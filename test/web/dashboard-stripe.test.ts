@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
-import { fixture } from '../support/fake-stripe.ts';
-import { startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
+import { fixture, stripeEvent } from '../support/fake-stripe.ts';
+import { callback, knownFailedInvoice, sendEvent, startOAuth, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
 import { launchChromium, newDashboardPage, signInThroughForm } from './browser.ts';
 import { newMerchant } from './dashboard-client.ts';
 
@@ -97,6 +97,28 @@ describe('dashboard in a browser: Stripe', () => {
     await expect.poll(() => page.getByTestId('stripe-status').textContent()).toBe('disconnected');
     expect(await page.getByRole('button', { name: 'Connect Stripe' }).count()).toBe(1);
     expect((await api.get('/v2/stripe/connection')).body.status).toBe('disconnected');
+    await page.context().close();
+  });
+
+  it('lists the invoices Rescue could not hand back to Stripe (deauthorized while it held them)', async () => {
+    const m = await newMerchant(s.t, 'handback');
+    const api = s.t.client(m.testKey);
+    const account = 'acct_dashhandback';
+    s.fake.codes.set('ac_dashhandback', { stripe_user_id: account, scope: 'read_write' });
+    const flow = await startOAuth(s.t, api, 'active');
+    expect((await callback(s.t, { code: 'ac_dashhandback', state: flow.state, scope: 'read_write' }, flow.cookie)).status).toBe(200);
+    const inv = knownFailedInvoice(s.fake);
+    expect((await sendEvent(s, stripeEvent('invoice.payment_failed', inv, { account }))).body.outcome).toBe('processed');
+    await sendEvent(s, stripeEvent('account.application.deauthorized', { id: 'ca_testplatform', object: 'application' }, { account }));
+
+    const page = await newDashboardPage(browser);
+    await signInThroughForm(page, s.t.url, m.email);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stripe' }).click();
+    await expect.poll(() => page.getByTestId('stripe-status').textContent()).toBe('disconnected');
+    const rows = page.locator('[data-testid="not-handed-back"] tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain(inv.id);
+    expect(await rows.first().textContent()).toContain('turn it on for this invoice in Stripe');
     await page.context().close();
   });
 

@@ -7,7 +7,7 @@ type Tone = 'good' | 'bad' | 'warn' | 'info' | 'muted';
 const TONES: Record<string, Tone> = {
   succeeded: 'good', recovered: 'good', connected: 'good', enabled: 'good', sent: 'good', done: 'good', active: 'info',
   failed: 'bad', exhausted: 'bad', not_retryable: 'bad', disabled: 'bad',
-  requires_rescue: 'warn', rescue_in_progress: 'info', processing: 'info', pending: 'info', queued: 'info', running: 'info', planned: 'muted',
+  requires_rescue: 'warn', needs_attention: 'warn', needs_reconnect: 'warn', rescue_in_progress: 'info', processing: 'info', pending: 'info', queued: 'info', running: 'info', planned: 'muted',
   rescue_cancelled: 'muted', cancelled: 'muted', not_needed: 'muted', not_connected: 'muted', disconnected: 'muted',
 };
 

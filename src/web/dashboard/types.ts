@@ -68,7 +68,9 @@ export interface Payment {
 }
 
 export interface StripeConnection {
-  status: 'connected' | 'disconnected' | 'not_connected';
+  status: 'connected' | 'needs_attention' | 'needs_reconnect' | 'disconnected' | 'not_connected';
+  status_reason: string | null;
+  notice: string | null;
   kind: 'oauth' | 'api_key' | null;
   stripe_account: string | null;
   scope: string | null;
@@ -77,6 +79,8 @@ export interface StripeConnection {
   disconnected_at: string | null;
   livemode: boolean;
   backfill: { object: string; status: 'pending' | 'running' | 'done' | 'failed'; imported: number; since: string; last_error: string | null; finished_at: string | null }[];
+  /** Invoices Rescue took over (auto_advance: false) and their hand-back to Stripe. */
+  handback: { held: number; restoring: number; restored: number; not_handed_back: { invoice: string; payment: string | null; auto_advance: boolean; reason: string | null }[] };
 }
 
 export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';

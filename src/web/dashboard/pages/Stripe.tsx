@@ -49,7 +49,8 @@ export function Stripe({ mode }: { mode: Mode }) {
   if (error) return <ErrorNote error={error} />;
   if (loading && !conn) return <Loading />;
   if (!conn) return null;
-  const connected = conn.status === 'connected';
+  // needs_attention still works (Stripe refused one lookup): the merchant fixes the key, nothing reconnects.
+  const connected = conn.status === 'connected' || conn.status === 'needs_attention';
 
   return (
     <>
@@ -76,6 +77,11 @@ export function Stripe({ mode }: { mode: Mode }) {
           <dt>Rescue mode</dt>
           <dd>{mode === 'live' ? 'live' : 'test'}</dd>
         </dl>
+        {conn.status !== 'connected' && conn.notice && (
+          <p className="error" role="alert" data-testid="stripe-notice">
+            {conn.notice}
+          </p>
+        )}
         {!connected ? (
           <ConnectForm busy={busy} onConnect={connect} />
         ) : !confirmDisconnect ? (
@@ -120,6 +126,33 @@ export function Stripe({ mode }: { mode: Mode }) {
           <p className={`advice advice-${conn.mode}`} role="note" data-testid="smart-retries-advice">
             {ADVICE[conn.mode]}
           </p>
+        </Section>
+      )}
+
+      {conn.handback.not_handed_back.length > 0 && (
+        <Section title="Invoices to hand back to Stripe yourself">
+          <p className="muted">
+            Rescue turned automatic collection off for these invoices while it retried them, and could not turn it back on. In Stripe, open each invoice and turn
+            automatic collection (auto_advance) back on so that Stripe's retries and dunning resume.
+          </p>
+          <table data-testid="not-handed-back">
+            <thead>
+              <tr>
+                <th>Invoice</th>
+                <th>Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {conn.handback.not_handed_back.map((h) => (
+                <tr key={h.invoice}>
+                  <td>
+                    <code>{h.invoice}</code>
+                  </td>
+                  <td>{h.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </Section>
       )}
 

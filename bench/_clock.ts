@@ -1,0 +1,20 @@
+import pg from 'pg';
+const counts = new Map<string, number>();
+const times = new Map<string, number>();
+const orig = pg.Client.prototype.query;
+(pg.Client.prototype as any).query = function (this: any, q: any, ...rest: any[]) {
+  if (!(globalThis as any).__tca) return (orig as any).call(this, q, ...rest);
+  const text = String(typeof q === 'string' ? q : q?.text).replace(/\s+/g, ' ').trim().slice(0, 90);
+  counts.set(text, (counts.get(text) ?? 0) + 1);
+  const t0 = performance.now();
+  const out = (orig as any).call(this, q, ...rest);
+  if (out && typeof out.then === 'function') out.then(() => times.set(text, (times.get(text) ?? 0) + performance.now() - t0), () => {});
+  return out;
+};
+const { advanceScenario, advanceRows } = await import('/work/main/bench/clock-advance.ts');
+const { table } = await import('/work/main/bench/support.ts');
+const n = Number(process.argv[2] ?? 2000);
+const r = await advanceScenario('batched', (process.argv[3] ?? 'postgres') as any, n, 2000);
+console.log(table(advanceRows([r])));
+console.log([...times].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => `${Math.round(v)}ms\t${counts.get(k)}\t${k}`).join('\n'));
+process.exit(0);

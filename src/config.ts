@@ -99,6 +99,13 @@ const EnvSchema = z.object({
   RESCUE_EMAIL_FROM: z.email().default('rescue@localhost'),
   /** How long an update-payment link in an email works, in days of the payment's clock. */
   RESCUE_UPDATE_LINK_DAYS: z.coerce.number().int().min(1).max(60).default(7),
+  /** How long a client may take to send one whole request (headers and body); a slower one gets a 408. */
+  RESCUE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * A connection with no traffic this long is closed. Longer than the slowest call a request waits on
+   * (a payment charged synchronously through the http gateway or Stripe).
+   */
+  RESCUE_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(180_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

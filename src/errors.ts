@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'invalid_json'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'resource_missing'
   | 'route_not_found'
   | 'email_taken'

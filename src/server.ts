@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { buildApp } from './api/app.ts';
+import type { DestinationStream } from 'pino';
+import { createLogger } from './log.ts';
+import { buildApp, routeTableOf, type RouteEntry } from './api/app.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { STOP_GRACE_MS, Worker } from './engine/worker.ts';
@@ -27,6 +28,8 @@ export interface Rescue {
   worker: Worker | null;
   /** The gateways the engine charges through (a backtest drives the engine with them). */
   gatewayFor: GatewayResolver;
+  /** Every route the API serves (empty without the API). */
+  routes: readonly RouteEntry[];
   /**
    * Graceful stop (engine/worker.ts, api/shutdown.ts): stop accepting and claiming, finish what is in
    * flight for at most `graceMs`, then close the database.
@@ -41,6 +44,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Jitter for webhook retry delays, in [0, 1); Math.random by default. */
   random?: () => number;
+  /** Where log lines go; stdout by default (a test captures them to grep for secrets). */
+  logDestination?: DestinationStream;
   /** A worker without the API: serve GET /health and /ready on this port (0: any free port). */
   healthPort?: number | undefined;
   /** How outbound requests resolve host names (dns.lookup by default; tests inject names). */
@@ -77,7 +82,7 @@ function publicUrlOf(config: Config, listening: string | null, port: number = co
 }
 
 export async function startRescue(config: Config, o: StartOptions): Promise<Rescue> {
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLogger(config.LOG_LEVEL, o.logDestination);
   const clock = o.clock ?? systemClock;
   const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
   await migrate(db);
@@ -116,6 +121,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
     healthUrl,
     worker,
     gatewayFor,
+    routes: app && url ? routeTableOf(app) : [],
     close(c = {}) {
       // Both at once and both bounded: the API stops accepting while the workers stop claiming.
       const graceMs = c.graceMs ?? STOP_GRACE_MS;

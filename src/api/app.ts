@@ -9,7 +9,8 @@ import { registerDunningSettings } from './dunning-settings.ts';
 import { registerEmails } from './emails.ts';
 import { registerUpdatePayment } from './update-payment.ts';
 import { registerEvents } from './events.ts';
-import { handleError } from './error-handler.ts';
+import { handleClientError, handleError } from './error-handler.ts';
+import { assertStorableInput } from './storable-input.ts';
 import { registerHealth } from './health.ts';
 import { prepareGracefulClose } from './shutdown.ts';
 import { registerMetrics } from './metrics.ts';
@@ -25,17 +26,54 @@ import { registerWebhookEndpoints } from './webhook-endpoints.ts';
 import { databaseRateLimitStore } from './rate-limit-store.ts';
 import { throttles } from './throttles.ts';
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route the app serves, as Fastify registered it (the fuzz test walks them all). */
+export const routeTableOf = (app: FastifyInstance): readonly RouteEntry[] => routeTables.get(app) ?? [];
+
+/** 1 MiB: far more than any Rescue request needs (a payment with 50 metadata values is ~30 KiB). */
+export const MAX_BODY_BYTES = 1_048_576;
+
 export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance {
   // maxParamLength: an update-payment link carries its signed token in the path (~150 characters).
   // Per-request lines only at debug: at info a busy API would drown the worker's lines.
   const verbose = parts.config.LOG_LEVEL === 'debug' || parts.config.LOG_LEVEL === 'trace';
   const log = parts.log.child({ component: 'api' }, { level: verbose ? parts.config.LOG_LEVEL : 'warn' });
-  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: 1_048_576, routerOptions: { maxParamLength: 500 }, trustProxy: trustProxyOf(parts.config.RESCUE_TRUST_PROXY) });
+  // bodyLimit caps every route's body, whatever its parser. requestTimeout bounds how long a request
+  // may take to arrive (a body trickled in byte by byte must not hold a connection for minutes);
+  // connectionTimeout closes a socket idle that long, and exceeds the longest outbound call a
+  // handler makes while the client waits. docs/input-rules.md.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: MAX_BODY_BYTES,
+    requestTimeout: parts.config.RESCUE_REQUEST_TIMEOUT_MS,
+    // Node checks request timeouts only this often (30 s by default, which would stretch the bound).
+    http: { connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(parts.config.RESCUE_REQUEST_TIMEOUT_MS / 4))) },
+    connectionTimeout: parts.config.RESCUE_CONNECTION_TIMEOUT_MS,
+    clientErrorHandler: handleClientError,
+    routerOptions: { maxParamLength: 500 },
+    frameworkErrors: (err, request, reply) => handleError(err, request, reply),
+    trustProxy: trustProxyOf(parts.config.RESCUE_TRUST_PROXY),
+  });
+  // Node enforces requestTimeout only when headersTimeout (60 s by default) is no longer than it.
+  app.server.headersTimeout = Math.min(app.server.headersTimeout, parts.config.RESCUE_REQUEST_TIMEOUT_MS);
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
   // Limits are applied by the throttles where they are decided (after authentication, before a
   // password check), not as a blanket hook on every route.
   app.register(rateLimit, { global: false, store: databaseRateLimitStore(parts.db, parts.clock) });
   const ctx: AppContext = { ...parts, throttles: throttles(app, parts) };
   app.setErrorHandler(handleError);
+  // Every string of every route, before any schema: no NUL, no lone surrogate (storable-input.ts).
+  app.addHook('preValidation', assertStorableInput);
   app.setNotFoundHandler((request, reply) =>
     handleError(new RescueError('route_not_found', `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`), request, reply),
   );

@@ -47,7 +47,7 @@ export function registerDashboardStatic(app: FastifyInstance, dist = DASHBOARD_D
   app.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/', 302));
   app.get('/dashboard/*', async (request, reply) => {
     const rest = safeDecode((request.params as { '*': string })['*'] ?? '');
-    if (rest === null) return reply.status(400).header('content-type', 'text/plain; charset=utf-8').send('Bad path');
+    if (rest === null) throw new RescueError('parameter_invalid', 'The path is not well-formed percent-encoded UTF-8.');
     if (rest.startsWith('api/')) throw new RescueError('route_not_found', `Unrecognized request URL (${request.method}: /dashboard/${rest}).`);
     const file = normalize(join(dist, rest));
     const inside = file.startsWith(dist + sep);
@@ -56,7 +56,7 @@ export function registerDashboardStatic(app: FastifyInstance, dist = DASHBOARD_D
     }
     // A missing asset is a 404 (a stale page asking for an old bundle), not the app's HTML.
     if (rest.startsWith('assets/') || extname(rest) !== '') {
-      return reply.status(404).header('content-type', 'text/plain; charset=utf-8').send('Not found');
+      throw new RescueError('route_not_found', `No such dashboard file: /dashboard/${rest}`);
     }
     return index(reply);
   });

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Stripe from 'stripe';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
@@ -64,6 +66,10 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
       return { status: 413, type: 'invalid_request_error' };
     case 'unsupported_media_type':
       return { status: 415, type: 'invalid_request_error' };
+    case 'request_timeout':
+      return { status: 408, type: 'invalid_request_error' };
+    case 'headers_too_large':
+      return { status: 431, type: 'invalid_request_error' };
     // GET /ready: the database cannot be reached or lacks migrations (api/health.ts); try another instance.
     case 'not_ready':
       return { status: 503, type: 'api_error' };
@@ -102,9 +108,31 @@ export function toRescueError(err: unknown): RescueError {
     // Fastify's own refusals: wrong content type, body too large, malformed body.
     if (fe.statusCode === 415) return new RescueError('unsupported_media_type', 'Send the request body as JSON with Content-Type: application/json.');
     if (fe.statusCode === 413) return new RescueError('payload_too_large', 'The request body is larger than 1 MiB.');
+    if (fe.code === 'FST_ERR_BAD_URL') return new RescueError('parameter_invalid', 'The URL is not valid: a path segment is not well-formed percent-encoded UTF-8.');
     return new RescueError('invalid_json', fe.message);
   }
   return new RescueError('internal_error', 'An internal error occurred. It has been logged.');
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a malformed request line, a
+ * control character in a header, a body sent too slowly): the same Stripe-style body, written
+ * straight to the socket, since there is no request to reply to.
+ */
+export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const rescueError =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new RescueError('request_timeout', 'The request was not received in time.')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new RescueError('headers_too_large', 'The request headers are too large.')
+        : new RescueError('parameter_invalid', 'The request could not be parsed as HTTP (a malformed request line, or a control character in a header).');
+  const status = statusOf(rescueError);
+  const body = JSON.stringify(errorBody(rescueError));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply) {

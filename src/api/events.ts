@@ -3,15 +3,12 @@ import { z } from 'zod';
 import { eventJson } from '../domain/event-json.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { getEvent, listEvents } from '../store/events.ts';
-import { IdParams, ListQuery, listJson } from './common-schemas.ts';
+import { IdParams, ListQuery, listJson, queryInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { defineRoute } from './route.ts';
 
 /** Unix seconds (as Stripe's `created[gte]`) or an ISO 8601 instant. */
-const Instant = z.union([
-  z.string().regex(/^\d{1,12}$/).transform((s) => new Date(Number(s) * 1000)),
-  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-]);
+const Instant = queryInstant({ withDate: false });
 
 const EventType = z.string().refine((t) => (EVENT_TYPES as readonly string[]).includes(t) || (t.endsWith('.*') && EVENT_TYPES.some((e) => e.startsWith(t.slice(0, -1)))), {
   message: `must be one of ${EVENT_TYPES.join(', ')} (or a family such as payment.*)`,

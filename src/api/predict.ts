@@ -17,6 +17,7 @@ import { getCustomer } from '../store/customers.ts';
 import type { Scope } from '../store/payments.ts';
 import { getSettings } from '../store/settings.ts';
 import { cardHistory, customerPayments, customerRetryHistory, getRiskThreshold, recordRisk, rescuesByCustomer, setRiskThreshold } from '../store/predictions.ts';
+import { BodyInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
@@ -28,10 +29,7 @@ const Token = z.string().min(1).max(255);
 const Currency = z.string().transform((c, ctx) => normalizeCurrency(c) ?? (ctx.addIssue({ code: 'custom', message: `unknown currency '${c}' (ISO 4217 code expected)` }), z.NEVER));
 const Amount = z.number().int('amount must be an integer in the currency\'s minor unit').positive('amount must be positive').max(MAX_AMOUNT);
 const TimeZone = z.string().refine((tz) => !/^[+-]/.test(tz) && isValidTimeZone(tz), { message: 'must be an IANA time zone such as America/New_York' });
-const Instant = z.union([
-  z.number().int().positive().transform((s) => new Date(s * 1000)),
-  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-]);
+const Instant = BodyInstant;
 
 export const RiskBody = z.strictObject({ paymentMethodToken: Token, amount: Amount, currency: Currency });
 
@@ -79,7 +77,9 @@ export const RetryTimeBody = z.strictObject({
 
 export const ChurnBody = z.strictObject({ customer: z.string().min(1).max(100) });
 
-export const PredictionSettingsBody = z.strictObject({ risk_threshold: z.number().min(0).max(100) });
+// Kept to the hundredth: the column is a `real`, which cannot hold what a double can (2.5e-323 is an
+// underflow error in Postgres), and no threshold needs more.
+export const PredictionSettingsBody = z.strictObject({ risk_threshold: z.number().min(0).max(100).transform((x) => Math.round(x * 100) / 100) });
 
 const DAY_MS = 86_400_000;
 

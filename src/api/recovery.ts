@@ -10,7 +10,7 @@ import { RescueError } from '../errors.ts';
 import type { Scope } from '../store/payments.ts';
 import { experimentArms, getRecoveryRecord, handOffsByType, insertPulse, liftCells, type LiftCell, type LiftInterval } from '../store/recoveries.ts';
 import { getSettings } from '../store/settings.ts';
-import { IdParams, Metadata } from './common-schemas.ts';
+import { IdParams, Metadata, queryInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { recoveryJson } from './recovery-json.ts';
@@ -60,11 +60,7 @@ export const ExecuteBody = z
 export const PulseBody = z.strictObject({ amount: Amount, currency: Currency, transactionId: z.string().min(1).max(255) });
 
 /** Unix seconds, an ISO 8601 instant, or a date (UTC midnight). */
-const Instant = z.union([
-  z.string().regex(/^\d{1,12}$/).transform((s) => new Date(Number(s) * 1000)),
-  z.iso.date().transform((s) => new Date(`${s}T00:00:00Z`)),
-  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-]);
+const Instant = queryInstant({ withDate: true });
 
 const PeriodQuery = z.strictObject({
   from: Instant.optional(),

@@ -31,6 +31,7 @@ import { authenticate, keyFromHeaders } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { cookieValue } from './dashboard-cookie.ts';
 import { handleError } from './error-handler.ts';
+import { storableCopy } from './storable-input.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 import { connectedPage, failurePage, type ConnectFailure } from './stripe-pages.ts';
@@ -305,7 +306,7 @@ function verify(request: FastifyRequest, secrets: string[]): { event: Stripe.Eve
   for (const [index, secret] of secrets.entries()) {
     try {
       // Signatures are checked against the wall clock: Stripe signed them with its own.
-      return { event: stripeWebhooks.constructEvent(body, header, secret, SIGNATURE_TOLERANCE_S, undefined, systemClock.now().getTime()), index };
+      return { event: storableCopy(stripeWebhooks.constructEvent(body, header, secret, SIGNATURE_TOLERANCE_S, undefined, systemClock.now().getTime())), index };
     } catch {
       // the next secret
     }

@@ -3,13 +3,11 @@ import { z } from 'zod';
 import { RescueError } from '../errors.ts';
 import type { TestClockRow } from '../store/schema.ts';
 import { createTestClock, getTestClock, listTestClocks, requestAdvance } from '../store/test-clocks.ts';
-import { IdParams, ListQuery, listJson } from './common-schemas.ts';
+import { IdParams, ListQuery, listJson, UnixSeconds } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { defineRoute } from './route.ts';
 import type { Principal } from './auth.ts';
 
-/** Unix seconds, as Stripe's test clocks take them. */
-const UnixSeconds = z.number().int().min(0).max(253402300799);
 
 export const TestClockBody = z.strictObject({ frozen_time: UnixSeconds, name: z.string().max(300).optional() });
 export const AdvanceBody = z.strictObject({ frozen_time: UnixSeconds });

@@ -13,6 +13,7 @@ import { IdParams } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso, paymentJson } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import { statusOf, toRescueError } from './error-handler.ts';
 
 // The customer's side of a dunning email: the hosted update-payment page (GET shows it, POST takes
 // the new card), reached by a signed, expiring link; and the merchant's side for its own page:
@@ -117,7 +118,10 @@ export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
   // Pages live in their own scope: the form body parser applies to them alone.
   app.register(async (pages) => {
     pages.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+    // A request the page cannot read (a malformed or oversized body, a NUL in a field) is the
+    // browser's fault, a 400; only what fails on our side is the 503.
     pages.setErrorHandler((err, request, reply) => {
+      if (statusOf(toRescueError(err)) < 500) return problem(reply, 'unreadable');
       request.log.error({ err }, 'update-payment page failed');
       return problem(reply, 'unavailable');
     });

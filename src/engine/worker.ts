@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { pruneIdempotencyKeys } from '../store/idempotency.ts';
 import { endClaims } from '../store/job-claims.ts';
 import { runJob, workerJobs, type Job, type JobCatalogOptions } from './jobs.ts';
+
+/** How often a worker prunes expired idempotency keys (by its clock). */
+export const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface WorkerOptions extends JobCatalogOptions {
   pollMs: number;
@@ -21,6 +25,7 @@ export class Worker {
   #running: Promise<void> | null = null;
   #again = false;
   #stopped = false;
+  #prunedAt = Number.NEGATIVE_INFINITY;
   #stopping = new AbortController();
   #abandoned = false;
 
@@ -110,6 +115,17 @@ export class Worker {
       if (stopping.aborted) break;
       moved += await runJob(this.#o.db, this.#o.clock, job, this.id, stopping);
     }
+    if (!stopping.aborted) await this.#upkeep();
     return moved;
+  }
+
+  /** Housekeeping that is not a job: no claim, safe for any number of workers at once. */
+  async #upkeep(): Promise<void> {
+    const now = this.#o.clock.now();
+    if (now.getTime() - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = now.getTime();
+    while ((await pruneIdempotencyKeys(this.#o.db, now)) > 0) {
+      // until every expired key is gone
+    }
   }
 }

@@ -2,6 +2,12 @@ import type { Db } from './db.ts';
 import { isUniqueViolation } from './accounts.ts';
 import type { Scope } from './payments.ts';
 
+/**
+ * A key is remembered for 24 hours, as Stripe's are: after that the same key is a new request, and
+ * the worker prunes the rows (pruneIdempotencyKeys).
+ */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+
 export type IdempotencyClaim =
   | { kind: 'new' }
   | { kind: 'replay'; status: number; body: unknown }
@@ -14,8 +20,9 @@ export async function claimIdempotencyKey(
   scope: Scope,
   r: { key: string; method: string; path: string; hash: string; now: Date },
 ): Promise<IdempotencyClaim> {
-  // Twice at most: a key released (by a failed request) between our insert and our read is free again.
-  for (let round = 0; round < 2; round++) {
+  // Three rounds at most: a key released (by a failed request) or expired between our insert and
+  // our read is free again.
+  for (let round = 0; round < 3; round++) {
     try {
       await db
         .insertInto('idempotency_keys')
@@ -33,6 +40,10 @@ export async function claimIdempotencyKey(
       .where('key', '=', r.key)
       .executeTakeFirst();
     if (!row) continue;
+    if (row.created_at.getTime() <= r.now.getTime() - IDEMPOTENCY_KEY_TTL_MS) {
+      await forgetKeys(db, [{ account_id: scope.accountId, livemode: scope.livemode, key: r.key }], row.created_at);
+      continue;
+    }
     if (row.request_hash !== r.hash || row.request_path !== r.path || row.request_method !== r.method) return { kind: 'mismatch' };
     if (row.response_status === null) return { kind: 'in_flight', createdAt: row.created_at };
     return { kind: 'replay', status: row.response_status, body: row.response_body };
@@ -53,4 +64,37 @@ export async function completeIdempotencyKey(db: Db, scope: Scope, key: string, 
 /** A request that failed with a server error may be retried with the same key. */
 export async function releaseIdempotencyKey(db: Db, scope: Scope, key: string): Promise<void> {
   await db.deleteFrom('idempotency_keys').where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode).where('key', '=', key).execute();
+}
+
+type KeyRow = { account_id: string; livemode: boolean; key: string };
+
+/**
+ * Forgets keys (no newer than `createdBy`, so a key claimed again meanwhile survives): their rows go,
+ * and the payments they created no longer answer to them, so a new request may use the key again.
+ */
+async function forgetKeys(db: Db, keys: readonly KeyRow[], createdBy: Date): Promise<number> {
+  if (keys.length === 0) return 0;
+  return db.transaction().execute(async (tx) => {
+    let forgotten = 0;
+    for (const k of keys) {
+      const gone = await tx
+        .deleteFrom('idempotency_keys')
+        .where('account_id', '=', k.account_id)
+        .where('livemode', '=', k.livemode)
+        .where('key', '=', k.key)
+        .where('created_at', '<=', createdBy)
+        .executeTakeFirst();
+      if (Number(gone.numDeletedRows) === 0) continue;
+      forgotten++;
+      await tx.updateTable('payments').set({ idempotency_key: null }).where('account_id', '=', k.account_id).where('livemode', '=', k.livemode).where('idempotency_key', '=', k.key).execute();
+    }
+    return forgotten;
+  });
+}
+
+/** Deletes up to `limit` keys older than the TTL; returns how many (the worker calls it until 0). */
+export async function pruneIdempotencyKeys(db: Db, now: Date, limit = 500): Promise<number> {
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS);
+  const old = await db.selectFrom('idempotency_keys').select(['account_id', 'livemode', 'key']).where('created_at', '<=', cutoff).limit(limit).execute();
+  return forgetKeys(db, old, cutoff);
 }

@@ -179,6 +179,15 @@ describe.each(ENGINES)('Stripe webhooks (%s)', (engine) => {
       expect((await api.get(`/v2/customers/${customerId}`)).body).toMatchObject({ email: 'ada@example.com', name: 'Ada Lovelace' });
     });
 
+    it('a signed event with a NUL and a lone surrogate in a name is stored safely, not refused (Stripe would resend it)', async () => {
+      const { inv } = failedInvoice();
+      await connect(stripeEvent('invoice.payment_failed', inv, { account }));
+      const customerId = (await paymentOf(api, inv.id)).customer;
+      const c = { ...fixture('objects/customer.json'), id: inv.customer, email: 'ada@example.com', name: 'Ada\u0000 Lovelace\ud800' };
+      expect(await connect(stripeEvent('customer.updated', c, { account }))).toEqual({ status: 200, body: { received: true, outcome: 'processed' } });
+      expect((await api.get(`/v2/customers/${customerId}`)).body.name).toBe('Ada Lovelace\ufffd');
+    });
+
     it('customer.source.updated on a card is a card-updater signal', async () => {
       const card = { id: uid('card'), object: 'card', brand: 'Visa', last4: '4444', exp_month: 1, exp_year: 2032, fingerprint: 'NEWFP', country: 'US', funding: 'credit', customer: 'cus_QXg1o8vcGmoR32' };
       const event = stripeEvent('customer.source.updated', card, { account });

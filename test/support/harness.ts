@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Resolver } from '../../src/egress/egress-guard.ts';
@@ -31,8 +32,13 @@ export interface Client {
   del<T = any>(path: string): Promise<Reply<T>>;
 }
 
-/** `clock` and `random` replace the engine's wall clock and webhook retry jitter (see startRescue). */
-export async function startTestRescue(o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; clock?: Clock; random?: () => number; resolveHost?: Resolver } = {}): Promise<TestRescue> {
+/**
+ * `clock` and `random` replace the engine's wall clock and webhook retry jitter (see startRescue);
+ * `logDestination` receives every log line the server writes.
+ */
+export async function startTestRescue(
+  o: { engine?: Engine; env?: Record<string, string>; worker?: boolean; clock?: Clock; random?: () => number; resolveHost?: Resolver; logDestination?: DestinationStream } = {},
+): Promise<TestRescue> {
   const engine = o.engine ?? 'pglite';
   const pgdb = engine === 'postgres' ? await createPostgresDatabase() : null;
   const config = loadConfig({
@@ -49,7 +55,7 @@ export async function startTestRescue(o: { engine?: Engine; env?: Record<string,
   // Each PGlite test server gets its own data folder, removed on close.
   const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-test-')) : null;
   if (dataDir) config.RESCUE_DATA_DIR = dataDir;
-  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random, resolveHost: o.resolveHost });
+  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random, resolveHost: o.resolveHost, logDestination: o.logDestination });
   const url = rescue.url!;
   let n = 0;
   return {

@@ -86,13 +86,14 @@ export function resultPage(p: PaymentSummary, kind: ResultKind, retryAt: string 
 <p id="result">${e(t.text)}</p>`);
 }
 
-export type LinkProblem = 'expired' | 'invalid' | 'busy' | 'unavailable';
+export type LinkProblem = 'expired' | 'invalid' | 'unreadable' | 'busy' | 'unavailable';
 
 /** A link that cannot be used: a clear page with its status, never a stack trace. */
 export function linkProblemPage(problem: LinkProblem): { status: number; html: string } {
   const pages: Record<LinkProblem, { status: number; title: string; text: string }> = {
     expired: { status: 410, title: 'This link has expired', text: 'Links to update a payment method work for a limited time. Use the link in the most recent email you received, or contact the merchant for a new one.' },
     invalid: { status: 400, title: 'This link is not valid', text: 'The link may have been copied incompletely. Open it again from the email you received, or contact the merchant.' },
+    unreadable: { status: 400, title: 'The form could not be read', text: 'Nothing was charged. Go back to the form, check what you typed, and send it again.' },
     busy: { status: 409, title: 'Please try again in a moment', text: 'This payment is being updated right now. Reload the page in a few seconds.' },
     unavailable: { status: 503, title: 'Something went wrong on our side', text: 'Nothing was charged. Please try again in a few minutes.' },
   };

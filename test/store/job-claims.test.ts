@@ -177,6 +177,8 @@ describe('the worker job catalog', () => {
       ['test-clocks', 'test_clocks'],
       ['webhook-deliveries', 'webhook_deliveries'],
       ['stripe-backfill', 'stripe_backfills'],
+      // Hands invoices back to Stripe (auto_advance restored) once Rescue lets go of them.
+      ['stripe-handbacks', 'stripe_handbacks'],
       ['emails', 'emails'],
     ]);
     // A webhook claim's lease covers every request of the claim timing out.

@@ -1,6 +1,7 @@
 import type { Db } from './db.ts';
 import { isUniqueViolation } from './accounts.ts';
 import type { Scope } from './payments.ts';
+import { forgetPaymentIdempotencyKey } from './lifecycle-writes.ts';
 
 /**
  * A key is remembered for 24 hours, as Stripe's are: after that the same key is a new request, and
@@ -86,7 +87,7 @@ async function forgetKeys(db: Db, keys: readonly KeyRow[], createdBy: Date): Pro
         .executeTakeFirst();
       if (Number(gone.numDeletedRows) === 0) continue;
       forgotten++;
-      await tx.updateTable('payments').set({ idempotency_key: null }).where('account_id', '=', k.account_id).where('livemode', '=', k.livemode).where('idempotency_key', '=', k.key).execute();
+      await forgetPaymentIdempotencyKey(tx, k.account_id, k.livemode, k.key);
     }
     return forgotten;
   });

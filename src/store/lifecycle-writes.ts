@@ -147,3 +147,8 @@ export async function attemptsMade(db: Db | Tx, scope: Scope, paymentIds: readon
   for (const r of rows.rows) out.set(r.payment_id, Number(r.n));
   return out;
 }
+
+/** An expired idempotency key (store/idempotency.ts) no longer names the payment it created. */
+export async function forgetPaymentIdempotencyKey(tx: Db | Tx, accountId: string, livemode: boolean, key: string): Promise<void> {
+  await tx.updateTable('payments').set({ idempotency_key: null }).where('account_id', '=', accountId).where('livemode', '=', livemode).where('idempotency_key', '=', key).execute();
+}

@@ -103,7 +103,9 @@ describe.each(ENGINES)('a poisoned gateway answer stays with its account (%s)', 
       const retry = after.rescue_history.at(-1);
       expect(retry.result).toBe('succeeded');
       expect(Date.parse(retry.attempted_at)).toBeGreaterThanOrEqual(Date.parse(p.rescue_schedule.next_retry_at));
-      expect(Date.parse(retry.attempted_at)).toBeGreaterThanOrEqual(roundAt);
+      // At the round's time; the engine's clock is the wall clock shifted, and a busy VM's wall clock
+      // was once seen 1 ms behind between two reads, so a few ms either way is the same round.
+      expect(Date.parse(retry.attempted_at)).toBeGreaterThanOrEqual(roundAt - 50);
       expect(Date.parse(retry.attempted_at)).toBeLessThan(due + MINUTE);
       const calls = merchantB.calls.filter((c) => c.body?.payment === p.id);
       expect(calls.map((c) => c.body.retry_number)).toEqual([0, 1]);

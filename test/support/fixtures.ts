@@ -259,7 +259,7 @@ export async function paymentById(db: Db, id: string): Promise<PaymentRow> {
 }
 
 /** Postgres: waits until `n` sessions on this database are blocked on a lock (to line up a race). */
-export async function waitForLockWaiters(db: Db, n: number, timeoutMs = 5_000): Promise<void> {
+export async function waitForLockWaiters(db: Db, n: number, timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const r = await sql<{ n: number }>`

@@ -26,7 +26,7 @@ export async function benchRescue(engine: Engine, env: Record<string, string>, o
   if (pgdb && o.asyncCommit) await asynchronousCommit(pgdb.url);
   const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-bench-')) : null;
   // One merchant key drives the whole bench, far past any per-key limit: the limit is off here.
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', RESCUE_WORKER_POLL_MS: '20', RESCUE_RATE_LIMIT_PER_KEY: '0', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...(dataDir ? { RESCUE_DATA_DIR: dataDir } : {}), ...env });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'warn', RESCUE_WORKER_POLL_MS: '20', RESCUE_RATE_LIMIT_PER_KEY: '0', RESCUE_SIGNUP_PER_HOUR: '1000000', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...(dataDir ? { RESCUE_DATA_DIR: dataDir } : {}), ...env });
   const rescue = await startRescue(config, { api: true, worker: o.worker });
   const url = rescue.url!;
   const call = async (method: string, path: string, key: string | null, body?: unknown): Promise<any> => {

@@ -152,7 +152,8 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
         dailyChurnHazard: settings.autoRescue.daily_churn_hazard,
         freeGroups: planner.freeGroups,
         modelLabel: planner.label,
-        amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0,
+        predictionDiscount: planner.predictionDiscount,
+        amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays, planner.paydayCalendars), card, explorationKey: 'api', explorationShare: 0,
       };
       const plan = learnedPlan(input, lc);
       const tz = isValidTimeZone(timezone) ? timezone : 'UTC';

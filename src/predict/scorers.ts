@@ -56,17 +56,20 @@ export interface PlannerModel {
   factory: ScorerFactory;
   freeGroups: ReadonlySet<DeclineGroup> | 'all';
   label: string | undefined;
+  /** Added to the daily churn hazard when planning with this model (see PREDICTION_DISCOUNT). */
+  predictionDiscount: number;
   /** The account's payday calendars, learned with the model; empty: the generic calendar. */
   paydayCalendars: PaydayFamily[];
 }
 
+export const PREDICTION_DISCOUNT = Number(process.env.EXPERIMENT_PREDICTION_DISCOUNT ?? 0);
 
 export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {
   const override = overrides.get(accountId);
   // The benchmark's oracle knows the truth: nothing to hold it to the seed table.
-  if (override) return { factory: override, freeGroups: 'all', label: undefined, paydayCalendars: [] };
+  if (override) return { factory: override, freeGroups: 'all', label: undefined, predictionDiscount: 0, paydayCalendars: [] };
   const choice = await retryModelFor(db, accountId, livemode);
-  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, paydayCalendars: [] };
+  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, predictionDiscount: PREDICTION_DISCOUNT, paydayCalendars: [] };
   const factory = await scorerFactoryFor(db, accountId, livemode);
-  return { factory, freeGroups: new Set(choice.model.freeGroups ?? []), label: "this account's own model", paydayCalendars: choice.model.paydayCalendars ?? [] };
+  return { factory, freeGroups: new Set(choice.model.freeGroups ?? []), label: "this account's own model", predictionDiscount: PREDICTION_DISCOUNT, paydayCalendars: choice.model.paydayCalendars ?? [] };
 }

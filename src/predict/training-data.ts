@@ -76,9 +76,10 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
     list.push(r.attempted_at.getTime());
     successes.set(r.card_fingerprint, list);
   }
-  // The account's own calendars (payday.ts), from the days each card was recovered after insufficient
-  // funds: they stand in for a customer's until the customer has a history, in training as in planning.
-  const paydayCalendars = accountPaydayCalendars(nsfRecoveryDays(rows));
+  // The account's own calendars (payday.ts), from every card's recovered days: they stand in for a
+  // customer's until the customer has a history, in training as in planning.
+  const zoneOf = new Map(rows.map((r) => [r.card_fingerprint, r.timezone]));
+  const paydayCalendars = accountPaydayCalendars([...successes].map(([card, times]) => times.map((t) => localClock(t, zoneOf.get(card) ?? 'UTC').day)));
   const examples = rows.map((r) => {
     const atMs = r.attempted_at.getTime();
     const before = (successes.get(r.card_fingerprint) ?? []).filter((t) => t < atMs).map((t) => localClock(t, r.timezone).day);
@@ -107,13 +108,4 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
     };
   });
   return { examples, paydayCalendars };
-}
-
-function nsfRecoveryDays(rows: readonly Row[]): number[][] {
-  const byCard = new Map<string, number[]>();
-  for (const r of rows) {
-    if (r.status !== 'succeeded' || r.prev_code !== 'insufficient_funds') continue;
-    byCard.set(r.card_fingerprint, [...(byCard.get(r.card_fingerprint) ?? []), localClock(r.attempted_at.getTime(), r.timezone).day]);
-  }
-  return [...byCard.values()];
 }

@@ -152,8 +152,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
         dailyChurnHazard: settings.autoRescue.daily_churn_hazard,
         freeGroups: planner.freeGroups,
         modelLabel: planner.label,
-        predictionDiscount: planner.predictionDiscount,
-        amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays, planner.paydayCalendars), card, explorationKey: 'api', explorationShare: 0,
+        amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0,
       };
       const plan = learnedPlan(input, lc);
       const tz = isValidTimeZone(timezone) ? timezone : 'UTC';

@@ -16,7 +16,7 @@
 import type { RetryStrategy } from '../domain/decline-types.ts';
 import { offsetAt } from '../domain/local-time.ts';
 import { adviceCodeDelayMs } from '../domain/schedule-policy.ts';
-import { dayOfMonthOfDay, isOwnCalendar, latestPaydayIn, nextPaydayAfter, PAYDAY_LAG_DAYS, weekdayOfDay, type PaydayFit } from './payday.ts';
+import { dayOfMonthOfDay, latestPaydayIn, nextPaydayAfter, PAYDAY_LAG_DAYS, weekdayOfDay, type PaydayFit } from './payday.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -118,12 +118,12 @@ export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | 
   const start = localClock(f.rescueStartedAtMs, f.timezone);
 
   // Paydays since the rescue began, on the customer's learned calendar.
-  const payday = latestPaydayIn(f.payday, start.day, at.day);
+  const payday = latestPaydayIn(f.payday.family, start.day, at.day);
   const sincePayday = payday === null ? -1 : at.day - payday;
   const window = payday !== null && sincePayday <= PAYDAY_LAG_DAYS ? 1 : 0;
   const decay = payday === null ? 0 : 0.85 ** Math.max(0, sincePayday - PAYDAY_LAG_DAYS);
-  const known = isOwnCalendar(f.payday) ? 1 : 0;
-  const toPayday = Math.min(30, nextPaydayAfter(f.payday, at.day) - at.day);
+  const known = f.payday.family === 'generic' ? 0 : 1;
+  const toPayday = Math.min(30, nextPaydayAfter(f.payday.family, at.day) - at.day);
 
   const weekdayAt = weekdayOfDay(at.day);
   const mondaysCrossed = (() => {

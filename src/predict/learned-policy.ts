@@ -61,11 +61,6 @@ export interface LearnedContext {
    * benchmark's oracle). Elsewhere the first retry follows seed 003's strategy table.
    */
   freeGroups?: ReadonlySet<DeclineGroup> | 'all';
-  /**
-   * A further price per day on waiting, for predictions rather than exact chances (PlannerModel's
-   * predictionDiscount): 0 when the scorer is exact, as the benchmark's oracle.
-   */
-  predictionDiscount?: number;
   /** Names the model in reasons when it, not the seed table, chose an instant ("this account's model"). */
   modelLabel?: string;
 }
@@ -128,7 +123,7 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
     ...ctx.card,
   });
   const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(ctx.score(feature(j, k)))));
-  const hazard = Math.max(0, ctx.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD) + Math.max(0, ctx.predictionDiscount ?? 0);
+  const hazard = Math.max(0, ctx.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
   const value = slots.map((t) => recoveryValue(Math.max(0, t - started) / DAY, hazard));
   const next = new Array<number>(S);
   for (let j = 0, i = 0; j < S; j++) {

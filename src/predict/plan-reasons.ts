@@ -3,7 +3,7 @@
 import type { PlanInput } from '../domain/schedule-policy.ts';
 import { declineGroup, localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
-import { latestPaydayIn, paydayCalendarText, PAYDAY_LAG_DAYS } from './payday.ts';
+import { describeFamily, latestPaydayIn, PAYDAY_LAG_DAYS } from './payday.ts';
 
 const HOUR = 3_600_000;
 
@@ -23,8 +23,8 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
   let why: string;
   switch (declineGroup(input.decline.code, input.decline.strategy)) {
     case 'nsf': {
-      const payday = latestPaydayIn(ctx.payday, startDay, at.day);
-      const calendar = paydayCalendarText(ctx.payday);
+      const payday = latestPaydayIn(ctx.payday.family, startDay, at.day);
+      const calendar = ctx.payday.family === 'generic' ? describeFamily('generic') : `${describeFamily(ctx.payday.family)}, this customer's calendar`;
       why = payday !== null && at.day - payday <= PAYDAY_LAG_DAYS
         ? `insufficient funds; ${at.day === payday ? 'on' : `${at.day - payday} day${at.day - payday === 1 ? '' : 's'} after`} a likely payday (${calendar})`
         : `insufficient funds; between likely paydays (${calendar}), the model's best remaining time`;

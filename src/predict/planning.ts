@@ -71,13 +71,12 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
     out.set(i.attempt.id, {
       score: model.factory(i.paymentMethod),
       dailyChurnHazard: model.hazard,
-      predictionDiscount: model.predictionDiscount,
       freeGroups: model.freeGroups,
       modelLabel: model.label,
       amount: i.ctx.payment.amount,
       brand: i.attempt.card_brand,
       paymentMethodType: i.attempt.payment_method_type,
-      payday: fitPayday(days, model.paydayCalendars),
+      payday: fitPayday(days),
       card: {
         funding: i.attempt.card_funding,
         cardCountry: i.attempt.card_country,

@@ -4,7 +4,6 @@
 
 import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './logistic.ts';
 import { evaluate, type Evaluation } from './metrics.ts';
-import type { PaydayFamily } from './payday.ts';
 import { declineGroup, FEATURE_NAMES, featurize, type DeclineGroup, type RetryFeatureInput } from './features.ts';
 
 export interface RetryModel {
@@ -18,8 +17,6 @@ export interface RetryModel {
    * retries of the group it predicted better than the shipped prior. Absent: none (the seed table).
    */
   freeGroups?: DeclineGroup[];
-  /** The account's payday calendars at training (payday.ts accountPaydayCalendars). Absent: the generic one. */
-  paydayCalendars?: PaydayFamily[];
 }
 
 export interface Example {

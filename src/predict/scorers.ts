@@ -3,7 +3,6 @@ import { activeModel } from '../store/models.ts';
 import prior from './prior-retry-timing.json' with { type: 'json' };
 import type { Scorer } from './learned-policy.ts';
 import type { DeclineGroup } from './features.ts';
-import type { PaydayFamily } from './payday.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
 
 // Which retry-timing model scores an account's plans: its active trained model, else the prior
@@ -56,20 +55,14 @@ export interface PlannerModel {
   factory: ScorerFactory;
   freeGroups: ReadonlySet<DeclineGroup> | 'all';
   label: string | undefined;
-  /** Added to the daily churn hazard when planning with this model (see PREDICTION_DISCOUNT). */
-  predictionDiscount: number;
-  /** The account's payday calendars, learned with the model; empty: the generic calendar. */
-  paydayCalendars: PaydayFamily[];
 }
-
-export const PREDICTION_DISCOUNT = Number(process.env.EXPERIMENT_PREDICTION_DISCOUNT ?? 0);
 
 export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {
   const override = overrides.get(accountId);
   // The benchmark's oracle knows the truth: nothing to hold it to the seed table.
-  if (override) return { factory: override, freeGroups: 'all', label: undefined, predictionDiscount: 0, paydayCalendars: [] };
+  if (override) return { factory: override, freeGroups: 'all', label: undefined };
   const choice = await retryModelFor(db, accountId, livemode);
-  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, predictionDiscount: PREDICTION_DISCOUNT, paydayCalendars: [] };
+  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined };
   const factory = await scorerFactoryFor(db, accountId, livemode);
-  return { factory, freeGroups: new Set(choice.model.freeGroups ?? []), label: "this account's own model", predictionDiscount: PREDICTION_DISCOUNT, paydayCalendars: choice.model.paydayCalendars ?? [] };
+  return { factory, freeGroups: new Set(choice.model.freeGroups ?? []), label: "this account's own model" };
 }

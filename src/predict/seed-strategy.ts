@@ -3,7 +3,7 @@
 
 import type { PlanInput } from '../domain/schedule-policy.ts';
 import { localClock } from './features.ts';
-import { describeFit, isOwnCalendar, isPayday, paydayCalendarText, type PaydayFit } from './payday.ts';
+import { describeFamily, isPaydayOf, type PaydayFit } from './payday.ts';
 import { afterQuiet, atLocal, earliestRetry } from './plan-slots.ts';
 
 const MINUTE = 60_000;
@@ -56,13 +56,13 @@ export function seedFirstRetry(input: PlanInput, payday: PaydayFit, tz: string):
     case 'after_payday': {
       at = NaN;
       for (let d = failDay + 1; d <= failDay + 40; d++) {
-        if (!isPayday(payday, d)) continue;
+        if (!isPaydayOf(payday.family, d)) continue;
         at = Math.max(earliest, atLocal(d, PAYDAY_MINUTE, tz));
         if (localClock(at, tz).day === d) break;
       }
-      const calendar = isOwnCalendar(payday)
-        ? `this customer's payday (${describeFit(payday)}, from their last ${payday.hits} recovered payments)`
-        : `a likely payday (${paydayCalendarText(payday)})`;
+      const calendar = payday.family === 'generic'
+        ? `a likely payday (${describeFamily('generic')})`
+        : `this customer's payday (${describeFamily(payday.family)}, from their last ${payday.hits} recovered payments)`;
       reason = `insufficient funds; retried on the morning of ${calendar} (seed strategy: after payday)`;
       break;
     }

@@ -18,14 +18,14 @@ export type TrainOutcome =
   | { status: 'activated' | 'kept_incumbent'; model: ModelRow; evaluation: Evaluation; incumbent: Evaluation; baseline: Evaluation; examples: number };
 
 export async function trainRetryTiming(db: Db, o: { accountId: string; livemode: boolean; now: Date; minExamples?: number; testClock?: string | null }): Promise<TrainOutcome> {
-  const { examples, paydayCalendars } = await loadRetryExamples(db, o.accountId, o.livemode, o.now, o.testClock);
+  const examples = await loadRetryExamples(db, o.accountId, o.livemode, o.now, o.testClock);
   const min = o.minExamples ?? MIN_TRAINING_RETRIES;
   if (examples.length < min) return { status: 'skipped', reason: `${examples.length} finished retries; ${min} needed`, examples: examples.length };
   const result = trainRetryModel(examples);
   const incumbent = await retryModelFor(db, o.accountId, o.livemode);
   const incumbentEval = evaluateModel(incumbent.model, result.heldOut);
   const better = result.evaluation.brier <= incumbentEval.brier;
-  const params = { ...result.model, freeGroups: groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut), paydayCalendars };
+  const params = { ...result.model, freeGroups: groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut) };
   const model = await recordModel(db, {
     accountId: o.accountId,
     livemode: o.livemode,

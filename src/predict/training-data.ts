@@ -4,7 +4,7 @@ import type { CardBrand } from '../domain/decline-types.ts';
 import { strategyForPaymentMethod } from '../domain/wallets.ts';
 import type { Db } from '../store/db.ts';
 import { localClock } from './features.ts';
-import { accountPaydayCalendars, fitPayday, type PaydayFamily } from './payday.ts';
+import { fitPayday } from './payday.ts';
 import type { Example } from './retry-model.ts';
 
 // The attempts table is the training data: every finished retry, with what was known when it was
@@ -39,7 +39,7 @@ const MAX_EXAMPLES = 100_000;
  * Finished retries of one account and mode up to `until` (the account's own clock). `testClock`:
  * only the retries of that clock (a test clock's id) or of real time (null); omitted, all of them.
  */
-export async function loadRetryExamples(db: Db, accountId: string, livemode: boolean, until: Date, testClock?: string | null): Promise<{ examples: Example[]; paydayCalendars: PaydayFamily[] }> {
+export async function loadRetryExamples(db: Db, accountId: string, livemode: boolean, until: Date, testClock?: string | null): Promise<Example[]> {
   const onClock = testClock === undefined ? sql`true` : testClock === null ? sql`a.test_clock is null` : sql`a.test_clock = ${testClock}`;
   // One pass over the account's attempts, each retry paired with the attempt before it by a window
   // (not a self-join): on a table that grew since its statistics were taken (a backtest, a busy
@@ -76,11 +76,7 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
     list.push(r.attempted_at.getTime());
     successes.set(r.card_fingerprint, list);
   }
-  // The account's own calendars (payday.ts), from every card's recovered days: they stand in for a
-  // customer's until the customer has a history, in training as in planning.
-  const zoneOf = new Map(rows.map((r) => [r.card_fingerprint, r.timezone]));
-  const paydayCalendars = accountPaydayCalendars([...successes].map(([card, times]) => times.map((t) => localClock(t, zoneOf.get(card) ?? 'UTC').day)));
-  const examples = rows.map((r) => {
+  return rows.map((r) => {
     const atMs = r.attempted_at.getTime();
     const before = (successes.get(r.card_fingerprint) ?? []).filter((t) => t < atMs).map((t) => localClock(t, r.timezone).day);
     const decline = strategyForPaymentMethod(classifyDecline({ code: r.prev_code ?? 'generic_decline', adviceCode: r.prev_advice, brand: r.card_brand as CardBrand, count: false }), r.payment_method_type);
@@ -99,7 +95,7 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
         brand: r.card_brand,
         paymentMethodType: r.payment_method_type,
         amount: Number(r.amount),
-        payday: fitPayday(before, paydayCalendars),
+        payday: fitPayday(before),
         funding: r.card_funding,
         cardCountry: r.card_country,
         customerCreatedAtMs: r.customer_created_at ? r.customer_created_at.getTime() : null,
@@ -107,5 +103,4 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
       },
     };
   });
-  return { examples, paydayCalendars };
 }

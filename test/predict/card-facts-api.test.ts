@@ -46,7 +46,7 @@ describe.each(ENGINES)('card facts on attempts (%s)', (engine) => {
     expect(rows.length).toBeGreaterThan(1);
     for (const r of rows) expect([r.card_funding, r.card_country]).toEqual(['debit', 'US']);
 
-    const { examples } = await loadRetryExamples(t.rescue.db, keys.accountId, false, until);
+    const examples = await loadRetryExamples(t.rescue.db, keys.accountId, false, until);
     const finished = rows.filter((r) => r.number > 1 && (r.status === 'succeeded' || r.status === 'failed'));
     expect(finished.length).toBeGreaterThan(0);
     expect(examples).toHaveLength(finished.length);

@@ -9,6 +9,7 @@ import { IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 
 export const CustomerBody = z.strictObject({
   email: z.email().max(254).nullish(),
@@ -46,7 +47,7 @@ export function customerJson(c: CustomerRow) {
 }
 
 export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/customers', summary: 'Create a customer', tag: 'Customers', auth: true, body: CustomerBody, successStatus: 201 }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/customers', response: R.Customer, summary: 'Create a customer', tag: 'Customers', auth: true, body: CustomerBody, successStatus: 201 }, async ({ body, principal }) => {
     let createdAt = ctx.clock.now();
     if (body.test_clock) {
       if (principal.livemode) throw new RescueError('test_clocks_live_mode', 'Test clocks can only be used with a test API key.', 'test_clock');
@@ -67,11 +68,11 @@ export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
     return customerJson(row);
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers/:id', summary: 'Retrieve a customer', tag: 'Customers', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers/:id', response: R.Customer, summary: 'Retrieve a customer', tag: 'Customers', auth: true, params: IdParams }, async ({ params, principal }) =>
     customerJson(await getCustomer(ctx.db, principal, params.id)),
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers', summary: 'List customers, newest first', tag: 'Customers', auth: true, query: ListQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers', response: R.list(R.Customer), summary: 'List customers, newest first', tag: 'Customers', auth: true, query: ListQuery }, async ({ query, principal }) => {
     const page = await listCustomers(ctx.db, principal, { limit: query.limit, startingAfter: query.starting_after });
     return listJson('/v2/customers', page.data.map(customerJson), page.hasMore);
   });

@@ -5,13 +5,15 @@ import { RescueError } from '../errors.ts';
 import { getCustomer, insertCustomer, listCustomers } from '../store/customers.ts';
 import type { CustomerRow } from '../store/schema.ts';
 import { getTestClock } from '../store/test-clocks.ts';
-import { IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
+import { CustomerId, IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 import * as R from './responses.ts';
 
 export const CustomerBody = z.strictObject({
+  /** Your own id for the customer (seed 003's cus_abc123); a cus_… is generated when absent. */
+  id: CustomerId.optional(),
   email: z.email().max(254).nullish(),
   name: z.string().max(256).nullish(),
   timezone: z
@@ -57,6 +59,7 @@ export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
       createdAt = clock.frozen_time;
     }
     const row = await insertCustomer(ctx.db, principal, {
+      id: body.id,
       email: body.email ?? null,
       name: body.name ?? null,
       timezone: body.timezone,

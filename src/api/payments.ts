@@ -4,7 +4,7 @@ import { RESCUE_LIMITS } from '../domain/auto-rescue-policy.ts';
 import { MAX_AMOUNT, normalizeCurrency } from '../domain/money.ts';
 import { cancelRescue, createPayment, retryNow, type PaymentDeps } from '../engine/payments.ts';
 import { findPaymentIdByIdempotencyKey, getPaymentRecord, getPaymentRecords, listPaymentIds } from '../store/payments.ts';
-import { IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
+import { CustomerId, IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { paymentJson } from './payment-json.ts';
 import { defineRoute } from './route.ts';
@@ -58,7 +58,8 @@ export function crossCheckSchedule(
 export const PaymentBody = z.strictObject({
   amount: z.number().int('amount must be an integer in the currency\'s minor unit').positive('amount must be positive').max(MAX_AMOUNT),
   currency: z.string().transform((c, ctx) => normalizeCurrency(c) ?? (ctx.addIssue({ code: 'custom', message: `unknown currency '${c}' (ISO 4217 code expected)` }), z.NEVER)),
-  customer: z.string().min(1).max(100).optional(),
+  /** A customer of the account; an id it has not seen yet creates that customer (docs/client.md#customer-ids). */
+  customer: CustomerId.optional(),
   payment_method: z.string().min(1).max(255),
   off_session: z.boolean().default(false),
   auto_rescue: AutoRescueOptions.optional(),

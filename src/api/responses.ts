@@ -78,7 +78,7 @@ export const Payment = z
     livemode: z.boolean(),
     metadata: Metadata,
     test_clock: z.string().nullable(),
-    sandbox_note: z.string().nullable().optional(),
+    sandbox_note: z.string().optional().meta({ description: "Test mode, sandbox only: how the sandbox card network read a token it does not know as written (an unknown token is approved)." }),
     created_at: Timestamp,
   })
   .meta({ id: 'Payment' });
@@ -290,7 +290,7 @@ export const Recovery = z
     retryWindowEndsAt: Timestamp.nullable(),
     endReason: z.string().nullable(),
     endedAt: Timestamp.nullable(),
-    experimentGroup: z.enum(['treatment', 'control']),
+    experimentGroup: z.enum(['treatment', 'control']).nullable(),
     prediction: z.object({ recoveryScore: z.number(), reasoning: z.string().nullable() }),
     paymentMethods: z.array(
       z.object({

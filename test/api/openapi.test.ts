@@ -166,7 +166,7 @@ const NOT_IN_DOCUMENT: Record<string, string> = {
   'GET /metrics': 'Prometheus exposition, not JSON',
   'GET /openapi.json': 'the document itself',
   'GET /docs/api': 'the document, rendered',
-  'GET /docs/api/*': 'the renderer\'s files',
+  'GET /docs/api/:file': 'the renderer\'s files',
   'GET /dashboard': 'the dashboard\'s HTML',
   'GET /dashboard/*': 'the dashboard\'s files',
   'POST /dashboard/api/session': 'the dashboard\'s own cookie session, not for API keys',

@@ -9,7 +9,7 @@ export function sandboxTokenNote(token: string): string | null {
   if (parseSimToken(token) !== null) return null;
   const match = resolveTestToken(token);
   if (match === null) {
-    return `The sandbox card network does not know '${token}', so it approves every charge on it. Use a test token to choose the outcome, e.g. pm_card_chargeDeclinedInsufficientFunds, or pm_card_insufficientFunds_until_<unix seconds> for one that recovers (docs/sandbox.md).`;
+    return `The sandbox card network does not know '${token}', so it approves every charge on it. Use a test token to choose the outcome, e.g. pm_card_chargeDeclinedInsufficientFunds, or pm_card_insufficientFunds_until_<unix seconds> for one that recovers (docs/client.md#the-sandbox-and-tokens-it-does-not-know).`;
   }
   if (match.untilMs !== undefined || match.def.token === token) return null;
   const outcome = match.def.declineCode === null ? 'every charge approves' : `every charge declines with ${match.def.declineCode}`;

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'resource_missing'
   | 'route_not_found'
   | 'email_taken'
+  | 'resource_already_exists'
   | 'api_key_missing'
   | 'api_key_invalid'
   | 'sign_in_failed'

@@ -50,6 +50,8 @@ export interface StartOptions {
   healthPort?: number | undefined;
   /** How outbound requests resolve host names (dns.lookup by default; tests inject names). */
   resolveHost?: Resolver;
+  /** Check every API answer against its documented schema, and fail the request if it differs (tests). */
+  validateResponses?: boolean;
 }
 
 /** The egress guard every request to a merchant's URL goes through, with the operator's rules per mode. */
@@ -105,7 +107,7 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   let healthUrl: string | null = null;
   let app: FastifyInstance | null = null;
   if (o.api) {
-    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}`, links, egress });
+    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}`, links, egress, validateResponses: o.validateResponses ?? false });
     await app.listen({ port: config.PORT, host: config.HOST });
     url = publicUrlOf(config, null, portOf(app, config.PORT));
   } else if (o.healthPort !== undefined) {

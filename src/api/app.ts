@@ -15,6 +15,7 @@ import { registerHealth } from './health.ts';
 import { prepareGracefulClose } from './shutdown.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { registerApiDocs } from './api-docs.ts';
 import { registerPayments } from './payments.ts';
 import { registerPredict } from './predict.ts';
 import { registerRecovery } from './recovery.ts';
@@ -91,6 +92,7 @@ export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance 
   prepareGracefulClose(app);
   registerHealth(app, ctx.db);
   registerOpenApi(app);
+  registerApiDocs(app);
   registerMetrics(app, ctx);
   registerSignup(app, ctx);
   registerCustomers(app, ctx);

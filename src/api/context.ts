@@ -24,4 +24,6 @@ export interface AppContext {
   egress: EgressGuard;
   /** Rate limits and sign-in throttles, counted in the database (api/throttles.ts). */
   throttles: Throttles;
+  /** Check every answer against its route's documented schema, failing loudly on a mismatch (the test harness turns it on). */
+  validateResponses?: boolean;
 }

@@ -6,6 +6,7 @@ import { getSettings, updateSettings } from '../store/settings.ts';
 import type { AppContext } from './context.ts';
 import { defineRoute } from './route.ts';
 import { invalid } from '../errors.ts';
+import * as R from './responses.ts';
 
 // The account's dunning settings per mode (GET/POST /v2/settings/dunning): whether customers are
 // emailed, as whom, which emails, and the merchant's own update-payment page if it has one.
@@ -33,14 +34,14 @@ function dunningJson(s: DunningSettings, livemode: boolean) {
 }
 
 export function registerDunningSettings(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/dunning', summary: 'Dunning: which emails customers get, from whom, and where update-payment links point', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/dunning', response: R.DunningSettings, summary: 'Dunning: which emails customers get, from whom, and where update-payment links point', tag: 'Settings', auth: true }, async ({ principal }) =>
     dunningJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning, principal.livemode),
   );
 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/dunning', summary: 'Update the dunning settings (fields left out keep their value)', tag: 'Settings', auth: true, body: DunningSettingsBody },
+    { method: 'POST', url: '/v2/settings/dunning', response: R.DunningSettings, summary: 'Update the dunning settings (fields left out keep their value)', tag: 'Settings', auth: true, body: DunningSettingsBody },
     async ({ body, principal }) => {
       // A page where customers type card details must be encrypted in live mode.
       if (principal.livemode && body.update_payment_url && !body.update_payment_url.startsWith('https://')) {

@@ -46,6 +46,7 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'route_not_found':
       return { status: 404, type: 'invalid_request_error' };
     case 'email_taken':
+    case 'resource_already_exists':
     case 'payment_not_in_rescue':
     case 'test_clock_advancing':
     case 'webhook_endpoint_disabled':

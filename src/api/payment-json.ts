@@ -32,6 +32,8 @@ export function paymentJson({ payment, rescue, attempts }: PaymentRecord) {
     livemode: payment.livemode,
     metadata: payment.metadata,
     test_clock: payment.test_clock,
+    // Only on a sandbox payment whose token the sandbox read differently from how it is written.
+    ...(payment.sandbox_note ? { sandbox_note: payment.sandbox_note } : {}),
     created_at: iso(payment.created_at),
   };
 }

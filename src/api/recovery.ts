@@ -16,6 +16,7 @@ import { iso } from './payment-json.ts';
 import { recoveryJson } from './recovery-json.ts';
 import { defineRoute, withStatus } from './route.ts';
 import { GatewayName } from './settings.ts';
+import * as R from './responses.ts';
 
 // Revtain's recovery API (seed 004): hand a failed charge to Rescue, log organic successes, read Lift.
 
@@ -80,11 +81,12 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
     {
       method: 'POST',
       url: '/api/recovery/execute',
+      response: R.RecoveryRecovered,
       summary: 'Hand over a payment that failed at your gateway: 200 recovered now, 202 retries queued, 403 blocked, 409 duplicate idempotencyKey',
       tag: 'Recovery',
       auth: true,
       body: ExecuteBody,
-      otherStatuses: [202],
+      otherResponses: { 202: R.RecoveryQueued },
     },
     async ({ body, principal }) => {
       const outcome = await executeRecovery(deps, principal, {
@@ -103,12 +105,12 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/:id', summary: 'A hand-off with its state, schedule, payment methods and history', tag: 'Recovery', auth: true, params: IdParams }, async ({ params, principal }) => ({
+  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/:id', response: R.RecoveryRetrieved, summary: 'A hand-off with its state, schedule, payment methods and history', tag: 'Recovery', auth: true, params: IdParams }, async ({ params, principal }) => ({
     success: true,
     ...recoveryJson(await getRecoveryRecord(ctx.db, principal, params.id)),
   }));
 
-  defineRoute(app, ctx, { method: 'POST', url: '/api/recovery/pulse', summary: 'Log an organic (first-try) success for Lift; idempotent on transactionId', tag: 'Recovery', auth: true, body: PulseBody }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/api/recovery/pulse', response: R.Pulse, summary: 'Log an organic (first-try) success for Lift; idempotent on transactionId', tag: 'Recovery', auth: true, body: PulseBody }, async ({ body, principal }) => {
     const { pulse, created } = await insertPulse(ctx.db, principal, { transactionId: body.transactionId, amount: body.amount, currency: body.currency, at: ctx.clock.now() });
     if (!created && (pulse.amount !== body.amount || pulse.currency !== body.currency)) {
       throw new RescueError(
@@ -121,12 +123,12 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
     return { success: true, duplicate: !created, transactionId: pulse.transaction_id, amount: pulse.amount, currency: pulse.currency, recordedAt: iso(pulse.created_at) };
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/lift', summary: 'Lift: recovered revenue as a share of organic revenue, per currency and period', tag: 'Recovery', auth: true, query: PeriodQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/lift', response: R.LiftAnswer, summary: 'Lift: recovered revenue as a share of organic revenue, per currency and period', tag: 'Recovery', auth: true, query: PeriodQuery }, async ({ query, principal }) => {
     const period = periodOf(query, ctx.clock.now(), 'month');
     return { success: true, ...(await lift(principal, period)) };
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/api/dashboard', summary: 'Organic and recovered revenue, Lift, recovery rate, and the control group\'s incremental recovery', tag: 'Recovery', auth: true, query: PeriodQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/api/dashboard', response: R.Dashboard, summary: 'Organic and recovered revenue, Lift, recovery rate, and the control group\'s incremental recovery', tag: 'Recovery', auth: true, query: PeriodQuery }, async ({ query, principal }) => {
     const period = periodOf(query, ctx.clock.now(), 'day');
     const settings = await getSettings(ctx.db, principal.accountId, principal.livemode);
     return {

@@ -12,6 +12,7 @@ import type { AppContext } from './context.ts';
 import { CustomScheduleDays, crossCheckSchedule } from './payments.ts';
 import { defineRoute } from './route.ts';
 import type { AutoRescueDefaults } from '../domain/auto-rescue-policy.ts';
+import * as R from './responses.ts';
 
 const { maxRetries, retryWindowDays } = RESCUE_LIMITS;
 
@@ -93,11 +94,11 @@ function gatewayJson(g: GatewaySettings, livemode: boolean, revealSecret: boolea
 }
 
 export function registerSettings(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/auto_rescue', summary: 'Account-level Auto Rescue defaults', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/auto_rescue', response: R.AutoRescueSettings, summary: 'Account-level Auto Rescue defaults', tag: 'Settings', auth: true }, async ({ principal }) =>
     autoRescueJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).autoRescue, principal.livemode),
   );
 
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/auto_rescue', summary: 'Update Auto Rescue defaults (fields left out keep their value)', tag: 'Settings', auth: true, body: AutoRescueSettingsBody }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/auto_rescue', response: R.AutoRescueSettings, summary: 'Update Auto Rescue defaults (fields left out keep their value)', tag: 'Settings', auth: true, body: AutoRescueSettingsBody }, async ({ body, principal }) => {
     const { qualifying, ...rest } = body;
     // Merged with the defaults as saved, under the settings row's lock (store/settings.ts).
     const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => {
@@ -124,11 +125,11 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     return autoRescueJson(merged, principal.livemode);
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateway', summary: 'The gateway this mode charges through', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateway', response: R.GatewaySettings, summary: 'The gateway this mode charges through', tag: 'Settings', auth: true }, async ({ principal }) =>
     gatewayJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).gateway, principal.livemode, false),
   );
 
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/gateway', summary: 'Charge through the sandbox or the merchant\'s own http endpoint', tag: 'Settings', auth: true, body: GatewaySettingsBody }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/gateway', response: R.GatewaySettings, summary: 'Charge through the sandbox or the merchant\'s own http endpoint', tag: 'Settings', auth: true, body: GatewaySettingsBody }, async ({ body, principal }) => {
     let gateway: GatewaySettings = { type: 'sandbox' };
     if (body.type === 'sandbox' && principal.livemode) {
       throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
@@ -141,7 +142,7 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     // The secret is shown in full once, in this response.
     return gatewayJson(gateway, principal.livemode, true);
   });
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateways', summary: 'Every gateway of this mode: the default one and the named ones tokens are routed to', tag: 'Settings', auth: true }, async ({ principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateways', response: R.list(R.Gateway), summary: 'Every gateway of this mode: the default one and the named ones tokens are routed to', tag: 'Settings', auth: true }, async ({ principal }) => {
     const s = await getSettings(ctx.db, principal.accountId, principal.livemode);
     const data = [{ name: DEFAULT_GATEWAY, gateway: s.gateway, tokenPrefixes: [] as string[] }, ...s.gateways].map((g) => namedGatewayJson(g, principal.livemode, false));
     return { object: 'list' as const, url: '/v2/settings/gateways', data, has_more: false };
@@ -150,7 +151,7 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/gateways', summary: 'Add or replace a named gateway, and the token prefixes routed to it', tag: 'Settings', auth: true, body: NamedGatewayBody },
+    { method: 'POST', url: '/v2/settings/gateways', response: R.Gateway, summary: 'Add or replace a named gateway, and the token prefixes routed to it', tag: 'Settings', auth: true, body: NamedGatewayBody },
     async ({ body, principal }) => {
       if (body.type === 'sandbox' && principal.livemode) {
         throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
@@ -176,14 +177,14 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/recovery', summary: 'Recovery settings: the control group', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/recovery', response: R.RecoverySettings, summary: 'Recovery settings: the control group', tag: 'Settings', auth: true }, async ({ principal }) =>
     recoverySettingsJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).recovery, principal.livemode),
   );
 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/recovery', summary: 'Hold back a share of hand-offs (0-20 %) on a plain fixed schedule, to measure what the automatic policy adds', tag: 'Settings', auth: true, body: RecoverySettingsBody },
+    { method: 'POST', url: '/v2/settings/recovery', response: R.RecoverySettings, summary: 'Hold back a share of hand-offs (0-20 %) on a plain fixed schedule, to measure what the automatic policy adds', tag: 'Settings', auth: true, body: RecoverySettingsBody },
     async ({ body, principal }) => {
       const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => ({
         recovery: { ...current.recovery, controlGroupPercent: body.control_group_percent } satisfies RecoverySettings,

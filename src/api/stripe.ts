@@ -35,6 +35,7 @@ import { storableCopy } from './storable-input.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 import { connectedPage, failurePage, type ConnectFailure } from './stripe-pages.ts';
+import * as R from './responses.ts';
 
 // Stripe: Connect OAuth (start, callback, disconnect), a pasted restricted key, observe/active mode,
 // and the two webhook endpoints. docs/stripe.md tells the merchant's side.
@@ -76,7 +77,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/stripe/connect_links', summary: 'A short-lived link that starts Stripe Connect OAuth for this account and mode (read_only for observe, read_write for active)', tag: 'Stripe', auth: true, body: ConnectLinkBody },
+    { method: 'POST', url: '/v2/stripe/connect_links', response: R.StripeConnectLink, summary: 'A short-lived link that starts Stripe Connect OAuth for this account and mode (read_only for observe, read_write for active)', tag: 'Stripe', auth: true, body: ConnectLinkBody },
     async ({ body, principal, request }) => {
       const r = needRing();
       if (!platform()) throw new RescueError('stripe_not_configured', 'Stripe Connect is not configured on this Rescue (RESCUE_STRIPE_CLIENT_ID, RESCUE_STRIPE_SECRET_KEY).');
@@ -86,7 +87,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/stripe/connection', summary: 'The Stripe connection of this account and mode, its mode and the import progress', tag: 'Stripe', auth: true }, async ({ principal, request }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/stripe/connection', response: R.StripeConnection, summary: 'The Stripe connection of this account and mode, its mode and the import progress', tag: 'Stripe', auth: true }, async ({ principal, request }) => {
     const conn = ring ? await getStripeConnection(ctx.db, ring, principal) : null;
     return connectionJson(conn, principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`);
   });
@@ -94,7 +95,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/stripe/connection', summary: 'Connect with a pasted restricted key, switch between observe and active mode, or set the billing webhook secret', tag: 'Stripe', auth: true, body: ConnectionBody },
+    { method: 'POST', url: '/v2/stripe/connection', response: R.StripeConnection, summary: 'Connect with a pasted restricted key, switch between observe and active mode, or set the billing webhook secret', tag: 'Stripe', auth: true, body: ConnectionBody },
     async ({ body, principal, request }) => {
       const r = needRing();
       const now = ctx.clock.now();
@@ -126,7 +127,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'DELETE', url: '/v2/stripe/connection', summary: 'Disconnect Stripe: revokes the OAuth connection and forgets every token', tag: 'Stripe', auth: true }, async ({ principal }) => {
+  defineRoute(app, ctx, { method: 'DELETE', url: '/v2/stripe/connection', response: R.StripeConnection, summary: 'Disconnect Stripe: revokes the OAuth connection and forgets every token', tag: 'Stripe', auth: true }, async ({ principal }) => {
     const r = needRing();
     const conn = await getStripeConnection(ctx.db, r, principal);
     if (!conn || conn.status === 'disconnected') throw new RescueError('stripe_not_connected', 'Stripe is not connected in this mode.');

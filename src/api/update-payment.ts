@@ -14,6 +14,7 @@ import type { AppContext } from './context.ts';
 import { iso, paymentJson } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 import { statusOf, toRescueError } from './error-handler.ts';
+import * as R from './responses.ts';
 
 // The customer's side of a dunning email: the hosted update-payment page (GET shows it, POST takes
 // the new card), reached by a signed, expiring link; and the merchant's side for its own page:
@@ -162,6 +163,7 @@ export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
     {
       method: 'POST',
       url: '/v2/payments/:id/payment_method',
+      response: R.PaymentMethodUpdate,
       summary: "Report the customer's new payment method (from your own update-payment page): it replaces the payment's, and the next retry moves up",
       tag: 'Payments',
       auth: true,

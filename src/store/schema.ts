@@ -105,6 +105,7 @@ export interface PaymentsTable {
   test_clock: string | null;
   idempotency_key: string | null;
   rescue_policy: Json<RescuePolicy | null>;
+  sandbox_note: string | null;
   created_at: Date;
   updated_at: Date;
   seq: Seq;

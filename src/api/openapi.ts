@@ -20,7 +20,7 @@ export function openApiDocument() {
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
       responses: {
-        [String(r.successStatus ?? 200)]: { description: 'OK' },
+        [String(r.successStatus ?? 200)]: { description: 'OK', ...(r.response ? { content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } } } : {}) },
         ...Object.fromEntries((r.otherStatuses ?? []).map((s) => [String(s), { description: s === 202 ? 'Accepted' : 'OK' }])),
         '4XX': { description: 'Stripe-style error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },

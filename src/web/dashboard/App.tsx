@@ -2,6 +2,9 @@ import { useEffect, useState } from 'react';
 import { api, currentMode, setMode, whenSignedOut, type Mode } from './api.ts';
 import { Loading } from './components.tsx';
 import { Link, useLocation } from './router.tsx';
+import { Analytics } from './pages/Analytics.tsx';
+import { CustomerDetail } from './pages/CustomerDetail.tsx';
+import { Customers } from './pages/Customers.tsx';
 import { EmailDetail } from './pages/EmailDetail.tsx';
 import { Emails } from './pages/Emails.tsx';
 import { Overview } from './pages/Overview.tsx';
@@ -24,7 +27,9 @@ interface SessionJson {
 
 const NAV: [path: string, label: string][] = [
   ['', 'Overview'],
+  ['analytics', 'Analytics'],
   ['payments', 'Payments'],
+  ['customers', 'Customers'],
   ['stripe', 'Stripe'],
   ['emails', 'Emails'],
   ['webhooks', 'Webhooks'],
@@ -99,6 +104,10 @@ function page(path: string, mode: Mode) {
       return <Overview mode={mode} />;
     case 'payments':
       return id ? <PaymentDetail id={decodeURIComponent(id)} /> : <Payments />;
+    case 'analytics':
+      return <Analytics />;
+    case 'customers':
+      return id ? <CustomerDetail id={decodeURIComponent(id)} /> : <Customers />;
     case 'stripe':
       return <Stripe mode={mode} />;
     case 'emails':

@@ -10,6 +10,7 @@ export const paymentPath = (id: string) => `/dashboard/payments/${encodeURICompo
 /** Emails as rows: the subject opens the email; the payment column links to its payment. */
 export function EmailTable({ emails, label, showPayment = true }: { emails: Email[]; label: string; showPayment?: boolean }) {
   return (
+    <div className="table-scroll">
     <table aria-label={label}>
       <thead>
         <tr>
@@ -38,6 +39,7 @@ export function EmailTable({ emails, label, showPayment = true }: { emails: Emai
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 

@@ -4,6 +4,7 @@ import { browserNow } from '../clock.ts';
 import { ErrorNote, Loading, Section, useLoad } from '../components.tsx';
 import { dateTime, money, percent } from '../format.ts';
 import { Link } from '../router.tsx';
+import { ControlGroup } from './Analytics.tsx';
 import type { DashboardJson, Lift, List, Payment } from '../types.ts';
 
 const IN_PROGRESS = ['requires_rescue', 'rescue_in_progress'] as const;
@@ -65,6 +66,7 @@ export function Overview({ mode }: { mode: Mode }) {
         {totals.length === 0 ? (
           <p className="muted">No failed or recovered payments in these 30 days.</p>
         ) : (
+          <div className="table-scroll">
           <table>
             <thead>
               <tr>
@@ -89,6 +91,7 @@ export function Overview({ mode }: { mode: Mode }) {
               ))}
             </tbody>
           </table>
+          </div>
         )}
         <p className="muted small">
           Recovery rate: payments whose first attempt failed and that were later paid. Lift: recovered revenue as a share of revenue paid at the first try.
@@ -100,16 +103,7 @@ export function Overview({ mode }: { mode: Mode }) {
       </Section>
 
       <Section title="Control group">
-        {dashboard.experiment.controlGroupPercent === 0 ? (
-          <p className="muted">No control group: every hand-off uses the automatic policy (POST /v2/settings/recovery to hold some back).</p>
-        ) : dashboard.experiment.incrementalRecoveryRate ? (
-          <p>
-            The automatic policy recovers {dashboard.experiment.incrementalRecoveryRate.estimate} percentage points more than a fixed schedule (95% interval{' '}
-            {dashboard.experiment.incrementalRecoveryRate.low} to {dashboard.experiment.incrementalRecoveryRate.high}){dashboard.experiment.significant ? '' : ', not yet significant'}.
-          </p>
-        ) : (
-          <p className="muted">{dashboard.experiment.controlGroupPercent}% of hand-offs are held back; not enough have finished to compare yet.</p>
-        )}
+        <ControlGroup experiment={dashboard.experiment} />
       </Section>
     </>
   );
@@ -134,6 +128,7 @@ function LiftTable({ lift }: { lift: Lift }) {
   if (rows.length === 0) return <p className="muted">No revenue recorded in the last 12 months.</p>;
   const month = (iso: string) => new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(iso));
   return (
+    <div className="table-scroll">
     <table>
       <thead>
         <tr>
@@ -156,5 +151,6 @@ function LiftTable({ lift }: { lift: Lift }) {
         ))}
       </tbody>
     </table>
+    </div>
   );
 }

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { get, post } from '../api.ts';
 import { Badge, ErrorNote, Loading, Section, useLoad } from '../components.tsx';
-import { dateTime, humanize, money, probability } from '../format.ts';
+import { CustomerName } from '../customer-name.tsx';
+import { cardLabel, dateTime, humanize, money, probability } from '../format.ts';
 import { PaymentEmails } from '../payment-emails.tsx';
 import { Link } from '../router.tsx';
 import type { Payment } from '../types.ts';
@@ -154,17 +155,18 @@ export function PaymentDetail({ id }: { id: string }) {
             </>
           )}
           <dt>Customer</dt>
-          <dd>{p.customer ? <code>{p.customer}</code> : '—'}</dd>
-          <dt>Payment method</dt>
-          <dd>
-            <code>{p.payment_method}</code>
+          <dd data-testid="payment-customer">
+            <CustomerName id={p.customer} />
           </dd>
+          <dt>Card</dt>
+          <dd data-testid="payment-card">{cardLabel(p.payment_method_details)}</dd>
           <dt>Last decline</dt>
           <dd>{p.failure_code ? <><code>{p.failure_code}</code> {p.failure_message}</> : '—'}</dd>
         </dl>
       </Section>
 
       <Section title="Attempts">
+        <div className="table-scroll">
         <table aria-label="Attempts timeline">
           <thead>
             <tr>
@@ -194,6 +196,7 @@ export function PaymentDetail({ id }: { id: string }) {
             ))}
           </tbody>
         </table>
+        </div>
       </Section>
 
       <PaymentEmails payment={p.id} />

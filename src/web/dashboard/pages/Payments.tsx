@@ -1,6 +1,7 @@
 import { get, query } from '../api.ts';
 import { Badge, ErrorNote, FilterSelect, Loading, Pager, useLoad } from '../components.tsx';
-import { dateTime, humanize, money } from '../format.ts';
+import { CustomerName } from '../customer-name.tsx';
+import { cardLabel, dateTime, humanize, money } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import type { List, Payment } from '../types.ts';
 
@@ -34,11 +35,14 @@ export function Payments() {
       ) : data && data.data.length === 0 ? (
         <p className="muted">No payments{status ? ` with status ${humanize(status)}` : ''}.</p>
       ) : data ? (
+        <div className="table-scroll">
         <table aria-label="Payments">
           <thead>
             <tr>
               <th scope="col">Payment</th>
               <th scope="col" className="num">Amount</th>
+              <th scope="col">Customer</th>
+              <th scope="col">Card</th>
               <th scope="col">Status</th>
               <th scope="col">Rescue</th>
               <th scope="col">Decline</th>
@@ -55,6 +59,10 @@ export function Payments() {
                   </Link>
                 </td>
                 <td className="num">{money(p.amount, p.currency)}</td>
+                <td data-field="customer">
+                  <CustomerName id={p.customer} />
+                </td>
+                <td data-field="card">{cardLabel(p.payment_method_details)}</td>
                 <td>
                   <Badge status={p.status} />
                 </td>
@@ -74,6 +82,7 @@ export function Payments() {
             ))}
           </tbody>
         </table>
+        </div>
       ) : null}
       {data && (
         <Pager

@@ -280,7 +280,7 @@ function AtRiskTable({ rows }: { rows: RiskRow[] }) {
               </th>
               <td className="num" data-field="score">{r.churnScore}</td>
               <td className="num">{r.activeRescues}</td>
-              <td className="small">{r.topDriver ?? '—'}</td>
+              <td className="small wrap">{r.topDriver ?? '—'}</td>
             </tr>
           ))}
         </tbody>

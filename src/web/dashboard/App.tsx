@@ -1,8 +1,7 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, currentMode, setMode, whenSignedOut, type Mode } from './api.ts';
 import { Loading } from './components.tsx';
 import { Link, useLocation } from './router.tsx';
-import { Analytics } from './pages/Analytics.tsx';
 import { CustomerDetail } from './pages/CustomerDetail.tsx';
 import { Customers } from './pages/Customers.tsx';
 import { EmailDetail } from './pages/EmailDetail.tsx';
@@ -24,6 +23,9 @@ interface SessionJson {
   account: Account;
   expires_at: string;
 }
+
+// The analytics page carries the chart library: loaded when first opened, not with every page.
+const Analytics = lazy(() => import('./pages/Analytics.tsx').then((m) => ({ default: m.Analytics })));
 
 const NAV: [path: string, label: string][] = [
   ['', 'Overview'],
@@ -105,7 +107,11 @@ function page(path: string, mode: Mode) {
     case 'payments':
       return id ? <PaymentDetail id={decodeURIComponent(id)} /> : <Payments />;
     case 'analytics':
-      return <Analytics />;
+      return (
+        <Suspense fallback={<Loading />}>
+          <Analytics />
+        </Suspense>
+      );
     case 'customers':
       return id ? <CustomerDetail id={decodeURIComponent(id)} /> : <Customers />;
     case 'stripe':

@@ -4,6 +4,7 @@ import { get, query } from '../api.ts';
 import { browserNow } from '../clock.ts';
 import { ChartWithTable } from '../chart.tsx';
 import { ErrorNote, Loading, Section, useLoad } from '../components.tsx';
+import { ControlGroup } from '../control-group.tsx';
 import { customerLabel, customerPath } from '../customer-name.tsx';
 import { money, percent } from '../format.ts';
 import { useRefresh } from '../refresh.ts';
@@ -211,30 +212,6 @@ function Figures({ d, currency }: { d: DashboardJson; currency: string }) {
         </dl>
       </Section>
     </>
-  );
-}
-
-export function ControlGroup({ experiment: e }: { experiment: DashboardJson['experiment'] }) {
-  if (e.controlGroupPercent === 0) {
-    return (
-      <p className="muted" data-testid="control-group">
-        No control group: every hand-off uses the automatic policy. <Link to="/dashboard/settings">Hold some back in Settings</Link> to measure what it adds.
-      </p>
-    );
-  }
-  if (!e.incrementalRecoveryRate) {
-    return (
-      <p className="muted" data-testid="control-group">
-        {e.controlGroupPercent}% of hand-offs are held back; not enough have finished to compare yet. <Link to="/dashboard/settings">Settings</Link>
-      </p>
-    );
-  }
-  const i = e.incrementalRecoveryRate;
-  return (
-    <p data-testid="control-group">
-      The automatic policy recovers {i.estimate} percentage points more than a fixed schedule (95% interval {i.low} to {i.high}){e.significant ? '' : ', not yet significant'}.{' '}
-      {e.controlGroupPercent}% of hand-offs are held back (<Link to="/dashboard/settings">Settings</Link>).
-    </p>
   );
 }
 

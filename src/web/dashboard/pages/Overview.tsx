@@ -4,7 +4,7 @@ import { browserNow } from '../clock.ts';
 import { ErrorNote, Loading, Section, useLoad } from '../components.tsx';
 import { dateTime, money, percent } from '../format.ts';
 import { Link } from '../router.tsx';
-import { ControlGroup } from './Analytics.tsx';
+import { ControlGroup } from '../control-group.tsx';
 import type { DashboardJson, Lift, List, Payment } from '../types.ts';
 
 const IN_PROGRESS = ['requires_rescue', 'rescue_in_progress'] as const;

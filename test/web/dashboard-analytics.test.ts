@@ -110,6 +110,7 @@ describe.each(VIEWPORTS)('analytics and customers in Chromium ($name)', (viewpor
     for (const c of d.customersAtRisk) expect(await cell(page, 'Customers at risk', `data-customer="${c.customer}"`, 'score')).toBe(String(c.churnScore));
     await page.getByRole('button', { name: /Churn score/ }).click();
     await expect.poll(ids).toEqual(d.customersAtRisk.map((c: any) => c.customer).reverse());
+    for (const k of ['succeeded', 'failed', 'pending'] as const) expect(await page.getByTestId('webhook-health').locator(`[data-field="${k}"]`).textContent()).toBe(String(d.webhookHealth[k]));
     await fitsAndShoot(page, viewport, 'analytics');
 
     // The link opens the customer, whose page shows the same churn score.
@@ -169,6 +170,9 @@ describe.each(VIEWPORTS)('analytics and customers in Chromium ($name)', (viewpor
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Webhooks' }).count()).toBe(1);
     await fitsAndShoot(page, viewport, 'webhooks');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stripe' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Stripe' }).count()).toBe(1);
+    await fitsAndShoot(page, viewport, 'stripe');
     expect(errors).toEqual([]);
     await page.context().close();
   });

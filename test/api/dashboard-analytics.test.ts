@@ -3,7 +3,8 @@ import { DashboardResponse } from '../../src/api/dashboard-schema.ts';
 import { allPayments, figuresFromPayments, PERIOD, playOutMonth, type Month } from '../support/analytics-month.ts';
 import { expectError } from '../support/api-assertions.ts';
 import { ENGINES } from '../support/databases.ts';
-import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
+import { eventually, startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 // GET /api/dashboard's analytics on a month played out on a test clock with the sandbox gateway:
 // each figure against what the payments themselves say, on both engines.
@@ -95,5 +96,35 @@ describe.each(ENGINES)('GET /api/dashboard analytics (%s)', (engine) => {
     const props = op.responses['200'].content['application/json'].schema.properties;
     for (const k of ['mrrRecovered', 'retrySuccessByAttempt', 'recoveryByDeclineCode', 'averageDaysToRecover', 'medianDaysToRecover', 'customersAtRisk']) expect(props[k], k).toBeDefined();
     expect(props.mrrRecovered.description).toMatch(/^MRR recovered/);
+  });
+});
+
+describe.each(ENGINES)('GET /api/dashboard webhook health (%s)', (engine) => {
+  let t: TestRescue;
+  let receiver: Receiver;
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.close();
+  });
+
+  it('counts the period\'s deliveries by status as the endpoints\' delivery logs have them', async () => {
+    [t, receiver] = await Promise.all([startTestRescue({ engine }), startReceiver()]);
+    receiver.on('/down', () => 500);
+    const api = t.client((await t.signup()).testKey);
+    const ok = (await api.post('/v2/webhook_endpoints', { url: receiver.url('/ok'), enabled_events: ['*'] })).body;
+    const down = (await api.post('/v2/webhook_endpoints', { url: receiver.url('/down'), enabled_events: ['payment.rescue_started'] })).body;
+    await api.post('/v2/payments', { amount: 4999, currency: 'USD', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', off_session: true, auto_rescue: { enabled: true } });
+    // Settled: every delivery to /ok succeeded and the one to /down was tried (it waits for its retry).
+    const logs = await eventually(async () => {
+      const okLog = (await api.get(`/v2/webhook_endpoints/${ok.id}/deliveries?limit=100`)).body.data;
+      const downLog = (await api.get(`/v2/webhook_endpoints/${down.id}/deliveries?limit=100`)).body.data;
+      const settled = okLog.length > 0 && okLog.every((d: any) => d.status === 'succeeded') && downLog.length === 1 && downLog[0].attempts >= 1;
+      return settled ? [...okLog, ...downLog] : undefined;
+    });
+    const count = (s: string) => logs.filter((d: any) => d.status === s).length;
+    const health = (await api.get('/api/dashboard')).body.webhookHealth;
+    expect(health).toEqual({ succeeded: count('succeeded'), failed: count('failed'), pending: count('pending'), successRate: 100, endpoints: 2, disabledEndpoints: 0 });
+    expect(health.pending).toBe(1);
+    expect(health.succeeded).toBeGreaterThanOrEqual(1);
   });
 });

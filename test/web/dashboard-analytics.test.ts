@@ -108,7 +108,9 @@ describe.each(VIEWPORTS)('analytics and customers in Chromium ($name)', (viewpor
     const ids = () => atRisk.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-customer')));
     expect(await ids()).toEqual(d.customersAtRisk.map((c: any) => c.customer));
     for (const c of d.customersAtRisk) expect(await cell(page, 'Customers at risk', `data-customer="${c.customer}"`, 'score')).toBe(String(c.churnScore));
-    await page.getByRole('button', { name: /Churn score/ }).click();
+    // By keyboard: the sort control is a button in the column header.
+    await page.getByRole('button', { name: /Churn score/ }).focus();
+    await page.keyboard.press('Enter');
     await expect.poll(ids).toEqual(d.customersAtRisk.map((c: any) => c.customer).reverse());
     for (const k of ['succeeded', 'failed', 'pending'] as const) expect(await page.getByTestId('webhook-health').locator(`[data-field="${k}"]`).textContent()).toBe(String(d.webhookHealth[k]));
     await fitsAndShoot(page, viewport, 'analytics');

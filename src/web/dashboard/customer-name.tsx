@@ -4,7 +4,8 @@ import { Link } from './router.tsx';
 import type { Customer } from './types.ts';
 
 // Pages name a payment's customer by name or email, never by a bare cus_ id. Each customer is read
-// once per page load (GET /v2/customers/:id) and shared by every row that shows it.
+// once per page load (GET /v2/customers/:id) and shared by every row that shows it; ids are unique
+// across modes and accounts, so the cache needs no key beyond the id.
 
 const cache = new Map<string, Promise<Customer | null>>();
 
@@ -16,9 +17,6 @@ function customer(id: string): Promise<Customer | null> {
   }
   return p;
 }
-
-/** Forget what was read (another mode, another account): the next render reads again. */
-export const forgetCustomers = () => cache.clear();
 
 export const customerLabel = (c: Pick<Customer, 'name' | 'email'> | null | undefined): string | null => c?.name || c?.email || null;
 

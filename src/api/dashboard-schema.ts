@@ -38,6 +38,7 @@ export const DashboardResponse = z.object({
   object: z.literal('dashboard'),
   livemode: z.boolean(),
   currency: z.string().nullable().describe(DEFINITIONS.period),
+  currencies: z.array(z.string()).describe('Every currency with payments or pulses in the period, whatever currency was asked for.'),
   lift: Lift,
   paymentMethodTypes: z.array(z.object({ type: z.string(), handOffs: z.number().int(), decided: z.number().int(), recovered: z.number().int(), recoveryRate: Pct })),
   experiment: z

@@ -140,7 +140,7 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
       const currency = query.currency ?? null;
       const settings = await getSettings(ctx.db, principal.accountId, principal.livemode);
       const [liftFigures, types, arms, analytics] = await Promise.all([
-        lift(principal, period, currency),
+        liftIn(principal, period, currency),
         handOffsByType(ctx.db, principal, period.from, period.to),
         experimentArms(ctx.db, principal, period.from, period.to),
         analyticsFigures(ctx.db, principal, { from: period.from, to: period.to, currency }),
@@ -149,7 +149,8 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
         success: true as const,
         object: 'dashboard' as const,
         livemode: principal.livemode,
-        lift: liftFigures,
+        currencies: liftFigures.currencies,
+        lift: liftFigures.lift,
         // Hand-offs by the primary's type: wallet tokens recover more often (domain/wallets.ts).
         paymentMethodTypes: types.map((f) => ({ ...f, recoveryRate: pct(f.recovered, f.decided) })),
         experiment: experimentJson(arms, settings.recovery.controlGroupPercent),
@@ -158,19 +159,28 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  async function lift(scope: Scope, p: Period, currency: string | null = null) {
-    const cells = (await liftCells(ctx.db, scope, p.from, p.to, p.interval)).filter((c) => currency === null || c.currency === currency);
-    const byPeriod = new Map<number, LiftCell[]>();
-    for (const c of cells) byPeriod.set(c.period.getTime(), [...(byPeriod.get(c.period.getTime()) ?? []), c]);
-    return {
-      object: 'lift' as const,
-      from: iso(p.from),
-      to: iso(p.to),
-      interval: p.interval,
-      totals: figures(cells),
-      periods: [...byPeriod.entries()].map(([start, list]) => ({ start: iso(new Date(Math.max(start, p.from.getTime()))), end: iso(periodEnd(new Date(start), p.interval, p.to)), currencies: figures(list) })),
-    };
+  async function lift(scope: Scope, p: Period) {
+    return liftJson(p, await liftCells(ctx.db, scope, p.from, p.to, p.interval));
   }
+
+  /** Lift in one currency (or all), and every currency the period has figures in (the page's choices). */
+  async function liftIn(scope: Scope, p: Period, currency: string | null) {
+    const cells = await liftCells(ctx.db, scope, p.from, p.to, p.interval);
+    return { lift: liftJson(p, cells.filter((c) => currency === null || c.currency === currency)), currencies: [...new Set(cells.map((c) => c.currency))].sort() };
+  }
+}
+
+function liftJson(p: Period, cells: readonly LiftCell[]) {
+  const byPeriod = new Map<number, LiftCell[]>();
+  for (const c of cells) byPeriod.set(c.period.getTime(), [...(byPeriod.get(c.period.getTime()) ?? []), c]);
+  return {
+    object: 'lift' as const,
+    from: iso(p.from),
+    to: iso(p.to),
+    interval: p.interval,
+    totals: figures(cells),
+    periods: [...byPeriod.entries()].map(([start, list]) => ({ start: iso(new Date(Math.max(start, p.from.getTime()))), end: iso(periodEnd(new Date(start), p.interval, p.to)), currencies: figures(list) })),
+  };
 }
 
 function answer(outcome: ExecuteOutcome) {

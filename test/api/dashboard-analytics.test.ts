@@ -84,6 +84,7 @@ describe.each(ENGINES)('GET /api/dashboard analytics (%s)', (engine) => {
     const eur = (await api.get(`/api/dashboard?from=${PERIOD.from}&to=${PERIOD.to}&currency=EUR`)).body;
     expect(eur).toMatchObject({ mrrRecovered: [], retrySuccessByAttempt: [], recoveryByDeclineCode: [], averageDaysToRecover: null, medianDaysToRecover: null });
     expect(eur.lift.totals).toEqual([]);
+    expect(eur.currencies).toEqual(['USD']);
     const feb = (await api.get('/api/dashboard?from=2026-02-01&to=2026-03-01')).body;
     expect(feb).toMatchObject({ mrrRecovered: [], retrySuccessByAttempt: [], currency: null });
     expectError(await api.get('/api/dashboard?currency=XYZ'), 400, { param: 'currency' });

@@ -32,6 +32,7 @@ export interface Lift {
 export interface DashboardJson {
   livemode: boolean;
   currency: string | null;
+  currencies: string[];
   lift: Lift;
   experiment: {
     controlGroupPercent: number;

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { DEFINITIONS } from '../../../domain/analytics.ts';
 import { get, query } from '../api.ts';
 import { browserNow } from '../clock.ts';
@@ -24,13 +24,13 @@ function defaultPeriod(): { from: string; to: string } {
   return { from: isoDate(from), to: isoDate(to) };
 }
 
+/** One call when the currency is known; without one, the first currency the period has, then its figures. */
 async function loadAnalytics(from: string, to: string, wanted: string) {
   const base = { from, to, interval: 'month' };
-  const all = await get<DashboardJson>(`/api/dashboard${query(base)}`);
-  const currencies = all.lift.totals.map((t) => t.currency);
-  const currency = wanted || currencies[0] || '';
-  const data = currency ? await get<DashboardJson>(`/api/dashboard${query({ ...base, currency })}`) : all;
-  return { data, currencies: currencies.includes(currency) || !currency ? currencies : [...currencies, currency], currency, at: new Date() };
+  let data = await get<DashboardJson>(`/api/dashboard${query({ ...base, currency: wanted || null })}`);
+  const currency = wanted || data.currencies[0] || '';
+  if (currency && !wanted) data = await get<DashboardJson>(`/api/dashboard${query({ ...base, currency })}`);
+  return { data, currencies: data.currencies.includes(currency) || !currency ? data.currencies : [...data.currencies, currency], currency, at: new Date() };
 }
 
 export function Analytics() {
@@ -41,6 +41,9 @@ export function Analytics() {
   const wanted = loc.search.get('currency') ?? '';
   const { data, error, loading, reload } = useLoad(() => loadAnalytics(from, to, wanted), [from, to, wanted]);
   useRefresh(reload);
+  useEffect(() => {
+    if (!wanted && data?.currency) navigate(`/dashboard/analytics${query({ from, to, currency: data.currency })}`, { replace: true });
+  }, [wanted, data?.currency, from, to]);
   const go = (p: { from?: string; to?: string; currency?: string }) => navigate(`/dashboard/analytics${query({ from, to, currency: wanted, ...p })}`, { replace: true });
 
   return (

@@ -152,7 +152,7 @@ function Figures({ d, currency }: { d: DashboardJson; currency: string }) {
         <p className="muted small">{DEFINITIONS.recoveryByDeclineCode}</p>
         <ChartWithTable
           title="Recovery rate by decline code"
-          spec={{ rows: d.recoveryByDeclineCode.map((r) => ({ ...r, rate: r.recoveryRate ?? 0 })), x: 'declineCode', y: 'rate', label: 'Recovery rate', format: (v) => `${v}%` }}
+          spec={{ rows: d.recoveryByDeclineCode.map((r) => ({ ...r, rate: r.recoveryRate ?? 0 })), x: 'declineCode', y: 'rate', label: 'Recovery rate', format: (v) => `${v}%`, horizontal: true }}
           table={
             <Table label="Recovery by decline code" head={['Decline code', 'Category', 'Failed', 'Recovered', 'Recovery rate']} numeric={3} empty="No failed payments in the period.">
               {d.recoveryByDeclineCode.map((r) => (

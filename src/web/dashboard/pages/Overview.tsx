@@ -67,30 +67,30 @@ export function Overview({ mode }: { mode: Mode }) {
           <p className="muted">No failed or recovered payments in these 30 days.</p>
         ) : (
           <div className="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Currency</th>
-                <th scope="col" className="num">Recovered</th>
-                <th scope="col" className="num">Payments recovered</th>
-                <th scope="col" className="num">Failed first attempts</th>
-                <th scope="col" className="num">Recovery rate</th>
-                <th scope="col" className="num">Lift</th>
-              </tr>
-            </thead>
-            <tbody>
-              {totals.map((t) => (
-                <tr key={t.currency} data-currency={t.currency}>
-                  <th scope="row">{t.currency}</th>
-                  <td className="num">{money(t.recoveredRevenue, t.currency)}</td>
-                  <td className="num" data-field="recovered-count">{t.recoveredCount}</td>
-                  <td className="num" data-field="failed-count">{t.failedCount}</td>
-                  <td className="num" data-field="recovery-rate">{percent(t.recoveryRate)}</td>
-                  <td className="num" data-field="lift">{percent(t.liftPercent)}</td>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Currency</th>
+                  <th scope="col" className="num">Recovered</th>
+                  <th scope="col" className="num">Payments recovered</th>
+                  <th scope="col" className="num">Failed first attempts</th>
+                  <th scope="col" className="num">Recovery rate</th>
+                  <th scope="col" className="num">Lift</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {totals.map((t) => (
+                  <tr key={t.currency} data-currency={t.currency}>
+                    <th scope="row">{t.currency}</th>
+                    <td className="num">{money(t.recoveredRevenue, t.currency)}</td>
+                    <td className="num" data-field="recovered-count">{t.recoveredCount}</td>
+                    <td className="num" data-field="failed-count">{t.failedCount}</td>
+                    <td className="num" data-field="recovery-rate">{percent(t.recoveryRate)}</td>
+                    <td className="num" data-field="lift">{percent(t.liftPercent)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </div>
         )}
         <p className="muted small">
@@ -129,28 +129,28 @@ function LiftTable({ lift }: { lift: Lift }) {
   const month = (iso: string) => new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(iso));
   return (
     <div className="table-scroll">
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Month</th>
-          <th scope="col">Currency</th>
-          <th scope="col" className="num">Paid at first try</th>
-          <th scope="col" className="num">Recovered</th>
-          <th scope="col" className="num">Lift</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={`${r.start}-${r.currency}`}>
-            <td>{month(r.start)}</td>
-            <td>{r.currency}</td>
-            <td className="num">{money(r.organicRevenue, r.currency)}</td>
-            <td className="num">{money(r.recoveredRevenue, r.currency)}</td>
-            <td className="num">{percent(r.liftPercent)}</td>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Month</th>
+            <th scope="col">Currency</th>
+            <th scope="col" className="num">Paid at first try</th>
+            <th scope="col" className="num">Recovered</th>
+            <th scope="col" className="num">Lift</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={`${r.start}-${r.currency}`}>
+              <td>{month(r.start)}</td>
+              <td>{r.currency}</td>
+              <td className="num">{money(r.organicRevenue, r.currency)}</td>
+              <td className="num">{money(r.recoveredRevenue, r.currency)}</td>
+              <td className="num">{percent(r.liftPercent)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -167,35 +167,35 @@ export function PaymentDetail({ id }: { id: string }) {
 
       <Section title="Attempts">
         <div className="table-scroll">
-        <table aria-label="Attempts timeline">
-          <thead>
-            <tr>
-              <th scope="col">Attempt</th>
-              <th scope="col">When</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Decline code</th>
-              <th scope="col" className="num">Predicted success</th>
-              <th scope="col">Why this time</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.key} data-kind={r.kind}>
-                <th scope="row">{r.label}</th>
-                <td>
-                  {r.kind === 'planned' ? 'planned for ' : ''}
-                  {dateTime(r.at)}
-                </td>
-                <td>
-                  <Badge status={r.outcome} />
-                </td>
-                <td>{r.declineCode ? <code>{r.declineCode}</code> : '—'}</td>
-                <td className="num">{probability(r.predictedP)}</td>
-                <td>{r.reason ?? '—'}</td>
+          <table aria-label="Attempts timeline">
+            <thead>
+              <tr>
+                <th scope="col">Attempt</th>
+                <th scope="col">When</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Decline code</th>
+                <th scope="col" className="num">Predicted success</th>
+                <th scope="col">Why this time</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.key} data-kind={r.kind}>
+                  <th scope="row">{r.label}</th>
+                  <td>
+                    {r.kind === 'planned' ? 'planned for ' : ''}
+                    {dateTime(r.at)}
+                  </td>
+                  <td>
+                    <Badge status={r.outcome} />
+                  </td>
+                  <td>{r.declineCode ? <code>{r.declineCode}</code> : '—'}</td>
+                  <td className="num">{probability(r.predictedP)}</td>
+                  <td>{r.reason ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       </Section>
 

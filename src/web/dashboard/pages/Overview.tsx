@@ -62,7 +62,7 @@ export function Overview({ mode }: { mode: Mode }) {
         ))}
       </div>
 
-      <Section title="Recovery by currency">
+      <Section title="Recovery by currency" actions={<Link to="/dashboard/analytics">All figures in Analytics</Link>}>
         {totals.length === 0 ? (
           <p className="muted">No failed or recovered payments in these 30 days.</p>
         ) : (

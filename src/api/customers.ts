@@ -33,6 +33,8 @@ function canonicalZoneCase(tz: string): string {
   return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz;
 }
 
+const CustomerListQuery = ListQuery.extend({ q: z.string().trim().min(1, 'q must not be empty').max(254).optional() });
+
 export function customerJson(c: CustomerRow) {
   return {
     id: c.id,
@@ -75,8 +77,8 @@ export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
     customerJson(await getCustomer(ctx.db, principal, params.id)),
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers', response: R.list(R.Customer), summary: 'List customers, newest first', tag: 'Customers', auth: true, query: ListQuery }, async ({ query, principal }) => {
-    const page = await listCustomers(ctx.db, principal, { limit: query.limit, startingAfter: query.starting_after });
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers', response: R.list(R.Customer), summary: 'List customers, newest first; q finds by id, or by part of the email or name', tag: 'Customers', auth: true, query: CustomerListQuery }, async ({ query, principal }) => {
+    const page = await listCustomers(ctx.db, principal, { limit: query.limit, startingAfter: query.starting_after, search: query.q });
     return listJson('/v2/customers', page.data.map(customerJson), page.hasMore);
   });
 }

@@ -45,6 +45,11 @@ export function registerDashboardStatic(app: FastifyInstance, dist = DASHBOARD_D
   };
 
   app.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/', 302));
+  // Seed 000 sends merchants to /analytics.
+  app.get('/analytics', (request, reply) => {
+    const q = request.url.indexOf('?');
+    return reply.redirect(`/dashboard/analytics${q >= 0 ? request.url.slice(q) : ''}`, 302);
+  });
   app.get('/dashboard/*', async (request, reply) => {
     const rest = safeDecode((request.params as { '*': string })['*'] ?? '');
     if (rest === null) throw new RescueError('parameter_invalid', 'The path is not well-formed percent-encoded UTF-8.');

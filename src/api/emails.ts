@@ -15,6 +15,7 @@ import * as R from './responses.ts';
 
 export const EmailListQuery = ListQuery.extend({
   payment: z.string().min(1).max(100).optional(),
+  customer: z.string().min(1).max(100).optional(),
   kind: z.enum(EMAIL_KINDS as [string, ...string[]]).optional(),
   status: z.enum(['queued', 'sent', 'failed']).optional(),
 });
@@ -44,7 +45,7 @@ export function emailJson(row: EmailRow, links: LinkSettings) {
 
 export function registerEmails(app: FastifyInstance, ctx: AppContext) {
   defineRoute(app, ctx, { method: 'GET', url: '/v2/emails', response: R.list(R.Email), summary: 'List the dunning emails sent (or queued) to customers, newest first', tag: 'Emails', auth: true, query: EmailListQuery }, async ({ query, principal }) => {
-    const page = await listEmails(ctx.db, principal, { paymentId: query.payment, kind: query.kind as EmailRow['kind'] | undefined, status: query.status, limit: query.limit, startingAfter: query.starting_after });
+    const page = await listEmails(ctx.db, principal, { paymentId: query.payment, customerId: query.customer, kind: query.kind as EmailRow['kind'] | undefined, status: query.status, limit: query.limit, startingAfter: query.starting_after });
     const links = await ctx.links();
     return listJson('/v2/emails', page.data.map((r) => emailJson(r, links)), page.hasMore);
   });

@@ -71,8 +71,13 @@ export async function getCustomer(db: Db, scope: Scope, id: string, param?: stri
   return row;
 }
 
-export async function listCustomers(db: Db, scope: Scope, q: { limit: number; startingAfter?: string | undefined }) {
+export async function listCustomers(db: Db, scope: Scope, q: { limit: number; startingAfter?: string | undefined; search?: string | undefined }) {
   let query = db.selectFrom('customers').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode);
+  if (q.search) {
+    // A part of the email or name, case-insensitive, with LIKE's wildcards taken literally; an id whole.
+    const pattern = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('id', '=', q.search!), eb('email', 'ilike', pattern), eb('name', 'ilike', pattern)]));
+  }
   if (q.startingAfter) {
     const cursor = await getCustomer(db, scope, q.startingAfter, 'starting_after');
     query = query.where('seq', '<', cursor.seq);

@@ -114,7 +114,8 @@ describe('GET /openapi.json', () => {
     expect(status.schema.enum).toEqual(expect.arrayContaining(['requires_rescue', 'rescue_in_progress', 'succeeded', 'failed', 'rescue_cancelled']));
     const limit = list.find((p: any) => p.name === 'limit');
     expect(limit.schema).toMatchObject({ minimum: 1, maximum: 100 });
-    for (const path of ['/v2/customers', '/v2/test_clocks']) {
+    expect(op('get', '/v2/customers').parameters.map((p: any) => p.name).sort()).toEqual(['limit', 'q', 'starting_after']);
+    for (const path of ['/v2/test_clocks']) {
       expect(op('get', path).parameters.map((p: any) => p.name).sort()).toEqual(['limit', 'starting_after']);
     }
     expect(op('post', '/v2/payments').parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }));

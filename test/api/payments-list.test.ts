@@ -16,7 +16,7 @@ let bob: string;
 /** Oldest first, as created. */
 const made: { id: string; status: string; customer: string | null }[] = [];
 
-const KEYS = ['id', 'object', 'amount', 'currency', 'status', 'customer', 'payment_method', 'failure_code', 'failure_message', 'auto_rescue', 'rescue_schedule', 'rescue_history', 'off_session', 'livemode', 'metadata', 'test_clock', 'created_at'];
+const KEYS = ['id', 'object', 'amount', 'currency', 'status', 'customer', 'payment_method', 'payment_method_details', 'failure_code', 'failure_message', 'auto_rescue', 'rescue_schedule', 'rescue_history', 'off_session', 'livemode', 'metadata', 'test_clock', 'created_at'];
 
 beforeAll(async () => {
   t = await startTestRescue({ worker: false });

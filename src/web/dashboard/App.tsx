@@ -1,7 +1,9 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, currentMode, setMode, whenSignedOut, type Mode } from './api.ts';
 import { Loading } from './components.tsx';
 import { Link, useLocation } from './router.tsx';
+import { CustomerDetail } from './pages/CustomerDetail.tsx';
+import { Customers } from './pages/Customers.tsx';
 import { EmailDetail } from './pages/EmailDetail.tsx';
 import { Emails } from './pages/Emails.tsx';
 import { Overview } from './pages/Overview.tsx';
@@ -22,9 +24,14 @@ interface SessionJson {
   expires_at: string;
 }
 
+// The analytics page carries the chart library: loaded when first opened, not with every page.
+const Analytics = lazy(() => import('./pages/Analytics.tsx').then((m) => ({ default: m.Analytics })));
+
 const NAV: [path: string, label: string][] = [
   ['', 'Overview'],
+  ['analytics', 'Analytics'],
   ['payments', 'Payments'],
+  ['customers', 'Customers'],
   ['stripe', 'Stripe'],
   ['emails', 'Emails'],
   ['webhooks', 'Webhooks'],
@@ -99,6 +106,14 @@ function page(path: string, mode: Mode) {
       return <Overview mode={mode} />;
     case 'payments':
       return id ? <PaymentDetail id={decodeURIComponent(id)} /> : <Payments />;
+    case 'analytics':
+      return (
+        <Suspense fallback={<Loading />}>
+          <Analytics />
+        </Suspense>
+      );
+    case 'customers':
+      return id ? <CustomerDetail id={decodeURIComponent(id)} /> : <Customers />;
     case 'stripe':
       return <Stripe mode={mode} />;
     case 'emails':

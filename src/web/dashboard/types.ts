@@ -15,7 +15,10 @@ export interface CurrencyFigures {
   liftPercent: number | null;
   failedRevenue: number;
   failedCount: number;
+  failedRecoveredCount: number;
+  failedRecoveredRevenue: number;
   recoveryRate: number | null;
+  recoveryRateByAmount: number | null;
 }
 
 export interface Lift {
@@ -28,12 +31,42 @@ export interface Lift {
 
 export interface DashboardJson {
   livemode: boolean;
+  currency: string | null;
+  currencies: string[];
   lift: Lift;
   experiment: {
     controlGroupPercent: number;
+    treatment: { handOffs: number; decided: number; recovered: number; recoveryRate: number | null };
+    control: { handOffs: number; decided: number; recovered: number; recoveryRate: number | null };
     incrementalRecoveryRate: { estimate: number; low: number; high: number } | null;
     significant: boolean;
   };
+  mrrRecovered: { month: string; currency: string; recoveredCount: number; recoveredRevenue: number }[];
+  retrySuccessByAttempt: { attempt: number; made: number; succeeded: number; successRate: number | null }[];
+  recoveryByDeclineCode: { declineCode: string; declineCategory: string; failed: number; recovered: number; recoveryRate: number | null }[];
+  recoveryByDeclineCategory: { declineCategory: string; failed: number; recovered: number; recoveryRate: number | null }[];
+  recoveredInPeriod: number;
+  averageDaysToRecover: number | null;
+  medianDaysToRecover: number | null;
+  customersAtRisk: { customer: string; email: string | null; name: string | null; activeRescues: number; churnScore: number; churnProbability: number; topDriver: string | null }[];
+  webhookHealth: { succeeded: number; failed: number; pending: number; successRate: number | null; endpoints: number; disabledEndpoints: number };
+}
+
+export interface Customer {
+  id: string;
+  email: string | null;
+  name: string | null;
+  timezone: string;
+  created_at: string;
+  test_clock: string | null;
+}
+
+export interface ChurnPrediction {
+  customer: string;
+  churnProbability: number;
+  score: number;
+  drivers: { feature: string; value: number; effect: number; description: string }[];
+  reasoning: string;
 }
 
 export interface Payment {
@@ -43,6 +76,7 @@ export interface Payment {
   status: string;
   customer: string | null;
   payment_method: string;
+  payment_method_details: { type: string; card: { brand: string; last4: string | null } } | null;
   failure_code: string | null;
   failure_message: string | null;
   auto_rescue: {

@@ -1,6 +1,7 @@
 import { get } from '../api.ts';
 import { ErrorNote, Loading, Section, useLoad } from '../components.tsx';
 import { kindLabel, transportLabel } from '../email-kinds.ts';
+import { CustomerName } from '../customer-name.tsx';
 import { EmailStatus, paymentPath } from '../email-table.tsx';
 import { dateTime } from '../format.ts';
 import { Link } from '../router.tsx';
@@ -65,7 +66,9 @@ export function EmailDetail({ id }: { id: string }) {
             )}
           </dd>
           <dt>Customer</dt>
-          <dd>{e.customer ? <code>{e.customer}</code> : '—'}</dd>
+          <dd>
+            <CustomerName id={e.customer} />
+          </dd>
           <dt>Created</dt>
           <dd>{dateTime(e.created_at)}</dd>
           <dt>Sent through</dt>

@@ -69,6 +69,10 @@ export const Payment = z
     status: PaymentStatus,
     customer: z.string().nullable(),
     payment_method: z.string(),
+    payment_method_details: z
+      .object({ type: z.string(), card: z.object({ brand: z.string(), last4: z.string() }) })
+      .nullable()
+      .meta({ description: "Stripe's shape: the card of the latest attempt as brand and last 4 (never the token); null before the first attempt." }),
     failure_code: z.string().nullable(),
     failure_message: z.string().nullable(),
     auto_rescue: AutoRescueState,
@@ -369,25 +373,6 @@ const ExperimentGroup = z.object({
   recoveryRate: z.number().nullable(),
   recoveredRevenue: z.record(z.string(), z.number()),
 });
-
-export const Dashboard = z
-  .object({
-    success: z.literal(true),
-    object: z.literal('dashboard'),
-    livemode: z.boolean(),
-    lift: Lift,
-    paymentMethodTypes: z.array(z.object({ type: z.string(), handOffs: Int, decided: Int, recovered: Int, recoveryRate: z.number().nullable() })),
-    experiment: z.object({
-      controlGroupPercent: z.number(),
-      treatment: ExperimentGroup,
-      control: ExperimentGroup,
-      incrementalRecoveryRate: z
-        .object({ estimate: z.number(), low: z.number(), high: z.number(), confidence: z.number(), method: z.literal('newcombe_hybrid_score') })
-        .nullable(),
-      significant: z.boolean(),
-    }),
-  })
-  .meta({ id: 'Dashboard' });
 
 export const RiskPrediction = z
   .object({

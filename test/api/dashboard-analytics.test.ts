@@ -90,6 +90,14 @@ describe.each(ENGINES)('GET /api/dashboard analytics (%s)', (engine) => {
     expectError(await api.get('/api/dashboard?currency=XYZ'), 400, { param: 'currency' });
   });
 
+  it('/analytics sends the merchant to the analytics page, keeping the period', async () => {
+    for (const [from, to] of [['/analytics', '/dashboard/analytics'], [`/analytics?from=${PERIOD.from}&to=${PERIOD.to}`, `/dashboard/analytics?from=${PERIOD.from}&to=${PERIOD.to}`]] as const) {
+      const res = await fetch(t.url + from, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe(to);
+    }
+  });
+
   it('is documented in the OpenAPI document with its new fields', async () => {
     const doc = (await api.get('/openapi.json')).body;
     const op = doc.paths['/api/dashboard'].get;

@@ -8,6 +8,8 @@ import { Overview } from './pages/Overview.tsx';
 import { PaymentDetail } from './pages/PaymentDetail.tsx';
 import { Payments } from './pages/Payments.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { SignUp } from './pages/SignUp.tsx';
+import { Settings } from './pages/Settings.tsx';
 import { Stripe } from './pages/Stripe.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
 
@@ -28,6 +30,7 @@ const NAV: [path: string, label: string][] = [
   ['stripe', 'Stripe'],
   ['emails', 'Emails'],
   ['webhooks', 'Webhooks'],
+  ['settings', 'Settings'],
 ];
 
 export function App() {
@@ -44,7 +47,7 @@ export function App() {
   }, []);
 
   if (account === 'checking') return <Loading />;
-  if (!account) return <SignIn onSignedIn={(a) => setAccount(a)} />;
+  if (!account) return loc.path === 'signup' ? <SignUp onSignedIn={(a) => setAccount(a)} /> : <SignIn onSignedIn={(a) => setAccount(a)} />;
 
   const switchMode = (m: Mode) => {
     setMode(m);
@@ -105,6 +108,8 @@ function page(path: string, mode: Mode) {
       return id ? <EmailDetail id={decodeURIComponent(id)} /> : <Emails />;
     case 'webhooks':
       return <Webhooks />;
+    case 'settings':
+      return <Settings mode={mode} />;
     default:
       return (
         <p>

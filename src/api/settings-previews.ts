@@ -4,6 +4,7 @@ import { EMAIL_KINDS, type EmailKind } from '../domain/dunning.ts';
 import { isValidTimeZone } from '../domain/local-time.ts';
 import { previewEmail } from '../engine/email-preview.ts';
 import { previewSchedule } from '../engine/schedule-preview.ts';
+import { sendTestEmail } from '../engine/test-email.ts';
 import { getSettings } from '../store/settings.ts';
 import { BodyInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
@@ -77,6 +78,20 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
       const { publicUrl } = await ctx.links();
       const p = await previewEmail(ctx.db, principal.accountId, settings, { kind: body.kind, locale: body.locale ?? null, publicUrl, now: ctx.clock.now() });
       return { object: 'email_preview' as const, livemode: principal.livemode, locale: body.locale ?? null, ...p };
+    },
+  );
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/v2/settings/dunning/test_email', summary: "Send the previewed email to the account's own address through the SMTP server (400 smtp_not_configured without one)", tag: 'Settings', auth: true, body: EmailPreviewBody },
+    async ({ body, principal }) => {
+      const saved = (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning;
+      const settings = { from_name: body.from_name === undefined ? saved.from_name : body.from_name, reply_to: body.reply_to === undefined ? saved.reply_to : body.reply_to };
+      const { publicUrl } = await ctx.links();
+      const p = await previewEmail(ctx.db, principal.accountId, settings, { kind: body.kind, locale: body.locale ?? null, publicUrl, now: ctx.clock.now() });
+      const sent = await sendTestEmail(ctx.db, ctx.config, principal.accountId, p);
+      return { object: 'test_email' as const, kind: body.kind, to: sent.to, subject: `[Test] ${p.subject}`, message_id: sent.messageId };
     },
   );
 }

@@ -4,6 +4,7 @@ import { ENGINES } from '../support/databases.ts';
 import { expectError, rawRequest } from '../support/api-assertions.ts';
 import { request, startTestRescue, type TestRescue } from '../support/harness.ts';
 import { NODE } from '../support/workers.ts';
+import { startEmailReceiver, type EmailReceiver } from '../support/email-receiver.ts';
 import { newMerchant, PASSWORD, signIn } from '../web/dashboard-client.ts';
 
 // The endpoints the settings page adds: API keys (create, reveal once, roll, revoke), the retry
@@ -16,10 +17,33 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 describe.each(ENGINES)('settings page endpoints (%s)', (engine) => {
   let t: TestRescue;
+  let smtp: EmailReceiver;
   beforeAll(async () => {
-    t = await startTestRescue({ engine, worker: false });
+    smtp = await startEmailReceiver();
+    t = await startTestRescue({ engine, worker: false, env: { RESCUE_SMTP_URL: smtp.url, RESCUE_EMAIL_FROM: 'billing@rescue.example' } });
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it("sends a test email to the account's own address through SMTP, never into the outbox", async () => {
+    const email = `owner-${engine}@example.com`;
+    const res0 = await request(t.url, 'POST', '/signup', undefined, { email, password: PASSWORD, business_name: 'Acme' });
+    const api = t.client(res0.body.api_keys.test);
+    await api.post('/v2/settings/dunning', { reply_to: 'help@acme.test' });
+    const res = await api.post('/v2/settings/dunning/test_email', { kind: 'rescue_failed', from_name: 'Acme Billing' });
+    expect(res.status).toBe(200);
+    const preview = (await api.post('/v2/settings/dunning/preview', { kind: 'rescue_failed', from_name: 'Acme Billing' })).body;
+    expect(res.body).toMatchObject({ object: 'test_email', kind: 'rescue_failed', to: email, subject: `[Test] ${preview.subject}` });
+    const got = smtp.received.filter((m) => m.to.includes(email));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ subject: `[Test] ${preview.subject}`, from: '"Acme Billing" <billing@rescue.example>', replyTo: 'help@acme.test' });
+    expect(got[0]!.text.trim()).toBe(preview.text.trim());
+    expect((await api.get('/v2/emails')).body.data).toEqual([]);
+    // No way to mail someone else.
+    expectError(await api.post('/v2/settings/dunning/test_email', { kind: 'rescue_failed', to: 'stranger@example.com' }), 400, { param: 'to' });
+  });
 
   it('creates a key whose secret is shown once and works, rolls it (the old secret stops) and revokes it', async () => {
     const m = await t.signup();
@@ -169,6 +193,11 @@ describe('rescue account reset-password (Postgres, beside a running API)', () =>
     expectError(await signIn(t, m.email, PASSWORD), 401, { code: 'sign_in_failed' });
     const old = await rawRequest(t.url, 'GET', '/dashboard/api/session', { headers: { cookie, 'x-rescue-dashboard': '1' } });
     expectError(old, 401, { code: 'session_invalid' });
+  });
+
+  it('refuses a test email where no SMTP server is configured, with the reason', async () => {
+    const api = t.client((await t.signup()).testKey);
+    expectError(await api.post('/v2/settings/dunning/test_email', { kind: 'payment_failed' }), 400, { code: 'smtp_not_configured' });
   });
 
   it('says so for an unknown email, and prints no password', () => {

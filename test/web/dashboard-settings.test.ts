@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmailReceiver, type EmailReceiver } from '../support/email-receiver.ts';
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 import { launchChromium } from './browser.ts';
 import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
@@ -12,13 +13,16 @@ import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, SIG
 
 let t: TestRescue;
 let browser: Browser;
+let smtp: EmailReceiver;
 
 beforeAll(async () => {
-  [t, browser] = await Promise.all([startTestRescue({ worker: false }), launchChromium()]);
+  smtp = await startEmailReceiver();
+  [t, browser] = await Promise.all([startTestRescue({ worker: false, env: { RESCUE_SMTP_URL: smtp.url, RESCUE_EMAIL_FROM: 'billing@rescue.example' } }), launchChromium()]);
 });
 afterAll(async () => {
   await browser?.close();
   await t?.close();
+  await smtp?.close();
 });
 
 const PASSWORD = 'a long enough password';
@@ -157,6 +161,13 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     expect(saved).toContain('Reminder before the last retry: on → off');
     expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: 'Acme Billing', reply_to: 'billing@acme.test', emails: { payment_failed: true, retry_reminder: false, rescue_failed: true, payment_recovered: true } });
     await expect.poll(() => preview.locator('[data-field="reply-to"]').textContent()).toBe('billing@acme.test');
+
+    // A test send reaches a real SMTP server, addressed to the merchant, as the preview shows it.
+    await preview.getByRole('button', { name: 'Send a test email to me' }).click();
+    await expect.poll(() => preview.locator('[data-field="test-send"]').textContent()).toBe(`Sent “[Test] ${final.subject}” to ${email}.`);
+    const got = smtp.received.filter((mail) => mail.to.includes(email));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ subject: `[Test] ${final.subject}`, from: '"Acme Billing" <billing@rescue.example>', replyTo: 'billing@acme.test' });
     await screenshot(page, `settings-dunning-${viewport.name}`);
   });
 
@@ -253,7 +264,7 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     let focused = '';
     for (let i = 0; i < 40 && focused !== 'Rescue failed payments that qualify'; i++) {
       await page.keyboard.press('Tab');
-      focused = await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.labels?.[0]?.textContent?.split(' — ')[0] ?? '');
+      focused = await page.evaluate(() => ((globalThis as any).document.activeElement?.labels?.[0]?.textContent as string | undefined)?.split(' — ')[0] ?? '');
     }
     expect(focused).toBe('Rescue failed payments that qualify');
     expect(await toggle.isChecked()).toBe(true);

@@ -50,18 +50,20 @@ export async function newCheckedPage(browser: Browser, viewport: Viewport, expec
 
 /** The page is no wider than the window: anything wide scrolls inside its own box. */
 export async function expectNoHorizontalOverflow(page: Page): Promise<void> {
+  // Runs in the page (the test's tsconfig has no DOM types, hence the `any`).
   const { scroll, inner, wide } = await page.evaluate(() => {
-    const inner = window.innerWidth;
-    // The elements that stick out, to say which one when the check fails.
-    const wide = [...document.querySelectorAll('body *')]
-      .filter((el) => el.getBoundingClientRect().right > inner + 0.5)
-      .filter((el) => {
-        for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false;
+    const w = globalThis as any;
+    const inner: number = w.innerWidth;
+    // The elements that stick out (outside any box that scrolls them), to say which when the check fails.
+    const wide: string[] = [...w.document.querySelectorAll('body *')]
+      .filter((el: any) => el.getBoundingClientRect().right > inner + 0.5)
+      .filter((el: any) => {
+        for (let a = el.parentElement; a && a !== w.document.body; a = a.parentElement) if (w.getComputedStyle(a).overflowX !== 'visible') return false;
         return true;
       })
       .slice(0, 5)
-      .map((el) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} (${Math.round(el.getBoundingClientRect().right)} px)`);
-    return { scroll: document.documentElement.scrollWidth, inner, wide };
+      .map((el: any) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} (${Math.round(el.getBoundingClientRect().right)} px)`);
+    return { scroll: w.document.documentElement.scrollWidth as number, inner, wide };
   });
   expect(scroll, `page is ${scroll} px wide in a ${inner} px window: ${wide.join(', ')}`).toBeLessThanOrEqual(inner);
 }

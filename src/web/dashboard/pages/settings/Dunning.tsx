@@ -126,6 +126,17 @@ function EmailPreview({ fromName, replyTo }: { fromName: string; replyTo: string
   const [locale, setLocale] = useState<string>('en-US');
   const [preview, setPreview] = useState<EmailPreviewJson | null>(null);
   const [error, setError] = useState<FormError | null>(null);
+  const [sent, setSent] = useState<{ ok: boolean; message: string } | null>(null);
+
+  const sendTest = async () => {
+    setSent(null);
+    try {
+      const r = await post<{ to: string; subject: string }>('/v2/settings/dunning/test_email', { kind, locale, from_name: orNull(fromName), reply_to: orNull(replyTo) });
+      setSent({ ok: true, message: `Sent “${r.subject}” to ${r.to}.` });
+    } catch (err) {
+      setSent({ ok: false, message: formError(err).message });
+    }
+  };
 
   useEffect(() => {
     let live = true;
@@ -181,6 +192,16 @@ function EmailPreview({ fromName, replyTo }: { fromName: string; replyTo: string
           </dl>
           {/* The email's own HTML, never in this page: an opaque, script-less frame (as on an email's page). */}
           <iframe className="email-html" title="Email preview" sandbox="" referrerPolicy="no-referrer" srcDoc={preview.html} />
+          <div className="actions">
+            <button type="button" onClick={sendTest}>
+              Send a test email to me
+            </button>
+            {sent && (
+              <span className={sent.ok ? 'notice' : 'error'} role={sent.ok ? 'status' : 'alert'} data-field="test-send">
+                {sent.message}
+              </span>
+            )}
+          </div>
           <details>
             <summary>Text version</summary>
             <pre className="email-text" data-field="text">

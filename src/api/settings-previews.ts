@@ -5,6 +5,7 @@ import { isValidTimeZone } from '../domain/local-time.ts';
 import { previewEmail } from '../engine/email-preview.ts';
 import { previewSchedule } from '../engine/schedule-preview.ts';
 import { sendTestEmail } from '../engine/test-email.ts';
+import { sendTestCharge } from '../engine/test-charge.ts';
 import { getSettings } from '../store/settings.ts';
 import { BodyInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
@@ -33,6 +34,11 @@ export const EmailPreviewBody = z.strictObject({
   reply_to: DunningSettingsBody.shape.reply_to,
   /** A BCP 47 tag such as fr-FR; the customer's locale formats amounts and dates. */
   locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a language tag such as en-US').max(35).optional(),
+});
+
+export const TestChargeBody = z.strictObject({
+  /** A named gateway; left out: the default one. */
+  gateway: z.string().min(1).max(40).optional(),
 });
 
 export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) {
@@ -92,6 +98,26 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
       const p = await previewEmail(ctx.db, principal.accountId, settings, { kind: body.kind, locale: body.locale ?? null, publicUrl, now: ctx.clock.now() });
       const sent = await sendTestEmail(ctx.db, ctx.config, principal.accountId, p);
       return { object: 'test_email' as const, kind: body.kind, to: sent.to, subject: `[Test] ${p.subject}`, message_id: sent.messageId };
+    },
+  );
+
+  defineRoute(
+    app,
+    ctx,
+    { method: 'POST', url: '/v2/settings/gateways/test_charge', summary: 'Test mode: send one signed test charge (100 usd, pm_rescue_test_charge) to your http gateway and show its answer; nothing is written', tag: 'Settings', auth: true, body: TestChargeBody },
+    async ({ body, principal }) => {
+      const r = await sendTestCharge(ctx.gatewayFor, { accountId: principal.accountId, livemode: principal.livemode, gateway: body.gateway ?? null, now: ctx.clock.now(), nowMs: () => performance.now() });
+      const a = r.result;
+      return {
+        object: 'test_charge' as const,
+        gateway: body.gateway ?? 'default',
+        idempotency_key: r.idempotencyKey,
+        status: a.status,
+        transaction_id: a.status === 'succeeded' ? a.transactionId : null,
+        decline_code: a.status === 'failed' ? a.declineCode : null,
+        message: a.status === 'failed' ? a.message : a.status === 'unknown' ? a.reason : null,
+        latency_ms: Math.round(r.latencyMs),
+      };
     },
   );
 }

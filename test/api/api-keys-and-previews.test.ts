@@ -5,6 +5,7 @@ import { expectError, rawRequest } from '../support/api-assertions.ts';
 import { request, startTestRescue, type TestRescue } from '../support/harness.ts';
 import { NODE } from '../support/workers.ts';
 import { startEmailReceiver, type EmailReceiver } from '../support/email-receiver.ts';
+import { startMerchant } from '../support/merchant.ts';
 import { newMerchant, PASSWORD, signIn } from '../web/dashboard-client.ts';
 
 // The endpoints the settings page adds: API keys (create, reveal once, roll, revoke), the retry
@@ -160,6 +161,36 @@ describe.each(ENGINES)('settings page endpoints (%s)', (engine) => {
     expect(failed.text).toContain('/update-payment/example');
     // Nothing saved but what was posted to the settings.
     expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: null, reply_to: 'help@acme.test' });
+  });
+
+  it('sends one signed test charge to the http gateway and shows its answer; never to the sandbox, never in live mode', async () => {
+    const merchant = await startMerchant((call) =>
+      call.body?.amount === 100 && call.signatureError === null ? { charge: { status: 'succeeded', transaction_id: 'txn_test_ok' } } : { charge: { status: 'failed', decline_code: 'do_not_honor' } },
+    );
+    try {
+      const m = await t.signup();
+      const api = t.client(m.testKey);
+      expectError(await api.post('/v2/settings/gateways/test_charge'), 400, { param: 'gateway' });
+      await api.post('/v2/settings/gateway', { type: 'http', url: merchant.url, secret: merchant.secret });
+      const ok = await api.post('/v2/settings/gateways/test_charge');
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatchObject({ object: 'test_charge', gateway: 'default', status: 'succeeded', transaction_id: 'txn_test_ok', decline_code: null });
+      expect(merchant.calls).toHaveLength(1);
+      expect(merchant.calls[0]).toMatchObject({ signatureError: null, body: { amount: 100, currency: 'usd', payment_method: 'pm_rescue_test_charge' } });
+      expect(merchant.calls[0]!.headers['idempotency-key']).toBe(ok.body.idempotency_key);
+      // A named gateway whose secret the endpoint does not know: it refuses the signature (400), no charge.
+      await api.post('/v2/settings/gateways', { name: 'other', type: 'http', url: merchant.url, token_prefixes: ['tok_other'] });
+      const refused = await api.post('/v2/settings/gateways/test_charge', { gateway: 'other' });
+      expect(refused.body).toMatchObject({ gateway: 'other', status: 'unknown', transaction_id: null, message: 'merchant gateway answered HTTP 400' });
+      expect(merchant.calls[1]!.signatureError).not.toBeNull();
+      // Nothing written: no payment, no event.
+      expect((await api.get('/v2/payments')).body.data).toEqual([]);
+      expect((await api.get('/v2/events')).body.data).toEqual([]);
+      expectError(await api.post('/v2/settings/gateways/test_charge', { gateway: 'nope' }), 400, { code: 'gateway_not_configured' });
+      expectError(await t.client(m.liveKey).post('/v2/settings/gateways/test_charge'), 400, { param: 'gateway' });
+    } finally {
+      await merchant.close();
+    }
   });
 
   it('sends a person at / or /signup into the app', async () => {

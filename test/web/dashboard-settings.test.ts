@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmailReceiver, type EmailReceiver } from '../support/email-receiver.ts';
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
+import { startMerchant, type Merchant } from '../support/merchant.ts';
 import { launchChromium } from './browser.ts';
 import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
 
@@ -14,15 +15,19 @@ import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, SIG
 let t: TestRescue;
 let browser: Browser;
 let smtp: EmailReceiver;
+let merchant: Merchant;
 
 beforeAll(async () => {
   smtp = await startEmailReceiver();
+  // The merchant's own charge endpoint: it verifies Rescue's signature and approves what verifies.
+  merchant = await startMerchant((call) => (call.signatureError === null ? { charge: { status: 'succeeded', transaction_id: `txn_${call.seq}` } } : { http: 401 }));
   [t, browser] = await Promise.all([startTestRescue({ worker: false, env: { RESCUE_SMTP_URL: smtp.url, RESCUE_EMAIL_FROM: 'billing@rescue.example' } }), launchChromium()]);
 });
 afterAll(async () => {
   await browser?.close();
   await t?.close();
   await smtp?.close();
+  await merchant?.close();
 });
 
 const PASSWORD = 'a long enough password';
@@ -179,13 +184,33 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     await def.getByLabel('Default endpoint URL').fill('not a url');
     await def.getByRole('button', { name: 'Save default gateway' }).click();
     await expect.poll(() => fieldError(page, 'Default endpoint URL')).toBeTruthy();
-    await def.getByLabel('Default endpoint URL').fill('http://127.0.0.1:9/charge');
+    await def.getByLabel('Default endpoint URL').fill(merchant.url);
     await def.getByRole('button', { name: 'Save default gateway' }).click();
     const secret = s.getByRole('status', { name: 'Signing secret of the default gateway' }).locator('code');
     await expect.poll(() => secret.count()).toBe(1);
     expect(await secret.textContent()).toMatch(/^whsec_/);
-    expect((await api.get('/v2/settings/gateway')).body).toMatchObject({ type: 'http', url: 'http://127.0.0.1:9/charge' });
+    expect((await api.get('/v2/settings/gateway')).body).toMatchObject({ type: 'http', url: merchant.url });
     await expect.poll(() => s.locator('tr[data-gateway="default"] [data-field="type"]').textContent()).toBe('http');
+    await s.getByRole('button', { name: 'I have copied it' }).click();
+
+    // A test charge with Rescue's own new secret, which the merchant's endpoint does not know yet:
+    // refused, and the page says there was no usable answer.
+    const calls = merchant.calls.length;
+    await s.getByRole('button', { name: 'Send a test charge' }).click();
+    await expect.poll(() => s.locator('[data-field="test-charge"]').textContent()).toMatch(/^No usable answer: /);
+    // With the endpoint's own secret pasted in, the charge verifies and the endpoint approves it.
+    await def.getByLabel('Default signing secret (optional)').fill(merchant.secret);
+    await def.getByRole('button', { name: 'Save default gateway' }).click();
+    await expect.poll(async () => (await api.get('/v2/settings/gateway')).body.secret).toBe(`${merchant.secret.slice(0, 10)}…`);
+    await s.getByRole('button', { name: 'I have copied it' }).click();
+    await s.getByRole('button', { name: 'Send a test charge' }).click();
+    await expect.poll(() => s.locator('[data-field="test-charge"]').textContent()).toMatch(/^Succeeded in \d+ ms: transaction txn_\d+\.$/);
+    expect(merchant.calls.slice(calls).map((call) => [call.signatureError === null, call.body.amount, call.body.payment_method])).toEqual([
+      [false, 100, 'pm_rescue_test_charge'],
+      [true, 100, 'pm_rescue_test_charge'],
+    ]);
+    expect((await api.get('/v2/payments')).body.data.map((p: any) => p.amount)).toEqual([2500]);
+    await screenshot(page, `settings-gateways-test-charge-${viewport.name}`);
 
     const named = s.getByRole('form', { name: 'Add or replace a named gateway' });
     await named.getByLabel('Gateway name').fill('Not Valid');

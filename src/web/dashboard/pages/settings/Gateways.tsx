@@ -51,6 +51,7 @@ export function Gateways({ mode }: { mode: Mode }) {
         </div>
       ) : null}
       {secret && <SecretOnce label={secret.label} secret={secret.secret} onDone={() => setSecret(null)} />}
+      {mode === 'test' && list.data && <TestCharge gateways={list.data.data.filter((g) => g.type === 'http').map((g) => g.name)} />}
       <GatewayForm mode={mode} named={false} onSaved={(g) => saved(g, 'Signing secret of the default gateway')} />
       <GatewayForm mode={mode} named onSaved={(g) => saved(g, `Signing secret of gateway ${g.name}`)} />
       <h3>Stripe</h3>
@@ -72,6 +73,7 @@ function GatewayForm({ mode, named, onSaved }: { mode: Mode; named: boolean; onS
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
   const [prefixes, setPrefixes] = useState('');
+  const [signing, setSigning] = useState('');
   const [error, setError] = useState<FormError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -83,7 +85,7 @@ function GatewayForm({ mode, named, onSaved }: { mode: Mode; named: boolean; onS
     setDone(null);
     try {
       const token_prefixes = prefixes.split(/[\s,]+/).filter(Boolean);
-      const body = { type: kind, ...(kind === 'http' ? { url } : {}), ...(named ? { name, ...(token_prefixes.length ? { token_prefixes } : {}) } : {}) };
+      const body = { type: kind, ...(kind === 'http' ? { url, ...(signing.trim() ? { secret: signing.trim() } : {}) } : {}), ...(named ? { name, ...(token_prefixes.length ? { token_prefixes } : {}) } : {}) };
       const g = await post<GatewayJson>(named ? '/v2/settings/gateways' : '/v2/settings/gateway', body);
       setDone(named ? `Saved gateway ${name}: ${kind}${kind === 'http' ? ` at ${url}` : ''}.` : `Saved: the default gateway is now ${kind}${kind === 'http' ? ` at ${url}` : ''}.`);
       onSaved({ ...g, name: named ? name : 'default', default: !named, token_prefixes: token_prefixes });
@@ -117,6 +119,11 @@ function GatewayForm({ mode, named, onSaved }: { mode: Mode; named: boolean; onS
             {(p) => <input {...p} type="url" value={url} onChange={(e) => setUrl(e.target.value)} />}
           </Field>
         )}
+        {kind === 'http' && (
+          <Field label={named ? 'Signing secret (optional)' : 'Default signing secret (optional)'} error={errorFor(error, 'secret')} hint="empty: Rescue makes one and shows it once">
+            {(p) => <input {...p} type="password" autoComplete="off" value={signing} onChange={(e) => setSigning(e.target.value)} />}
+          </Field>
+        )}
         {named && (
           <Field label="Token prefixes" error={errorFor(error, 'token_prefixes')} hint="tokens starting with these go here, e.g. tok_acme">
             {(p) => <input {...p} value={prefixes} onChange={(e) => setPrefixes(e.target.value)} />}
@@ -133,5 +140,67 @@ function GatewayForm({ mode, named, onSaved }: { mode: Mode; named: boolean; onS
         </p>
       )}
     </form>
+  );
+}
+
+interface TestChargeJson {
+  status: 'succeeded' | 'failed' | 'unknown';
+  transaction_id: string | null;
+  decline_code: string | null;
+  message: string | null;
+  latency_ms: number;
+}
+
+/** One signed test charge to an http gateway (test mode only), and what it answered. */
+function TestCharge({ gateways }: { gateways: string[] }) {
+  const [name, setName] = useState(gateways[0] ?? '');
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (gateways.length === 0) return <p className="muted small">Add an http gateway to send it a test charge.</p>;
+  const chosen = gateways.includes(name) ? name : gateways[0]!;
+  const send = async () => {
+    setBusy(true);
+    setResult(null);
+    try {
+      const r = await post<TestChargeJson>('/v2/settings/gateways/test_charge', chosen === 'default' ? {} : { gateway: chosen });
+      const text =
+        r.status === 'succeeded'
+          ? `Succeeded in ${r.latency_ms} ms: transaction ${r.transaction_id}.`
+          : r.status === 'failed'
+            ? `Declined in ${r.latency_ms} ms: ${r.decline_code}${r.message ? ` — ${r.message}` : ''}.`
+            : `No usable answer: ${r.message}.`;
+      setResult({ ok: r.status !== 'unknown', text });
+    } catch (err) {
+      setResult({ ok: false, text: formError(err).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="form-stack" aria-label="Test charge" role="group">
+      <h3>Send a test charge</h3>
+      <p className="muted small">One signed charge of 1.00 USD with the token pm_rescue_test_charge, tied to no payment: your endpoint shows whether it verifies Rescue's signature and what it answers.</p>
+      <div className="actions">
+        <Field label="Gateway to test">
+          {(p) => (
+            <select {...p} value={chosen} onChange={(e) => setName(e.target.value)}>
+              {gateways.map((g) => (
+                <option key={g} value={g}>
+                  {g}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <button type="button" onClick={send} disabled={busy}>
+          Send a test charge
+        </button>
+      </div>
+      {result && (
+        <p className={result.ok ? 'notice' : 'error'} role={result.ok ? 'status' : 'alert'} data-field="test-charge">
+          {result.text}
+        </p>
+      )}
+    </div>
   );
 }

@@ -25,7 +25,8 @@ const TYPES: Record<string, string> = {
 // inline style attributes (style-src-attr), because an email's HTML is shown in a sandboxed srcdoc
 // frame, which inherits this policy, and emails can only be styled inline. <style> elements and
 // stylesheets stay 'self' (style-src-elem), and no script can run in the frame to misuse it.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// Images may come over https: a merchant's logo in an email preview is on their own site.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export function registerDashboardStatic(app: FastifyInstance, dist = DASHBOARD_DIST) {
   const send = (reply: FastifyReply, file: string, cache: string) =>

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { EMAIL_KINDS, type EmailKind } from '../domain/dunning.ts';
+import { EMAIL_KINDS, type DunningSettings, type EmailKind } from '../domain/dunning.ts';
 import { isValidTimeZone } from '../domain/local-time.ts';
 import { previewEmail } from '../engine/email-preview.ts';
 import { previewSchedule } from '../engine/schedule-preview.ts';
@@ -32,6 +32,8 @@ export const EmailPreviewBody = z.strictObject({
   kind: z.enum(EMAIL_KINDS as [EmailKind, ...EmailKind[]]),
   from_name: DunningSettingsBody.shape.from_name,
   reply_to: DunningSettingsBody.shape.reply_to,
+  logo_url: DunningSettingsBody.shape.logo_url,
+  brand_color: DunningSettingsBody.shape.brand_color,
   /** A BCP 47 tag such as fr-FR; the customer's locale formats amounts and dates. */
   locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a language tag such as en-US').max(35).optional(),
 });
@@ -40,6 +42,12 @@ export const TestChargeBody = z.strictObject({
   /** A named gateway; left out: the default one. */
   gateway: z.string().min(1).max(40).optional(),
 });
+
+/** The saved dunning settings with the page's unsaved values on top (a value left out keeps the saved one). */
+function unsavedOver(saved: DunningSettings, body: z.infer<typeof EmailPreviewBody>) {
+  const pick = <K extends 'from_name' | 'reply_to' | 'logo_url' | 'brand_color'>(k: K) => (body[k] === undefined ? saved[k] : body[k]) ?? null;
+  return { from_name: pick('from_name'), reply_to: pick('reply_to'), logo_url: pick('logo_url'), brand_color: pick('brand_color') };
+}
 
 export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
@@ -80,7 +88,7 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
     { method: 'POST', url: '/v2/settings/dunning/preview', summary: 'An email as a customer would read it, under the saved dunning settings with these changes (nothing is saved or sent)', tag: 'Settings', auth: true, body: EmailPreviewBody },
     async ({ body, principal }) => {
       const saved = (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning;
-      const settings = { from_name: body.from_name === undefined ? saved.from_name : body.from_name, reply_to: body.reply_to === undefined ? saved.reply_to : body.reply_to };
+      const settings = unsavedOver(saved, body);
       const { publicUrl } = await ctx.links();
       const p = await previewEmail(ctx.db, principal.accountId, settings, { kind: body.kind, locale: body.locale ?? null, publicUrl, now: ctx.clock.now() });
       return { object: 'email_preview' as const, livemode: principal.livemode, locale: body.locale ?? null, ...p };
@@ -93,7 +101,7 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
     { method: 'POST', url: '/v2/settings/dunning/test_email', summary: "Send the previewed email to the account's own address through the SMTP server (400 smtp_not_configured without one)", tag: 'Settings', auth: true, body: EmailPreviewBody },
     async ({ body, principal }) => {
       const saved = (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning;
-      const settings = { from_name: body.from_name === undefined ? saved.from_name : body.from_name, reply_to: body.reply_to === undefined ? saved.reply_to : body.reply_to };
+      const settings = unsavedOver(saved, body);
       const { publicUrl } = await ctx.links();
       const p = await previewEmail(ctx.db, principal.accountId, settings, { kind: body.kind, locale: body.locale ?? null, publicUrl, now: ctx.clock.now() });
       const sent = await sendTestEmail(ctx.db, ctx.config, principal.accountId, p);

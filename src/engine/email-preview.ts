@@ -14,7 +14,7 @@ export interface EmailPreview extends RenderedEmail {
   reply_to: string | null;
 }
 
-export async function previewEmail(db: Db, accountId: string, s: Pick<DunningSettings, 'from_name' | 'reply_to'>, o: { kind: EmailKind; locale: string | null; publicUrl: string; now: Date }): Promise<EmailPreview> {
+export async function previewEmail(db: Db, accountId: string, s: Pick<DunningSettings, 'from_name' | 'reply_to' | 'logo_url' | 'brand_color'>, o: { kind: EmailKind; locale: string | null; publicUrl: string; now: Date }): Promise<EmailPreview> {
   const account = await db.selectFrom('accounts').select('business_name').where('id', '=', accountId).executeTakeFirstOrThrow();
   const facts: EmailFacts = {
     business_name: account.business_name,
@@ -28,6 +28,8 @@ export async function previewEmail(db: Db, accountId: string, s: Pick<DunningSet
     reason: customerReason('insufficient_funds'),
     next_retry_at: o.kind === 'payment_failed' || o.kind === 'retry_reminder' ? new Date(o.now.getTime() + 3 * 86_400_000).toISOString() : null,
     link: KINDS_WITH_LINK.has(o.kind) ? { type: 'rescue' } : null,
+    logo_url: s.logo_url,
+    brand_color: s.brand_color,
   };
   // The example link goes nowhere: "example" is not a signed token, so the hosted page refuses it.
   const link = facts.link ? { url: hostedPageUrl(o.publicUrl, 'example'), expiresAt: new Date(o.now.getTime() + 30 * 86_400_000) } : null;

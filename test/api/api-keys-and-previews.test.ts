@@ -142,6 +142,7 @@ describe.each(ENGINES)('settings page endpoints (%s)', (engine) => {
     expectError(await api.post('/v2/settings/auto_rescue/preview', { custom_schedule_days: [3, 20], retry_window_days: 14 }), 400);
     expectError(await api.post('/v2/settings/dunning/preview', { kind: 'nope' }), 400, { param: 'kind' });
     expectError(await api.post('/v2/settings/dunning/preview', { kind: 'payment_failed', reply_to: 'not an email' }), 400, { param: 'reply_to' });
+    expectError(await api.post('/v2/settings/dunning/preview', { kind: 'payment_failed', brand_color: 'red;background:url(x)' }), 400, { param: 'brand_color' });
   });
 
   it('previews each email with the unsaved sender name and the saved reply-to, as the outbox would render it', async () => {
@@ -156,11 +157,21 @@ describe.each(ENGINES)('settings page endpoints (%s)', (engine) => {
       expect(res.body.text).toContain('$49.99');
       expect(res.body.html).toContain('<!doctype html>');
     }
+    // Branding: the logo above the email and the button in the merchant's colour, unsaved or saved.
+    const branded = (await api.post('/v2/settings/dunning/preview', { kind: 'payment_failed', logo_url: 'https://acme.example/logo.png', brand_color: '#0a7a3d' })).body;
+    expect(branded.html).toContain('<img src="https://acme.example/logo.png" alt="Acme"');
+    expect(branded.html).toContain('background:#0a7a3d');
+    expect(branded.html).not.toContain('#1a56db');
+    await api.post('/v2/settings/dunning', { brand_color: '#0a7a3d' });
+    expect((await api.post('/v2/settings/dunning/preview', { kind: 'retry_reminder' })).body.html).toContain('background:#0a7a3d');
+    await api.post('/v2/settings/dunning', { brand_color: null });
     const failed = (await api.post('/v2/settings/dunning/preview', { kind: 'payment_failed' })).body;
+    expect(failed.html).toContain('background:#1a56db');
+    expect(failed.html).not.toContain('<img');
     expect(failed.from_name).toBe('Acme');
     expect(failed.text).toContain('/update-payment/example');
     // Nothing saved but what was posted to the settings.
-    expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: null, reply_to: 'help@acme.test' });
+    expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: null, reply_to: 'help@acme.test', logo_url: null, brand_color: null });
   });
 
   it('sends one signed test charge to the http gateway and shows its answer; never to the sandbox, never in live mode', async () => {

@@ -146,14 +146,17 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     // The email's own HTML, in its frame, says what the API's preview says.
     const failed = (await api.post('/v2/settings/dunning/preview', { kind: 'payment_failed', from_name: 'Acme Billing', locale: 'en-US' })).body;
     await expect.poll(() => preview.locator('[data-field="subject"]').textContent()).toBe(failed.subject);
-    const frame = page.frameLocator('iframe[title="Email preview"]');
-    await expect.poll(() => frame.locator('body').textContent()).toContain('Hi Ada Lovelace,');
+    await expect.poll(() => page.frameLocator('iframe[title="Email preview"]').locator('body').textContent()).toContain('Hi Ada Lovelace,');
 
     await preview.getByLabel('Email', { exact: true }).selectOption('rescue_failed');
     const final = (await api.post('/v2/settings/dunning/preview', { kind: 'rescue_failed', from_name: 'Acme Billing', locale: 'en-US' })).body;
+    const frame = page.frameLocator('iframe[title="Email preview"]');
     expect(final.subject).not.toBe(failed.subject);
     await expect.poll(() => preview.locator('[data-field="subject"]').textContent()).toBe(final.subject);
 
+    // Branding: the button takes the merchant's colour in the preview before saving.
+    await s.getByLabel('Button colour').fill('#0a7a3d');
+    await expect.poll(async () => (await frame.getByRole('link', { name: /payment method/i }).first().getAttribute('style')) ?? '').toContain('background:#0a7a3d');
     await s.getByLabel('Reply-to address').fill('not an address');
     await s.getByRole('button', { name: 'Save dunning' }).click();
     await expect.poll(() => fieldError(page, 'Reply-to address')).toBeTruthy();
@@ -164,7 +167,8 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     const saved = await s.getByRole('status').first().textContent();
     expect(saved).toContain('Reply-to: none → billing@acme.test');
     expect(saved).toContain('Reminder before the last retry: on → off');
-    expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: 'Acme Billing', reply_to: 'billing@acme.test', emails: { payment_failed: true, retry_reminder: false, rescue_failed: true, payment_recovered: true } });
+    expect(saved).toContain('Button colour: none → #0a7a3d');
+    expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: 'Acme Billing', reply_to: 'billing@acme.test', emails: { payment_failed: true, retry_reminder: false, rescue_failed: true, payment_recovered: true }, brand_color: '#0a7a3d', logo_url: null });
     await expect.poll(() => preview.locator('[data-field="reply-to"]').textContent()).toBe('billing@acme.test');
 
     // A test send reaches a real SMTP server, addressed to the merchant, as the preview shows it.

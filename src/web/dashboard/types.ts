@@ -156,6 +156,8 @@ export interface DunningSettingsJson {
   reply_to: string | null;
   emails: Record<'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered', boolean>;
   update_payment_url: string | null;
+  logo_url: string | null;
+  brand_color: string | null;
 }
 
 export interface EmailPreviewJson {

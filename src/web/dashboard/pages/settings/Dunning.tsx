@@ -22,10 +22,12 @@ interface Draft {
   from_name: string;
   reply_to: string;
   update_payment_url: string;
+  logo_url: string;
+  brand_color: string;
   emails: DunningSettingsJson['emails'];
 }
 
-const draftOf = (s: DunningSettingsJson): Draft => ({ enabled: s.enabled, from_name: s.from_name ?? '', reply_to: s.reply_to ?? '', update_payment_url: s.update_payment_url ?? '', emails: s.emails });
+const draftOf = (s: DunningSettingsJson): Draft => ({ enabled: s.enabled, from_name: s.from_name ?? '', reply_to: s.reply_to ?? '', update_payment_url: s.update_payment_url ?? '', logo_url: s.logo_url ?? '', brand_color: s.brand_color ?? '', emails: s.emails });
 const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
 
 const LABELS: [string, (s: DunningSettingsJson) => unknown][] = [
@@ -33,6 +35,8 @@ const LABELS: [string, (s: DunningSettingsJson) => unknown][] = [
   ['Sender name', (s) => s.from_name],
   ['Reply-to', (s) => s.reply_to],
   ['Update-payment page', (s) => s.update_payment_url],
+  ['Logo', (s) => s.logo_url],
+  ['Button colour', (s) => s.brand_color],
   ...EMAIL_KINDS.map((k): [string, (s: DunningSettingsJson) => unknown] => [kindLabel(k), (s) => s.emails[k]]),
 ];
 
@@ -68,6 +72,8 @@ export function Dunning() {
         from_name: orNull(draft.from_name),
         reply_to: orNull(draft.reply_to),
         update_payment_url: orNull(draft.update_payment_url),
+        logo_url: orNull(draft.logo_url),
+        brand_color: orNull(draft.brand_color),
         emails: draft.emails,
       });
       setChanges(describeChanges(LABELS, saved, next));
@@ -105,13 +111,24 @@ export function Dunning() {
             {(p) => <input {...p} type="url" value={draft.update_payment_url} onChange={(e) => set({ update_payment_url: e.target.value })} />}
           </Field>
         </div>
-        <FormNote error={error && !['from_name', 'reply_to', 'update_payment_url', 'emails', 'enabled'].some((p) => errorFor(error, p)) ? { ...error, param: null } : null} />
+        <fieldset className="group">
+          <legend>Branding</legend>
+          <div className="form-grid">
+            <Field label="Logo URL" error={errorFor(error, 'logo_url')} hint="an https image, shown above each email">
+              {(p) => <input {...p} type="url" value={draft.logo_url} onChange={(e) => set({ logo_url: e.target.value })} />}
+            </Field>
+            <Field label="Button colour" error={errorFor(error, 'brand_color')} hint="#rrggbb; empty: Rescue's blue">
+              {(p) => <input {...p} value={draft.brand_color} placeholder="#1a56db" onChange={(e) => set({ brand_color: e.target.value })} />}
+            </Field>
+          </div>
+        </fieldset>
+        <FormNote error={error && !['from_name', 'reply_to', 'update_payment_url', 'logo_url', 'brand_color', 'emails', 'enabled'].some((p) => errorFor(error, p)) ? { ...error, param: null } : null} />
         <button type="submit" disabled={busy}>
           {busy ? 'Saving…' : 'Save dunning'}
         </button>
         <Changes changes={changes} />
       </form>
-      <EmailPreview fromName={draft.from_name} replyTo={draft.reply_to} />
+      <EmailPreview unsaved={{ from_name: orNull(draft.from_name), reply_to: orNull(draft.reply_to), logo_url: orNull(draft.logo_url), brand_color: orNull(draft.brand_color) }} />
     </section>
   );
 }
@@ -121,7 +138,10 @@ const LOCALES = [
   ['en-GB', 'English (UK)'],
 ] as const;
 
-function EmailPreview({ fromName, replyTo }: { fromName: string; replyTo: string }) {
+type Unsaved = Pick<DunningSettingsJson, 'from_name' | 'reply_to' | 'logo_url' | 'brand_color'>;
+
+function EmailPreview({ unsaved }: { unsaved: Unsaved }) {
+  const unsavedKey = JSON.stringify(unsaved);
   const [kind, setKind] = useState<EmailKind>('payment_failed');
   const [locale, setLocale] = useState<string>('en-US');
   const [preview, setPreview] = useState<EmailPreviewJson | null>(null);
@@ -131,7 +151,7 @@ function EmailPreview({ fromName, replyTo }: { fromName: string; replyTo: string
   const sendTest = async () => {
     setSent(null);
     try {
-      const r = await post<{ to: string; subject: string }>('/v2/settings/dunning/test_email', { kind, locale, from_name: orNull(fromName), reply_to: orNull(replyTo) });
+      const r = await post<{ to: string; subject: string }>('/v2/settings/dunning/test_email', { kind, locale, ...unsaved });
       setSent({ ok: true, message: `Sent “${r.subject}” to ${r.to}.` });
     } catch (err) {
       setSent({ ok: false, message: formError(err).message });
@@ -141,7 +161,7 @@ function EmailPreview({ fromName, replyTo }: { fromName: string; replyTo: string
   useEffect(() => {
     let live = true;
     const timer = setTimeout(() => {
-      post<EmailPreviewJson>('/v2/settings/dunning/preview', { kind, locale, from_name: orNull(fromName), reply_to: orNull(replyTo) }).then(
+      post<EmailPreviewJson>('/v2/settings/dunning/preview', { kind, locale, ...unsaved }).then(
         (p) => live && (setPreview(p), setError(null)),
         (err) => live && setError(formError(err)),
       );
@@ -150,7 +170,8 @@ function EmailPreview({ fromName, replyTo }: { fromName: string; replyTo: string
       live = false;
       clearTimeout(timer);
     };
-  }, [kind, locale, fromName, replyTo]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [kind, locale, unsavedKey]);
 
   return (
     <section aria-label="Email preview" className="preview-grid">

@@ -4,7 +4,7 @@ import { startEmailReceiver, type EmailReceiver } from '../support/email-receive
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 import { startMerchant, type Merchant } from '../support/merchant.ts';
 import { launchChromium } from './browser.ts';
-import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
+import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, screenshotOf, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
 
 // A new merchant in Chromium, at desktop width and on a 390 px phone: signs up from /signup, then
 // changes every setting on /dashboard/settings and sees each change take effect through the API
@@ -178,6 +178,8 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ subject: `[Test] ${final.subject}`, from: '"Acme Billing" <billing@rescue.example>', replyTo: 'billing@acme.test' });
     await screenshot(page, `settings-dunning-${viewport.name}`);
+    await screenshotOf(preview, `settings-email-preview-${viewport.name}`);
+    await screenshotOf(section(page, 'Auto Rescue'), `settings-auto-rescue-${viewport.name}`);
   });
 
   it('sets the default gateway and a named one, with the secret shown once and errors beside their fields', async () => {

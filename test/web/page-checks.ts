@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { LOCALE, TIME_ZONE } from './browser.ts';
 
@@ -83,4 +83,10 @@ export async function fieldError(page: Page, label: string): Promise<string | nu
     return page.locator(`[id="${id}"]`).textContent();
   }
   return null;
+}
+
+/** One part of a page, at its full size (a long page's screenshot is too small to read it in). */
+export async function screenshotOf(part: Locator, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await part.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }

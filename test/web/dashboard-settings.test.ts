@@ -179,6 +179,7 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     expect(got[0]).toMatchObject({ subject: `[Test] ${final.subject}`, from: '"Acme Billing" <billing@rescue.example>', replyTo: 'billing@acme.test' });
     await screenshot(page, `settings-dunning-${viewport.name}`);
     await screenshotOf(preview, `settings-email-preview-${viewport.name}`);
+    await screenshotOf(frame.locator('body'), `settings-email-frame-${viewport.name}`);
     await screenshotOf(section(page, 'Auto Rescue'), `settings-auto-rescue-${viewport.name}`);
   });
 

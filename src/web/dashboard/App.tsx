@@ -110,6 +110,9 @@ function page(path: string, mode: Mode) {
       return <Webhooks />;
     case 'settings':
       return <Settings mode={mode} />;
+    // Signed in already (a bookmark, Back after signing up): the overview.
+    case 'signup':
+      return <Overview mode={mode} />;
     default:
       return (
         <p>

@@ -5,7 +5,7 @@ import { migrate } from './store/migrate.ts';
 import { ensureSandboxAccount } from './first-start.ts';
 import { systemClock } from './clock.ts';
 import { randomString } from './ids.ts';
-import { createAccount } from './store/accounts.ts';
+import { createAccount, resetPassword } from './store/accounts.ts';
 import { SignupBody } from './api/signup.ts';
 
 const USAGE = `rescue <command>
@@ -17,6 +17,9 @@ const USAGE = `rescue <command>
   create-account <email> <business name>
             an account with a generated password and its test and live keys, shown once
             (the way to add accounts where self-service signup is closed: RESCUE_SIGNUP)
+  account reset-password <email>
+            a new password for the account (the first-start password is shown only once); prints
+            it once and signs out the account's dashboard sessions
   train     retrain each account's retry-timing model on its own attempts
             [--account acct_...] [--live]; a new version replaces the active one only if it is no worse
 `;
@@ -54,6 +57,20 @@ async function main(command: string | undefined): Promise<void> {
         const valid = SignupBody.parse({ email, password, business_name: name.join(' ') });
         const created = await createAccount(db, { email: valid.email, password, businessName: valid.business_name, now: systemClock.now() });
         console.log(`Created ${created.account.id} for ${email}. Shown once:\n  password:      ${password}\n  test API key:  ${created.apiKeys.test}\n  live API key:  ${created.apiKeys.live}`);
+      } finally {
+        await db.destroy();
+      }
+      return;
+    }
+    case 'account': {
+      const [sub, email] = process.argv.slice(3);
+      if (sub !== 'reset-password' || !email) throw new Error('usage: rescue account reset-password <email>');
+      const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
+      try {
+        await migrate(db);
+        const password = randomString(20);
+        await resetPassword(db, email, password);
+        console.log(`New password for ${email}, shown once:\n  password:      ${password}`);
       } finally {
         await db.destroy();
       }

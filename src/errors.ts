@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'stripe_not_connected'
   | 'stripe_account_in_use'
   | 'stripe_error'
+  | 'smtp_not_configured'
+  | 'smtp_error'
   | 'payment_not_updatable'
   | 'payment_method_update_limit'
   | 'not_ready'

@@ -27,6 +27,9 @@ export const DunningSettingsBody = z.strictObject({
     })
     .optional(),
   update_payment_url: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
+  /** Mail clients load images over https only; the image is the merchant's, Rescue never fetches it. */
+  logo_url: z.url({ protocol: /^https$/, message: 'logo_url must be an https URL' }).max(2000).nullable().optional(),
+  brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'brand_color must be a colour such as #1a56db').nullable().optional(),
 });
 
 function dunningJson(s: DunningSettings, livemode: boolean) {

@@ -23,6 +23,7 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'gateway_not_configured':
     case 'url_not_allowed':
     case 'stripe_not_configured':
+    case 'smtp_not_configured':
     case 'mode_invalid':
       return { status: 400, type: 'invalid_request_error' };
     case 'api_key_missing':
@@ -62,6 +63,8 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
       return { status: 409, type: 'idempotency_error' };
     // Stripe refused or could not be reached (the merchant's key, their account): not our fault, not theirs.
     case 'stripe_error':
+    // The operator's SMTP server refused a test email or could not be reached.
+    case 'smtp_error':
       return { status: 502, type: 'api_error' };
     case 'payload_too_large':
       return { status: 413, type: 'invalid_request_error' };

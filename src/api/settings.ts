@@ -93,34 +93,36 @@ function gatewayJson(g: GatewaySettings, livemode: boolean, revealSecret: boolea
   return { object: 'gateway_settings' as const, livemode, type: g.type, url: g.url, secret };
 }
 
+/** Saved defaults with a partial update applied; the cross-field rules hold for the result, which is what payments use. */
+export function mergeAutoRescue(current: AutoRescueDefaults, body: z.infer<typeof AutoRescueSettingsBody>): AutoRescueDefaults {
+  const { qualifying, ...rest } = body;
+  const merged: AutoRescueDefaults = {
+    ...current,
+    ...definedFields(rest),
+    qualifying: { ...current.qualifying, ...definedFields(qualifying ?? {}) },
+  };
+  if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
+  // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),
+  // so the seed's own example is a valid default too. The count is the number of days; the
+  // window stretches to the last day. A count or window that is sent is checked against the days.
+  const days = body.custom_schedule_days;
+  if (days) {
+    if (body.max_retries === undefined) merged.max_retries = days.length;
+    if (body.retry_window_days === undefined) merged.retry_window_days = Math.max(merged.retry_window_days, days[days.length - 1]!);
+    if (body.retry_schedule === undefined) merged.retry_schedule = 'custom';
+  }
+  z.object({}).loose().superRefine((_, c) => crossCheckSchedule({ ...merged, custom_schedule_days: merged.custom_schedule_days }, c)).parse({});
+  return merged;
+}
+
 export function registerSettings(app: FastifyInstance, ctx: AppContext) {
   defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/auto_rescue', response: R.AutoRescueSettings, summary: 'Account-level Auto Rescue defaults', tag: 'Settings', auth: true }, async ({ principal }) =>
     autoRescueJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).autoRescue, principal.livemode),
   );
 
   defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/auto_rescue', response: R.AutoRescueSettings, summary: 'Update Auto Rescue defaults (fields left out keep their value)', tag: 'Settings', auth: true, body: AutoRescueSettingsBody }, async ({ body, principal }) => {
-    const { qualifying, ...rest } = body;
     // Merged with the defaults as saved, under the settings row's lock (store/settings.ts).
-    const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => {
-      const merged: AutoRescueDefaults = {
-        ...current.autoRescue,
-        ...definedFields(rest),
-        qualifying: { ...current.autoRescue.qualifying, ...definedFields(qualifying ?? {}) },
-      };
-      if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
-      // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),
-      // so the seed's own example is a valid default too. The count is the number of days; the
-      // window stretches to the last day. A count or window that is sent is checked against the days.
-      const days = body.custom_schedule_days;
-      if (days) {
-        if (body.max_retries === undefined) merged.max_retries = days.length;
-        if (body.retry_window_days === undefined) merged.retry_window_days = Math.max(merged.retry_window_days, days[days.length - 1]!);
-        if (body.retry_schedule === undefined) merged.retry_schedule = 'custom';
-      }
-      // Cross-field rules hold for the merged result, which is what payments will use.
-      z.object({}).loose().superRefine((_, c) => crossCheckSchedule({ ...merged, custom_schedule_days: merged.custom_schedule_days }, c)).parse({});
-      return { autoRescue: merged };
-    });
+    const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => ({ autoRescue: mergeAutoRescue(current.autoRescue, body) }));
     const merged = saved.autoRescue;
     return autoRescueJson(merged, principal.livemode);
   });

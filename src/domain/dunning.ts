@@ -17,6 +17,9 @@ export interface DunningSettings {
   emails: Record<EmailKind, boolean>;
   /** The merchant's own update-payment page; links point there (with the signed token) instead of Rescue's. */
   update_payment_url: string | null;
+  /** Branding: an https image shown above the email, and the button colour (#rrggbb); null: none and Rescue's blue. */
+  logo_url: string | null;
+  brand_color: string | null;
 }
 
 /**
@@ -31,6 +34,8 @@ export function defaultDunning(livemode: boolean): DunningSettings {
     reply_to: null,
     emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
     update_payment_url: null,
+    logo_url: null,
+    brand_color: null,
   };
 }
 

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { RescueError } from '../errors.ts';
 import { newId, randomString } from '../ids.ts';
 import type { Db } from './db.ts';
+import { endSessionsOf } from './sessions.ts';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -65,4 +66,18 @@ export async function countAccounts(db: Db): Promise<number> {
 
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+
+/**
+ * A new password for the account with this email (the operator's `rescue account reset-password`),
+ * and every dashboard session of the account ended: whoever signed in with the old one is out.
+ */
+export async function resetPassword(db: Db, email: string, password: string): Promise<{ accountId: string }> {
+  const passwordHash = await hashPassword(password);
+  return db.transaction().execute(async (tx) => {
+    const row = await tx.updateTable('accounts').set({ password_hash: passwordHash }).where('email', '=', email.trim().toLowerCase()).returning('id').executeTakeFirst();
+    if (!row) throw new RescueError('resource_missing', `No account has the email ${email}.`, 'email');
+    await endSessionsOf(tx, row.id);
+    return { accountId: row.id };
+  });
 }

@@ -37,6 +37,9 @@ export interface EmailFacts {
   next_retry_at: string | null;
   /** Where the link points: Rescue's page, the merchant's own page, or Stripe's hosted invoice. */
   link: { type: 'rescue' } | { type: 'merchant'; url: string } | { type: 'stripe'; url: string } | null;
+  /** Branding as it was when the email was queued (absent on emails queued before branding existed). */
+  logo_url?: string | null;
+  brand_color?: string | null;
 }
 
 /** The causes among events a transaction writes. */
@@ -101,6 +104,8 @@ export async function queueEmails(tx: Tx, causes: readonly EmailCause[]): Promis
     const facts: EmailFacts = {
       business_name: p.business_name,
       from_name: settings.from_name,
+      logo_url: settings.logo_url,
+      brand_color: settings.brand_color,
       reply_to: settings.reply_to,
       customer_name: p.name,
       amount: Number(p.amount),

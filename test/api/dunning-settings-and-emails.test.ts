@@ -41,6 +41,8 @@ describe('dunning settings', () => {
       reply_to: null,
       emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
       update_payment_url: null,
+      logo_url: null,
+      brand_color: null,
     });
     expect((await live.get('/v2/settings/dunning')).body).toMatchObject({ livemode: true, enabled: false });
   });
@@ -54,6 +56,9 @@ describe('dunning settings', () => {
     [{ emails: { weekly_digest: true } }, 'emails[weekly_digest]'],
     [{ update_payment_url: 'ftp://example.com/pay' }, 'update_payment_url'],
     [{ colour: 'blue' }, 'colour'],
+    [{ logo_url: 'http://acme.example/logo.png' }, 'logo_url'],
+    [{ brand_color: 'blue' }, 'brand_color'],
+    [{ brand_color: '#12345g' }, 'brand_color'],
   ])('refuses %j with a 400 naming %s, and changes nothing', async (body, param) => {
     const before = (await api.get('/v2/settings/dunning')).body;
     expectError(await api.post('/v2/settings/dunning', body), 400, { type: 'invalid_request_error', param });

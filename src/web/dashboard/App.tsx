@@ -10,6 +10,8 @@ import { Overview } from './pages/Overview.tsx';
 import { PaymentDetail } from './pages/PaymentDetail.tsx';
 import { Payments } from './pages/Payments.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { SignUp } from './pages/SignUp.tsx';
+import { Settings } from './pages/Settings.tsx';
 import { Stripe } from './pages/Stripe.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
 
@@ -35,6 +37,7 @@ const NAV: [path: string, label: string][] = [
   ['stripe', 'Stripe'],
   ['emails', 'Emails'],
   ['webhooks', 'Webhooks'],
+  ['settings', 'Settings'],
 ];
 
 export function App() {
@@ -51,7 +54,7 @@ export function App() {
   }, []);
 
   if (account === 'checking') return <Loading />;
-  if (!account) return <SignIn onSignedIn={(a) => setAccount(a)} />;
+  if (!account) return loc.path === 'signup' ? <SignUp onSignedIn={(a) => setAccount(a)} /> : <SignIn onSignedIn={(a) => setAccount(a)} />;
 
   const switchMode = (m: Mode) => {
     setMode(m);
@@ -120,6 +123,11 @@ function page(path: string, mode: Mode) {
       return id ? <EmailDetail id={decodeURIComponent(id)} /> : <Emails />;
     case 'webhooks':
       return <Webhooks />;
+    case 'settings':
+      return <Settings mode={mode} />;
+    // Signed in already (a bookmark, Back after signing up): the overview.
+    case 'signup':
+      return <Overview mode={mode} />;
     default:
       return (
         <p>

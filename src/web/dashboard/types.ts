@@ -162,3 +162,60 @@ export interface WebhookDelivery {
   last_attempt_at: string | null;
   created_at: string;
 }
+
+export interface AutoRescueSettings {
+  enabled: boolean;
+  max_retries: number;
+  retry_window_days: number;
+  retry_schedule: 'automatic' | 'custom';
+  custom_schedule_days: number[] | null;
+  learned: boolean;
+  qualifying: { subscription_payments: boolean; off_session_payments: boolean; amount_over: number | null };
+}
+
+export interface SchedulePreview {
+  planner: 'learned' | 'automatic' | 'custom';
+  max_retries: number;
+  retry_window_days: number;
+  decline: { code: string; category: string };
+  failed_at: string;
+  window_ends_at: string;
+  stop_reason: string | null;
+  scheduled_retries: { retry_number: number; scheduled_at: string; days_after_failure: number; predicted_p: number | null }[];
+}
+
+export interface DunningSettingsJson {
+  enabled: boolean;
+  from_name: string | null;
+  reply_to: string | null;
+  emails: Record<'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered', boolean>;
+  update_payment_url: string | null;
+  logo_url: string | null;
+  brand_color: string | null;
+}
+
+export interface EmailPreviewJson {
+  kind: string;
+  from_name: string;
+  reply_to: string | null;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface GatewayJson {
+  name: string;
+  default: boolean;
+  type: 'sandbox' | 'http' | 'stripe' | 'none';
+  url?: string;
+  secret?: string;
+  token_prefixes: string[];
+}
+
+export interface ApiKeyJson {
+  id: string;
+  livemode: boolean;
+  hint: string;
+  secret: string | null;
+  created_at: string;
+}

@@ -43,6 +43,9 @@ export function linkPart(f: EmailFacts, link: EmailLink | null, label: string): 
   return [{ cta: label, url: link.url, ...(note ? { note } : {}) }];
 }
 
+/** The merchant's button colour, only ever a #rrggbb value (checked again here: it lands in a style attribute). */
+const brandColor = (f: EmailFacts) => (f.brand_color && /^#[0-9a-fA-F]{6}$/.test(f.brand_color) ? f.brand_color : '#1a56db');
+
 export function compose(subject: string, f: EmailFacts, parts: readonly Part[]): RenderedEmail {
   const all: Part[] = [{ p: greeting(f) }, ...parts, { p: `— ${merchant(f)}` }];
   const text = all
@@ -52,7 +55,7 @@ export function compose(subject: string, f: EmailFacts, parts: readonly Part[]):
     .map((part) =>
       'p' in part
         ? `<p style="margin:0 0 16px">${escapeHtml(part.p)}</p>`
-        : `<p style="margin:0 0 8px"><a href="${escapeHtml(part.url)}" style="display:inline-block;background:#1a56db;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${escapeHtml(part.cta)}</a></p>` +
+        : `<p style="margin:0 0 8px"><a href="${escapeHtml(part.url)}" style="display:inline-block;background:${brandColor(f)};color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${escapeHtml(part.cta)}</a></p>` +
           (part.note ? `<p style="margin:0 0 16px;color:#555;font-size:13px">${escapeHtml(part.note)}</p>` : ''),
     )
     .join('\n');
@@ -60,7 +63,7 @@ export function compose(subject: string, f: EmailFacts, parts: readonly Part[]):
 <html lang="${escapeHtml(f.locale ?? 'en')}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>
 <body style="margin:0;padding:24px;background:#f6f7f9;font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;color:#1a1a1a">
 <div style="max-width:560px;margin:0 auto;background:#fff;border-radius:8px;padding:24px">
-<p style="margin:0 0 16px;font-weight:600;font-size:17px">${escapeHtml(merchant(f))}</p>
+${f.logo_url ? `<p style="margin:0 0 12px"><img src="${escapeHtml(f.logo_url)}" alt="${escapeHtml(merchant(f))}" style="max-height:48px;max-width:200px"></p>` : ''}<p style="margin:0 0 16px;font-weight:600;font-size:17px">${escapeHtml(merchant(f))}</p>
 ${body}
 </div></body></html>`;
   return { subject, text: `${text}\n`, html };

@@ -11,8 +11,8 @@ import { OutboxUnavailable, outboxMissing } from '../outbox-unavailable.tsx';
 // One email as the customer got it. The text is React text (escaped). The HTML is shown only inside
 // an iframe with an empty `sandbox` and `srcdoc`: an opaque origin with no scripts, forms, popups or
 // top navigation, so even a template bug that let markup through could not reach this page, its
-// session or its API. The frame also inherits the dashboard's CSP (no inline styles, nothing fetched
-// from elsewhere), so the preview shows structure and links, not the email's exact look.
+// session or its API. The frame also inherits the dashboard's CSP: nothing fetched from elsewhere,
+// no <style> element, but inline style attributes, which is how emails are styled.
 export function EmailDetail({ id }: { id: string }) {
   const { data: e, error, loading } = useLoad(() => get<Email>(`/v2/emails/${encodeURIComponent(id)}`), [id]);
   const back = (

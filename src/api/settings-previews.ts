@@ -12,6 +12,7 @@ import type { AppContext } from './context.ts';
 import { DunningSettingsBody } from './dunning-settings.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 import { AutoRescueSettingsBody, mergeAutoRescue } from './settings.ts';
 
 // Previews for the settings page: the retries a decline would get and the emails a customer would
@@ -53,7 +54,7 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/auto_rescue/preview', summary: 'The retries Auto Rescue would plan for an example decline, under the saved defaults with these changes (nothing is saved)', tag: 'Settings', auth: true, body: SchedulePreviewBody },
+    { method: 'POST', url: '/v2/settings/auto_rescue/preview', response: R.SchedulePreview, summary: 'The retries Auto Rescue would plan for an example decline, under the saved defaults with these changes (nothing is saved)', tag: 'Settings', auth: true, body: SchedulePreviewBody },
     async ({ body, principal }) => {
       const { example, ...changes } = body;
       const current = (await getSettings(ctx.db, principal.accountId, principal.livemode)).autoRescue;
@@ -85,7 +86,7 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/dunning/preview', summary: 'An email as a customer would read it, under the saved dunning settings with these changes (nothing is saved or sent)', tag: 'Settings', auth: true, body: EmailPreviewBody },
+    { method: 'POST', url: '/v2/settings/dunning/preview', response: R.EmailPreview, summary: 'An email as a customer would read it, under the saved dunning settings with these changes (nothing is saved or sent)', tag: 'Settings', auth: true, body: EmailPreviewBody },
     async ({ body, principal }) => {
       const saved = (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning;
       const settings = unsavedOver(saved, body);
@@ -98,7 +99,7 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/dunning/test_email', summary: "Send the previewed email to the account's own address through the SMTP server (400 smtp_not_configured without one)", tag: 'Settings', auth: true, body: EmailPreviewBody },
+    { method: 'POST', url: '/v2/settings/dunning/test_email', response: R.TestEmail, summary: "Send the previewed email to the account's own address through the SMTP server (400 smtp_not_configured without one)", tag: 'Settings', auth: true, body: EmailPreviewBody },
     async ({ body, principal }) => {
       const saved = (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning;
       const settings = unsavedOver(saved, body);
@@ -112,7 +113,7 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/gateways/test_charge', summary: 'Test mode: send one signed test charge (100 usd, pm_rescue_test_charge) to your http gateway and show its answer; nothing is written', tag: 'Settings', auth: true, body: TestChargeBody },
+    { method: 'POST', url: '/v2/settings/gateways/test_charge', response: R.TestCharge, summary: 'Test mode: send one signed test charge (100 usd, pm_rescue_test_charge) to your http gateway and show its answer; nothing is written', tag: 'Settings', auth: true, body: TestChargeBody },
     async ({ body, principal }) => {
       const r = await sendTestCharge(ctx.gatewayFor, { accountId: principal.accountId, livemode: principal.livemode, gateway: body.gateway ?? null, now: ctx.clock.now(), nowMs: () => performance.now() });
       const a = r.result;

@@ -26,6 +26,8 @@ export const DunningSettingsBody = z.strictObject({
     })
     .optional(),
   update_payment_url: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
+  /** Customers without a `locale` read emails and pages in this language (en, de, fr, es; others fall back to English). */
+  default_locale: z.string().max(35).regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as de-DE').nullable().optional(),
 });
 
 function dunningJson(s: DunningSettings, livemode: boolean) {

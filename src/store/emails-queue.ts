@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { customerReason, emailKindForEvent, mergeDunning, type DunningSettings, type EmailKind } from '../domain/dunning.ts';
+import { customerReason, customerReasonKey, emailKindForEvent, type ReasonKey, mergeDunning, type DunningSettings, type EmailKind } from '../domain/dunning.ts';
 import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
 import { randomString } from '../ids.ts';
 import type { Db } from './db.ts';
@@ -31,8 +31,10 @@ export interface EmailFacts {
   currency: string;
   locale: string | null;
   timezone: string;
-  /** What failed, in plain words (never the decline code). */
+  /** What failed, in plain English words (never the decline code). */
   reason: string;
+  /** The same as a catalogue message (web/i18n), worded in the customer's language when rendered. */
+  reason_key?: ReasonKey;
   /** The next retry Rescue will make, if one is planned (ISO). */
   next_retry_at: string | null;
   /** Where the link points: Rescue's page, the merchant's own page, or Stripe's hosted invoice. */
@@ -105,9 +107,11 @@ export async function queueEmails(tx: Tx, causes: readonly EmailCause[]): Promis
       customer_name: p.name,
       amount: Number(p.amount),
       currency: p.currency,
-      locale: p.locale,
+      // The customer's language, else the account's default (web/i18n/translate.ts).
+      locale: p.locale ?? settings.default_locale,
       timezone: p.timezone ?? 'UTC',
       reason: customerReason(p.failure_code),
+      reason_key: customerReasonKey(p.failure_code),
       next_retry_at: cause.kind === 'payment_recovered' || cause.kind === 'rescue_failed' ? null : (p.next_planned_at?.toISOString() ?? p.schedule?.[0]?.scheduled_at ?? null),
       link: cause.kind === 'payment_recovered' ? null : linkFor(p, settings),
     };

@@ -14,6 +14,7 @@ import type {
   StripeSubscriptionsTable,
 } from './schema-stripe.ts';
 import type { EmailsTable, InstanceSecretsTable, PaymentMethodUpdatesTable } from './schema-dunning.ts';
+import type { WidgetSettingsTable } from './schema-widget.ts';
 
 export type * from './schema-stripe.ts';
 export type * from './schema-dunning.ts';
@@ -338,6 +339,7 @@ export interface Database {
   emails: EmailsTable;
   instance_secrets: InstanceSecretsTable;
   payment_method_updates: PaymentMethodUpdatesTable;
+  widget_settings: WidgetSettingsTable;
 }
 
 /** A trained model and its stored evaluation (0006). */

@@ -101,6 +101,9 @@ async function resolveLink(ctx: AppContext, token: string): Promise<Resolution> 
   };
 }
 
+/** A link we cannot read names no customer: its problem page speaks the browser's first language. */
+const browserLocale = (header: string | undefined): string | null => header?.split(',')[0]?.split(';')[0]?.trim() || null;
+
 /** The seed's path for a payment, with the link token as its signature. */
 export const invoicePagePath = (paymentId: string, token: string) => `/api/update-payment/${encodeURIComponent(paymentId)}?sig=${encodeURIComponent(token)}`;
 
@@ -201,14 +204,14 @@ export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
     type InvoiceRequest = { Params: { invoiceId: string }; Querystring: { sig?: unknown } };
     pages.get<InvoiceRequest>('/api/update-payment/:invoiceId', async (request, reply) => {
       const r = await resolveInvoice(request.params.invoiceId, request.query.sig);
-      if (!r.ok) return problem(reply, r.problem, { forbidden: true });
+      if (!r.ok) return problem(reply, r.problem, { forbidden: true, locale: browserLocale(request.headers['accept-language']) });
       const action = invoicePagePath(request.params.invoiceId, String(request.query.sig));
       return send(reply, 200, updatePaymentForm(r.link.summary, { action, collect: r.link.collect, openPayments: await openLines(r.link) }));
     });
 
     pages.post<InvoiceRequest>('/api/update-payment/:invoiceId', async (request, reply) => {
       const r = await resolveInvoice(request.params.invoiceId, request.query.sig);
-      if (!r.ok) return problem(reply, r.problem, { forbidden: true });
+      if (!r.ok) return problem(reply, r.problem, { forbidden: true, locale: browserLocale(request.headers['accept-language']) });
       const { link } = r;
       const action = invoicePagePath(request.params.invoiceId, String(request.query.sig));
       if (link.collect !== 'test_cards') return send(reply, 200, updatePaymentForm(link.summary, { action, collect: link.collect }));

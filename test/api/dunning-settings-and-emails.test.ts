@@ -41,6 +41,7 @@ describe('dunning settings', () => {
       reply_to: null,
       emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
       update_payment_url: null,
+      default_locale: null,
     });
     expect((await live.get('/v2/settings/dunning')).body).toMatchObject({ livemode: true, enabled: false });
   });

@@ -42,7 +42,7 @@ export function registerCron(app: FastifyInstance, ctx: AppContext) {
     },
     async ({ request }) => {
       checkSecret(ctx, request);
-      const sent = await runDueDunning({ db: ctx.db, clock: ctx.clock, log: ctx.log, ...ctx.emails, links: ctx.links, leaseMs: ctx.config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000 });
+      const sent = await runDueDunning({ db: ctx.db, clock: ctx.clock, log: ctx.log, ...ctx.emails, links: ctx.links, gatewayFor: ctx.gatewayFor, leaseMs: ctx.config.RESCUE_ATTEMPT_LEASE_SECONDS * 1000 });
       return { object: 'dunning_cron_run' as const, count: sent.length, sent };
     },
   );

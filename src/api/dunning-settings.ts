@@ -23,6 +23,7 @@ export const DunningSettingsBody = z.strictObject({
       retry_reminder: z.boolean().optional(),
       rescue_failed: z.boolean().optional(),
       payment_recovered: z.boolean().optional(),
+      card_expiring: z.boolean().optional(),
     })
     .optional(),
   update_payment_url: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),

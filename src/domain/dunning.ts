@@ -5,8 +5,9 @@ import { minorUnits } from './money.ts';
 // dunning settings and their defaults, and how a decline is told to a customer (plain words, never
 // the raw code). Pure: no I/O, no clock.
 
-export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';
-export const EMAIL_KINDS: readonly EmailKind[] = ['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered'];
+/** `card_expiring` is pre-dunning (domain/pre-dunning.ts): the card expires before the next payment. */
+export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered' | 'card_expiring';
+export const EMAIL_KINDS: readonly EmailKind[] = ['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered', 'card_expiring'];
 
 export interface DunningSettings {
   enabled: boolean;
@@ -31,7 +32,7 @@ export function defaultDunning(livemode: boolean): DunningSettings {
     enabled: !livemode,
     from_name: null,
     reply_to: null,
-    emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
+    emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true, card_expiring: true },
     update_payment_url: null,
     default_locale: null,
   };
@@ -61,7 +62,7 @@ export function emailKindForEvent(type: string, data: Record<string, unknown>): 
 }
 
 /** Links and emails carry no link for a receipt. */
-export const KINDS_WITH_LINK: ReadonlySet<EmailKind> = new Set(['payment_failed', 'retry_reminder', 'rescue_failed']);
+export const KINDS_WITH_LINK: ReadonlySet<EmailKind> = new Set(['payment_failed', 'retry_reminder', 'rescue_failed', 'card_expiring']);
 
 export type ReasonKey = 'insufficient_funds' | 'expired_card' | 'invalid_details' | 'limit' | 'authentication' | 'unreachable' | 'cannot_charge' | 'declined';
 

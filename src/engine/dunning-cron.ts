@@ -5,12 +5,15 @@ import type { Db } from '../store/db.ts';
 import { claimDueEmails } from '../store/emails.ts';
 import type { LinkSettings } from './dunning-render.ts';
 import { emailClaim, failInterrupted, sendClaimed, type EmailTransport } from './dunning-send.ts';
+import { runPreDunning } from './pre-dunning.ts';
+import type { GatewayResolver } from './run-attempts.ts';
 
 // GET /api/cron/dunning: one round of the worker's email job, run by an external scheduler (a
 // system cron, a serverless platform's cron) where no `rescue worker` runs. It claims due emails
 // exactly as a worker does (FOR UPDATE SKIP LOCKED, a lease, handed-off marks: store/emails.ts), so
 // a cron call overlapping another, or a worker, never sends an email twice; a call finding nothing
-// due sends nothing.
+// due sends nothing. Pre-dunning checks run first (engine/pre-dunning.ts), so a scheduler alone
+// drives the whole sequence.
 
 export interface CronDeps {
   db: Db;
@@ -20,6 +23,7 @@ export interface CronDeps {
   fromAddress: string;
   links: () => Promise<LinkSettings>;
   leaseMs: number;
+  gatewayFor: GatewayResolver;
 }
 
 export interface CronSent {
@@ -36,6 +40,8 @@ export async function runDueDunning(d: CronDeps, maxRounds = 20): Promise<CronSe
   const workerId = `cron_${randomUUID().slice(0, 12)}`;
   const { batch, leaseMs } = emailClaim(d.transport, d.leaseMs);
   await failInterrupted(d, d.clock.now());
+  // Pre-dunning emails whose time has come are queued first, and sent in this same call.
+  await runPreDunning(d);
   const ids: { id: string; account: string }[] = [];
   for (let round = 0; round < maxRounds; round++) {
     const now = d.clock.now();

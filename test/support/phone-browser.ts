@@ -36,7 +36,7 @@ export async function phonePage(browser: Browser, o: { locale: string; timezoneI
       await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     },
     expectNoOverflow: async () => {
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      const width = await page.evaluate<number>('document.documentElement.scrollWidth');
       expect(width).toBeLessThanOrEqual(PHONE.width);
     },
     close: () => context.close(),

@@ -13,3 +13,25 @@ create table widget_settings (
   updated_at timestamptz not null,
   primary key (account_id, livemode)
 );
+
+-- Pre-dunning (engine/pre-dunning.ts): a customer's latest paid payment, checked once — does its card
+-- expire before the next expected payment? `send_at` is when to tell them (null: it does not),
+-- `done_at` when that was settled: the email queued, or skipped because the card was replaced.
+create table card_expiry_checks (
+  account_id text not null references accounts(id),
+  payment_id text not null references payments(id),
+  livemode boolean not null,
+  test_clock text references test_clocks(id),
+  send_at timestamptz,
+  next_payment_at timestamptz,
+  card_expires_at timestamptz,
+  done_at timestamptz,
+  outcome text check (outcome in ('queued', 'card_replaced', 'not_notified')),
+  checked_at timestamptz not null,
+  primary key (account_id, payment_id)
+);
+create index card_expiry_checks_due on card_expiry_checks (send_at) where done_at is null and send_at is not null;
+
+-- The pre-dunning email joins the sequence.
+alter table emails drop constraint emails_kind_check;
+alter table emails add constraint emails_kind_check check (kind in ('payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered', 'card_expiring'));

@@ -83,7 +83,7 @@ export interface StripeConnection {
   handback: { held: number; restoring: number; restored: number; not_handed_back: { invoice: string; payment: string | null; auto_advance: boolean; reason: string | null }[] };
 }
 
-export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';
+export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered' | 'card_expiring';
 
 /** GET /v2/emails (src/api/emails.ts#emailJson). `html` is the merchant's template output: never put it in the page's DOM. */
 export interface Email {

@@ -56,7 +56,6 @@ describe.each(ENGINES)('dunning emails through whole rescues (%s)', (engine) => 
       created_at: new Date(T0).toISOString().replace('.000Z', 'Z'),
       sent_at: new Date(T0).toISOString().replace('.000Z', 'Z'),
     });
-    expect(first[0].subject).toBe("Your payment to Acme didn't go through");
     // The customer's locale and zone: German number format, Berlin time; the name is escaped in HTML.
     expect(first[0].text).toContain('49,99');
     expect(first[0].text).toContain('€');

@@ -71,6 +71,8 @@ export interface StripeConnection {
   status: 'connected' | 'needs_attention' | 'needs_reconnect' | 'disconnected' | 'not_connected';
   status_reason: string | null;
   notice: string | null;
+  /** One sender: Stripe's own failed-payment emails cannot be read through its API, so this says which to turn off. */
+  customer_emails: { stripe_failed_payment_emails: null; rescue_emails_enabled: boolean; settings_url: string; advice: string } | null;
   kind: 'oauth' | 'api_key' | null;
   stripe_account: string | null;
   scope: string | null;

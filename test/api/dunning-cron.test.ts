@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, rawRequest } from '../support/api-assertions.ts';
 import { ENGINES } from '../support/databases.ts';
 import { startEmailReceiver, type EmailReceiver } from '../support/email-receiver.ts';
-import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
+import { eventually, startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 
 // GET /api/cron/dunning for an installation without a worker (an external scheduler runs the due
 // sends): the operator's secret or a 401, off without one; each due email sent once through a real
@@ -120,4 +120,45 @@ describe('the dunning cron endpoint without RESCUE_CRON_SECRET', () => {
     expectError(res, 403, { code: 'cron_disabled' });
     expect(res.body.error.message).toContain('RESCUE_CRON_SECRET');
   });
+});
+
+describe('the dunning cron endpoint beside a running worker', () => {
+  let smtp: EmailReceiver;
+  let t: TestRescue;
+  let api: Client;
+  beforeAll(async () => {
+    smtp = await startEmailReceiver();
+    t = await startTestRescue({ env: { RESCUE_SMTP_URL: smtp.url, RESCUE_CRON_SECRET: SECRET } });
+    api = t.client((await t.signup()).testKey);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('never sends an email twice: the worker and overlapping cron calls share the claims', async () => {
+    const customer = (await api.post('/v2/customers', { email: 'both@example.com', timezone: 'UTC' })).body.id;
+    const calls: Promise<Awaited<ReturnType<typeof rawRequest>>>[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const p = await api.post('/v2/payments', { amount: 1000 + i, currency: 'USD', customer, payment_method: 'pm_card_chargeDeclinedInsufficientFunds', off_session: true, auto_rescue: { enabled: true } });
+      ids.push(p.body.id);
+      // Cron calls fired while the worker is sending the same emails.
+      calls.push(rawRequest(t.url, 'GET', '/api/cron/dunning', { headers: { authorization: `Bearer ${SECRET}` } }));
+    }
+    const answers = await Promise.all(calls);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const emails = await eventually(async () => {
+      const list = (await api.get('/v2/emails?limit=100')).body.data;
+      return list.length === 12 && list.every((e: any) => e.status === 'sent') ? list : undefined;
+    });
+    expect(emails.map((e: any) => e.attempts)).toEqual(Array(12).fill(1));
+    await eventually(async () => (smtp.received.length >= 12 ? true : undefined));
+    // Each payment's email arrived exactly once.
+    const perPayment = ids.map((id) => smtp.received.filter((m) => m.headers.get('x-rescue-payment') === id).length);
+    expect(perPayment).toEqual(Array(12).fill(1));
+    // What the cron calls say they sent never overlaps.
+    const viaCron = answers.flatMap((a) => a.body.sent.map((s: any) => s.id));
+    expect(new Set(viaCron).size).toBe(viaCron.length);
+  }, 90_000);
 });

@@ -57,6 +57,12 @@ describe("the seed's update-payment page, in German, in a browser", () => {
 
     const p = await phonePage(browser, { locale: 'de-DE', timezoneId: 'Europe/Berlin' });
     try {
+      // The email as a phone's mail app shows its HTML part.
+      await p.page.setContent(first.mail.html);
+      expect(await p.page.getByRole('link', { name: 'Zahlungsmethode aktualisieren' }).getAttribute('href')).toBe(first.link);
+      await p.expectNoOverflow();
+      await p.shot('email-payment-failed-de');
+
       const res = await p.page.goto(first.link);
       expect(res!.status()).toBe(200);
       expect(res!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");

@@ -62,8 +62,6 @@ export const de: Catalogue = {
   'result.item_declined': 'Abgelehnt — {reason}',
   'result.item_scheduled': 'Wird am {date} belastet',
   'result.item_untouched': 'Nicht belastet',
-  'problem.forbidden_title': 'Dieser Link ist ungültig oder abgelaufen',
-  'problem.forbidden': 'Links zum Aktualisieren der Zahlungsmethode gelten nur eine begrenzte Zeit und nur genau so, wie sie verschickt wurden. Öffnen Sie den Link aus der neuesten E-Mail oder bitten Sie den Händler um einen neuen.',
   'problem.expired_title': 'Dieser Link ist abgelaufen',
   'problem.expired': 'Links zum Aktualisieren der Zahlungsmethode gelten nur eine begrenzte Zeit. Verwenden Sie den Link aus der neuesten E-Mail oder bitten Sie den Händler um einen neuen.',
   'problem.invalid_title': 'Dieser Link ist ungültig',

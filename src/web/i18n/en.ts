@@ -63,8 +63,6 @@ export const en = {
   'result.item_declined': 'Declined — {reason}',
   'result.item_scheduled': 'Will be charged on {date}',
   'result.item_untouched': 'Not charged',
-  'problem.forbidden_title': 'This link is not valid or has expired',
-  'problem.forbidden': 'Links to update a payment method work for a limited time and only exactly as sent. Open the link in the most recent email you received, or contact the merchant for a new one.',
   'problem.expired_title': 'This link has expired',
   'problem.expired': 'Links to update a payment method work for a limited time. Use the link in the most recent email you received, or contact the merchant for a new one.',
   'problem.invalid_title': 'This link is not valid',

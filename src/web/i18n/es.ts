@@ -62,8 +62,6 @@ export const es: Catalogue = {
   'result.item_declined': 'Rechazado: {reason}',
   'result.item_scheduled': 'Se cobrará el {date}',
   'result.item_untouched': 'No cobrado',
-  'problem.forbidden_title': 'Este enlace no es válido o ha caducado',
-  'problem.forbidden': 'Los enlaces para actualizar el método de pago funcionan durante un tiempo limitado y solo tal como se enviaron. Abre el enlace del correo más reciente o pide uno nuevo al comercio.',
   'problem.expired_title': 'Este enlace ha caducado',
   'problem.expired': 'Los enlaces para actualizar el método de pago funcionan durante un tiempo limitado. Usa el enlace del correo más reciente o pide uno nuevo al comercio.',
   'problem.invalid_title': 'Este enlace no es válido',

@@ -62,8 +62,6 @@ export const fr: Catalogue = {
   'result.item_declined': 'Refusé — {reason}',
   'result.item_scheduled': 'Sera débité le {date}',
   'result.item_untouched': 'Non débité',
-  'problem.forbidden_title': 'Ce lien n’est pas valable ou a expiré',
-  'problem.forbidden': 'Les liens de mise à jour du moyen de paiement ne fonctionnent que pendant une durée limitée et tels qu’ils ont été envoyés. Ouvrez le lien du dernier e-mail reçu, ou demandez-en un nouveau au marchand.',
   'problem.expired_title': 'Ce lien a expiré',
   'problem.expired': 'Les liens de mise à jour du moyen de paiement ne fonctionnent que pendant une durée limitée. Utilisez le lien du dernier e-mail reçu, ou demandez-en un nouveau au marchand.',
   'problem.invalid_title': 'Ce lien n’est pas valable',

@@ -173,13 +173,13 @@ export function registerUpdatePayment(app: FastifyInstance, ctx: AppContext) {
 
     pages.get<{ Params: { token: string } }>('/update-payment/:token', async (request, reply) => {
       const r = await resolveLink(ctx, request.params.token);
-      if (!r.ok) return problem(reply, r.problem);
+      if (!r.ok) return problem(reply, r.problem, { locale: browserLocale(request.headers['accept-language']) });
       return send(reply, 200, updatePaymentForm(r.link.summary, { action: `/update-payment/${request.params.token}`, collect: r.link.collect }));
     });
 
     pages.post<{ Params: { token: string } }>('/update-payment/:token', async (request, reply) => {
       const r = await resolveLink(ctx, request.params.token);
-      if (!r.ok) return problem(reply, r.problem);
+      if (!r.ok) return problem(reply, r.problem, { locale: browserLocale(request.headers['accept-language']) });
       const { link } = r;
       const action = `/update-payment/${request.params.token}`;
       if (link.collect !== 'test_cards') return send(reply, 200, updatePaymentForm(link.summary, { action, collect: link.collect }));

@@ -44,6 +44,10 @@ export type ErrorCode =
   | 'payment_not_updatable'
   | 'payment_method_update_limit'
   | 'not_ready'
+  | 'cron_secret_invalid'
+  | 'cron_disabled'
+  | 'widget_token_missing'
+  | 'widget_token_invalid'
   | 'internal_error';
 
 export class RescueError extends Error {

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
 import { registerApiKeys } from './api-keys.ts';
+import { registerCron } from './cron.ts';
 import { registerCustomers } from './customers.ts';
 import { registerDashboardSession } from './dashboard-session.ts';
 import { registerDashboardStatic } from './dashboard-static.ts';
@@ -26,6 +27,7 @@ import { registerSignup } from './signup.ts';
 import { registerStripe } from './stripe.ts';
 import { registerTestClocks } from './test-clocks.ts';
 import { registerWebhookEndpoints } from './webhook-endpoints.ts';
+import { registerWidget } from './widget.ts';
 import { databaseRateLimitStore } from './rate-limit-store.ts';
 import { throttles } from './throttles.ts';
 
@@ -113,6 +115,8 @@ export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance 
   registerDunningSettings(app, ctx);
   registerEmails(app, ctx);
   registerUpdatePayment(app, ctx);
+  registerCron(app, ctx);
+  registerWidget(app, ctx);
   return app;
 }
 

@@ -24,12 +24,15 @@ export const DunningSettingsBody = z.strictObject({
       retry_reminder: z.boolean().optional(),
       rescue_failed: z.boolean().optional(),
       payment_recovered: z.boolean().optional(),
+      card_expiring: z.boolean().optional(),
     })
     .optional(),
   update_payment_url: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
   /** Mail clients load images over https only; the image is the merchant's, Rescue never fetches it. */
   logo_url: z.url({ protocol: /^https$/, message: 'logo_url must be an https URL' }).max(2000).nullable().optional(),
   brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'brand_color must be a colour such as #1a56db').nullable().optional(),
+  /** Customers without a `locale` read emails and pages in this language (en, de, fr, es; others fall back to English). */
+  default_locale: z.string().max(35).regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as de-DE').nullable().optional(),
 });
 
 function dunningJson(s: DunningSettings, livemode: boolean) {

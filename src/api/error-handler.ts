@@ -30,7 +30,13 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'api_key_invalid':
     case 'sign_in_failed':
     case 'session_invalid':
+    case 'cron_secret_invalid':
+    case 'widget_token_missing':
       return { status: 401, type: 'authentication_error' };
+    // The widget: a token tampered with, expired or for no customer; the cron endpoint turned off.
+    case 'widget_token_invalid':
+    case 'cron_disabled':
+      return { status: 403, type: 'authentication_error' };
     // A dashboard cookie without the dashboard's own header: possibly a forged cross-site request.
     case 'dashboard_header_missing':
       return { status: 403, type: 'authentication_error' };

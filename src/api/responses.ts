@@ -212,8 +212,11 @@ export const DunningSettings = z
     enabled: z.boolean(),
     from_name: z.string().nullable(),
     reply_to: z.string().nullable(),
-    emails: z.object({ payment_failed: z.boolean(), retry_reminder: z.boolean(), rescue_failed: z.boolean(), payment_recovered: z.boolean() }),
+    emails: z.object({ payment_failed: z.boolean(), retry_reminder: z.boolean(), rescue_failed: z.boolean(), payment_recovered: z.boolean(), card_expiring: z.boolean() }),
     update_payment_url: z.string().nullable(),
+    logo_url: z.string().nullable(),
+    brand_color: z.string().nullable(),
+    default_locale: z.string().nullable(),
   })
   .meta({ id: 'DunningSettings' });
 
@@ -222,7 +225,7 @@ export const Email = z
     id: z.string(),
     object: z.literal('email'),
     livemode: z.boolean(),
-    kind: z.enum(['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered']),
+    kind: z.enum(['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered', 'card_expiring']),
     status: z.enum(['queued', 'sent', 'failed']),
     to: z.string(),
     subject: z.string(),
@@ -470,3 +473,19 @@ export const TestCharge = z
     latency_ms: Int,
   })
   .meta({ id: 'TestCharge' });
+
+// --- The customer-portal widget (issue 12) ---------------------------------------------------
+
+export const WidgetSettings = z
+  .object({
+    object: z.literal('widget_settings'),
+    livemode: z.boolean(),
+    allowed_origins: z.array(z.string()),
+    branding: z.object({ accent_color: z.string().nullable(), logo_url: z.string().nullable() }),
+    secret_created_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'WidgetSettings' });
+
+export const WidgetSecret = z
+  .object({ object: z.literal('widget_secret'), livemode: z.boolean(), secret: z.string(), created_at: Timestamp })
+  .meta({ id: 'WidgetSecret' });

@@ -32,7 +32,7 @@ export async function previewEmail(db: Db, accountId: string, s: Pick<DunningSet
     brand_color: s.brand_color,
   };
   // The example link goes nowhere: "example" is not a signed token, so the hosted page refuses it.
-  const link = facts.link ? { url: hostedPageUrl(o.publicUrl, 'example'), expiresAt: new Date(o.now.getTime() + 30 * 86_400_000) } : null;
+  const link = facts.link ? { url: hostedPageUrl(o.publicUrl, 'pay_example', 'example'), expiresAt: new Date(o.now.getTime() + 30 * 86_400_000) } : null;
   const rendered = renderEmail(o.kind, { facts, link, at: o.now });
   return { kind: o.kind, from_name: s.from_name ?? account.business_name, reply_to: s.reply_to, ...rendered };
 }

@@ -39,10 +39,11 @@ describe('dunning settings', () => {
       enabled: true,
       from_name: null,
       reply_to: null,
-      emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
+      emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true, card_expiring: true },
       update_payment_url: null,
       logo_url: null,
       brand_color: null,
+      default_locale: null,
     });
     expect((await live.get('/v2/settings/dunning')).body).toMatchObject({ livemode: true, enabled: false });
   });
@@ -72,7 +73,7 @@ describe('dunning settings', () => {
 
   it('merges partial updates; turned off, or with the kind off, or notify_customer false: no email', async () => {
     const res = await api.post('/v2/settings/dunning', { emails: { payment_failed: false } });
-    expect(res.body.emails).toEqual({ payment_failed: false, retry_reminder: true, rescue_failed: true, payment_recovered: true });
+    expect(res.body.emails).toEqual({ payment_failed: false, retry_reminder: true, rescue_failed: true, payment_recovered: true, card_expiring: true });
     const off1 = await fail(api);
     await api.post('/v2/settings/dunning', { emails: { payment_failed: true }, enabled: false });
     const off2 = await fail(api);

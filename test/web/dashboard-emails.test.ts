@@ -92,7 +92,7 @@ describe('dashboard in a browser: emails', () => {
   it('open the payment-failed email: its text with the update-payment link, the HTML sandboxed; then its payment shows it', async () => {
     const failed = find('payment_failed', declined);
     const link = /Update your payment method:\n(\S+\/update-payment\/\S+)/.exec(failed.text)?.[1];
-    expect(link).toMatch(new RegExp(`^${t.url}/update-payment/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
+    expect(link).toMatch(new RegExp(`^${t.url}/api/update-payment/pay_[A-Za-z0-9]+\\?sig=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
     const page = await newDashboardPage(browser);
     // The email's inline styles must not be refused by the dashboard's CSP (a console error each).
     const consoleErrors: string[] = [];

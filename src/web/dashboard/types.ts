@@ -105,6 +105,8 @@ export interface StripeConnection {
   status: 'connected' | 'needs_attention' | 'needs_reconnect' | 'disconnected' | 'not_connected';
   status_reason: string | null;
   notice: string | null;
+  /** One sender: Stripe's own failed-payment emails cannot be read through its API, so this says which to turn off. */
+  customer_emails: { stripe_failed_payment_emails: null; rescue_emails_enabled: boolean; settings_url: string; advice: string } | null;
   kind: 'oauth' | 'api_key' | null;
   stripe_account: string | null;
   scope: string | null;
@@ -117,7 +119,7 @@ export interface StripeConnection {
   handback: { held: number; restoring: number; restored: number; not_handed_back: { invoice: string; payment: string | null; auto_advance: boolean; reason: string | null }[] };
 }
 
-export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';
+export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered' | 'card_expiring';
 
 /** GET /v2/emails (src/api/emails.ts#emailJson). `html` is the merchant's template output: never put it in the page's DOM. */
 export interface Email {
@@ -188,10 +190,11 @@ export interface DunningSettingsJson {
   enabled: boolean;
   from_name: string | null;
   reply_to: string | null;
-  emails: Record<'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered', boolean>;
+  emails: Record<EmailKind, boolean>;
   update_payment_url: string | null;
   logo_url: string | null;
   brand_color: string | null;
+  default_locale: string | null;
 }
 
 export interface EmailPreviewJson {

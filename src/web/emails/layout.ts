@@ -1,10 +1,12 @@
 import type { EmailFacts } from '../../store/emails-queue.ts';
 import { formatDate, formatMoney } from '../../domain/dunning.ts';
 import { escapeHtml } from '../escape.ts';
+import { translator, type Translate } from '../i18n/translate.ts';
 
 // What every dunning email shares: the greeting, the merchant's sign-off, the link block, and the
 // HTML shell. Templates build a list of parts once and get both the plain text and the HTML from it,
-// so the two versions never say different things.
+// so the two versions never say different things. Words come from the customer's language's
+// catalogue (web/i18n), numbers and dates from their locale and time zone.
 
 export interface EmailLink {
   url: string;
@@ -31,15 +33,25 @@ export type Part = { p: string } | { cta: string; url: string; note?: string };
 export const money = (f: EmailFacts) => formatMoney(f.amount, f.currency, f.locale);
 export const date = (f: EmailFacts, at: Date | string, withTime = true) => formatDate(typeof at === 'string' ? new Date(at) : at, f.timezone, f.locale, withTime);
 export const merchant = (f: EmailFacts) => f.business_name;
+export const tr = (f: EmailFacts): Translate => translator(f.locale);
+
+/** What failed, in the customer's words; rows queued before the catalogues carry only English. */
+export const reason = (f: EmailFacts) => (f.reason_key ? tr(f)(`reason.${f.reason_key}`) : f.reason);
+
+/** The values most messages take. */
+export const common = (f: EmailFacts) => ({ amount: money(f), merchant: merchant(f), reason: reason(f) });
 
 export function greeting(f: EmailFacts): string {
-  return f.customer_name ? `Hi ${f.customer_name},` : 'Hello,';
+  const t = tr(f);
+  return f.customer_name ? t('email.greeting_named', { name: f.customer_name }) : t('email.greeting');
 }
 
 /** The call to action for an update link, with its expiry in the customer's zone. */
-export function linkPart(f: EmailFacts, link: EmailLink | null, label: string): Part[] {
-  if (!link) return [{ p: `Please contact ${merchant(f)} to update your payment method.` }];
-  const note = link.expiresAt ? `This link works until ${date(f, link.expiresAt)}.` : undefined;
+export function linkPart(f: EmailFacts, link: EmailLink | null): Part[] {
+  const t = tr(f);
+  if (!link) return [{ p: t('email.contact', { merchant: merchant(f) }) }];
+  const label = link.expiresAt ? t('email.cta_update') : t('email.cta_pay');
+  const note = link.expiresAt ? t('email.link_until', { date: date(f, link.expiresAt) }) : undefined;
   return [{ cta: label, url: link.url, ...(note ? { note } : {}) }];
 }
 

@@ -15,6 +15,7 @@ const WHEN: Record<EmailKind, string> = {
   retry_reminder: 'Step 2 — after a failed retry, when one retry is left',
   rescue_failed: 'Step 3 — when the rescue ends without the money',
   payment_recovered: 'Receipt — when a retry or a new card collects the money',
+  card_expiring: 'Before — when the card on file expires before the next payment (pre-dunning)',
 };
 
 interface Draft {
@@ -136,6 +137,9 @@ export function Dunning() {
 const LOCALES = [
   ['en-US', 'English (US)'],
   ['en-GB', 'English (UK)'],
+  ['de-DE', 'Deutsch'],
+  ['fr-FR', 'Français'],
+  ['es-ES', 'Español'],
 ] as const;
 
 type Unsaved = Pick<DunningSettingsJson, 'from_name' | 'reply_to' | 'logo_url' | 'brand_color'>;

@@ -17,6 +17,9 @@ const USAGE = `rescue <command>
   create-account <email> <business name>
             an account with a generated password and its test and live keys, shown once
             (the way to add accounts where self-service signup is closed: RESCUE_SIGNUP)
+  demo      start Rescue and fill the sandbox account with a quarter of a subscription business
+            (test clock, sandbox network, emails, webhooks to a local receiver), then keep serving
+            [--customers 1000] [--days 91] [--key sk_test_...] [--exit: stop when filled]
   train     retrain each account's retry-timing model on its own attempts
             [--account acct_...] [--live]; a new version replaces the active one only if it is no worse
 `;
@@ -57,6 +60,11 @@ async function main(command: string | undefined): Promise<void> {
       } finally {
         await db.destroy();
       }
+      return;
+    }
+    case 'demo': {
+      const { demoCommand } = await import('./demo/demo-command.ts');
+      await demoCommand(config, process.argv.slice(3), (rescue) => stopOnSignals(rescue, config.RESCUE_STOP_GRACE_MS));
       return;
     }
     case 'train': {

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, request } from '../support/harness.ts';
+import { spawnRescue, type WorkerProcess } from '../support/workers.ts';
+
+// `rescue demo` as a newcomer runs it: a real process on a fresh data folder (a smaller business
+// than the default, to stay well inside the test's time), then everything it claims is looked up
+// through the API with the key it printed.
+
+const CUSTOMERS = 200;
+const DAYS = 45;
+
+const spawned: WorkerProcess[] = [];
+const folders: string[] = [];
+afterEach(async () => {
+  for (const p of spawned.splice(0)) await p.kill();
+  for (const f of folders.splice(0)) rmSync(f, { recursive: true, force: true });
+});
+
+async function all(base: string, key: string, path: string): Promise<any[]> {
+  const items: any[] = [];
+  let after = '';
+  for (;;) {
+    const page = await request(base, 'GET', `${path}${path.includes('?') ? '&' : '?'}limit=100${after}`, key);
+    expect(page.status).toBe(200);
+    items.push(...page.body.data);
+    if (!page.body.has_more) return items;
+    after = `&starting_after=${page.body.data.at(-1).id}`;
+  }
+}
+
+describe('rescue demo', () => {
+  it('fills a fresh data folder with customers, renewals, recoveries, emails and webhooks, prints the key, and keeps serving', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rescue-demo-'));
+    folders.push(dataDir);
+    const demo = spawnRescue('demo', '', { LOG_LEVEL: 'warn', RESCUE_DATA_DIR: dataDir }, ['--customers', String(CUSTOMERS), '--days', String(DAYS)]);
+    spawned.push(demo);
+    const printed = await eventually(async () => {
+      const out = demo.output();
+      const key = /test key:\s+(sk_test_\S+)/.exec(out)?.[1];
+      const base = /API:\s+curl "(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+      const payments = /payments:\s+([\d,]+) renewals/.exec(out)?.[1];
+      const webhooks = /webhooks received:\s+([\d,]+)/.exec(out)?.[1];
+      if (key && base && payments && webhooks && out.includes('Still serving')) return { key, base, payments: Number(payments.replace(/,/g, '')), webhooks: Number(webhooks.replace(/,/g, '')) };
+      if (demo.child.exitCode !== null) throw new Error(`rescue demo exited:\n${out}`);
+      return undefined;
+    }, 100_000);
+    const out = demo.output();
+    // A progress bar (a line per tenth on a pipe), and where to look.
+    expect(out).toMatch(/\[#{30}\] 100% 45 days/);
+    expect(out).toContain(`${printed.base}/dashboard/`);
+    expect(out).toMatch(/sandbox@rescue\.local, password \S+/);
+
+    const customers = await all(printed.base, printed.key, '/v2/customers');
+    expect(customers).toHaveLength(CUSTOMERS);
+    expect(new Set(customers.map((c) => c.timezone)).size).toBeGreaterThanOrEqual(8);
+    expect(new Set(customers.map((c) => c.locale)).size).toBeGreaterThanOrEqual(8);
+    expect(customers.every((c) => c.test_clock?.startsWith('clock_'))).toBe(true);
+
+    // Every renewal of 45 days is a payment, charged through the sandbox network.
+    const payments = await all(printed.base, printed.key, '/v2/payments');
+    expect(payments.length).toBe(printed.payments);
+    expect(payments.length).toBeGreaterThanOrEqual(CUSTOMERS);
+    const recovered = payments.filter((p) => p.status === 'succeeded' && p.auto_rescue?.status === 'recovered');
+    expect(recovered.length).toBeGreaterThan(0);
+    expect(payments.some((p) => p.status === 'failed' || p.status === 'requires_rescue')).toBe(true);
+
+    // Recovered revenue, as the dashboard's figures report it over the quarter played.
+    const dashboard = await request(printed.base, 'GET', `/api/dashboard?from=${new Date(Date.now() - 50 * 86_400_000).toISOString()}&interval=month`, printed.key);
+    expect(dashboard.status).toBe(200);
+    const usd = dashboard.body.lift.totals.find((t: any) => t.currency === 'USD');
+    expect(usd.recoveredCount).toBe(recovered.length);
+    expect(usd.recoveredRevenue).toBe(recovered.reduce((sum, p) => sum + p.amount, 0));
+    expect(usd.recoveredRevenue).toBeGreaterThan(0);
+
+    // Dunning emails in the outbox, and the outcomes delivered to the demo's own receiver.
+    const emails = await request(printed.base, 'GET', '/v2/emails?limit=100', printed.key);
+    expect(emails.body.data.length).toBeGreaterThan(0);
+    expect(new Set(emails.body.data.map((e: any) => e.kind)).size).toBeGreaterThanOrEqual(2);
+    expect(printed.webhooks).toBeGreaterThanOrEqual(recovered.length);
+    const endpoints = await request(printed.base, 'GET', '/v2/webhook_endpoints', printed.key);
+    const deliveries = await request(printed.base, 'GET', `/v2/webhook_endpoints/${endpoints.body.data[0].id}/deliveries?status=succeeded&limit=100`, printed.key);
+    expect(deliveries.body.data.length).toBeGreaterThan(0);
+
+    demo.signal('SIGTERM');
+    expect((await demo.exited).code).toBe(0);
+  }, 150_000);
+});

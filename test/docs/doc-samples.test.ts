@@ -33,7 +33,8 @@ afterAll(async () => {
 
 function run(file: string, args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: scratch, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
+    // Node 24 and the `rescue` bin from the repository; npx never asks the registry.
+    execFile(file, args, { cwd: scratch, env: { PATH: `${join(REPO, 'node_modules/.bin')}:${process.env.PATH}`, HOME: process.env.HOME ?? '/tmp', npm_config_offline: 'true', ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr });
     });
   });

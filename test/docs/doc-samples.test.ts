@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRescue, type TestRescue } from '../support/harness.ts';
+import { eventually, startTestRescue, type TestRescue } from '../support/harness.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { NODE, REPO } from '../support/workers.ts';
 import { parseYamlSubset } from '../support/yaml-subset.ts';
@@ -93,12 +93,12 @@ describe('docs that run', () => {
       const log = join(scratch, `${file.replace(/\W+/g, '-')}.log`);
       writeFileSync(log, '');
       const path = `/hooks/${file.replace(/\W+/g, '-')}`;
-      const env = { KEY: testKey, BASE: t.url.replace(/\/$/, ''), RESCUE: t.url.replace(/\/$/, ''), RECEIVER: receiver.url(path), DOC_LOG: log };
+      const env = { KEY: testKey, BASE: t.url.replace(/\/$/, ''), RESCUE: t.url.replace(/\/$/, ''), RECEIVER: receiver.url(path), DOC_LOG: log, PORT: '0' };
       for (const b of blocks) await runBlock(b, env, file);
       if (file === 'docs/quickstart.md') {
         // The quick start ends with a webhook received for a recovered payment.
-        const types = receiver.at(path).map((d) => d.body?.type);
-        expect(types).toContain('payment.rescue_succeeded');
+        const recovered = await eventually(async () => receiver.at(path).find((d) => d.body?.type === 'payment.rescue_succeeded'));
+        expect(recovered.body.data).toMatchObject({ amount: 4999, currency: 'USD' });
       }
     }, 180_000);
   }

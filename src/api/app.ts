@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
 import { registerCustomers } from './customers.ts';
@@ -62,8 +62,7 @@ export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance 
     frameworkErrors: (err, request, reply) => handleError(err, request, reply),
     trustProxy: trustProxyOf(parts.config.RESCUE_TRUST_PROXY),
     genReqId: newRequestId,
-    requestIdLogLabel: REQUEST_ID_LABEL,
-    disableRequestLogging: !verbose,
+    logController: new LogController({ requestIdLogLabel: REQUEST_ID_LABEL, disableRequestLogging: !verbose }),
   });
   // Node enforces requestTimeout only when headersTimeout (60 s by default) is no longer than it.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, parts.config.RESCUE_REQUEST_TIMEOUT_MS);

@@ -1,9 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, request } from '../support/harness.ts';
-import { spawnRescue, type WorkerProcess } from '../support/workers.ts';
+import { REPO, spawnRescue, type WorkerProcess } from '../support/workers.ts';
+import { launchChromium, newDashboardPage } from '../web/browser.ts';
+
+const ARTIFACTS = join(REPO, 'test-artifacts');
 
 // `rescue demo` as a newcomer runs it: a real process on a fresh data folder (a smaller business
 // than the default, to stay well inside the test's time), then everything it claims is looked up
@@ -83,6 +86,31 @@ describe('rescue demo', () => {
     const endpoints = await request(printed.base, 'GET', '/v2/webhook_endpoints', printed.key);
     const deliveries = await request(printed.base, 'GET', `/v2/webhook_endpoints/${endpoints.body.data[0].id}/deliveries?status=succeeded&limit=100`, printed.key);
     expect(deliveries.body.data.length).toBeGreaterThan(0);
+
+    // What a newcomer sees: the dashboard's overview, signed in with the printed password, full of the
+    // quarter's figures, on a desktop and on a 390 px phone without sideways scrolling or console errors.
+    const password = /sandbox@rescue\.local, password (\S+)\)/.exec(out)![1]!;
+    const browser = await launchChromium();
+    try {
+      const page = await newDashboardPage(browser);
+      const consoleErrors: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(m.text())));
+      await page.goto(`${printed.base}/dashboard/`);
+      await page.getByLabel('Email').fill('sandbox@rescue.local');
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const tile = page.getByTestId('recovered-count-USD');
+      await expect.poll(() => tile.count(), { timeout: 20_000 }).toBe(1);
+      expect(Number((await tile.textContent())!.replace(/\D/g, ''))).toBeGreaterThan(0);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-overview-desktop.png'), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await expect.poll(() => page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-overview-phone.png'), fullPage: true });
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
 
     demo.signal('SIGTERM');
     expect((await demo.exited).code).toBe(0);

@@ -113,10 +113,17 @@ async function createCustomers(rescue: Rescue, scope: Scope, people: readonly De
 }
 
 /** A receiver on loopback for the rescue outcomes; none where the egress rules refuse loopback (HOST beyond loopback). */
+const SINK_DESCRIPTION = 'rescue demo: a local receiver';
+
 async function receiveWebhooks(api: Api, out: NodeJS.WritableStream): Promise<WebhookSink | null> {
+  // An earlier demo's receiver went away with its process: its endpoint is disabled, not left to fail.
+  const earlier = await api('GET', '/v2/webhook_endpoints?limit=100');
+  for (const e of earlier.data as { id: string; description: string | null; status: string }[]) {
+    if (e.description === SINK_DESCRIPTION && e.status === 'enabled') await api('POST', `/v2/webhook_endpoints/${e.id}`, { disabled: true });
+  }
   const sink = await startWebhookSink();
   try {
-    const endpoint = await api('POST', '/v2/webhook_endpoints', { url: sink.url, enabled_events: ['payment.rescue_succeeded', 'payment.rescue_failed'], description: 'rescue demo: a local receiver' });
+    const endpoint = await api('POST', '/v2/webhook_endpoints', { url: sink.url, enabled_events: ['payment.rescue_succeeded', 'payment.rescue_failed'], description: SINK_DESCRIPTION });
     sink.useSecret(endpoint.secret as string);
     return sink;
   } catch (err) {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, request } from '../support/harness.ts';
 import { REPO, spawnRescue, type WorkerProcess } from '../support/workers.ts';
 import { launchChromium, newDashboardPage } from '../web/browser.ts';
+import { runCli } from '../operate/run-cli.ts';
 
 const ARTIFACTS = join(REPO, 'test-artifacts');
 
@@ -122,5 +123,27 @@ describe('rescue demo', () => {
 
     demo.signal('SIGTERM');
     expect((await demo.exited).code).toBe(0);
+  }, 150_000);
+
+  it('run again on the same folder: the same sandbox account, a new key, the earlier receiver disabled', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rescue-demo-'));
+    folders.push(dataDir);
+    const env = { RESCUE_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+    const first = await runCli(['demo', '--customers', '20', '--days', '3', '--exit'], env);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/sandbox@rescue\.local, password \S+\)/);
+    const second = await runCli(['demo', '--customers', '20', '--days', '3', '--exit'], env);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toContain('sandbox@rescue.local, the password printed at first start');
+    const keys = [first, second].map((r) => /test key:\s+(sk_test_\S+)/.exec(r.stdout)![1]!);
+    expect(keys[0]).not.toBe(keys[1]);
+
+    const api = spawnRescue('start', '', env);
+    spawned.push(api);
+    const { url } = await api.up;
+    const base = url!.replace(/\/$/, '');
+    for (const key of keys) expect((await request(base, 'GET', '/v2/customers?limit=100', key)).body.data).toHaveLength(40);
+    const endpoints = (await request(base, 'GET', '/v2/webhook_endpoints', keys[1])).body.data;
+    expect(endpoints.map((e: any) => e.status).sort()).toEqual(['disabled', 'enabled']);
   }, 150_000);
 });

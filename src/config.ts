@@ -125,6 +125,9 @@ const Settings = EnvSchema.transform((c) => {
 
 export type Config = z.output<typeof Settings>;
 
+/** Every setting Rescue reads from the environment, in the order above (`rescue config`, docs/configuration.md). */
+export const SETTING_NAMES = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
+
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from './context.ts';
 import { authenticate, type Principal } from './auth.ts';
+import { tagAccount } from './request-log.ts';
 import { idempotencyKeyOf, withIdempotency, type Replayed } from './idempotency.ts';
 import { assertDocumentedResponse } from './response-check.ts';
 
@@ -66,6 +67,7 @@ export function defineRoute<B extends z.ZodType = typeof Empty, Q extends z.ZodT
     url: spec.url,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = spec.auth ? await authenticate(ctx, request) : ANONYMOUS;
+      tagAccount(request, principal.accountId);
       const params = (spec.params ?? Empty.loose()).parse(request.params ?? {});
       const query = (spec.query ?? Empty.loose()).parse(request.query ?? {});
       const body = (spec.body ?? (spec.method === 'GET' ? Empty.loose() : NoBody)).parse(request.body ?? {});

@@ -55,6 +55,13 @@ export async function createAccount(db: Db, input: { email: string; password: st
   return { account: { id, email, business_name: input.businessName, created_at: input.now }, apiKeys: keys };
 }
 
+/** One more test API key for an account (`rescue demo` prints one for the embedded sandbox account). */
+export async function createTestApiKey(db: Db, accountId: string, now: Date): Promise<string> {
+  const key = `sk_test_${randomString(32)}`;
+  await db.insertInto('api_keys').values({ id: newId('key'), account_id: accountId, livemode: false, key_hash: hashApiKey(key), key_hint: key.slice(-4), created_at: now }).execute();
+  return key;
+}
+
 export async function findApiKey(db: Db, key: string) {
   return db.selectFrom('api_keys').select(['id', 'account_id', 'livemode']).where('key_hash', '=', hashApiKey(key)).executeTakeFirst();
 }

@@ -62,6 +62,14 @@ const ROUTES: [method: string, path: string][] = [
   ['get', '/v2/settings/widget'],
   ['post', '/v2/settings/widget'],
   ['post', '/v2/settings/widget/rotate_secret'],
+  ['get', '/v2/api_keys'],
+  ['post', '/v2/api_keys'],
+  ['post', '/v2/api_keys/{id}/roll'],
+  ['delete', '/v2/api_keys/{id}'],
+  ['post', '/v2/settings/auto_rescue/preview'],
+  ['post', '/v2/settings/dunning/preview'],
+  ['post', '/v2/settings/dunning/test_email'],
+  ['post', '/v2/settings/gateways/test_charge'],
 ];
 
 let t: TestRescue;
@@ -186,6 +194,13 @@ const NOT_IN_DOCUMENT: Record<string, string> = {
   'POST /api/stripe/billing-webhook': 'called by Stripe, signed by Stripe',
   'GET /update-payment/:token': 'the customer\'s hosted HTML page',
   'POST /update-payment/:token': 'the customer\'s hosted HTML form',
+  'GET /api/update-payment/:invoiceId': 'the customer\'s hosted HTML page, at seed 000\'s path (signed link)',
+  'POST /api/update-payment/:invoiceId': 'the customer\'s hosted HTML form, at seed 000\'s path (signed link)',
+  'GET /api/widget/insights': 'the customer-portal widget, an embeddable page signed for one customer (docs/widget.md)',
+  'POST /api/widget/insights/retry': 'the widget\'s one-click retry, signed for one customer (docs/widget.md)',
+  'GET /': 'a browser redirect to the dashboard',
+  'GET /signup': 'a browser redirect to the dashboard\'s sign-up page',
+  'GET /analytics': 'a browser redirect to the dashboard\'s analytics (seed 000\'s path)',
 };
 
 describe('the document and the server agree', () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { customerReasonKey, type ReasonKey } from '../domain/dunning.ts';
 import { RescueError } from '../errors.ts';
 import { openPaymentsOf } from '../store/open-payments.ts';
@@ -52,10 +53,15 @@ export async function widgetPayments(d: Pick<PaymentDeps, 'db' | 'clock'>, scope
   const open = await openPaymentsOf(d.db, scope, customerId);
   const out: WidgetPayment[] = [];
   for (const r of open) {
+    // A Stripe invoice is paid on Stripe's own page, as its emails link (store/emails-queue.ts#linkFor).
+    const invoice = (r.payment.metadata as Record<string, string>).stripe_invoice;
+    const stripePage = invoice
+      ? (await sql<{ url: string | null }>`select hosted_invoice_url as url from stripe_invoices where account_id = ${scope.accountId} and livemode = ${scope.livemode} and invoice_id = ${invoice}`.execute(d.db)).rows[0]?.url
+      : null;
     // The link expires on the payment's clock, as an emailed one does.
     const now = await nowFor(d, scope, r.payment.test_clock).catch(() => d.clock.now());
     const token = links.signer.sign({ accountId: scope.accountId, livemode: scope.livemode, paymentId: r.payment.id, expiresAt: new Date(now.getTime() + links.linkDays * 86_400_000) });
-    out.push(asWidgetPayment(r, hostedPageUrl(links.publicUrl, r.payment.id, token)));
+    out.push(asWidgetPayment(r, stripePage ?? hostedPageUrl(links.publicUrl, r.payment.id, token)));
   }
   return out;
 }

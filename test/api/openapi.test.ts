@@ -137,7 +137,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('gives every POST that takes a body its JSON request schema', () => {
-    for (const [method, path] of ROUTES.filter(([m, p]) => m === 'post' && !/cancel_rescue|retry_now|rotate_secret/.test(p))) {
+    for (const [method, path] of ROUTES.filter(([m, p]) => m === 'post' && !/cancel_rescue|retry_now|rotate_secret|\/v2\/api_keys/.test(p))) {
       const schema = bodySchema(method, path);
       expect(schema, `${method} ${path}`).toBeDefined();
       expect(schema.type ?? schema.oneOf ?? schema.anyOf, `${method} ${path}`).toBeDefined();

@@ -39,7 +39,7 @@ describe('rescue doctor', () => {
     for (const check of ['settings', 'database', 'migrations', 'clock', 'gateways', 'smtp', 'stripe']) expect(line(after.stdout, check)[0]).toMatch(/^ok  /);
     expect(after.stdout).toContain('No problems found.');
     expect(after.code).toBe(0);
-  }, 90_000);
+  }, 150_000);
 
   it('a bad setting is a failure naming the variable, not a crash', async () => {
     const run = await runCli(['doctor'], { PORT: 'eighty' });
@@ -75,7 +75,7 @@ describe('rescue doctor', () => {
     expect(line(broken.stdout, 'smtp')[0]).toMatch(/^FAIL  smtp        .*refused: .*ECONNREFUSED/);
     expect(line(broken.stdout, 'smtp')[0]).toContain('smtp://doctor:****@');
     expect(broken.stdout + broken.stderr).not.toContain('hunter2secret');
-  }, 90_000);
+  }, 150_000);
 
   it('Stripe settings without the encryption key or the client id fail, each in its own words', async () => {
     const run = await runCli(['doctor'], { RESCUE_DATA_DIR: freshFolder(), RESCUE_STRIPE_SECRET_KEY: 'sk_test_doctor', RESCUE_STRIPE_API_BASE: 'http://127.0.0.1:1' });
@@ -85,7 +85,7 @@ describe('rescue doctor', () => {
     expect(stripe.some((l) => /^FAIL .*needs both RESCUE_STRIPE_SECRET_KEY and RESCUE_STRIPE_CLIENT_ID/.test(l))).toBe(true);
     expect(stripe.some((l) => /^FAIL .*http:\/\/127\.0\.0\.1:1 cannot be reached/.test(l))).toBe(true);
     expect(run.stdout).not.toContain('sk_test_doctor');
-  }, 90_000);
+  }, 150_000);
 
   it('the clock check fails past 5 s of skew between this machine and the database, either way', () => {
     const db = new Date('2026-12-03T12:00:00Z');

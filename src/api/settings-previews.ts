@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { EMAIL_KINDS, type DunningSettings, type EmailKind } from '../domain/dunning.ts';
+import { EMAIL_KINDS, type EmailKind } from '../domain/dunning.ts';
 import { isValidTimeZone } from '../domain/local-time.ts';
-import { previewEmail } from '../engine/email-preview.ts';
+import { previewEmailWith } from '../engine/email-preview.ts';
 import { previewSchedule } from '../engine/schedule-preview.ts';
-import { sendTestEmail } from '../engine/test-email.ts';
+import { sendTestEmailOf } from '../engine/test-email.ts';
 import { sendTestCharge } from '../engine/test-charge.ts';
 import { getSettings } from '../store/settings.ts';
 import { BodyInstant } from './common-schemas.ts';
@@ -44,12 +44,6 @@ export const TestChargeBody = z.strictObject({
   gateway: z.string().min(1).max(40).optional(),
 });
 
-/** The saved dunning settings with the page's unsaved values on top (a value left out keeps the saved one). */
-function unsavedOver(saved: DunningSettings, body: z.infer<typeof EmailPreviewBody>) {
-  const pick = <K extends 'from_name' | 'reply_to' | 'logo_url' | 'brand_color'>(k: K) => (body[k] === undefined ? saved[k] : body[k]) ?? null;
-  return { from_name: pick('from_name'), reply_to: pick('reply_to'), logo_url: pick('logo_url'), brand_color: pick('brand_color') };
-}
-
 export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
@@ -88,10 +82,8 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
     ctx,
     { method: 'POST', url: '/v2/settings/dunning/preview', response: R.EmailPreview, summary: 'An email as a customer would read it, under the saved dunning settings with these changes (nothing is saved or sent)', tag: 'Settings', auth: true, body: EmailPreviewBody },
     async ({ body, principal }) => {
-      const saved = (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning;
-      const settings = unsavedOver(saved, body);
-      const { publicUrl } = await ctx.links();
-      const p = await previewEmail(ctx.db, principal.accountId, settings, { kind: body.kind, locale: body.locale ?? null, publicUrl, now: ctx.clock.now() });
+      const { kind, locale, ...unsaved } = body;
+      const p = await previewEmailWith(ctx.db, principal, unsaved, { kind, locale: locale ?? null, publicUrl: (await ctx.links()).publicUrl, now: ctx.clock.now() });
       return { object: 'email_preview' as const, livemode: principal.livemode, locale: body.locale ?? null, ...p };
     },
   );
@@ -101,12 +93,9 @@ export function registerSettingsPreviews(app: FastifyInstance, ctx: AppContext) 
     ctx,
     { method: 'POST', url: '/v2/settings/dunning/test_email', response: R.TestEmail, summary: "Send the previewed email to the account's own address through the SMTP server (400 smtp_not_configured without one)", tag: 'Settings', auth: true, body: EmailPreviewBody },
     async ({ body, principal }) => {
-      const saved = (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning;
-      const settings = unsavedOver(saved, body);
-      const { publicUrl } = await ctx.links();
-      const p = await previewEmail(ctx.db, principal.accountId, settings, { kind: body.kind, locale: body.locale ?? null, publicUrl, now: ctx.clock.now() });
-      const sent = await sendTestEmail(ctx.db, ctx.config, principal.accountId, p);
-      return { object: 'test_email' as const, kind: body.kind, to: sent.to, subject: `[Test] ${p.subject}`, message_id: sent.messageId };
+      const { kind, locale, ...unsaved } = body;
+      const sent = await sendTestEmailOf(ctx.db, ctx.config, principal, unsaved, { kind, locale: locale ?? null, publicUrl: (await ctx.links()).publicUrl, now: ctx.clock.now() });
+      return { object: 'test_email' as const, kind, to: sent.to, subject: `[Test] ${sent.preview.subject}`, message_id: sent.messageId };
     },
   );
 

@@ -1,5 +1,6 @@
 import { customerReason, KINDS_WITH_LINK, type DunningSettings, type EmailKind } from '../domain/dunning.ts';
 import type { Db } from '../store/db.ts';
+import { getSettings } from '../store/settings.ts';
 import type { EmailFacts } from '../store/emails-queue.ts';
 import { renderEmail, type RenderedEmail } from '../web/emails/render.ts';
 import { hostedPageUrl } from './dunning-links.ts';
@@ -35,4 +36,14 @@ export async function previewEmail(db: Db, accountId: string, s: Pick<DunningSet
   const link = facts.link ? { url: hostedPageUrl(o.publicUrl, 'pay_example', 'example'), expiresAt: new Date(o.now.getTime() + 30 * 86_400_000) } : null;
   const rendered = renderEmail(o.kind, { facts, link, at: o.now });
   return { kind: o.kind, from_name: s.from_name ?? account.business_name, reply_to: s.reply_to, ...rendered };
+}
+
+/** Branding and sender the page has not saved yet; a field left out (undefined) keeps the saved value. */
+export type UnsavedDunning = Partial<Pick<DunningSettings, 'from_name' | 'reply_to' | 'logo_url' | 'brand_color'>>;
+
+/** The preview under the account's saved dunning settings with the unsaved values on top. */
+export async function previewEmailWith(db: Db, scope: { accountId: string; livemode: boolean }, unsaved: UnsavedDunning, o: { kind: EmailKind; locale: string | null; publicUrl: string; now: Date }): Promise<EmailPreview> {
+  const saved = (await getSettings(db, scope.accountId, scope.livemode)).dunning;
+  const pick = <K extends keyof UnsavedDunning>(k: K) => (unsaved[k] === undefined ? saved[k] : unsaved[k]) ?? null;
+  return previewEmail(db, scope.accountId, { from_name: pick('from_name'), reply_to: pick('reply_to'), logo_url: pick('logo_url'), brand_color: pick('brand_color') }, o);
 }

@@ -3,13 +3,20 @@ import type { Config } from '../config.ts';
 import { RescueError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { emailTransport } from './dunning-send.ts';
-import type { EmailPreview } from './email-preview.ts';
+import type { EmailKind } from '../domain/dunning.ts';
+import { previewEmailWith, type EmailPreview, type UnsavedDunning } from './email-preview.ts';
 
 // A test send of a previewed email, to the account's own address only (never to a typed one: the
 // endpoint must not become a way to mail strangers). It goes straight through the operator's SMTP
 // server, as the outbox's emails do, and never into the outbox.
 
-export async function sendTestEmail(db: Db, config: Config, accountId: string, preview: EmailPreview): Promise<{ to: string; messageId: string }> {
+/** The preview of `kind` (saved settings, unsaved values on top), sent as a test. */
+export async function sendTestEmailOf(db: Db, config: Config, scope: { accountId: string; livemode: boolean }, unsaved: UnsavedDunning, o: { kind: EmailKind; locale: string | null; publicUrl: string; now: Date }) {
+  const preview = await previewEmailWith(db, scope, unsaved, o);
+  return { preview, ...(await sendTestEmail(db, config, scope.accountId, preview)) };
+}
+
+async function sendTestEmail(db: Db, config: Config, accountId: string, preview: EmailPreview): Promise<{ to: string; messageId: string }> {
   if (!config.RESCUE_SMTP_URL) {
     throw new RescueError('smtp_not_configured', 'This Rescue has no SMTP server (RESCUE_SMTP_URL), so emails stay in the outbox and a test email cannot be sent.');
   }

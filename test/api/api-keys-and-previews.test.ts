@@ -1,4 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { startRescue } from '../../src/server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../support/databases.ts';
 import { expectError, rawRequest } from '../support/api-assertions.ts';
@@ -169,7 +174,7 @@ describe.each(ENGINES)('settings page endpoints (%s)', (engine) => {
     expect(failed.html).toContain('background:#1a56db');
     expect(failed.html).not.toContain('<img');
     expect(failed.from_name).toBe('Acme');
-    expect(failed.text).toContain('/update-payment/example');
+    expect(failed.text).toContain('/api/update-payment/pay_example?sig=example');
     // Nothing saved but what was posted to the settings.
     expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: null, reply_to: 'help@acme.test', logo_url: null, brand_color: null });
   });
@@ -252,5 +257,37 @@ describe('rescue account reset-password (Postgres, beside a running API)', () =>
     expect(failure?.status).toBe(1);
     expect(String(failure.stderr)).toContain('No account has the email nobody@example.com');
     expect(String(failure.stdout)).not.toContain('password');
+  });
+});
+
+describe('rescue account reset-password on the embedded default (PGlite data folder)', () => {
+  it('resets the password of an account in ./.rescue-style storage; the server started on it then takes the new one only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescue-reset-'));
+    // No DATABASE_URL: the embedded PGlite in the data folder, as `npm start` uses it.
+    const { DATABASE_URL: _postgres, ...inherited } = process.env;
+    const env = { ...inherited, RESCUE_DATA_DIR: dir, LOG_LEVEL: 'warn' };
+    try {
+      const created = execFileSync(NODE, ['src/cli.ts', 'create-account', 'owner@example.com', 'Acme'], { env, encoding: 'utf8' });
+      const first = /password: +(\S+)/.exec(created)?.[1];
+      expect(first, created).toBeDefined();
+      const out = execFileSync(NODE, ['src/cli.ts', 'account', 'reset-password', 'owner@example.com'], { env, encoding: 'utf8' });
+      const password = /password: +(\S+)/.exec(out)?.[1];
+      expect(password, out).toMatch(/^[A-Za-z0-9]{20}$/);
+      expect(password).not.toBe(first);
+      // Shown once: the only line with a secret is the password's.
+      expect(out.trim().split('\n')).toEqual(['New password for owner@example.com, shown once:', `  password:      ${password}`]);
+
+      const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RESCUE_DATA_DIR: dir } as NodeJS.ProcessEnv);
+      const rescue = await startRescue(config, { api: true, worker: false });
+      try {
+        const t = { url: rescue.url! } as TestRescue;
+        expect((await signIn(t, 'owner@example.com', password!)).status).toBe(201);
+        expectError(await signIn(t, 'owner@example.com', first!), 401, { code: 'sign_in_failed' });
+      } finally {
+        await rescue.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,7 @@ import { startEmailReceiver, type EmailReceiver } from '../support/email-receive
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 import { startMerchant, type Merchant } from '../support/merchant.ts';
 import { launchChromium } from './browser.ts';
-import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, screenshotOf, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
+import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, screenshotOf, screenshotWindow, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
 
 // A new merchant in Chromium, at desktop width and on a 390 px phone: signs up from /signup, then
 // changes every setting on /dashboard/settings and sees each change take effect through the API
@@ -179,7 +179,8 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     expect(got[0]).toMatchObject({ subject: `[Test] ${final.subject}`, from: '"Acme Billing" <billing@rescue.example>', replyTo: 'billing@acme.test' });
     await screenshot(page, `settings-dunning-${viewport.name}`);
     await screenshotOf(preview, `settings-email-preview-${viewport.name}`);
-    await screenshotOf(frame.locator('body'), `settings-email-frame-${viewport.name}`);
+    await page.locator('iframe[title="Email preview"]').scrollIntoViewIfNeeded();
+    await screenshotWindow(page, `settings-email-frame-${viewport.name}`);
     await screenshotOf(section(page, 'Auto Rescue'), `settings-auto-rescue-${viewport.name}`);
   });
 
@@ -286,6 +287,22 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     expect((await api.get('/v2/settings/recovery')).body.control_group_percent).toBe(10);
     await expectNoHorizontalOverflow(page);
     await screenshot(page, `settings-saved-${viewport.name}`);
+  });
+
+  it("switches to live mode's own settings: the live key, live defaults, no test charge", async () => {
+    const { page } = c;
+    await page.getByRole('group', { name: 'Mode' }).getByRole('button', { name: 'Live' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'API keys (live)' }).count()).toBe(1);
+    const keys = section(page, 'API keys').locator('table[aria-label="API keys"] tbody tr code');
+    await expect.poll(() => keys.allTextContents()).toEqual([expect.stringMatching(/^sk_live_…/)]);
+    // Live mode keeps its own defaults: Auto Rescue off, customer emails off until turned on.
+    await expect.poll(() => section(page, 'Auto Rescue').getByLabel('Rescue failed payments that qualify').isChecked()).toBe(false);
+    expect(await section(page, 'Dunning emails').getByLabel('Email customers about their failed payments').isChecked()).toBe(false);
+    expect(await section(page, 'Gateways').getByRole('button', { name: 'Send a test charge' }).count()).toBe(0);
+    await screenshot(page, `settings-live-${viewport.name}`);
+    await expectNoHorizontalOverflow(page);
+    await page.getByRole('group', { name: 'Mode' }).getByRole('button', { name: 'Test' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'API keys (test)' }).count()).toBe(1);
   });
 
   it('is usable from the keyboard: Tab reaches the first setting and Space changes it', async () => {

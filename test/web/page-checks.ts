@@ -90,3 +90,9 @@ export async function screenshotOf(part: Locator, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await part.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
+
+/** What the window shows now (a sandboxed frame renders here, not in an element screenshot). */
+export async function screenshotWindow(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { ApiError } from './api.ts';
 import './forms.css';
 
@@ -21,9 +21,6 @@ export function errorFor(error: FormError | null, ...params: string[]): string |
   if (!error?.param) return null;
   return params.some((p) => error.param === p || error.param!.startsWith(`${p}[`) || error.param!.startsWith(`${p}.`)) ? error.message : null;
 }
-
-let nextId = 0;
-const useId = () => useState(() => `f${++nextId}`)[0];
 
 export function Field({ label, error, hint, children }: { label: string; error?: string | null; hint?: ReactNode; children: (props: { id: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined }) => ReactNode }) {
   const id = useId();

@@ -262,6 +262,10 @@ export const StripeConnection = z
     disconnected_at: Timestamp.nullable(),
     billing_webhook: z.object({ url: z.string().nullable(), secret_set: z.boolean() }),
     notice: z.string().nullable(),
+    customer_emails: z
+      .object({ stripe_failed_payment_emails: z.boolean().nullable(), rescue_emails_enabled: z.boolean(), settings_url: z.string(), advice: z.string() })
+      .nullable()
+      .meta({ description: "One sender: whether Stripe's own failed-payment emails are on (null: Stripe's API does not say) and which to turn off; null when not connected." }),
     backfill: z.array(z.object({ object: z.string(), status: z.string(), imported: Int, since: Timestamp.nullable(), last_error: z.string().nullable(), finished_at: Timestamp.nullable() })),
     handback: z.object({
       held: Int,
@@ -352,7 +356,10 @@ const CurrencyFigures = z.object({
   liftPercent: z.number().nullable(),
   failedRevenue: z.number(),
   failedCount: Int,
+  failedRecoveredCount: Int.meta({ description: 'Of the payments whose first attempt failed in the period, how many are recovered by now.' }),
+  failedRecoveredRevenue: z.number().meta({ description: 'Their amount.' }),
   recoveryRate: z.number().nullable(),
+  recoveryRateByAmount: z.number().nullable().meta({ description: 'failedRecoveredRevenue / failedRevenue, in percent.' }),
 });
 
 export const Lift = z

@@ -40,7 +40,7 @@ describe('docs/client.md', () => {
   const blocks = samples('docs/client.md');
 
   it('has its samples', () => {
-    expect(blocks).toHaveLength(5);
+    expect(blocks).toHaveLength(6);
   });
 
   it('seed 003 through the client: rescue started, listed, cancelled', async () => {
@@ -69,6 +69,10 @@ describe('docs/client.md', () => {
   it('a test clock recovers a payment and the verified webhook arrives', async () => {
     expect(await runSample('webhooks', blocks[4]!)).toBe('succeeded\npayment.rescue_succeeded true\n');
   }, 90_000);
+
+  it("the portal widget's token opens that customer's widget", async () => {
+    expect(await runSample('widget-token', blocks[5]!)).toBe('wt1\n1 true requires_rescue\n');
+  });
 });
 
 describe('packages/client/README.md', () => {

@@ -3,6 +3,7 @@ import { verifyWebhook } from './webhooks.js';
 export * from './errors.js';
 export type { Operations, Schemas } from './types.js';
 export { WebhookSignatureError, type WebhookHeaders } from './webhooks.js';
+export { widgetToken, type WidgetTokenParams } from './widget-token.js';
 export type Payment = Schemas['Payment'];
 export type Customer = Schemas['Customer'];
 export type TestClock = Schemas['TestClock'];
@@ -80,6 +81,13 @@ declare class Payments extends Resource {
         status: "processing" | "succeeded" | "requires_rescue" | "rescue_in_progress" | "failed" | "rescue_cancelled";
         customer: string | null;
         payment_method: string;
+        payment_method_details: {
+            type: string;
+            card: {
+                brand: string;
+                last4: string;
+            };
+        } | null;
         failure_code: string | null;
         failure_message: string | null;
         auto_rescue: {
@@ -125,6 +133,13 @@ declare class Payments extends Resource {
         status: "processing" | "succeeded" | "requires_rescue" | "rescue_in_progress" | "failed" | "rescue_cancelled";
         customer: string | null;
         payment_method: string;
+        payment_method_details: {
+            type: string;
+            card: {
+                brand: string;
+                last4: string;
+            };
+        } | null;
         failure_code: string | null;
         failure_message: string | null;
         auto_rescue: {
@@ -170,6 +185,13 @@ declare class Payments extends Resource {
         status: "processing" | "succeeded" | "requires_rescue" | "rescue_in_progress" | "failed" | "rescue_cancelled";
         customer: string | null;
         payment_method: string;
+        payment_method_details: {
+            type: string;
+            card: {
+                brand: string;
+                last4: string;
+            };
+        } | null;
         failure_code: string | null;
         failure_message: string | null;
         auto_rescue: {
@@ -215,6 +237,13 @@ declare class Payments extends Resource {
         status: "processing" | "succeeded" | "requires_rescue" | "rescue_in_progress" | "failed" | "rescue_cancelled";
         customer: string | null;
         payment_method: string;
+        payment_method_details: {
+            type: string;
+            card: {
+                brand: string;
+                last4: string;
+            };
+        } | null;
         failure_code: string | null;
         failure_message: string | null;
         auto_rescue: {
@@ -260,6 +289,13 @@ declare class Payments extends Resource {
         status: "processing" | "succeeded" | "requires_rescue" | "rescue_in_progress" | "failed" | "rescue_cancelled";
         customer: string | null;
         payment_method: string;
+        payment_method_details: {
+            type: string;
+            card: {
+                brand: string;
+                last4: string;
+            };
+        } | null;
         failure_code: string | null;
         failure_message: string | null;
         auto_rescue: {
@@ -602,7 +638,10 @@ declare class RecoveryApi extends Resource {
             liftPercent: number | null;
             failedRevenue: number;
             failedCount: number;
+            failedRecoveredCount: number;
+            failedRecoveredRevenue: number;
             recoveryRate: number | null;
+            recoveryRateByAmount: number | null;
         }[];
         periods: {
             start: string;
@@ -616,7 +655,10 @@ declare class RecoveryApi extends Resource {
                 liftPercent: number | null;
                 failedRevenue: number;
                 failedCount: number;
+                failedRecoveredCount: number;
+                failedRecoveredRevenue: number;
                 recoveryRate: number | null;
+                recoveryRateByAmount: number | null;
             }[];
         }[];
         success: true;
@@ -625,7 +667,46 @@ declare class RecoveryApi extends Resource {
         success: true;
         object: "dashboard";
         livemode: boolean;
-        lift: Schemas["Lift"];
+        currency: string | null;
+        currencies: string[];
+        lift: {
+            object: "lift";
+            from: string;
+            to: string;
+            interval: "day" | "week" | "month";
+            totals: {
+                currency: string;
+                organicRevenue: number;
+                organicCount: number;
+                recoveredRevenue: number;
+                recoveredCount: number;
+                liftPercent: number | null;
+                failedRevenue: number;
+                failedCount: number;
+                failedRecoveredCount: number;
+                failedRecoveredRevenue: number;
+                recoveryRate: number | null;
+                recoveryRateByAmount: number | null;
+            }[];
+            periods: {
+                start: string;
+                end: string;
+                currencies: {
+                    currency: string;
+                    organicRevenue: number;
+                    organicCount: number;
+                    recoveredRevenue: number;
+                    recoveredCount: number;
+                    liftPercent: number | null;
+                    failedRevenue: number;
+                    failedCount: number;
+                    failedRecoveredCount: number;
+                    failedRecoveredRevenue: number;
+                    recoveryRate: number | null;
+                    recoveryRateByAmount: number | null;
+                }[];
+            }[];
+        };
         paymentMethodTypes: {
             type: string;
             handOffs: number;
@@ -656,9 +737,54 @@ declare class RecoveryApi extends Resource {
                 low: number;
                 high: number;
                 confidence: number;
-                method: "newcombe_hybrid_score";
+                method: string;
             } | null;
             significant: boolean;
+        };
+        mrrRecovered: {
+            month: string;
+            currency: string;
+            recoveredCount: number;
+            recoveredRevenue: number;
+        }[];
+        retrySuccessByAttempt: {
+            attempt: number;
+            made: number;
+            succeeded: number;
+            successRate: number | null;
+        }[];
+        recoveryByDeclineCode: {
+            declineCode: string;
+            declineCategory: string;
+            failed: number;
+            recovered: number;
+            recoveryRate: number | null;
+        }[];
+        recoveryByDeclineCategory: {
+            declineCategory: string;
+            failed: number;
+            recovered: number;
+            recoveryRate: number | null;
+        }[];
+        recoveredInPeriod: number;
+        averageDaysToRecover: number | null;
+        medianDaysToRecover: number | null;
+        customersAtRisk: {
+            customer: string;
+            email: string | null;
+            name: string | null;
+            activeRescues: number;
+            churnScore: number;
+            churnProbability: number;
+            topDriver: string | null;
+        }[];
+        webhookHealth: {
+            succeeded: number;
+            failed: number;
+            pending: number;
+            successRate: number | null;
+            endpoints: number;
+            disabledEndpoints: number;
         };
     }>;
 }

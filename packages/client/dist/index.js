@@ -1,11 +1,13 @@
 // @rescue/client: Rescue's API over fetch, for Node 20+ and browsers, without dependencies. The
 // Plexy SDK's names and shapes (seed 003: `payments.create`, `.list`, `.cancelRescue`), so its
-// examples run by changing the import; Revtain's recovery and prediction calls (seed 004).
+// examples run by changing the import; Revtain's recovery and prediction calls (seed 004); the
+// portal widget's token (`widgetToken`).
 // Response and request types are generated from Rescue's /openapi.json (./types.ts).
 import { verifyWebhook } from './webhooks.js';
 import { errorFromResponse, RescueConnectionError } from './errors.js';
 export * from './errors.js';
 export { WebhookSignatureError } from './webhooks.js';
+export { widgetToken } from './widget-token.js';
 export class Rescue {
     payments;
     customers;

@@ -1,4 +1,14 @@
 export interface Schemas {
+    ApiKey: {
+        id: string;
+        object: "api_key";
+        livemode: boolean;
+        /** The key by its last four characters, e.g. sk_test_…a1b2. */
+        hint: string;
+        /** The whole secret: only in the answer that creates or rolls the key, null everywhere else. */
+        secret: string | null;
+        created_at: string;
+    };
     AutoRescueSettings: {
         object: "auto_rescue_settings";
         livemode: boolean;
@@ -49,46 +59,6 @@ export interface Schemas {
         livemode: boolean;
         created_at: string;
     };
-    Dashboard: {
-        success: true;
-        object: "dashboard";
-        livemode: boolean;
-        lift: Schemas['Lift'];
-        paymentMethodTypes: {
-            type: string;
-            handOffs: number;
-            decided: number;
-            recovered: number;
-            recoveryRate: number | null;
-        }[];
-        experiment: {
-            controlGroupPercent: number;
-            treatment: {
-                handOffs: number;
-                decided: number;
-                pending: number;
-                recovered: number;
-                recoveryRate: number | null;
-                recoveredRevenue: Record<string, number>;
-            };
-            control: {
-                handOffs: number;
-                decided: number;
-                pending: number;
-                recovered: number;
-                recoveryRate: number | null;
-                recoveredRevenue: Record<string, number>;
-            };
-            incrementalRecoveryRate: {
-                estimate: number;
-                low: number;
-                high: number;
-                confidence: number;
-                method: "newcombe_hybrid_score";
-            } | null;
-            significant: boolean;
-        };
-    };
     Deleted: {
         id: string;
         object: string;
@@ -105,14 +75,18 @@ export interface Schemas {
             retry_reminder: boolean;
             rescue_failed: boolean;
             payment_recovered: boolean;
+            card_expiring: boolean;
         };
         update_payment_url: string | null;
+        logo_url: string | null;
+        brand_color: string | null;
+        default_locale: string | null;
     };
     Email: {
         id: string;
         object: "email";
         livemode: boolean;
-        kind: "payment_failed" | "retry_reminder" | "rescue_failed" | "payment_recovered";
+        kind: "payment_failed" | "retry_reminder" | "rescue_failed" | "payment_recovered" | "card_expiring";
         status: "queued" | "sent" | "failed";
         to: string;
         subject: string;
@@ -125,6 +99,17 @@ export interface Schemas {
         created_at: string;
         sent_at: string | null;
         error: string | null;
+    };
+    EmailPreview: {
+        object: "email_preview";
+        livemode: boolean;
+        locale: string | null;
+        kind: string;
+        from_name: string;
+        reply_to: string | null;
+        subject: string;
+        text: string;
+        html: string;
     };
     /** A Stripe-style error. Revtain routes add their own fields beside `error` (success, blocked, duplicate, recoveryId…). */
     Error: {
@@ -164,38 +149,6 @@ export interface Schemas {
         /** In full once, when saved; its first 10 characters otherwise. */
         secret?: string;
     };
-    Lift: {
-        object: "lift";
-        from: string;
-        to: string;
-        interval: "day" | "week" | "month";
-        totals: {
-            currency: string;
-            organicRevenue: number;
-            organicCount: number;
-            recoveredRevenue: number;
-            recoveredCount: number;
-            liftPercent: number | null;
-            failedRevenue: number;
-            failedCount: number;
-            recoveryRate: number | null;
-        }[];
-        periods: {
-            start: string;
-            end: string;
-            currencies: {
-                currency: string;
-                organicRevenue: number;
-                organicCount: number;
-                recoveredRevenue: number;
-                recoveredCount: number;
-                liftPercent: number | null;
-                failedRevenue: number;
-                failedCount: number;
-                recoveryRate: number | null;
-            }[];
-        }[];
-    };
     LiftAnswer: {
         object: "lift";
         from: string;
@@ -210,7 +163,13 @@ export interface Schemas {
             liftPercent: number | null;
             failedRevenue: number;
             failedCount: number;
+            /** Of the payments whose first attempt failed in the period, how many are recovered by now. */
+            failedRecoveredCount: number;
+            /** Their amount. */
+            failedRecoveredRevenue: number;
             recoveryRate: number | null;
+            /** failedRecoveredRevenue / failedRevenue, in percent. */
+            recoveryRateByAmount: number | null;
         }[];
         periods: {
             start: string;
@@ -224,7 +183,13 @@ export interface Schemas {
                 liftPercent: number | null;
                 failedRevenue: number;
                 failedCount: number;
+                /** Of the payments whose first attempt failed in the period, how many are recovered by now. */
+                failedRecoveredCount: number;
+                /** Their amount. */
+                failedRecoveredRevenue: number;
                 recoveryRate: number | null;
+                /** failedRecoveredRevenue / failedRevenue, in percent. */
+                recoveryRateByAmount: number | null;
             }[];
         }[];
         success: true;
@@ -237,6 +202,14 @@ export interface Schemas {
         status: "processing" | "succeeded" | "requires_rescue" | "rescue_in_progress" | "failed" | "rescue_cancelled";
         customer: string | null;
         payment_method: string;
+        /** Stripe's shape: the card of the latest attempt as brand and last 4 (never the token); null before the first attempt. */
+        payment_method_details: {
+            type: string;
+            card: {
+                brand: string;
+                last4: string;
+            };
+        } | null;
         failure_code: string | null;
         failure_message: string | null;
         auto_rescue: {
@@ -452,6 +425,29 @@ export interface Schemas {
             reasoning: string;
         };
     };
+    SchedulePreview: {
+        object: "schedule_preview";
+        livemode: boolean;
+        planner: "learned" | "automatic" | "custom";
+        max_retries: number;
+        retry_window_days: number;
+        decline: {
+            code: string;
+            category: string;
+            strategy: string;
+            message: string;
+        };
+        failed_at: string;
+        window_ends_at: string;
+        stop_reason: string | null;
+        scheduled_retries: {
+            retry_number: number;
+            scheduled_at: string;
+            days_after_failure: number;
+            predicted_p: number | null;
+            reason: string | null;
+        }[];
+    };
     Signup: {
         account: {
             id: string;
@@ -482,6 +478,13 @@ export interface Schemas {
             secret_set: boolean;
         };
         notice: string | null;
+        /** One sender: whether Stripe's own failed-payment emails are on (null: Stripe's API does not say) and which to turn off; null when not connected. */
+        customer_emails: {
+            stripe_failed_payment_emails: boolean | null;
+            rescue_emails_enabled: boolean;
+            settings_url: string;
+            advice: string;
+        } | null;
         backfill: {
             object: string;
             status: string;
@@ -510,6 +513,16 @@ export interface Schemas {
         url: string;
         expires_at: string;
     };
+    TestCharge: {
+        object: "test_charge";
+        gateway: string;
+        idempotency_key: string;
+        status: "succeeded" | "failed" | "unknown";
+        transaction_id: string | null;
+        decline_code: string | null;
+        message: string | null;
+        latency_ms: number;
+    };
     TestClock: {
         id: string;
         object: "test_clock";
@@ -519,6 +532,13 @@ export interface Schemas {
         status: "ready" | "advancing";
         livemode: boolean;
         created_at: string;
+    };
+    TestEmail: {
+        object: "test_email";
+        kind: string;
+        to: string;
+        subject: string;
+        message_id: string | null;
     };
     WebhookDelivery: {
         id: string;
@@ -551,6 +571,22 @@ export interface Schemas {
         created_at: string;
         updated_at: string;
     };
+    WidgetSecret: {
+        object: "widget_secret";
+        livemode: boolean;
+        secret: string;
+        created_at: string;
+    };
+    WidgetSettings: {
+        object: "widget_settings";
+        livemode: boolean;
+        allowed_origins: string[];
+        branding: {
+            accent_color: string | null;
+            logo_url: string | null;
+        };
+        secret_created_at: string | null;
+    };
 }
 export interface Operations {
     'POST /signup': {
@@ -577,6 +613,7 @@ export interface Operations {
         query: {
             limit?: number;
             starting_after?: string;
+            q?: string;
         };
         response: {
             object: "list";
@@ -697,6 +734,76 @@ export interface Operations {
         };
         response: Schemas['RecoverySettings'];
     };
+    'POST /v2/settings/auto_rescue/preview': {
+        body: {
+            enabled?: boolean;
+            max_retries?: number;
+            retry_window_days?: number;
+            retry_schedule?: "automatic" | "custom";
+            custom_schedule_days?: number[] | null;
+            notify_customer?: boolean;
+            check_account_updater?: boolean;
+            learned?: boolean;
+            daily_churn_hazard?: number;
+            qualifying?: {
+                subscription_payments?: boolean;
+                off_session_payments?: boolean;
+                amount_over?: number | null;
+            };
+            example?: {
+                decline_code?: string;
+                amount?: number;
+                timezone?: string;
+                failed_at?: number | string;
+            };
+        };
+        response: Schemas['SchedulePreview'];
+    };
+    'POST /v2/settings/dunning/preview': {
+        body: {
+            kind: "payment_failed" | "retry_reminder" | "rescue_failed" | "payment_recovered" | "card_expiring";
+            from_name?: string | null;
+            reply_to?: string | null;
+            logo_url?: string | null;
+            brand_color?: string | null;
+            locale?: string;
+        };
+        response: Schemas['EmailPreview'];
+    };
+    'POST /v2/settings/dunning/test_email': {
+        body: {
+            kind: "payment_failed" | "retry_reminder" | "rescue_failed" | "payment_recovered" | "card_expiring";
+            from_name?: string | null;
+            reply_to?: string | null;
+            logo_url?: string | null;
+            brand_color?: string | null;
+            locale?: string;
+        };
+        response: Schemas['TestEmail'];
+    };
+    'POST /v2/settings/gateways/test_charge': {
+        body: {
+            gateway?: string;
+        };
+        response: Schemas['TestCharge'];
+    };
+    'GET /v2/api_keys': {
+        response: {
+            object: "list";
+            url: string;
+            data: Schemas['ApiKey'][];
+            has_more: boolean;
+        };
+    };
+    'POST /v2/api_keys': {
+        response: Schemas['ApiKey'];
+    };
+    'POST /v2/api_keys/{id}/roll': {
+        response: Schemas['ApiKey'];
+    };
+    'DELETE /v2/api_keys/{id}': {
+        response: Schemas['Deleted'];
+    };
     'POST /v2/test_clocks': {
         body: {
             frozen_time: number;
@@ -788,8 +895,169 @@ export interface Operations {
             from?: string;
             to?: string;
             interval?: "day" | "week" | "month";
+            currency?: string;
         };
-        response: Schemas['Dashboard'];
+        response: {
+            success: true;
+            object: "dashboard";
+            livemode: boolean;
+            /** Every figure covers the period [from, to) in UTC; with currency, only payments in that currency. */
+            currency: string | null;
+            /** Every currency with payments or pulses in the period, whatever currency was asked for. */
+            currencies: string[];
+            lift: {
+                object: "lift";
+                from: string;
+                to: string;
+                interval: "day" | "week" | "month";
+                totals: {
+                    currency: string;
+                    /** An amount in the currency's minor unit. */
+                    organicRevenue: number;
+                    organicCount: number;
+                    /** An amount in the currency's minor unit. */
+                    recoveredRevenue: number;
+                    recoveredCount: number;
+                    /** Lift: recovered revenue as a share of revenue paid at the first try, per currency. */
+                    liftPercent: number | null;
+                    /** An amount in the currency's minor unit. */
+                    failedRevenue: number;
+                    failedCount: number;
+                    failedRecoveredCount: number;
+                    /** An amount in the currency's minor unit. */
+                    failedRecoveredRevenue: number;
+                    /** Recovery rate by count: of the payments whose first attempt failed in the period, the share paid since (by a retry, a fallback card or a new card). Pending rescues count as not recovered yet. */
+                    recoveryRate: number | null;
+                    /** Recovery rate by amount: the same payments, weighted by their amounts: recovered amount ÷ failed amount. */
+                    recoveryRateByAmount: number | null;
+                }[];
+                periods: {
+                    start: string;
+                    end: string;
+                    currencies: {
+                        currency: string;
+                        /** An amount in the currency's minor unit. */
+                        organicRevenue: number;
+                        organicCount: number;
+                        /** An amount in the currency's minor unit. */
+                        recoveredRevenue: number;
+                        recoveredCount: number;
+                        /** Lift: recovered revenue as a share of revenue paid at the first try, per currency. */
+                        liftPercent: number | null;
+                        /** An amount in the currency's minor unit. */
+                        failedRevenue: number;
+                        failedCount: number;
+                        failedRecoveredCount: number;
+                        /** An amount in the currency's minor unit. */
+                        failedRecoveredRevenue: number;
+                        /** Recovery rate by count: of the payments whose first attempt failed in the period, the share paid since (by a retry, a fallback card or a new card). Pending rescues count as not recovered yet. */
+                        recoveryRate: number | null;
+                        /** Recovery rate by amount: the same payments, weighted by their amounts: recovered amount ÷ failed amount. */
+                        recoveryRateByAmount: number | null;
+                    }[];
+                }[];
+            };
+            paymentMethodTypes: {
+                type: string;
+                handOffs: number;
+                decided: number;
+                recovered: number;
+                /** A percentage to two decimals; null when nothing was counted. */
+                recoveryRate: number | null;
+            }[];
+            /** Control group increment: percentage points the automatic policy recovers over the fixed schedule among finished hand-offs, with its 95% Newcombe interval. */
+            experiment: {
+                controlGroupPercent: number;
+                treatment: {
+                    handOffs: number;
+                    decided: number;
+                    pending: number;
+                    recovered: number;
+                    /** A percentage to two decimals; null when nothing was counted. */
+                    recoveryRate: number | null;
+                    recoveredRevenue: Record<string, number>;
+                };
+                control: {
+                    handOffs: number;
+                    decided: number;
+                    pending: number;
+                    recovered: number;
+                    /** A percentage to two decimals; null when nothing was counted. */
+                    recoveryRate: number | null;
+                    recoveredRevenue: Record<string, number>;
+                };
+                incrementalRecoveryRate: {
+                    estimate: number;
+                    low: number;
+                    high: number;
+                    confidence: number;
+                    method: string;
+                } | null;
+                significant: boolean;
+            };
+            /** MRR recovered: per UTC month and currency, the sum of the amounts of payments whose rescue ended recovered in that month (each recovered renewal counted once, when it was recovered). */
+            mrrRecovered: {
+                /** YYYY-MM (UTC) */
+                month: string;
+                currency: string;
+                recoveredCount: number;
+                /** An amount in the currency's minor unit. */
+                recoveredRevenue: number;
+            }[];
+            /** Retry success by attempt: attempts made in the period, by attempt number (1 is the first charge, 2 the first retry); success rate = succeeded ÷ made. */
+            retrySuccessByAttempt: {
+                /** 1 is the first charge, 2 the first retry */
+                attempt: number;
+                made: number;
+                succeeded: number;
+                /** A percentage to two decimals; null when nothing was counted. */
+                successRate: number | null;
+            }[];
+            /** Recovery by decline: the payments whose first attempt failed in the period, grouped by that first decline code (and its category: soft, hard or technical); recovered = paid since. */
+            recoveryByDeclineCode: {
+                declineCode: string;
+                declineCategory: string;
+                failed: number;
+                recovered: number;
+                /** A percentage to two decimals; null when nothing was counted. */
+                recoveryRate: number | null;
+            }[];
+            /** Recovery by decline: the payments whose first attempt failed in the period, grouped by that first decline code (and its category: soft, hard or technical); recovered = paid since. */
+            recoveryByDeclineCategory: {
+                declineCategory: string;
+                failed: number;
+                recovered: number;
+                /** A percentage to two decimals; null when nothing was counted. */
+                recoveryRate: number | null;
+            }[];
+            /** Rescues that ended recovered in the period (the days-to-recover population). */
+            recoveredInPeriod: number;
+            /** Days to recover: for rescues that ended recovered in the period, the days from the first failed attempt to the successful one; average and median (the middle value, the mean of the two middle ones for an even count). */
+            averageDaysToRecover: number | null;
+            /** Days to recover: for rescues that ended recovered in the period, the days from the first failed attempt to the successful one; average and median (the middle value, the mean of the two middle ones for an even count). */
+            medianDaysToRecover: number | null;
+            /** Customers at risk: customers with a rescue still running or one that began in the period, scored by the churn model of POST /api/predict/churn (the chance the customer is lost within 30 days), highest first. */
+            customersAtRisk: {
+                customer: string;
+                email: string | null;
+                name: string | null;
+                activeRescues: number;
+                /** 0-100: the churn probability × 100 */
+                churnScore: number;
+                churnProbability: number;
+                topDriver: string | null;
+            }[];
+            /** Webhook health: deliveries created in the period, by status; success rate = succeeded ÷ (succeeded + failed), pending ones left out. */
+            webhookHealth: {
+                succeeded: number;
+                failed: number;
+                pending: number;
+                /** A percentage to two decimals; null when nothing was counted. */
+                successRate: number | null;
+                endpoints: number;
+                disabledEndpoints: number;
+            };
+        };
     };
     'POST /api/predict/risk': {
         body: {
@@ -935,8 +1203,12 @@ export interface Operations {
                 retry_reminder?: boolean;
                 rescue_failed?: boolean;
                 payment_recovered?: boolean;
+                card_expiring?: boolean;
             };
             update_payment_url?: string | null;
+            logo_url?: string | null;
+            brand_color?: string | null;
+            default_locale?: string | null;
         };
         response: Schemas['DunningSettings'];
     };
@@ -945,7 +1217,8 @@ export interface Operations {
             limit?: number;
             starting_after?: string;
             payment?: string;
-            kind?: "payment_failed" | "retry_reminder" | "rescue_failed" | "payment_recovered";
+            customer?: string;
+            kind?: "payment_failed" | "retry_reminder" | "rescue_failed" | "payment_recovered" | "card_expiring";
             status?: "queued" | "sent" | "failed";
         };
         response: {
@@ -964,5 +1237,35 @@ export interface Operations {
             link_token?: string;
         };
         response: Schemas['PaymentMethodUpdate'];
+    };
+    'GET /api/cron/dunning': {
+        response: {
+            object: "dunning_cron_run";
+            count: number;
+            sent: {
+                id: string;
+                kind: string;
+                payment: string;
+                to: string;
+                status: string;
+                transport: string | null;
+            }[];
+        };
+    };
+    'GET /v2/settings/widget': {
+        response: Schemas['WidgetSettings'];
+    };
+    'POST /v2/settings/widget': {
+        body: {
+            allowed_origins?: string[];
+            branding?: {
+                accent_color?: string | null;
+                logo_url?: string | null;
+            };
+        };
+        response: Schemas['WidgetSettings'];
+    };
+    'POST /v2/settings/widget/rotate_secret': {
+        response: Schemas['WidgetSecret'];
     };
 }

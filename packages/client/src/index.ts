@@ -1,6 +1,7 @@
 // @rescue/client: Rescue's API over fetch, for Node 20+ and browsers, without dependencies. The
 // Plexy SDK's names and shapes (seed 003: `payments.create`, `.list`, `.cancelRescue`), so its
-// examples run by changing the import; Revtain's recovery and prediction calls (seed 004).
+// examples run by changing the import; Revtain's recovery and prediction calls (seed 004); the
+// portal widget's token (`widgetToken`).
 // Response and request types are generated from Rescue's /openapi.json (./types.ts).
 
 import type { Operations, Schemas } from './types.js';
@@ -10,6 +11,7 @@ import { errorFromResponse, RescueConnectionError } from './errors.js';
 export * from './errors.js';
 export type { Operations, Schemas } from './types.js';
 export { WebhookSignatureError, type WebhookHeaders } from './webhooks.js';
+export { widgetToken, type WidgetTokenParams } from './widget-token.js';
 
 export type Payment = Schemas['Payment'];
 export type Customer = Schemas['Customer'];

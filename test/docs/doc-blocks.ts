@@ -63,6 +63,15 @@ export function runnableShell(code: string): string {
     .join('\n');
 }
 
+/**
+ * Secrets an earlier command printed, as the environment variables the docs keep them in: the widget
+ * secret (`wsec_…`, shown once by rotate_secret) is `RESCUE_WIDGET_SECRET`.
+ */
+export function printedSecrets(log: string): Record<string, string> {
+  const widget = log.match(/\bwsec_[A-Za-z0-9_-]{40,}/g)?.at(-1);
+  return widget ? { RESCUE_WIDGET_SECRET: widget } : {};
+}
+
 /** What every shell sample runs after: failing commands fail the sample; curl's answers are kept for last_id. */
 export function shellPreamble(allowHttpErrors: boolean): string {
   return `set -euo pipefail

@@ -7,7 +7,7 @@ import { eventually, startTestRescue, type TestRescue } from '../support/harness
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { NODE, REPO } from '../support/workers.ts';
 import { parseYamlSubset } from '../support/yaml-subset.ts';
-import { docBlocks, isSample, RUN_LANGS, runnableShell, shellPreamble, type DocBlock } from './doc-blocks.ts';
+import { docBlocks, isSample, printedSecrets, RUN_LANGS, runnableShell, shellPreamble, type DocBlock } from './doc-blocks.ts';
 
 // Every command and code sample in the README and docs/ runs here, against a real Rescue (embedded
 // database, worker on) and a real webhook receiver, so a doc that drifts from the code fails.
@@ -16,11 +16,14 @@ import { docBlocks, isSample, RUN_LANGS, runnableShell, shellPreamble, type DocB
 
 const FILES = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md') && f !== 'client.md').map((f) => `docs/${f}`)];
 
+// The operator's secret of GET /api/cron/dunning, on the server and in the samples' environment.
+const CRON_SECRET = 'doc-samples-cron-secret-0123456789';
+
 let t: TestRescue;
 let receiver: Receiver;
 let scratch: string;
 beforeAll(async () => {
-  t = await startTestRescue({ env: { RESCUE_RATE_LIMIT_PER_KEY: '0' } });
+  t = await startTestRescue({ env: { RESCUE_RATE_LIMIT_PER_KEY: '0', RESCUE_CRON_SECRET: CRON_SECRET } });
   receiver = await startReceiver();
   // Inside the repository, so a sample's imports resolve from its node_modules.
   scratch = mkdtempSync(join(REPO, '.doc-samples-'));
@@ -93,8 +96,8 @@ describe('docs that run', () => {
       const log = join(scratch, `${file.replace(/\W+/g, '-')}.log`);
       writeFileSync(log, '');
       const path = `/hooks/${file.replace(/\W+/g, '-')}`;
-      const env = { KEY: testKey, BASE: t.url.replace(/\/$/, ''), RESCUE: t.url.replace(/\/$/, ''), RECEIVER: receiver.url(path), DOC_LOG: log, PORT: '0' };
-      for (const b of blocks) await runBlock(b, env, file);
+      const env = { KEY: testKey, BASE: t.url.replace(/\/$/, ''), RESCUE: t.url.replace(/\/$/, ''), RECEIVER: receiver.url(path), DOC_LOG: log, PORT: '0', RESCUE_CRON_SECRET: CRON_SECRET };
+      for (const b of blocks) await runBlock(b, { ...env, ...printedSecrets(readFileSync(log, 'utf8')) }, file);
       if (file === 'docs/quickstart.md') {
         // The quick start ends with a webhook received for a recovered payment.
         const recovered = await eventually(async () => receiver.at(path).find((d) => d.body?.type === 'payment.rescue_succeeded'));

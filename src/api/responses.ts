@@ -70,7 +70,7 @@ export const Payment = z
     customer: z.string().nullable(),
     payment_method: z.string(),
     payment_method_details: z
-      .object({ type: z.string(), card: z.object({ brand: z.string(), last4: z.string() }) })
+      .object({ type: z.string(), card: z.object({ brand: z.string(), last4: z.string().nullable() }) })
       .nullable()
       .meta({ description: "Stripe's shape: the card of the latest attempt as brand and last 4 (never the token); null before the first attempt." }),
     failure_code: z.string().nullable(),

@@ -47,12 +47,11 @@ async function open(viewport: (typeof VIEWPORTS)[number]): Promise<{ page: Page;
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
-  await signInThroughForm(page, t.url, m.email);
-  // From here on: the signed-out app's session check (GET /dashboard/api/session → 401, logged by
-  // Chromium as a failed resource) belongs to the sign-in page, not to the pages under test.
+  // From the sign-in page on: signed out, the session check answers 200, so nothing is logged there either.
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`${page.url()}: ${msg.text()}`);
   });
+  await signInThroughForm(page, t.url, m.email);
   return { page, errors };
 }
 

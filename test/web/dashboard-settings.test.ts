@@ -4,7 +4,7 @@ import { startEmailReceiver, type EmailReceiver } from '../support/email-receive
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 import { startMerchant, type Merchant } from '../support/merchant.ts';
 import { launchChromium } from './browser.ts';
-import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, screenshotOf, screenshotWindow, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
+import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, screenshotOf, screenshotWindow, VIEWPORTS, type CheckedPage } from './page-checks.ts';
 
 // A new merchant in Chromium, at desktop width and on a 390 px phone: signs up from /signup, then
 // changes every setting on /dashboard/settings and sees each change take effect through the API
@@ -40,7 +40,7 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
 
   beforeAll(async () => {
     // The refusals this test provokes: signed out at first, then a wrong value in each form.
-    c = await newCheckedPage(browser, viewport, [SIGNED_OUT_PROBE, { status: 400, path: /^\/(signup|v2\/settings\/[a-z_]+(\/preview)?)$/ }]);
+    c = await newCheckedPage(browser, viewport, [{ status: 400, path: /^\/(signup|v2\/settings\/[a-z_]+(\/preview)?)$/ }]);
     // Each step builds on the one before: a missing control should fail fast, not at the test timeout.
     c.page.setDefaultTimeout(10_000);
   });

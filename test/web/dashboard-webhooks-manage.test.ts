@@ -4,7 +4,7 @@ import { eventually, startTestRescue, type Client, type TestRescue } from '../su
 import { startReceiver, verifies, type Receiver } from '../support/webhook-receiver.ts';
 import { launchChromium, signInThroughForm } from './browser.ts';
 import { newMerchant, type Merchant } from './dashboard-client.ts';
-import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, SIGNED_OUT_PROBE, VIEWPORTS, type CheckedPage } from './page-checks.ts';
+import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, VIEWPORTS, type CheckedPage } from './page-checks.ts';
 
 // Managing webhooks from the Webhooks page in Chromium, at desktop width and on a 390 px phone,
 // against the real app and its worker delivering to a real receiver on 127.0.0.1: add an endpoint
@@ -36,7 +36,7 @@ describe.each(VIEWPORTS)('webhooks in a browser ($name)', (viewport) => {
 
   beforeAll(async () => {
     // A wrong URL is refused by the API on purpose (400 on the create call).
-    c = await newCheckedPage(browser, viewport, [SIGNED_OUT_PROBE, { status: 400, path: /^\/v2\/webhook_endpoints$/ }]);
+    c = await newCheckedPage(browser, viewport, [{ status: 400, path: /^\/v2\/webhook_endpoints$/ }]);
     c.page.setDefaultTimeout(10_000);
     m = await newMerchant(t, `hooks-${viewport.name}`);
     api = t.client(m.testKey);

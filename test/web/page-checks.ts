@@ -23,15 +23,14 @@ export interface CheckedPage {
 }
 
 /**
- * An answer the test provokes on purpose, which Chromium logs as "Failed to load resource": the
- * signed-out session check (401), a wrong value the page sends for the API to refuse (400).
+ * An answer the test provokes on purpose, which Chromium logs as "Failed to load resource":
+ * a wrong value the page sends for the API to refuse (400).
  */
 export interface ExpectedRefusal {
   status: number;
   path: RegExp;
 }
 
-export const SIGNED_OUT_PROBE: ExpectedRefusal = { status: 401, path: /^\/dashboard\/api\/session$/ };
 
 export async function newCheckedPage(browser: Browser, viewport: Viewport, expected: readonly ExpectedRefusal[] = []): Promise<CheckedPage> {
   const context = await browser.newContext({ locale: LOCALE, timezoneId: TIME_ZONE, viewport: { width: viewport.width, height: viewport.height } });

@@ -85,7 +85,7 @@ declare class Payments extends Resource {
             type: string;
             card: {
                 brand: string;
-                last4: string;
+                last4: string | null;
             };
         } | null;
         failure_code: string | null;
@@ -137,7 +137,7 @@ declare class Payments extends Resource {
             type: string;
             card: {
                 brand: string;
-                last4: string;
+                last4: string | null;
             };
         } | null;
         failure_code: string | null;
@@ -189,7 +189,7 @@ declare class Payments extends Resource {
             type: string;
             card: {
                 brand: string;
-                last4: string;
+                last4: string | null;
             };
         } | null;
         failure_code: string | null;
@@ -241,7 +241,7 @@ declare class Payments extends Resource {
             type: string;
             card: {
                 brand: string;
-                last4: string;
+                last4: string | null;
             };
         } | null;
         failure_code: string | null;
@@ -293,7 +293,7 @@ declare class Payments extends Resource {
             type: string;
             card: {
                 brand: string;
-                last4: string;
+                last4: string | null;
             };
         } | null;
         failure_code: string | null;

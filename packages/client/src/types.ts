@@ -210,7 +210,7 @@ export interface Schemas {
       type: string;
       card: {
         brand: string;
-        last4: string;
+        last4: string | null;
       };
     } | null;
     failure_code: string | null;

@@ -21,9 +21,10 @@ export interface Account {
   business_name: string;
 }
 
+/** Signed out: no account (a 200, not a 401, so the first look logs nothing in the console). */
 interface SessionJson {
-  account: Account;
-  expires_at: string;
+  account: Account | null;
+  expires_at: string | null;
 }
 
 // The analytics page carries the chart library: loaded when first opened, not with every page.

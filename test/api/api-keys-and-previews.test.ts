@@ -238,8 +238,10 @@ describe('rescue account reset-password (Postgres, beside a running API)', () =>
     expect(password, out).toMatch(/^[A-Za-z0-9]{20}$/);
     expect((await signIn(t, m.email, password!)).status).toBe(201);
     expectError(await signIn(t, m.email, PASSWORD), 401, { code: 'sign_in_failed' });
+    // The old session is gone: asking answers signed out, and the API refuses it.
     const old = await rawRequest(t.url, 'GET', '/dashboard/api/session', { headers: { cookie, 'x-rescue-dashboard': '1' } });
-    expectError(old, 401, { code: 'session_invalid' });
+    expect([old.status, old.body]).toEqual([200, { object: 'dashboard_session', account: null, expires_at: null }]);
+    expectError(await rawRequest(t.url, 'GET', '/v2/payments', { headers: { cookie, 'x-rescue-dashboard': '1' } }), 401, { code: 'session_invalid' });
   });
 
   it('refuses a test email where no SMTP server is configured, with the reason', async () => {

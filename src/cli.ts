@@ -5,7 +5,7 @@ import { migrate } from './store/migrate.ts';
 import { ensureSandboxAccount } from './first-start.ts';
 import { systemClock } from './clock.ts';
 import { randomString } from './ids.ts';
-import { createAccount } from './store/accounts.ts';
+import { createAccount, resetPassword } from './store/accounts.ts';
 import { SignupBody } from './api/signup.ts';
 
 const USAGE = `rescue <command>
@@ -17,11 +17,20 @@ const USAGE = `rescue <command>
   create-account <email> <business name>
             an account with a generated password and its test and live keys, shown once
             (the way to add accounts where self-service signup is closed: RESCUE_SIGNUP)
+  account reset-password <email>
+            a new password for the account (the first-start password is shown only once); prints
+            it once and signs out the account's dashboard sessions
+  demo      start Rescue and fill the sandbox account with a quarter of a subscription business
+            (test clock, sandbox network, emails, webhooks to a local receiver), then keep serving
+            [--customers 1000] [--days 91] [--key sk_test_...] [--exit: stop when filled]
+  doctor    check the settings, database, migrations, clock, gateways, SMTP and Stripe; exit 1 on a failure
+  config    print the effective settings (secrets masked) and where each came from
   train     retrain each account's retry-timing model on its own attempts
             [--account acct_...] [--live]; a new version replaces the active one only if it is no worse
 `;
 
 async function main(command: string | undefined): Promise<void> {
+  if (command === 'doctor') return doctor();
   const config = loadConfig();
   switch (command) {
     case 'start':
@@ -59,6 +68,30 @@ async function main(command: string | undefined): Promise<void> {
       }
       return;
     }
+    case 'account': {
+      const [sub, email] = process.argv.slice(3);
+      if (sub !== 'reset-password' || !email) throw new Error('usage: rescue account reset-password <email>');
+      const db = await openDb(config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.RESCUE_DATA_DIR });
+      try {
+        await migrate(db);
+        const password = randomString(20);
+        await resetPassword(db, email, password);
+        console.log(`New password for ${email}, shown once:\n  password:      ${password}`);
+      } finally {
+        await db.destroy();
+      }
+      return;
+    }
+    case 'demo': {
+      const { demoCommand } = await import('./demo/demo-command.ts');
+      await demoCommand(config, process.argv.slice(3), (rescue) => stopOnSignals(rescue, config.RESCUE_STOP_GRACE_MS));
+      return;
+    }
+    case 'config': {
+      const { formatReport, settingsReport } = await import('./operate/settings-report.ts');
+      process.stdout.write(formatReport(settingsReport(config, process.env)));
+      return;
+    }
     case 'train': {
       const { runTrainCommand } = await import('./predict/train-command.ts');
       process.exitCode = await runTrainCommand(config, process.argv.slice(3));
@@ -68,6 +101,24 @@ async function main(command: string | undefined): Promise<void> {
       process.stdout.write(USAGE);
       if (command && command !== 'help' && command !== '--help') process.exitCode = 1;
   }
+}
+
+/** `rescue doctor`: a bad setting is its first finding, not a crash before the checks. */
+async function doctor(): Promise<void> {
+  const { formatFindings, runDoctor } = await import('./operate/doctor.ts');
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stdout.write(formatFindings([{ check: 'settings', verdict: 'fail', says: err instanceof Error ? err.message.replace(/\n\s*/g, ' ') : String(err) }]));
+    process.exitCode = 1;
+    return;
+  }
+  const findings = await runDoctor(config);
+  process.stdout.write(formatFindings(findings));
+  const failed = findings.filter((f) => f.verdict === 'fail').length;
+  process.stdout.write(failed ? `${failed} problem${failed > 1 ? 's' : ''} found.\n` : 'No problems found.\n');
+  if (failed) process.exitCode = 1;
 }
 
 /**

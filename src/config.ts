@@ -97,6 +97,11 @@ const EnvSchema = z.object({
   RESCUE_SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /** The address dunning emails are sent from; the sender's name is the merchant's (dunning settings). */
   RESCUE_EMAIL_FROM: z.email().default('rescue@localhost'),
+  /**
+   * The bearer secret of GET /api/cron/dunning (an external scheduler runs the due dunning sends).
+   * Unset: that endpoint is turned off.
+   */
+  RESCUE_CRON_SECRET: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
   /** How long an update-payment link in an email works, in days of the payment's clock. */
   RESCUE_UPDATE_LINK_DAYS: z.coerce.number().int().min(1).max(60).default(7),
   /** How long a client may take to send one whole request (headers and body); a slower one gets a 408. */
@@ -119,6 +124,9 @@ const Settings = EnvSchema.transform((c) => {
 });
 
 export type Config = z.output<typeof Settings>;
+
+/** Every setting Rescue reads from the environment, in the order above (`rescue config`, docs/configuration.md). */
+export const SETTING_NAMES = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();

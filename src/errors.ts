@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'resource_missing'
   | 'route_not_found'
   | 'email_taken'
+  | 'resource_already_exists'
   | 'api_key_missing'
   | 'api_key_invalid'
   | 'sign_in_failed'
@@ -38,9 +39,15 @@ export type ErrorCode =
   | 'stripe_not_connected'
   | 'stripe_account_in_use'
   | 'stripe_error'
+  | 'smtp_not_configured'
+  | 'smtp_error'
   | 'payment_not_updatable'
   | 'payment_method_update_limit'
   | 'not_ready'
+  | 'cron_secret_invalid'
+  | 'cron_disabled'
+  | 'widget_token_missing'
+  | 'widget_token_invalid'
   | 'internal_error';
 
 export class RescueError extends Error {

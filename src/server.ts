@@ -50,6 +50,8 @@ export interface StartOptions {
   healthPort?: number | undefined;
   /** How outbound requests resolve host names (dns.lookup by default; tests inject names). */
   resolveHost?: Resolver;
+  /** Check every API answer against its documented schema, and fail the request if it differs (tests). */
+  validateResponses?: boolean;
 }
 
 /** The egress guard every request to a merchant's URL goes through, with the operator's rules per mode. */
@@ -94,18 +96,19 @@ export async function startRescue(config: Config, o: StartOptions): Promise<Resc
   // Dunning emails: into the outbox, or through SMTP when RESCUE_SMTP_URL is set (engine/dunning-send.ts).
   const signer = linkSignerSource(db, ring, clock);
   const links = async () => ({ signer: await signer(), publicUrl: publicUrlOf(config, url), linkDays: config.RESCUE_UPDATE_LINK_DAYS });
-  const transport = o.worker ? emailTransport(config.RESCUE_SMTP_URL, config.RESCUE_SMTP_TIMEOUT_MS) : null;
+  // The API sends too: GET /api/cron/dunning runs a round for installations without a worker.
+  const transport = o.worker || o.api ? emailTransport(config.RESCUE_SMTP_URL, config.RESCUE_SMTP_TIMEOUT_MS) : null;
   // Several loops in one process coordinate through the database exactly as separate processes do;
   // they overlap one loop's database round trips with another's work.
   const workers = o.worker
-    ? Array.from({ length: config.RESCUE_WORKER_LOOPS }, () => new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random, egress }), backfill: ring ? { ring, stripe: config } : undefined, emails: transport ? { transport, fromAddress: config.RESCUE_EMAIL_FROM, links } : undefined, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }))
+    ? Array.from({ length: config.RESCUE_WORKER_LOOPS }, () => new Worker({ db, clock, gatewayFor, log, batchSize: config.RESCUE_WORKER_BATCH, clockBatchSize: config.RESCUE_CLOCK_BATCH, pollMs: config.RESCUE_WORKER_POLL_MS, leaseMs, webhooks: webhookDeliveryOptions(config, { random: o.random, egress }), backfill: ring ? { ring, stripe: config } : undefined, emails: transport && o.worker ? { transport, fromAddress: config.RESCUE_EMAIL_FROM, links } : undefined, retrain: { periodMs: config.RESCUE_RETRAIN_PERIOD_DAYS * 86_400_000, minNewRetries: config.RESCUE_RETRAIN_MIN_NEW_RETRIES } }))
     : [];
   const worker = workers[0] ?? null;
   let url: string | null = null;
   let healthUrl: string | null = null;
   let app: FastifyInstance | null = null;
   if (o.api) {
-    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}`, links, egress });
+    app = buildApp({ db, clock, config, log, gatewayFor, wakeWorker: () => workers.forEach((w) => w.wake()), processId: `api_${randomUUID().slice(0, 8)}`, links, egress, emails: { transport: transport!, fromAddress: config.RESCUE_EMAIL_FROM }, validateResponses: o.validateResponses ?? false });
     await app.listen({ port: config.PORT, host: config.HOST });
     url = publicUrlOf(config, null, portOf(app, config.PORT));
   } else if (o.healthPort !== undefined) {

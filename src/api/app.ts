@@ -1,7 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RescueError } from '../errors.ts';
 import type { AppContext } from './context.ts';
+import { registerApiKeys } from './api-keys.ts';
+import { registerCron } from './cron.ts';
 import { registerCustomers } from './customers.ts';
 import { registerDashboardSession } from './dashboard-session.ts';
 import { registerDashboardStatic } from './dashboard-static.ts';
@@ -15,16 +17,20 @@ import { registerHealth } from './health.ts';
 import { prepareGracefulClose } from './shutdown.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { registerApiDocs } from './api-docs.ts';
 import { registerPayments } from './payments.ts';
 import { registerPredict } from './predict.ts';
 import { registerRecovery } from './recovery.ts';
 import { registerSettings } from './settings.ts';
+import { registerSettingsPreviews } from './settings-previews.ts';
 import { registerSignup } from './signup.ts';
 import { registerStripe } from './stripe.ts';
 import { registerTestClocks } from './test-clocks.ts';
 import { registerWebhookEndpoints } from './webhook-endpoints.ts';
+import { registerWidget } from './widget.ts';
 import { databaseRateLimitStore } from './rate-limit-store.ts';
 import { throttles } from './throttles.ts';
+import { newRequestId, registerRequestLog, REQUEST_ID_LABEL } from './request-log.ts';
 
 export interface RouteEntry {
   method: string;
@@ -41,7 +47,8 @@ export const MAX_BODY_BYTES = 1_048_576;
 
 export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance {
   // maxParamLength: an update-payment link carries its signed token in the path (~150 characters).
-  // Per-request lines only at debug: at info a busy API would drown the worker's lines.
+  // Fastify's own lines only at debug; the one line per request (request-log.ts) is at info, like an
+  // access log (LOG_LEVEL=warn silences it).
   const verbose = parts.config.LOG_LEVEL === 'debug' || parts.config.LOG_LEVEL === 'trace';
   const log = parts.log.child({ component: 'api' }, { level: verbose ? parts.config.LOG_LEVEL : 'warn' });
   // bodyLimit caps every route's body, whatever its parser. requestTimeout bounds how long a request
@@ -59,6 +66,8 @@ export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance 
     routerOptions: { maxParamLength: 500 },
     frameworkErrors: (err, request, reply) => handleError(err, request, reply),
     trustProxy: trustProxyOf(parts.config.RESCUE_TRUST_PROXY),
+    genReqId: newRequestId,
+    logController: new LogController({ requestIdLogLabel: REQUEST_ID_LABEL, disableRequestLogging: !verbose }),
   });
   // Node enforces requestTimeout only when headersTimeout (60 s by default) is no longer than it.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, parts.config.RESCUE_REQUEST_TIMEOUT_MS);
@@ -88,14 +97,18 @@ export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance 
       done(new RescueError('invalid_json', 'The request body is not valid JSON.'), undefined);
     }
   });
+  registerRequestLog(app, parts.log.child({ component: 'api' }));
   prepareGracefulClose(app);
   registerHealth(app, ctx.db);
   registerOpenApi(app);
+  registerApiDocs(app);
   registerMetrics(app, ctx);
   registerSignup(app, ctx);
   registerCustomers(app, ctx);
   registerPayments(app, ctx);
   registerSettings(app, ctx);
+  registerSettingsPreviews(app, ctx);
+  registerApiKeys(app, ctx);
   registerTestClocks(app, ctx);
   registerEvents(app, ctx);
   registerRecovery(app, ctx);
@@ -107,6 +120,8 @@ export function buildApp(parts: Omit<AppContext, 'throttles'>): FastifyInstance 
   registerDunningSettings(app, ctx);
   registerEmails(app, ctx);
   registerUpdatePayment(app, ctx);
+  registerCron(app, ctx);
+  registerWidget(app, ctx);
   return app;
 }
 

@@ -11,6 +11,9 @@ export const ListQuery = z.strictObject({
   starting_after: z.string().min(1).optional(),
 });
 
+/** A customer id of the merchant's choosing (`cus_abc123`, `user-42`): no spaces, nothing to escape in a URL. */
+export const CustomerId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'a customer id is 1 to 100 letters, digits, _ . : or -, starting with a letter or digit');
+
 export const IdParams = z.object({ id: z.string().min(1).max(100) });
 
 // One instant type at the edge: every date a request carries lies between 1970 and the end of year

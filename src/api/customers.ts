@@ -5,12 +5,15 @@ import { RescueError } from '../errors.ts';
 import { getCustomer, insertCustomer, listCustomers } from '../store/customers.ts';
 import type { CustomerRow } from '../store/schema.ts';
 import { getTestClock } from '../store/test-clocks.ts';
-import { IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
+import { CustomerId, IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 
 export const CustomerBody = z.strictObject({
+  /** Your own id for the customer (seed 003's cus_abc123); a cus_… is generated when absent. */
+  id: CustomerId.optional(),
   email: z.email().max(254).nullish(),
   name: z.string().max(256).nullish(),
   timezone: z
@@ -30,6 +33,8 @@ function canonicalZoneCase(tz: string): string {
   return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz;
 }
 
+const CustomerListQuery = ListQuery.extend({ q: z.string().trim().min(1, 'q must not be empty').max(254).optional() });
+
 export function customerJson(c: CustomerRow) {
   return {
     id: c.id,
@@ -46,7 +51,7 @@ export function customerJson(c: CustomerRow) {
 }
 
 export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/customers', summary: 'Create a customer', tag: 'Customers', auth: true, body: CustomerBody, successStatus: 201 }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/customers', response: R.Customer, summary: 'Create a customer', tag: 'Customers', auth: true, body: CustomerBody, successStatus: 201 }, async ({ body, principal }) => {
     let createdAt = ctx.clock.now();
     if (body.test_clock) {
       if (principal.livemode) throw new RescueError('test_clocks_live_mode', 'Test clocks can only be used with a test API key.', 'test_clock');
@@ -56,6 +61,7 @@ export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
       createdAt = clock.frozen_time;
     }
     const row = await insertCustomer(ctx.db, principal, {
+      id: body.id,
       email: body.email ?? null,
       name: body.name ?? null,
       timezone: body.timezone,
@@ -67,12 +73,12 @@ export function registerCustomers(app: FastifyInstance, ctx: AppContext) {
     return customerJson(row);
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers/:id', summary: 'Retrieve a customer', tag: 'Customers', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers/:id', response: R.Customer, summary: 'Retrieve a customer', tag: 'Customers', auth: true, params: IdParams }, async ({ params, principal }) =>
     customerJson(await getCustomer(ctx.db, principal, params.id)),
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers', summary: 'List customers, newest first', tag: 'Customers', auth: true, query: ListQuery }, async ({ query, principal }) => {
-    const page = await listCustomers(ctx.db, principal, { limit: query.limit, startingAfter: query.starting_after });
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/customers', response: R.list(R.Customer), summary: 'List customers, newest first; q finds by id, or by part of the email or name', tag: 'Customers', auth: true, query: CustomerListQuery }, async ({ query, principal }) => {
+    const page = await listCustomers(ctx.db, principal, { limit: query.limit, startingAfter: query.starting_after, search: query.q });
     return listJson('/v2/customers', page.data.map(customerJson), page.hasMore);
   });
 }

@@ -21,8 +21,12 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-// The app needs only its own origin: no inline script, no third party, never framed.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// The app needs only its own origin: no inline script, no third party, never framed. One exception:
+// inline style attributes (style-src-attr), because an email's HTML is shown in a sandboxed srcdoc
+// frame, which inherits this policy, and emails can only be styled inline. <style> elements and
+// stylesheets stay 'self' (style-src-elem), and no script can run in the frame to misuse it.
+// Images may come over https: a merchant's logo in an email preview is on their own site.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export function registerDashboardStatic(app: FastifyInstance, dist = DASHBOARD_DIST) {
   const send = (reply: FastifyReply, file: string, cache: string) =>
@@ -45,6 +49,14 @@ export function registerDashboardStatic(app: FastifyInstance, dist = DASHBOARD_D
   };
 
   app.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/', 302));
+  // Seed 000 sends merchants to /analytics.
+  app.get('/analytics', (request, reply) => {
+    const q = request.url.indexOf('?');
+    return reply.redirect(`/dashboard/analytics${q >= 0 ? request.url.slice(q) : ''}`, 302);
+  });
+  // A person typing Rescue's address, or the seed's /signup, lands in the app.
+  app.get('/', (_request, reply) => reply.redirect('/dashboard/', 302));
+  app.get('/signup', (_request, reply) => reply.redirect('/dashboard/signup', 302));
   app.get('/dashboard/*', async (request, reply) => {
     const rest = safeDecode((request.params as { '*': string })['*'] ?? '');
     if (rest === null) throw new RescueError('parameter_invalid', 'The path is not well-formed percent-encoded UTF-8.');

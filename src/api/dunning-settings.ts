@@ -6,6 +6,7 @@ import { getSettings, updateSettings } from '../store/settings.ts';
 import type { AppContext } from './context.ts';
 import { defineRoute } from './route.ts';
 import { invalid } from '../errors.ts';
+import * as R from './responses.ts';
 
 // The account's dunning settings per mode (GET/POST /v2/settings/dunning): whether customers are
 // emailed, as whom, which emails, and the merchant's own update-payment page if it has one.
@@ -23,9 +24,15 @@ export const DunningSettingsBody = z.strictObject({
       retry_reminder: z.boolean().optional(),
       rescue_failed: z.boolean().optional(),
       payment_recovered: z.boolean().optional(),
+      card_expiring: z.boolean().optional(),
     })
     .optional(),
   update_payment_url: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
+  /** Mail clients load images over https only; the image is the merchant's, Rescue never fetches it. */
+  logo_url: z.url({ protocol: /^https$/, message: 'logo_url must be an https URL' }).max(2000).nullable().optional(),
+  brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'brand_color must be a colour such as #1a56db').nullable().optional(),
+  /** Customers without a `locale` read emails and pages in this language (en, de, fr, es; others fall back to English). */
+  default_locale: z.string().max(35).regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as de-DE').nullable().optional(),
 });
 
 function dunningJson(s: DunningSettings, livemode: boolean) {
@@ -33,14 +40,14 @@ function dunningJson(s: DunningSettings, livemode: boolean) {
 }
 
 export function registerDunningSettings(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/dunning', summary: 'Dunning: which emails customers get, from whom, and where update-payment links point', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/dunning', response: R.DunningSettings, summary: 'Dunning: which emails customers get, from whom, and where update-payment links point', tag: 'Settings', auth: true }, async ({ principal }) =>
     dunningJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning, principal.livemode),
   );
 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/dunning', summary: 'Update the dunning settings (fields left out keep their value)', tag: 'Settings', auth: true, body: DunningSettingsBody },
+    { method: 'POST', url: '/v2/settings/dunning', response: R.DunningSettings, summary: 'Update the dunning settings (fields left out keep their value)', tag: 'Settings', auth: true, body: DunningSettingsBody },
     async ({ body, principal }) => {
       // A page where customers type card details must be encrypted in live mode.
       if (principal.livemode && body.update_payment_url && !body.update_payment_url.startsWith('https://')) {

@@ -8,12 +8,14 @@ import { IdParams, ListQuery, listJson } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 
 // The email outbox (GET /v2/emails): every dunning email Rescue queued for the account's customers,
 // sent or not. With no SMTP configured this is where they are read (the dashboard's Emails page).
 
 export const EmailListQuery = ListQuery.extend({
   payment: z.string().min(1).max(100).optional(),
+  customer: z.string().min(1).max(100).optional(),
   kind: z.enum(EMAIL_KINDS as [string, ...string[]]).optional(),
   status: z.enum(['queued', 'sent', 'failed']).optional(),
 });
@@ -42,13 +44,13 @@ export function emailJson(row: EmailRow, links: LinkSettings) {
 }
 
 export function registerEmails(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/emails', summary: 'List the dunning emails sent (or queued) to customers, newest first', tag: 'Emails', auth: true, query: EmailListQuery }, async ({ query, principal }) => {
-    const page = await listEmails(ctx.db, principal, { paymentId: query.payment, kind: query.kind as EmailRow['kind'] | undefined, status: query.status, limit: query.limit, startingAfter: query.starting_after });
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/emails', response: R.list(R.Email), summary: 'List the dunning emails sent (or queued) to customers, newest first', tag: 'Emails', auth: true, query: EmailListQuery }, async ({ query, principal }) => {
+    const page = await listEmails(ctx.db, principal, { paymentId: query.payment, customerId: query.customer, kind: query.kind as EmailRow['kind'] | undefined, status: query.status, limit: query.limit, startingAfter: query.starting_after });
     const links = await ctx.links();
     return listJson('/v2/emails', page.data.map((r) => emailJson(r, links)), page.hasMore);
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/emails/:id', summary: 'Retrieve a dunning email', tag: 'Emails', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/emails/:id', response: R.Email, summary: 'Retrieve a dunning email', tag: 'Emails', auth: true, params: IdParams }, async ({ params, principal }) =>
     emailJson(await getEmail(ctx.db, principal, params.id), await ctx.links()),
   );
 }

@@ -23,13 +23,20 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'gateway_not_configured':
     case 'url_not_allowed':
     case 'stripe_not_configured':
+    case 'smtp_not_configured':
     case 'mode_invalid':
       return { status: 400, type: 'invalid_request_error' };
     case 'api_key_missing':
     case 'api_key_invalid':
     case 'sign_in_failed':
     case 'session_invalid':
+    case 'cron_secret_invalid':
+    case 'widget_token_missing':
       return { status: 401, type: 'authentication_error' };
+    // The widget: a token tampered with, expired or for no customer; the cron endpoint turned off.
+    case 'widget_token_invalid':
+    case 'cron_disabled':
+      return { status: 403, type: 'authentication_error' };
     // A dashboard cookie without the dashboard's own header: possibly a forged cross-site request.
     case 'dashboard_header_missing':
       return { status: 403, type: 'authentication_error' };
@@ -46,6 +53,7 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
     case 'route_not_found':
       return { status: 404, type: 'invalid_request_error' };
     case 'email_taken':
+    case 'resource_already_exists':
     case 'payment_not_in_rescue':
     case 'test_clock_advancing':
     case 'webhook_endpoint_disabled':
@@ -61,6 +69,8 @@ function httpFor(code: ErrorCode, param?: string): { status: number; type: Strip
       return { status: 409, type: 'idempotency_error' };
     // Stripe refused or could not be reached (the merchant's key, their account): not our fault, not theirs.
     case 'stripe_error':
+    // The operator's SMTP server refused a test email or could not be reached.
+    case 'smtp_error':
       return { status: 502, type: 'api_error' };
     case 'payload_too_large':
       return { status: 413, type: 'invalid_request_error' };

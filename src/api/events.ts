@@ -6,6 +6,7 @@ import { getEvent, listEvents } from '../store/events.ts';
 import { IdParams, ListQuery, listJson, queryInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 
 /** Unix seconds (as Stripe's `created[gte]`) or an ISO 8601 instant. */
 const Instant = queryInstant({ withDate: false });
@@ -24,7 +25,7 @@ export const EventListQuery = ListQuery.extend({
 export { eventJson };
 
 export function registerEvents(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/events', summary: 'List events, newest first', tag: 'Events', auth: true, query: EventListQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/events', response: R.list(R.Event), summary: 'List events, newest first', tag: 'Events', auth: true, query: EventListQuery }, async ({ query, principal }) => {
     const page = await listEvents(ctx.db, principal, {
       type: query.type,
       createdGte: query['created[gte]'],
@@ -36,7 +37,7 @@ export function registerEvents(app: FastifyInstance, ctx: AppContext) {
     return listJson('/v2/events', page.data.map(eventJson), page.hasMore);
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/events/:id', summary: 'Retrieve an event', tag: 'Events', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/events/:id', response: R.Event, summary: 'Retrieve an event', tag: 'Events', auth: true, params: IdParams }, async ({ params, principal }) =>
     eventJson(await getEvent(ctx.db, principal, params.id)),
   );
 }

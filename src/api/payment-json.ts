@@ -23,6 +23,7 @@ export function paymentJson({ payment, rescue, attempts }: PaymentRecord) {
     status: payment.status,
     customer: payment.customer_id,
     payment_method: payment.payment_method,
+    payment_method_details: methodDetails(attempts),
     failure_code: payment.failure_code,
     failure_message: payment.failure_message,
     auto_rescue: autoRescueJson(payment.rescue_policy as RescuePolicy | null, rescue, finished.length, payment.status),
@@ -32,8 +33,16 @@ export function paymentJson({ payment, rescue, attempts }: PaymentRecord) {
     livemode: payment.livemode,
     metadata: payment.metadata,
     test_clock: payment.test_clock,
+    // Only on a sandbox payment whose token the sandbox read differently from how it is written.
+    ...(payment.sandbox_note ? { sandbox_note: payment.sandbox_note } : {}),
     created_at: iso(payment.created_at),
   };
+}
+
+/** The card the latest attempt charges, as people name it (brand and last 4), Stripe's shape: pages show this, never the token. */
+function methodDetails(attempts: readonly AttemptRow[]) {
+  const latest = attempts.reduce<AttemptRow | null>((a, b) => (a === null || b.number > a.number ? b : a), null);
+  return latest ? { type: latest.payment_method_type, card: { brand: latest.card_brand, last4: latest.card_last4 } } : null;
 }
 
 /**

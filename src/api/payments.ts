@@ -4,10 +4,11 @@ import { RESCUE_LIMITS } from '../domain/auto-rescue-policy.ts';
 import { MAX_AMOUNT, normalizeCurrency } from '../domain/money.ts';
 import { cancelRescue, createPayment, retryNow, type PaymentDeps } from '../engine/payments.ts';
 import { findPaymentIdByIdempotencyKey, getPaymentRecord, getPaymentRecords, listPaymentIds } from '../store/payments.ts';
-import { IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
+import { CustomerId, IdParams, ListQuery, listJson, Metadata } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { paymentJson } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 
 const { maxRetries, retryWindowDays, customDays } = RESCUE_LIMITS;
 
@@ -57,7 +58,8 @@ export function crossCheckSchedule(
 export const PaymentBody = z.strictObject({
   amount: z.number().int('amount must be an integer in the currency\'s minor unit').positive('amount must be positive').max(MAX_AMOUNT),
   currency: z.string().transform((c, ctx) => normalizeCurrency(c) ?? (ctx.addIssue({ code: 'custom', message: `unknown currency '${c}' (ISO 4217 code expected)` }), z.NEVER)),
-  customer: z.string().min(1).max(100).optional(),
+  /** A customer of the account; an id it has not seen yet creates that customer (docs/client.md#customer-ids). */
+  customer: CustomerId.optional(),
   payment_method: z.string().min(1).max(255),
   off_session: z.boolean().default(false),
   auto_rescue: AutoRescueOptions.optional(),
@@ -78,6 +80,7 @@ export function registerPayments(app: FastifyInstance, ctx: AppContext) {
     {
       method: 'POST',
       url: '/v2/payments',
+      response: R.Payment,
       summary: 'Create a payment: charge it now, and start Auto Rescue if it fails with a retryable decline',
       tag: 'Payments',
       auth: true,
@@ -106,21 +109,21 @@ export function registerPayments(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/payments/:id', summary: 'Retrieve a payment with its rescue schedule and history', tag: 'Payments', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/payments/:id', response: R.Payment, summary: 'Retrieve a payment with its rescue schedule and history', tag: 'Payments', auth: true, params: IdParams }, async ({ params, principal }) =>
     paymentJson(await getPaymentRecord(ctx.db, principal, params.id)),
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/payments', summary: 'List payments, newest first', tag: 'Payments', auth: true, query: PaymentListQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/payments', response: R.list(R.Payment), summary: 'List payments, newest first', tag: 'Payments', auth: true, query: PaymentListQuery }, async ({ query, principal }) => {
     const page = await listPaymentIds(ctx.db, principal, { status: query.status, customer: query.customer, limit: query.limit, startingAfter: query.starting_after });
     const records = await getPaymentRecords(ctx.db, principal, page.ids);
     return listJson('/v2/payments', records.map(paymentJson), page.hasMore);
   });
 
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/payments/:id/cancel_rescue', summary: 'Stop retrying a payment', tag: 'Payments', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/payments/:id/cancel_rescue', response: R.Payment, summary: 'Stop retrying a payment', tag: 'Payments', auth: true, params: IdParams }, async ({ params, principal }) =>
     paymentJson(await cancelRescue(deps, principal, params.id)),
   );
 
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/payments/:id/retry_now', summary: 'Run the next retry immediately (counts against max_retries)', tag: 'Payments', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/payments/:id/retry_now', response: R.Payment, summary: 'Run the next retry immediately (counts against max_retries)', tag: 'Payments', auth: true, params: IdParams }, async ({ params, principal }) =>
     paymentJson(await retryNow(deps, principal, params.id)),
   );
 }

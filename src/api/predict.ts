@@ -21,6 +21,7 @@ import { BodyInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 
 // Revtain's prediction API (seeds 000 and 004): pre-charge risk, the best time to retry, churn this
 // month. The models and their thresholds are described in docs/prediction.md.
@@ -87,7 +88,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/api/predict/risk', summary: 'Score the risk (0-100) that charging this payment method now declines, with a recommendation', tag: 'Prediction', auth: true, body: RiskBody },
+    { method: 'POST', url: '/api/predict/risk', response: R.RiskPrediction, summary: 'Score the risk (0-100) that charging this payment method now declines, with a recommendation', tag: 'Prediction', auth: true, body: RiskBody },
     async ({ body, principal }) => {
       const history = await cardHistory(ctx.db, principal, body.paymentMethodToken);
       const now = history.testClockTime ?? ctx.clock.now();
@@ -110,7 +111,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/api/predict/retry-time', summary: 'The best time to retry a declined payment, its predicted probability, the next best alternatives and the reasoning', tag: 'Prediction', auth: true, body: RetryTimeBody },
+    { method: 'POST', url: '/api/predict/retry-time', response: R.RetryTimePrediction, summary: 'The best time to retry a declined payment, its predicted probability, the next best alternatives and the reasoning', tag: 'Prediction', auth: true, body: RetryTimeBody },
     async ({ body, principal }) => {
       const history = body.paymentMethodToken ? await cardHistory(ctx.db, principal, body.paymentMethodToken) : null;
       const customer = await retryTimeCustomer(ctx, principal, body.customer);
@@ -186,7 +187,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/api/predict/churn', summary: 'The probability that a customer is lost this month through failed payments, a score and the top drivers', tag: 'Prediction', auth: true, body: ChurnBody },
+    { method: 'POST', url: '/api/predict/churn', response: R.ChurnPrediction, summary: 'The probability that a customer is lost this month through failed payments, a score and the top drivers', tag: 'Prediction', auth: true, body: ChurnBody },
     async ({ body, principal }) => {
       await getCustomer(ctx.db, principal, body.customer, 'customer');
       const model = trainChurn(await rescuesByCustomer(ctx.db, principal));
@@ -197,7 +198,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/prediction', summary: 'Prediction settings: the risk threshold of predict.risk.high', tag: 'Settings', auth: true }, async ({ principal }) => ({
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/prediction', response: R.PredictionSettings, summary: 'Prediction settings: the risk threshold of predict.risk.high', tag: 'Settings', auth: true }, async ({ principal }) => ({
     object: 'prediction_settings',
     livemode: principal.livemode,
     risk_threshold: await getRiskThreshold(ctx.db, principal, DEFAULT_RISK_THRESHOLD),
@@ -206,7 +207,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/prediction', summary: 'Set the risk score (0-100) at which a stored payment method emits predict.risk.high', tag: 'Settings', auth: true, body: PredictionSettingsBody },
+    { method: 'POST', url: '/v2/settings/prediction', response: R.PredictionSettings, summary: 'Set the risk score (0-100) at which a stored payment method emits predict.risk.high', tag: 'Settings', auth: true, body: PredictionSettingsBody },
     async ({ body, principal }) => {
       await setRiskThreshold(ctx.db, principal, body.risk_threshold, ctx.clock.now());
       return { object: 'prediction_settings', livemode: principal.livemode, risk_threshold: body.risk_threshold };

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MAX_FALLBACKS } from '../domain/cascade.ts';
+import { percentOf } from '../domain/analytics.ts';
 import { newcombeDifference, Z95 } from '../domain/experiment.ts';
+import { analyticsFigures } from '../engine/analytics.ts';
 import { MAX_AMOUNT, normalizeCurrency } from '../domain/money.ts';
 import { PAYMENT_METHOD_TYPES } from '../domain/wallets.ts';
 import { executeRecovery, type ExecuteOutcome } from '../engine/recovery.ts';
@@ -14,8 +16,10 @@ import { IdParams, Metadata, queryInstant } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
 import { iso } from './payment-json.ts';
 import { recoveryJson } from './recovery-json.ts';
+import { DashboardResponse } from './dashboard-schema.ts';
 import { defineRoute, withStatus } from './route.ts';
 import { GatewayName } from './settings.ts';
+import * as R from './responses.ts';
 
 // Revtain's recovery API (seed 004): hand a failed charge to Rescue, log organic successes, read Lift.
 
@@ -68,6 +72,8 @@ const PeriodQuery = z.strictObject({
   interval: z.enum(['day', 'week', 'month']).optional(),
 });
 
+const DashboardQuery = PeriodQuery.extend({ currency: Currency.optional() });
+
 const DAY_MS = 86_400_000;
 const MAX_PERIODS = 400;
 
@@ -80,11 +86,12 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
     {
       method: 'POST',
       url: '/api/recovery/execute',
+      response: R.RecoveryRecovered,
       summary: 'Hand over a payment that failed at your gateway: 200 recovered now, 202 retries queued, 403 blocked, 409 duplicate idempotencyKey',
       tag: 'Recovery',
       auth: true,
       body: ExecuteBody,
-      otherStatuses: [202],
+      otherResponses: { 202: R.RecoveryQueued },
     },
     async ({ body, principal }) => {
       const outcome = await executeRecovery(deps, principal, {
@@ -103,12 +110,12 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/:id', summary: 'A hand-off with its state, schedule, payment methods and history', tag: 'Recovery', auth: true, params: IdParams }, async ({ params, principal }) => ({
+  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/:id', response: R.RecoveryRetrieved, summary: 'A hand-off with its state, schedule, payment methods and history', tag: 'Recovery', auth: true, params: IdParams }, async ({ params, principal }) => ({
     success: true,
     ...recoveryJson(await getRecoveryRecord(ctx.db, principal, params.id)),
   }));
 
-  defineRoute(app, ctx, { method: 'POST', url: '/api/recovery/pulse', summary: 'Log an organic (first-try) success for Lift; idempotent on transactionId', tag: 'Recovery', auth: true, body: PulseBody }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/api/recovery/pulse', response: R.Pulse, summary: 'Log an organic (first-try) success for Lift; idempotent on transactionId', tag: 'Recovery', auth: true, body: PulseBody }, async ({ body, principal }) => {
     const { pulse, created } = await insertPulse(ctx.db, principal, { transactionId: body.transactionId, amount: body.amount, currency: body.currency, at: ctx.clock.now() });
     if (!created && (pulse.amount !== body.amount || pulse.currency !== body.currency)) {
       throw new RescueError(
@@ -121,38 +128,61 @@ export function registerRecovery(app: FastifyInstance, ctx: AppContext) {
     return { success: true, duplicate: !created, transactionId: pulse.transaction_id, amount: pulse.amount, currency: pulse.currency, recordedAt: iso(pulse.created_at) };
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/lift', summary: 'Lift: recovered revenue as a share of organic revenue, per currency and period', tag: 'Recovery', auth: true, query: PeriodQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/api/recovery/lift', response: R.LiftAnswer, summary: 'Lift: recovered revenue as a share of organic revenue, per currency and period', tag: 'Recovery', auth: true, query: PeriodQuery }, async ({ query, principal }) => {
     const period = periodOf(query, ctx.clock.now(), 'month');
     return { success: true, ...(await lift(principal, period)) };
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/api/dashboard', summary: 'Organic and recovered revenue, Lift, recovery rate, and the control group\'s incremental recovery', tag: 'Recovery', auth: true, query: PeriodQuery }, async ({ query, principal }) => {
-    const period = periodOf(query, ctx.clock.now(), 'day');
-    const settings = await getSettings(ctx.db, principal.accountId, principal.livemode);
-    return {
-      success: true,
-      object: 'dashboard' as const,
-      livemode: principal.livemode,
-      lift: await lift(principal, period),
-      // Hand-offs by the primary's type: wallet tokens recover more often (domain/wallets.ts).
-      paymentMethodTypes: (await handOffsByType(ctx.db, principal, period.from, period.to)).map((f) => ({ ...f, recoveryRate: pct(f.recovered, f.decided) })),
-      experiment: experimentJson(await experimentArms(ctx.db, principal, period.from, period.to), settings.recovery.controlGroupPercent),
-    };
-  });
+  defineRoute(
+    app,
+    ctx,
+    { method: 'GET', url: '/api/dashboard', summary: 'The dashboard\'s figures for a period and currency: revenue, Lift, recovery rates, MRR recovered, retry success by attempt, recovery by decline, days to recover, customers at risk, webhook health, the control group', tag: 'Recovery', auth: true, query: DashboardQuery, response: DashboardResponse },
+    async ({ query, principal }) => {
+      const period = periodOf(query, ctx.clock.now(), 'day');
+      const currency = query.currency ?? null;
+      const settings = await getSettings(ctx.db, principal.accountId, principal.livemode);
+      const [liftFigures, types, arms, analytics] = await Promise.all([
+        liftIn(principal, period, currency),
+        handOffsByType(ctx.db, principal, period.from, period.to),
+        experimentArms(ctx.db, principal, period.from, period.to),
+        analyticsFigures(ctx.db, principal, { from: period.from, to: period.to, currency }),
+      ]);
+      return {
+        success: true as const,
+        object: 'dashboard' as const,
+        livemode: principal.livemode,
+        currencies: liftFigures.currencies,
+        lift: liftFigures.lift,
+        // Hand-offs by the primary's type: wallet tokens recover more often (domain/wallets.ts).
+        paymentMethodTypes: types.map((f) => ({ ...f, recoveryRate: pct(f.recovered, f.decided) })),
+        experiment: experimentJson(arms, settings.recovery.controlGroupPercent),
+        ...analytics,
+      };
+    },
+  );
 
   async function lift(scope: Scope, p: Period) {
-    const cells = await liftCells(ctx.db, scope, p.from, p.to, p.interval);
-    const byPeriod = new Map<number, LiftCell[]>();
-    for (const c of cells) byPeriod.set(c.period.getTime(), [...(byPeriod.get(c.period.getTime()) ?? []), c]);
-    return {
-      object: 'lift' as const,
-      from: iso(p.from),
-      to: iso(p.to),
-      interval: p.interval,
-      totals: figures(cells),
-      periods: [...byPeriod.entries()].map(([start, list]) => ({ start: iso(new Date(Math.max(start, p.from.getTime()))), end: iso(periodEnd(new Date(start), p.interval, p.to)), currencies: figures(list) })),
-    };
+    return liftJson(p, await liftCells(ctx.db, scope, p.from, p.to, p.interval));
   }
+
+  /** Lift in one currency (or all), and every currency the period has figures in (the page's choices). */
+  async function liftIn(scope: Scope, p: Period, currency: string | null) {
+    const cells = await liftCells(ctx.db, scope, p.from, p.to, p.interval);
+    return { lift: liftJson(p, cells.filter((c) => currency === null || c.currency === currency)), currencies: [...new Set(cells.map((c) => c.currency))].sort() };
+  }
+}
+
+function liftJson(p: Period, cells: readonly LiftCell[]) {
+  const byPeriod = new Map<number, LiftCell[]>();
+  for (const c of cells) byPeriod.set(c.period.getTime(), [...(byPeriod.get(c.period.getTime()) ?? []), c]);
+  return {
+    object: 'lift' as const,
+    from: iso(p.from),
+    to: iso(p.to),
+    interval: p.interval,
+    totals: figures(cells),
+    periods: [...byPeriod.entries()].map(([start, list]) => ({ start: iso(new Date(Math.max(start, p.from.getTime()))), end: iso(periodEnd(new Date(start), p.interval, p.to)), currencies: figures(list) })),
+  };
 }
 
 function answer(outcome: ExecuteOutcome) {
@@ -220,7 +250,7 @@ function periodEnd(start: Date, interval: LiftInterval, to: Date): Date {
   return d.getTime() < to.getTime() ? d : to;
 }
 
-const pct = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 100 : null);
+const pct = percentOf;
 
 /** Per currency: Lift = recovered ÷ organic revenue, as a percentage; recovery rate over the payments that failed. */
 function figures(cells: readonly LiftCell[]) {
@@ -228,7 +258,7 @@ function figures(cells: readonly LiftCell[]) {
   for (const c of cells) {
     const t = byCurrency.get(c.currency);
     if (!t) byCurrency.set(c.currency, { ...c });
-    else for (const k of ['organicCount', 'organicAmount', 'recoveredCount', 'recoveredAmount', 'failedCount', 'failedAmount', 'failedRecoveredCount'] as const) t[k] += c[k];
+    else for (const k of ['organicCount', 'organicAmount', 'recoveredCount', 'recoveredAmount', 'failedCount', 'failedAmount', 'failedRecoveredCount', 'failedRecoveredAmount'] as const) t[k] += c[k];
   }
   return [...byCurrency.values()]
     .sort((a, b) => a.currency.localeCompare(b.currency))
@@ -241,7 +271,10 @@ function figures(cells: readonly LiftCell[]) {
       liftPercent: pct(t.recoveredAmount, t.organicAmount),
       failedRevenue: t.failedAmount,
       failedCount: t.failedCount,
+      failedRecoveredCount: t.failedRecoveredCount,
+      failedRecoveredRevenue: t.failedRecoveredAmount,
       recoveryRate: pct(t.failedRecoveredCount, t.failedCount),
+      recoveryRateByAmount: pct(t.failedRecoveredAmount, t.failedAmount),
     }));
 }
 

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from './context.ts';
 import { authenticate, type Principal } from './auth.ts';
+import { tagAccount } from './request-log.ts';
 import { idempotencyKeyOf, withIdempotency, type Replayed } from './idempotency.ts';
+import { assertDocumentedResponse } from './response-check.ts';
 
 // One declaration per endpoint: the zod schemas validate the request at the edge, type the handler,
 // and become the OpenAPI document (api/openapi.ts), so the three cannot drift apart.
@@ -16,10 +18,11 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   body?: B;
   query?: Q;
   params?: P;
-  response?: z.ZodType;
+  /** The body of the successStatus answer (api/responses.ts); documented, and checked under test. */
+  response: z.ZodType;
   successStatus?: number;
-  /** Other success statuses the handler may answer with `withStatus` (documented in OpenAPI). */
-  otherStatuses?: number[];
+  /** Other success statuses the handler may answer with `withStatus`, with their bodies. */
+  otherResponses?: Record<number, z.ZodType>;
   /** For a request whose idempotency key is still marked in flight (e.g. after a crash). */
   resume?: (ctx: AppContext, principal: Principal, key: string) => Promise<Replayed | null>;
 }
@@ -64,13 +67,16 @@ export function defineRoute<B extends z.ZodType = typeof Empty, Q extends z.ZodT
     url: spec.url,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = spec.auth ? await authenticate(ctx, request) : ANONYMOUS;
+      tagAccount(request, principal.accountId);
       const params = (spec.params ?? Empty.loose()).parse(request.params ?? {});
       const query = (spec.query ?? Empty.loose()).parse(request.query ?? {});
       const body = (spec.body ?? (spec.method === 'GET' ? Empty.loose() : NoBody)).parse(request.body ?? {});
       const key = spec.method === 'POST' && spec.auth ? idempotencyKeyOf(request) : null;
       const run = async () => {
         const answer = await handler({ body, query, params, principal, request, idempotencyKey: key } as never);
-        return answer instanceof WithStatus ? { status: answer.status, body: answer.body } : { status: spec.successStatus ?? 200, body: answer };
+        const result = answer instanceof WithStatus ? { status: answer.status, body: answer.body } : { status: spec.successStatus ?? 200, body: answer };
+        if (ctx.validateResponses) assertDocumentedResponse(`${spec.method} ${spec.url}`, responseSchemaOf(spec, result.status), result.status, result.body);
+        return result;
       };
       if (!key) {
         const result = await run();
@@ -82,6 +88,11 @@ export function defineRoute<B extends z.ZodType = typeof Empty, Q extends z.ZodT
       return reply.status(result.status).send(result.body);
     },
   });
+}
+
+/** The schema of a route's answer with this status, if the route documents one. */
+export function responseSchemaOf(spec: Pick<RouteSpec<z.ZodType, z.ZodType, z.ZodType>, 'response' | 'successStatus' | 'otherResponses'>, status: number): z.ZodType | undefined {
+  return status === (spec.successStatus ?? 200) ? spec.response : spec.otherResponses?.[status];
 }
 
 const ANONYMOUS: Principal = { accountId: '', livemode: false, keyId: '' };

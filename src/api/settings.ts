@@ -12,6 +12,7 @@ import type { AppContext } from './context.ts';
 import { CustomScheduleDays, crossCheckSchedule } from './payments.ts';
 import { defineRoute } from './route.ts';
 import type { AutoRescueDefaults } from '../domain/auto-rescue-policy.ts';
+import * as R from './responses.ts';
 
 const { maxRetries, retryWindowDays } = RESCUE_LIMITS;
 
@@ -92,43 +93,45 @@ function gatewayJson(g: GatewaySettings, livemode: boolean, revealSecret: boolea
   return { object: 'gateway_settings' as const, livemode, type: g.type, url: g.url, secret };
 }
 
+/** Saved defaults with a partial update applied; the cross-field rules hold for the result, which is what payments use. */
+export function mergeAutoRescue(current: AutoRescueDefaults, body: z.infer<typeof AutoRescueSettingsBody>): AutoRescueDefaults {
+  const { qualifying, ...rest } = body;
+  const merged: AutoRescueDefaults = {
+    ...current,
+    ...definedFields(rest),
+    qualifying: { ...current.qualifying, ...definedFields(qualifying ?? {}) },
+  };
+  if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
+  // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),
+  // so the seed's own example is a valid default too. The count is the number of days; the
+  // window stretches to the last day. A count or window that is sent is checked against the days.
+  const days = body.custom_schedule_days;
+  if (days) {
+    if (body.max_retries === undefined) merged.max_retries = days.length;
+    if (body.retry_window_days === undefined) merged.retry_window_days = Math.max(merged.retry_window_days, days[days.length - 1]!);
+    if (body.retry_schedule === undefined) merged.retry_schedule = 'custom';
+  }
+  z.object({}).loose().superRefine((_, c) => crossCheckSchedule({ ...merged, custom_schedule_days: merged.custom_schedule_days }, c)).parse({});
+  return merged;
+}
+
 export function registerSettings(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/auto_rescue', summary: 'Account-level Auto Rescue defaults', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/auto_rescue', response: R.AutoRescueSettings, summary: 'Account-level Auto Rescue defaults', tag: 'Settings', auth: true }, async ({ principal }) =>
     autoRescueJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).autoRescue, principal.livemode),
   );
 
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/auto_rescue', summary: 'Update Auto Rescue defaults (fields left out keep their value)', tag: 'Settings', auth: true, body: AutoRescueSettingsBody }, async ({ body, principal }) => {
-    const { qualifying, ...rest } = body;
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/auto_rescue', response: R.AutoRescueSettings, summary: 'Update Auto Rescue defaults (fields left out keep their value)', tag: 'Settings', auth: true, body: AutoRescueSettingsBody }, async ({ body, principal }) => {
     // Merged with the defaults as saved, under the settings row's lock (store/settings.ts).
-    const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => {
-      const merged: AutoRescueDefaults = {
-        ...current.autoRescue,
-        ...definedFields(rest),
-        qualifying: { ...current.autoRescue.qualifying, ...definedFields(qualifying ?? {}) },
-      };
-      if (body.retry_schedule === 'automatic' && body.custom_schedule_days === undefined) merged.custom_schedule_days = null;
-      // Days given without a count or a window: the same rule as on a payment (resolveRescuePolicy),
-      // so the seed's own example is a valid default too. The count is the number of days; the
-      // window stretches to the last day. A count or window that is sent is checked against the days.
-      const days = body.custom_schedule_days;
-      if (days) {
-        if (body.max_retries === undefined) merged.max_retries = days.length;
-        if (body.retry_window_days === undefined) merged.retry_window_days = Math.max(merged.retry_window_days, days[days.length - 1]!);
-        if (body.retry_schedule === undefined) merged.retry_schedule = 'custom';
-      }
-      // Cross-field rules hold for the merged result, which is what payments will use.
-      z.object({}).loose().superRefine((_, c) => crossCheckSchedule({ ...merged, custom_schedule_days: merged.custom_schedule_days }, c)).parse({});
-      return { autoRescue: merged };
-    });
+    const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => ({ autoRescue: mergeAutoRescue(current.autoRescue, body) }));
     const merged = saved.autoRescue;
     return autoRescueJson(merged, principal.livemode);
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateway', summary: 'The gateway this mode charges through', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateway', response: R.GatewaySettings, summary: 'The gateway this mode charges through', tag: 'Settings', auth: true }, async ({ principal }) =>
     gatewayJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).gateway, principal.livemode, false),
   );
 
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/gateway', summary: 'Charge through the sandbox or the merchant\'s own http endpoint', tag: 'Settings', auth: true, body: GatewaySettingsBody }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/settings/gateway', response: R.GatewaySettings, summary: 'Charge through the sandbox or the merchant\'s own http endpoint', tag: 'Settings', auth: true, body: GatewaySettingsBody }, async ({ body, principal }) => {
     let gateway: GatewaySettings = { type: 'sandbox' };
     if (body.type === 'sandbox' && principal.livemode) {
       throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
@@ -141,7 +144,7 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     // The secret is shown in full once, in this response.
     return gatewayJson(gateway, principal.livemode, true);
   });
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateways', summary: 'Every gateway of this mode: the default one and the named ones tokens are routed to', tag: 'Settings', auth: true }, async ({ principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/gateways', response: R.list(R.Gateway), summary: 'Every gateway of this mode: the default one and the named ones tokens are routed to', tag: 'Settings', auth: true }, async ({ principal }) => {
     const s = await getSettings(ctx.db, principal.accountId, principal.livemode);
     const data = [{ name: DEFAULT_GATEWAY, gateway: s.gateway, tokenPrefixes: [] as string[] }, ...s.gateways].map((g) => namedGatewayJson(g, principal.livemode, false));
     return { object: 'list' as const, url: '/v2/settings/gateways', data, has_more: false };
@@ -150,7 +153,7 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/gateways', summary: 'Add or replace a named gateway, and the token prefixes routed to it', tag: 'Settings', auth: true, body: NamedGatewayBody },
+    { method: 'POST', url: '/v2/settings/gateways', response: R.Gateway, summary: 'Add or replace a named gateway, and the token prefixes routed to it', tag: 'Settings', auth: true, body: NamedGatewayBody },
     async ({ body, principal }) => {
       if (body.type === 'sandbox' && principal.livemode) {
         throw new RescueError('parameter_invalid', 'The sandbox card network is for test mode; live mode needs a real gateway.', 'type');
@@ -176,14 +179,14 @@ export function registerSettings(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/recovery', summary: 'Recovery settings: the control group', tag: 'Settings', auth: true }, async ({ principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/settings/recovery', response: R.RecoverySettings, summary: 'Recovery settings: the control group', tag: 'Settings', auth: true }, async ({ principal }) =>
     recoverySettingsJson((await getSettings(ctx.db, principal.accountId, principal.livemode)).recovery, principal.livemode),
   );
 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/settings/recovery', summary: 'Hold back a share of hand-offs (0-20 %) on a plain fixed schedule, to measure what the automatic policy adds', tag: 'Settings', auth: true, body: RecoverySettingsBody },
+    { method: 'POST', url: '/v2/settings/recovery', response: R.RecoverySettings, summary: 'Hold back a share of hand-offs (0-20 %) on a plain fixed schedule, to measure what the automatic policy adds', tag: 'Settings', auth: true, body: RecoverySettingsBody },
     async ({ body, principal }) => {
       const saved = await updateSettings(ctx.db, principal.accountId, principal.livemode, ctx.clock.now(), (current) => ({
         recovery: { ...current.recovery, controlGroupPercent: body.control_group_percent } satisfies RecoverySettings,

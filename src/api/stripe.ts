@@ -7,7 +7,8 @@ import { defaultTokenPrefixes } from '../domain/gateway-routing.ts';
 import { RescueError } from '../errors.ts';
 import type { Scope } from '../store/payments.ts';
 import type { StripeHandbackRow, StripeMode } from '../store/schema.ts';
-import { updateSettings } from '../store/settings.ts';
+import { getSettings, updateSettings } from '../store/settings.ts';
+import { customerEmailsNotice } from '../stripe/customer-emails.ts';
 import {
   findConnectionByStripeAccount,
   getStripeConnection,
@@ -35,6 +36,7 @@ import { storableCopy } from './storable-input.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 import { connectedPage, failurePage, type ConnectFailure } from './stripe-pages.ts';
+import * as R from './responses.ts';
 
 // Stripe: Connect OAuth (start, callback, disconnect), a pasted restricted key, observe/active mode,
 // and the two webhook endpoints. docs/stripe.md tells the merchant's side.
@@ -76,7 +78,7 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/stripe/connect_links', summary: 'A short-lived link that starts Stripe Connect OAuth for this account and mode (read_only for observe, read_write for active)', tag: 'Stripe', auth: true, body: ConnectLinkBody },
+    { method: 'POST', url: '/v2/stripe/connect_links', response: R.StripeConnectLink, summary: 'A short-lived link that starts Stripe Connect OAuth for this account and mode (read_only for observe, read_write for active)', tag: 'Stripe', auth: true, body: ConnectLinkBody },
     async ({ body, principal, request }) => {
       const r = needRing();
       if (!platform()) throw new RescueError('stripe_not_configured', 'Stripe Connect is not configured on this Rescue (RESCUE_STRIPE_CLIENT_ID, RESCUE_STRIPE_SECRET_KEY).');
@@ -86,15 +88,15 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/stripe/connection', summary: 'The Stripe connection of this account and mode, its mode and the import progress', tag: 'Stripe', auth: true }, async ({ principal, request }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/stripe/connection', response: R.StripeConnection, summary: 'The Stripe connection of this account and mode, its mode and the import progress', tag: 'Stripe', auth: true }, async ({ principal, request }) => {
     const conn = ring ? await getStripeConnection(ctx.db, ring, principal) : null;
-    return connectionJson(conn, principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`);
+    return connectionJson(conn, principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`, (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning.enabled);
   });
 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/stripe/connection', summary: 'Connect with a pasted restricted key, switch between observe and active mode, or set the billing webhook secret', tag: 'Stripe', auth: true, body: ConnectionBody },
+    { method: 'POST', url: '/v2/stripe/connection', response: R.StripeConnection, summary: 'Connect with a pasted restricted key, switch between observe and active mode, or set the billing webhook secret', tag: 'Stripe', auth: true, body: ConnectionBody },
     async ({ body, principal, request }) => {
       const r = needRing();
       const now = ctx.clock.now();
@@ -122,11 +124,11 @@ export function registerStripe(app: FastifyInstance, ctx: AppContext) {
         ctx.wakeWorker();
       }
       if (body.webhook_secret !== undefined) await updateStripeConnection(ctx.db, r, principal, { webhookSecret: body.webhook_secret, at: now });
-      return connectionJson(await getStripeConnection(ctx.db, r, principal), principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`);
+      return connectionJson(await getStripeConnection(ctx.db, r, principal), principal, await listBackfills(ctx.db, principal), await listHandbacks(ctx.db, principal), `${publicBase(request)}/api/stripe/billing-webhook?account=${principal.accountId}`, (await getSettings(ctx.db, principal.accountId, principal.livemode)).dunning.enabled);
     },
   );
 
-  defineRoute(app, ctx, { method: 'DELETE', url: '/v2/stripe/connection', summary: 'Disconnect Stripe: revokes the OAuth connection and forgets every token', tag: 'Stripe', auth: true }, async ({ principal }) => {
+  defineRoute(app, ctx, { method: 'DELETE', url: '/v2/stripe/connection', response: R.StripeConnection, summary: 'Disconnect Stripe: revokes the OAuth connection and forgets every token', tag: 'Stripe', auth: true }, async ({ principal }) => {
     const r = needRing();
     const conn = await getStripeConnection(ctx.db, r, principal);
     if (!conn || conn.status === 'disconnected') throw new RescueError('stripe_not_connected', 'Stripe is not connected in this mode.');
@@ -314,7 +316,7 @@ function verify(request: FastifyRequest, secrets: string[]): { event: Stripe.Eve
   return null;
 }
 
-function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: Awaited<ReturnType<typeof listBackfills>>, handbacks: readonly (StripeHandbackRow & { rescue_status: string | null })[], billingWebhookUrl: string | null) {
+function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: Awaited<ReturnType<typeof listBackfills>>, handbacks: readonly (StripeHandbackRow & { rescue_status: string | null })[], billingWebhookUrl: string | null, rescueEmails = false) {
   const connected = conn?.status === 'connected';
   // Working, but Stripe refused a lookup a webhook needed: the merchant must fix the key.
   const attention = connected && conn.attentionReason ? conn.attentionReason : null;
@@ -342,6 +344,8 @@ function connectionJson(conn: StripeConnection | null, scope: Scope, backfills: 
       : conn.mode === 'observe'
         ? "Observe mode: Rescue never charges. Keep Stripe's Smart Retries on (they are what retries), or switch to active mode to let Rescue retry."
         : "Active mode: Rescue retries the invoices it takes over and sets auto_advance: false on them. Turn Stripe's Smart Retries off so they do not retry other invoices alongside Rescue.",
+    /** One sender: Stripe's own failed-payment emails, and which to turn off (stripe/customer-emails.ts); null when not connected. */
+    customer_emails: connected ? customerEmailsNotice(rescueEmails) : null,
     backfill: backfills.map((b) => ({ object: b.object_type, status: b.status, imported: b.imported, since: iso(b.since), last_error: b.last_error, finished_at: b.finished_at ? iso(b.finished_at) : null })),
     /**
      * Invoices Rescue took over (auto_advance: false) and what became of them when it let go: `held`

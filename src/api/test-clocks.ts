@@ -5,8 +5,10 @@ import type { TestClockRow } from '../store/schema.ts';
 import { createTestClock, getTestClock, listTestClocks, requestAdvance } from '../store/test-clocks.ts';
 import { IdParams, ListQuery, listJson, UnixSeconds } from './common-schemas.ts';
 import type { AppContext } from './context.ts';
+import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
 import type { Principal } from './auth.ts';
+import * as R from './responses.ts';
 
 
 export const TestClockBody = z.strictObject({ frozen_time: UnixSeconds, name: z.string().max(300).optional() });
@@ -20,7 +22,8 @@ export function testClockJson(c: TestClockRow) {
     name: c.name,
     status: c.status,
     livemode: false,
-    created: Math.floor(c.created_at.getTime() / 1000),
+    // frozen_time stays Unix seconds, as the requests that set it; created_at follows every object's convention.
+    created_at: iso(c.created_at),
   };
 }
 
@@ -29,17 +32,17 @@ function testModeOnly(principal: Principal) {
 }
 
 export function registerTestClocks(app: FastifyInstance, ctx: AppContext) {
-  defineRoute(app, ctx, { method: 'POST', url: '/v2/test_clocks', summary: 'Create a test clock frozen at a time', tag: 'Test clocks', auth: true, body: TestClockBody, successStatus: 201 }, async ({ body, principal }) => {
+  defineRoute(app, ctx, { method: 'POST', url: '/v2/test_clocks', response: R.TestClock, summary: 'Create a test clock frozen at a time', tag: 'Test clocks', auth: true, body: TestClockBody, successStatus: 201 }, async ({ body, principal }) => {
     testModeOnly(principal);
     return testClockJson(await createTestClock(ctx.db, principal.accountId, { frozenTime: new Date(body.frozen_time * 1000), name: body.name ?? null, now: ctx.clock.now() }));
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/test_clocks/:id', summary: 'Retrieve a test clock', tag: 'Test clocks', auth: true, params: IdParams }, async ({ params, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/test_clocks/:id', response: R.TestClock, summary: 'Retrieve a test clock', tag: 'Test clocks', auth: true, params: IdParams }, async ({ params, principal }) => {
     testModeOnly(principal);
     return testClockJson(await getTestClock(ctx.db, principal.accountId, params.id));
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/test_clocks', summary: 'List test clocks', tag: 'Test clocks', auth: true, query: ListQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/test_clocks', response: R.list(R.TestClock), summary: 'List test clocks', tag: 'Test clocks', auth: true, query: ListQuery }, async ({ query, principal }) => {
     testModeOnly(principal);
     const rows = await listTestClocks(ctx.db, principal.accountId, query.limit + 1, query.starting_after);
     return listJson('/v2/test_clocks', rows.slice(0, query.limit).map(testClockJson), rows.length > query.limit);
@@ -48,7 +51,7 @@ export function registerTestClocks(app: FastifyInstance, ctx: AppContext) {
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/test_clocks/:id/advance', summary: 'Advance the clock; due retries run in time order, then status returns to ready', tag: 'Test clocks', auth: true, params: IdParams, body: AdvanceBody },
+    { method: 'POST', url: '/v2/test_clocks/:id/advance', response: R.TestClock, summary: 'Advance the clock; due retries run in time order, then status returns to ready', tag: 'Test clocks', auth: true, params: IdParams, body: AdvanceBody },
     async ({ params, body, principal }) => {
       testModeOnly(principal);
       const clock = await requestAdvance(ctx.db, principal.accountId, params.id, new Date(body.frozen_time * 1000));

@@ -13,6 +13,7 @@ import type { AppContext } from './context.ts';
 import { assertGatewayUrlAllowed } from './gateway-url.ts';
 import { iso } from './payment-json.ts';
 import { defineRoute } from './route.ts';
+import * as R from './responses.ts';
 
 // Webhook endpoints, their delivery log, and resending an event. Deliveries themselves are the
 // worker's (engine/webhook-delivery.ts).
@@ -93,7 +94,7 @@ export function registerWebhookEndpoints(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/webhook_endpoints', summary: 'Create a webhook endpoint; its signing secret is in this answer only', tag: 'Webhooks', auth: true, body: WebhookEndpointBody, successStatus: 201 },
+    { method: 'POST', url: '/v2/webhook_endpoints', response: R.WebhookEndpoint, summary: 'Create a webhook endpoint; its signing secret is in this answer only', tag: 'Webhooks', auth: true, body: WebhookEndpointBody, successStatus: 201 },
     async ({ body, principal }) => {
       await checkUrl(principal, body.url);
       const now = ctx.clock.now();
@@ -102,20 +103,20 @@ export function registerWebhookEndpoints(app: FastifyInstance, ctx: AppContext) 
     },
   );
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/webhook_endpoints', summary: 'List webhook endpoints, newest first', tag: 'Webhooks', auth: true, query: ListQuery }, async ({ query, principal }) => {
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/webhook_endpoints', response: R.list(R.WebhookEndpoint), summary: 'List webhook endpoints, newest first', tag: 'Webhooks', auth: true, query: ListQuery }, async ({ query, principal }) => {
     const page = await listEndpoints(ctx.db, principal, { limit: query.limit, startingAfter: query.starting_after });
     const now = ctx.clock.now();
     return listJson('/v2/webhook_endpoints', page.data.map((e) => endpointJson(e, now)), page.hasMore);
   });
 
-  defineRoute(app, ctx, { method: 'GET', url: '/v2/webhook_endpoints/:id', summary: 'Retrieve a webhook endpoint', tag: 'Webhooks', auth: true, params: IdParams }, async ({ params, principal }) =>
+  defineRoute(app, ctx, { method: 'GET', url: '/v2/webhook_endpoints/:id', response: R.WebhookEndpoint, summary: 'Retrieve a webhook endpoint', tag: 'Webhooks', auth: true, params: IdParams }, async ({ params, principal }) =>
     endpointJson(await getEndpoint(ctx.db, principal, params.id), ctx.clock.now()),
   );
 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/webhook_endpoints/:id', summary: 'Update a webhook endpoint; disabled: true|false disables or enables it', tag: 'Webhooks', auth: true, params: IdParams, body: WebhookEndpointUpdateBody },
+    { method: 'POST', url: '/v2/webhook_endpoints/:id', response: R.WebhookEndpoint, summary: 'Update a webhook endpoint; disabled: true|false disables or enables it', tag: 'Webhooks', auth: true, params: IdParams, body: WebhookEndpointUpdateBody },
     async ({ params, body, principal }) => {
       await getEndpoint(ctx.db, principal, params.id);
       if (body.url !== undefined) await checkUrl(principal, body.url);
@@ -127,7 +128,7 @@ export function registerWebhookEndpoints(app: FastifyInstance, ctx: AppContext) 
     },
   );
 
-  defineRoute(app, ctx, { method: 'DELETE', url: '/v2/webhook_endpoints/:id', summary: 'Delete a webhook endpoint and its delivery log', tag: 'Webhooks', auth: true, params: IdParams }, async ({ params, principal }) => {
+  defineRoute(app, ctx, { method: 'DELETE', url: '/v2/webhook_endpoints/:id', response: R.Deleted, summary: 'Delete a webhook endpoint and its delivery log', tag: 'Webhooks', auth: true, params: IdParams }, async ({ params, principal }) => {
     await deleteEndpoint(ctx.db, principal, params.id);
     return { id: params.id, object: 'webhook_endpoint' as const, deleted: true };
   });
@@ -135,7 +136,7 @@ export function registerWebhookEndpoints(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/webhook_endpoints/:id/rotate_secret', summary: 'New signing secret (in this answer only); the old one keeps signing beside it for 24 hours', tag: 'Webhooks', auth: true, params: IdParams },
+    { method: 'POST', url: '/v2/webhook_endpoints/:id/rotate_secret', response: R.WebhookEndpoint, summary: 'New signing secret (in this answer only); the old one keeps signing beside it for 24 hours', tag: 'Webhooks', auth: true, params: IdParams },
     async ({ params, principal }) => {
       const now = ctx.clock.now();
       return endpointJson(await rotateSecret(ctx.db, principal, params.id, newSecret(), now), now, true);
@@ -145,7 +146,7 @@ export function registerWebhookEndpoints(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'GET', url: '/v2/webhook_endpoints/:id/deliveries', summary: 'The delivery log of an endpoint, newest first', tag: 'Webhooks', auth: true, params: IdParams, query: DeliveryListQuery },
+    { method: 'GET', url: '/v2/webhook_endpoints/:id/deliveries', response: R.list(R.WebhookDelivery), summary: 'The delivery log of an endpoint, newest first', tag: 'Webhooks', auth: true, params: IdParams, query: DeliveryListQuery },
     async ({ params, query, principal }) => {
       await getEndpoint(ctx.db, principal, params.id);
       const page = await listDeliveries(ctx.db, principal, params.id, { limit: query.limit, startingAfter: query.starting_after, status: query.status, eventId: query.event });
@@ -156,7 +157,7 @@ export function registerWebhookEndpoints(app: FastifyInstance, ctx: AppContext) 
   defineRoute(
     app,
     ctx,
-    { method: 'POST', url: '/v2/events/:id/resend', summary: 'Deliver an event again: to every enabled endpoint that subscribes to it, or to one', tag: 'Events', auth: true, params: IdParams, body: ResendBody },
+    { method: 'POST', url: '/v2/events/:id/resend', response: R.list(R.WebhookDelivery), summary: 'Deliver an event again: to every enabled endpoint that subscribes to it, or to one', tag: 'Events', auth: true, params: IdParams, body: ResendBody },
     async ({ params, body, principal }) => {
       const event = await getEvent(ctx.db, principal, params.id);
       if (body.endpoint) {

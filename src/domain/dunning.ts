@@ -5,8 +5,9 @@ import { minorUnits } from './money.ts';
 // dunning settings and their defaults, and how a decline is told to a customer (plain words, never
 // the raw code). Pure: no I/O, no clock.
 
-export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';
-export const EMAIL_KINDS: readonly EmailKind[] = ['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered'];
+/** `card_expiring` is pre-dunning (domain/pre-dunning.ts): the card expires before the next payment. */
+export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered' | 'card_expiring';
+export const EMAIL_KINDS: readonly EmailKind[] = ['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered', 'card_expiring'];
 
 export interface DunningSettings {
   enabled: boolean;
@@ -17,6 +18,11 @@ export interface DunningSettings {
   emails: Record<EmailKind, boolean>;
   /** The merchant's own update-payment page; links point there (with the signed token) instead of Rescue's. */
   update_payment_url: string | null;
+  /** Branding: an https image shown above the email, and the button colour (#rrggbb); null: none and Rescue's blue. */
+  logo_url: string | null;
+  brand_color: string | null;
+  /** The language of customers whose own `locale` is unset (a BCP 47 tag); null: English. */
+  default_locale: string | null;
 }
 
 /**
@@ -29,8 +35,11 @@ export function defaultDunning(livemode: boolean): DunningSettings {
     enabled: !livemode,
     from_name: null,
     reply_to: null,
-    emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
+    emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true, card_expiring: true },
     update_payment_url: null,
+    logo_url: null,
+    brand_color: null,
+    default_locale: null,
   };
 }
 
@@ -58,38 +67,57 @@ export function emailKindForEvent(type: string, data: Record<string, unknown>): 
 }
 
 /** Links and emails carry no link for a receipt. */
-export const KINDS_WITH_LINK: ReadonlySet<EmailKind> = new Set(['payment_failed', 'retry_reminder', 'rescue_failed']);
+export const KINDS_WITH_LINK: ReadonlySet<EmailKind> = new Set(['payment_failed', 'retry_reminder', 'rescue_failed', 'card_expiring']);
+
+export type ReasonKey = 'insufficient_funds' | 'expired_card' | 'invalid_details' | 'limit' | 'authentication' | 'unreachable' | 'cannot_charge' | 'declined';
 
 /**
- * What happened, in words a customer understands. Never the raw decline code, and never the
- * suspicion behind a fraud or stolen-card decline (telling a fraudster why helps them; telling a
- * customer their card is "stolen" alarms them): those read as a plain decline by the bank.
+ * What happened, as a message a customer understands (the catalogues in web/i18n word it). Never the
+ * raw decline code, and never the suspicion behind a fraud or stolen-card decline (telling a
+ * fraudster why helps them; telling a customer their card is "stolen" alarms them): those read as a
+ * plain decline by the bank.
  */
-export function customerReason(code: string | null): string {
-  if (!code) return 'Your bank declined the payment.';
+export function customerReasonKey(code: string | null): ReasonKey {
+  if (!code) return 'declined';
   const info = classifyDecline({ code, adviceCode: null, brand: 'unknown', count: false });
   switch (info.code) {
     case 'insufficient_funds':
-      return 'Your bank declined the payment because the account did not have enough funds at the time.';
+      return 'insufficient_funds';
     case 'expired_card':
-      return 'The card on file has expired.';
+      return 'expired_card';
     case 'incorrect_cvc':
     case 'invalid_cvc':
     case 'incorrect_number':
     case 'invalid_number':
     case 'invalid_expiry_month':
     case 'invalid_expiry_year':
-      return 'The card details on file are no longer valid.';
+      return 'invalid_details';
     case 'card_velocity_exceeded':
     case 'withdrawal_count_limit_exceeded':
     case 'amount_too_large':
-      return 'The card reached its spending limit.';
+      return 'limit';
     case 'authentication_required':
-      return 'Your bank asked for the payment to be confirmed by you.';
+      return 'authentication';
   }
-  if (info.strategy === 'immediate' || info.category === 'technical') return 'Your bank could not be reached to approve the payment.';
-  if (info.strategy === 'after_card_update') return 'The card on file can no longer be charged.';
-  return 'Your bank declined the payment.';
+  if (info.strategy === 'immediate' || info.category === 'technical') return 'unreachable';
+  if (info.strategy === 'after_card_update') return 'cannot_charge';
+  return 'declined';
+}
+
+const REASON_EN: Record<ReasonKey, string> = {
+  insufficient_funds: 'Your bank declined the payment because the account did not have enough funds at the time.',
+  expired_card: 'The card on file has expired.',
+  invalid_details: 'The card details on file are no longer valid.',
+  limit: 'The card reached its spending limit.',
+  authentication: 'Your bank asked for the payment to be confirmed by you.',
+  unreachable: 'Your bank could not be reached to approve the payment.',
+  cannot_charge: 'The card on file can no longer be charged.',
+  declined: 'Your bank declined the payment.',
+};
+
+/** The reason in English (kept in an email's facts for rows queued before the catalogues). */
+export function customerReason(code: string | null): string {
+  return REASON_EN[customerReasonKey(code)];
 }
 
 /** An amount as the customer reads it: their locale's number format and the currency's symbol or code. */

@@ -83,9 +83,12 @@ export function linkSignerSource(db: Db, ring: Keyring | null, clock: Clock): ()
   };
 }
 
-/** Rescue's own page for a token. */
-export function hostedPageUrl(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/update-payment/${token}`;
+/**
+ * Rescue's own page at the seed's path (`GET /api/update-payment/:invoiceId`), the token as its
+ * signature. The older `/update-payment/:token` still serves links already emailed.
+ */
+export function hostedPageUrl(publicUrl: string, paymentId: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/api/update-payment/${encodeURIComponent(paymentId)}?sig=${encodeURIComponent(token)}`;
 }
 
 /** The merchant's own page, told which payment and given the token to prove the link is genuine. */

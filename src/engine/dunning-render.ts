@@ -20,7 +20,7 @@ export function linkOf(row: Pick<EmailRow, 'account_id' | 'livemode' | 'payment_
   if (link.type === 'stripe') return { url: link.url, expiresAt: null };
   const expiresAt = new Date(row.created_at.getTime() + s.linkDays * 86_400_000);
   const token = s.signer.sign({ accountId: row.account_id, livemode: row.livemode, paymentId: row.payment_id, expiresAt });
-  return { url: link.type === 'merchant' ? merchantPageUrl(link.url, row.payment_id, token) : hostedPageUrl(s.publicUrl, token), expiresAt };
+  return { url: link.type === 'merchant' ? merchantPageUrl(link.url, row.payment_id, token) : hostedPageUrl(s.publicUrl, row.payment_id, token), expiresAt };
 }
 
 export function renderRow(row: EmailRow, s: LinkSettings): RenderedEmail {

@@ -15,6 +15,9 @@ import { handBack } from '../stripe/handback.ts';
 import { dueHandbacks } from '../store/stripe-handbacks.ts';
 import type { LinkSettings } from './dunning-render.ts';
 import { emailClaim, failInterrupted, sendClaimed, type EmailTransport } from './dunning-send.ts';
+import { runPreDunning } from './pre-dunning.ts';
+
+const PRE_DUNNING_EVERY_MS = 60_000;
 import { runAttempts, type GatewayResolver } from './run-attempts.ts';
 import { advanceClock } from './test-clock-advance.ts';
 import { deliverClaimed, deliveryClaim, type WebhookDeliveryOptions } from './webhook-delivery.ts';
@@ -190,13 +193,23 @@ export function workerJobs(o: JobCatalogOptions): Job[] {
   }
   const emails = o.emails;
   if (emails) {
+    // Pre-dunning checks (engine/pre-dunning.ts) at most once a minute: they read every new paid payment.
+    let preDunnedAt = -Infinity;
+    const preDunning = async (now: Date) => {
+      if (now.getTime() - preDunnedAt < PRE_DUNNING_EVERY_MS) return;
+      preDunnedAt = now.getTime();
+      await runPreDunning({ db, clock, gatewayFor: o.gatewayFor });
+    };
     jobs.push(
       job({
         name: 'emails',
         claim: dueEmails,
         ...emailClaim(emails.transport, o.leaseMs),
         perRound: o.batchSize,
-        before: (now) => failInterrupted({ db, log }, now),
+        before: async (now) => {
+          await failInterrupted({ db, log }, now);
+          await preDunning(now);
+        },
         run: (claimed, { workerId }) => sendClaimed({ db, clock, log, workerId, ...emails }, claimed),
       }),
     );

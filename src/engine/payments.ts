@@ -4,7 +4,7 @@ import { RescueError } from '../errors.ts';
 import { applyLifecycleIn, claimPlannedNow } from '../store/lifecycle-writes.ts';
 import { cancelRescue as cancelRescueChange } from './lifecycle.ts';
 import { newId } from '../ids.ts';
-import { getCustomer } from '../store/customers.ts';
+import { customerOnFirstUse } from '../store/customers.ts';
 import type { Db } from '../store/db.ts';
 import { getPaymentRecord, getPaymentRecords, insertPaymentRows, type PaymentRecord, type Scope } from '../store/payments.ts';
 import type { AttemptContext } from '../store/attempts.ts';
@@ -51,7 +51,8 @@ export async function createPayments(d: PaymentDeps, scope: Scope, inputs: reado
   const customerIds = [...new Set(inputs.map((i) => i.customer).filter((c): c is string => c !== null))];
   const [settings, customerRows] = await Promise.all([
     getSettings(d.db, scope.accountId, scope.livemode),
-    Promise.all(customerIds.map((id) => getCustomer(d.db, scope, id, 'customer'))),
+    // Seed 003 names its customer (cus_abc123) without creating it first: created on first use.
+    Promise.all(customerIds.map((id) => customerOnFirstUse(d.db, scope, id, d.clock.now()))),
   ]);
   const customers = new Map<string, CustomerRow>(customerRows.map((c) => [c.id, c]));
   const nowByClock = new Map<string | null, Date>();
@@ -84,6 +85,7 @@ export async function createPayments(d: PaymentDeps, scope: Scope, inputs: reado
         test_clock: testClock,
         idempotency_key: input.idempotencyKey,
         rescue_policy: JSON.stringify(policy),
+        sandbox_note: gateway.sandboxNote?.(input.payment_method) ?? null,
         created_at: now,
         updated_at: now,
       },

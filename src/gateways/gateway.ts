@@ -73,4 +73,6 @@ export interface Gateway {
   describeCard(paymentMethod: string): CardDetails;
   /** Asks the card network for a replacement card (account updater); null when none. */
   accountUpdater(paymentMethod: string, at: Date): string | null;
+  /** The sandbox's word on how it reads a token it does not know as written (sandbox/token-note.ts); real gateways have none. */
+  sandboxNote?(paymentMethod: string): string | null;
 }

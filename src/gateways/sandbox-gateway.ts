@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { sandboxAccountUpdater, sandboxCardDetails, sandboxCharge } from './sandbox/network.ts';
+import { sandboxTokenNote } from './sandbox/token-note.ts';
 import type { CardDetails, ChargeRequest, ChargeResult, Gateway } from './gateway.ts';
 
 // The built-in simulated card network. Its decisions are a pure function of the token and the
@@ -35,6 +36,7 @@ export function sandboxGateway(db: Db): Gateway {
       const d = sandboxCardDetails(paymentMethod);
       return { brand: d.brand, funding: d.funding, country: d.country, last4: d.last4, expMonth: d.expMonth, expYear: d.expYear, fingerprint: d.fingerprint };
     },
+    sandboxNote: sandboxTokenNote,
     accountUpdater(paymentMethod, at) {
       const u = sandboxAccountUpdater(paymentMethod, at);
       return u.updated && u.newToken ? u.newToken : null;

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { RescueError } from '../errors.ts';
 import { newId, randomString } from '../ids.ts';
 import type { Db } from './db.ts';
+import { endSessionsOf } from './sessions.ts';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -54,6 +55,13 @@ export async function createAccount(db: Db, input: { email: string; password: st
   return { account: { id, email, business_name: input.businessName, created_at: input.now }, apiKeys: keys };
 }
 
+/** One more test API key for an account (`rescue demo` prints one for the embedded sandbox account). */
+export async function createTestApiKey(db: Db, accountId: string, now: Date): Promise<string> {
+  const key = `sk_test_${randomString(32)}`;
+  await db.insertInto('api_keys').values({ id: newId('key'), account_id: accountId, livemode: false, key_hash: hashApiKey(key), key_hint: key.slice(-4), created_at: now }).execute();
+  return key;
+}
+
 export async function findApiKey(db: Db, key: string) {
   return db.selectFrom('api_keys').select(['id', 'account_id', 'livemode']).where('key_hash', '=', hashApiKey(key)).executeTakeFirst();
 }
@@ -65,4 +73,18 @@ export async function countAccounts(db: Db): Promise<number> {
 
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+
+/**
+ * A new password for the account with this email (the operator's `rescue account reset-password`),
+ * and every dashboard session of the account ended: whoever signed in with the old one is out.
+ */
+export async function resetPassword(db: Db, email: string, password: string): Promise<{ accountId: string }> {
+  const passwordHash = await hashPassword(password);
+  return db.transaction().execute(async (tx) => {
+    const row = await tx.updateTable('accounts').set({ password_hash: passwordHash }).where('email', '=', email.trim().toLowerCase()).returning('id').executeTakeFirst();
+    if (!row) throw new RescueError('resource_missing', `No account has the email ${email}.`, 'email');
+    await endSessionsOf(tx, row.id);
+    return { accountId: row.id };
+  });
 }

@@ -213,7 +213,8 @@ export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[
     db.selectFrom('rescue_payment_methods').selectAll().where(anyOf('account_id', accountIds)).where(anyOf('payment_id', paymentIds)).orderBy('position').execute(),
   ]);
   const rescueBy = new Map(rescues.map((r) => [r.payment_id, r]));
-  const customerBy = new Map(customers.map((c) => [c.id, c]));
+  // Customer ids are the merchant's, unique per account only (migration 0020).
+  const customerBy = new Map(customers.map((c) => [`${c.account_id}|${c.id}`, c]));
   const recoveryBy = new Map(recoveries.map((r) => [`${r.account_id}|${r.payment_id}`, r]));
   const methodsBy = new Map<string, RescuePaymentMethodRow[]>();
   for (const m of methods) {
@@ -226,7 +227,7 @@ export async function loadAttemptContexts(db: Db, attempts: readonly AttemptRow[
     map.set(payment.id, {
       payment,
       rescue: rescueBy.get(payment.id) ?? null,
-      customer: payment.customer_id ? (customerBy.get(payment.customer_id) ?? null) : null,
+      customer: payment.customer_id ? (customerBy.get(`${payment.account_id}|${payment.customer_id}`) ?? null) : null,
       recovery: recoveryBy.get(`${payment.account_id}|${payment.id}`) ?? null,
       methods: methodsBy.get(`${payment.account_id}|${payment.id}`) ?? [],
     });

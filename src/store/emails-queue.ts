@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { customerReason, emailKindForEvent, mergeDunning, type DunningSettings, type EmailKind } from '../domain/dunning.ts';
+import { customerReason, customerReasonKey, emailKindForEvent, type ReasonKey, mergeDunning, type DunningSettings, type EmailKind } from '../domain/dunning.ts';
 import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
 import { randomString } from '../ids.ts';
 import type { Db } from './db.ts';
@@ -19,6 +19,8 @@ export interface EmailCause {
   kind: EmailKind;
   /** The account's clock at the cause: the test clock's time for payments on one. */
   at: Date;
+  /** Pre-dunning: the card that expires, and when the next payment is expected. */
+  expiring?: { last4: string | null; expMonth: number; expYear: number; nextPaymentAt: Date };
 }
 
 /** Everything a template needs, fixed when the email is queued (store/emails.ts renders it). */
@@ -31,12 +33,20 @@ export interface EmailFacts {
   currency: string;
   locale: string | null;
   timezone: string;
-  /** What failed, in plain words (never the decline code). */
+  /** What failed, in plain English words (never the decline code). */
   reason: string;
+  /** The same as a catalogue message (web/i18n), worded in the customer's language when rendered. */
+  reason_key?: ReasonKey;
   /** The next retry Rescue will make, if one is planned (ISO). */
   next_retry_at: string | null;
   /** Where the link points: Rescue's page, the merchant's own page, or Stripe's hosted invoice. */
   link: { type: 'rescue' } | { type: 'merchant'; url: string } | { type: 'stripe'; url: string } | null;
+  /** Branding as it was when the email was queued (absent on emails queued before branding existed). */
+  logo_url?: string | null;
+  brand_color?: string | null;
+  /** Pre-dunning (card_expiring): the card on file and the payment it would fail. */
+  card?: { last4: string | null; exp_month: number; exp_year: number };
+  next_payment_at?: string;
 }
 
 /** The causes among events a transaction writes. */
@@ -101,15 +111,22 @@ export async function queueEmails(tx: Tx, causes: readonly EmailCause[]): Promis
     const facts: EmailFacts = {
       business_name: p.business_name,
       from_name: settings.from_name,
+      logo_url: settings.logo_url,
+      brand_color: settings.brand_color,
       reply_to: settings.reply_to,
       customer_name: p.name,
       amount: Number(p.amount),
       currency: p.currency,
-      locale: p.locale,
+      // The customer's language, else the account's default (web/i18n/translate.ts).
+      locale: p.locale ?? settings.default_locale,
       timezone: p.timezone ?? 'UTC',
       reason: customerReason(p.failure_code),
+      reason_key: customerReasonKey(p.failure_code),
       next_retry_at: cause.kind === 'payment_recovered' || cause.kind === 'rescue_failed' ? null : (p.next_planned_at?.toISOString() ?? p.schedule?.[0]?.scheduled_at ?? null),
-      link: cause.kind === 'payment_recovered' ? null : linkFor(p, settings),
+      link: cause.kind === 'payment_recovered' ? null : cause.kind === 'card_expiring' ? expiringLinkFor(settings) : linkFor(p, settings),
+      ...(cause.expiring
+        ? { card: { last4: cause.expiring.last4, exp_month: cause.expiring.expMonth, exp_year: cause.expiring.expYear }, next_payment_at: cause.expiring.nextPaymentAt.toISOString() }
+        : {}),
     };
     return [
       {
@@ -135,6 +152,15 @@ export async function queueEmails(tx: Tx, causes: readonly EmailCause[]): Promis
       .onConflict((oc) => oc.columns(['account_id', 'payment_id', 'kind']).doNothing())
       .execute();
   }
+}
+
+/**
+ * Before the card expires the payment in hand is paid: only the merchant's own page can take a card
+ * for the payments to come (Rescue charges the payment method each payment names, and keeps no card
+ * on file for a customer). Without one, the email asks the customer to update it with the merchant.
+ */
+function expiringLinkFor(s: DunningSettings): EmailFacts['link'] {
+  return s.update_payment_url ? { type: 'merchant', url: s.update_payment_url } : null;
 }
 
 /**

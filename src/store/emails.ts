@@ -95,6 +95,7 @@ export async function getEmail(db: Db, scope: Scope, id: string): Promise<EmailR
 
 export interface ListEmailsQuery {
   paymentId?: string | undefined;
+  customerId?: string | undefined;
   kind?: EmailKind | undefined;
   status?: EmailRow['status'] | undefined;
   limit: number;
@@ -104,6 +105,7 @@ export interface ListEmailsQuery {
 export async function listEmails(db: Db, scope: Scope, q: ListEmailsQuery): Promise<{ data: EmailRow[]; hasMore: boolean }> {
   let query = db.selectFrom('emails').selectAll().where('account_id', '=', scope.accountId).where('livemode', '=', scope.livemode);
   if (q.paymentId) query = query.where('payment_id', '=', q.paymentId);
+  if (q.customerId) query = query.where('customer_id', '=', q.customerId);
   if (q.kind) query = query.where('kind', '=', q.kind);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.startingAfter) query = query.where('seq', '<', await cursorSeq(db, 'emails', 'email', scope, q.startingAfter));

@@ -92,8 +92,9 @@ export interface LiftCell {
   recoveredAmount: number;
   failedCount: number;
   failedAmount: number;
-  /** Of the payments that failed in this period, how many are recovered by now. */
+  /** Of the payments that failed in this period, how many are recovered by now, and their amount. */
   failedRecoveredCount: number;
+  failedRecoveredAmount: number;
 }
 
 /**
@@ -125,9 +126,10 @@ export async function liftCells(db: Db, scope: Scope, from: Date, to: Date, inte
     from rescues r join payments p on p.account_id = r.account_id and p.id = r.payment_id
     where r.account_id = ${a} and p.livemode = ${l} and r.status = 'recovered' and r.ended_at >= ${from} and r.ended_at < ${to}
     group by 1, 2`.execute(db);
-  const failed = await sql<{ period: Date; currency: string; n: number; amount: number; recovered: number }>`
+  const failed = await sql<{ period: Date; currency: string; n: number; amount: number; recovered: number; recovered_amount: number }>`
     select ${bucket('t.attempted_at')} as period, p.currency, count(*)::int as n, sum(p.amount)::bigint as amount,
-      (count(*) filter (where r.status = 'recovered'))::int as recovered
+      (count(*) filter (where r.status = 'recovered'))::int as recovered,
+      coalesce(sum(p.amount) filter (where r.status = 'recovered'), 0)::bigint as recovered_amount
     from attempts t
       join payments p on p.account_id = t.account_id and p.id = t.payment_id
       left join rescues r on r.account_id = p.account_id and r.payment_id = p.id
@@ -140,14 +142,14 @@ export async function liftCells(db: Db, scope: Scope, from: Date, to: Date, inte
     const key = `${new Date(period).toISOString()}|${currency}`;
     let c = cells.get(key);
     if (!c) {
-      c = { period: new Date(period), currency, organicCount: 0, organicAmount: 0, recoveredCount: 0, recoveredAmount: 0, failedCount: 0, failedAmount: 0, failedRecoveredCount: 0 };
+      c = { period: new Date(period), currency, organicCount: 0, organicAmount: 0, recoveredCount: 0, recoveredAmount: 0, failedCount: 0, failedAmount: 0, failedRecoveredCount: 0, failedRecoveredAmount: 0 };
       cells.set(key, c);
     }
     return c;
   };
   for (const r of organic.rows) Object.assign(cell(r.period, r.currency), { organicCount: Number(r.n), organicAmount: Number(r.amount) });
   for (const r of recovered.rows) Object.assign(cell(r.period, r.currency), { recoveredCount: Number(r.n), recoveredAmount: Number(r.amount) });
-  for (const r of failed.rows) Object.assign(cell(r.period, r.currency), { failedCount: Number(r.n), failedAmount: Number(r.amount), failedRecoveredCount: Number(r.recovered) });
+  for (const r of failed.rows) Object.assign(cell(r.period, r.currency), { failedCount: Number(r.n), failedAmount: Number(r.amount), failedRecoveredCount: Number(r.recovered), failedRecoveredAmount: Number(r.recovered_amount) });
   return [...cells.values()].sort((x, y) => x.period.getTime() - y.period.getTime() || x.currency.localeCompare(y.currency));
 }
 

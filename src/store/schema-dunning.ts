@@ -54,4 +54,18 @@ export interface PaymentMethodUpdatesTable {
   created_at: Date;
 }
 
+/** Pre-dunning checks (0019): a paid payment's card against the next expected payment. */
+export interface CardExpiryChecksTable {
+  account_id: string;
+  payment_id: string;
+  livemode: boolean;
+  test_clock: string | null;
+  send_at: Date | null;
+  next_payment_at: Date | null;
+  card_expires_at: Date | null;
+  done_at: Date | null;
+  outcome: 'queued' | 'card_replaced' | 'not_notified' | null;
+  checked_at: Date;
+}
+
 export type EmailRow = Selectable<EmailsTable>;

@@ -13,7 +13,8 @@ import type {
   StripePaymentIntentsTable,
   StripeSubscriptionsTable,
 } from './schema-stripe.ts';
-import type { EmailsTable, InstanceSecretsTable, PaymentMethodUpdatesTable } from './schema-dunning.ts';
+import type { CardExpiryChecksTable, EmailsTable, InstanceSecretsTable, PaymentMethodUpdatesTable } from './schema-dunning.ts';
+import type { WidgetSettingsTable } from './schema-widget.ts';
 
 export type * from './schema-stripe.ts';
 export type * from './schema-dunning.ts';
@@ -105,6 +106,7 @@ export interface PaymentsTable {
   test_clock: string | null;
   idempotency_key: string | null;
   rescue_policy: Json<RescuePolicy | null>;
+  sandbox_note: string | null;
   created_at: Date;
   updated_at: Date;
   seq: Seq;
@@ -338,6 +340,8 @@ export interface Database {
   emails: EmailsTable;
   instance_secrets: InstanceSecretsTable;
   payment_method_updates: PaymentMethodUpdatesTable;
+  widget_settings: WidgetSettingsTable;
+  card_expiry_checks: CardExpiryChecksTable;
 }
 
 /** A trained model and its stored evaluation (0006). */

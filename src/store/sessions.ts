@@ -59,3 +59,8 @@ export async function deleteSession(db: Db, token: string): Promise<boolean> {
   const res = await tables(db).deleteFrom('dashboard_sessions').where('token_hash', '=', hashToken(token)).executeTakeFirst();
   return Number(res.numDeletedRows) > 0;
 }
+
+/** Ends every session of the account (its password changed). */
+export async function endSessionsOf(db: Db, accountId: string): Promise<void> {
+  await tables(db).deleteFrom('dashboard_sessions').where('account_id', '=', accountId).execute();
+}

@@ -102,6 +102,37 @@ describe('POST /v2/customers', () => {
     expectError(await live.post('/v2/customers', { test_clock: clock.id }), 400, { param: 'test_clock' });
   });
 
+  it('takes the merchant\'s own id (seed 003\'s cus_abc123), unique within the account and its modes', async () => {
+    const res = await api.post('/v2/customers', { id: 'cus_abc123', email: 'abc@example.com' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ id: 'cus_abc123', email: 'abc@example.com' });
+    expect((await api.get('/v2/customers/cus_abc123')).body).toEqual(res.body);
+    expectError(await api.post('/v2/customers', { id: 'cus_abc123' }), 409, { code: 'resource_already_exists', param: 'id' });
+    // The live mode of the same account cannot take it either: one id, one customer.
+    expectError(await live.post('/v2/customers', { id: 'cus_abc123' }), 409, { code: 'resource_already_exists', param: 'id' });
+    // Another account has its own cus_abc123.
+    const other = t.client((await t.signup()).testKey);
+    expect((await other.post('/v2/customers', { id: 'cus_abc123', email: 'other@example.com' })).status).toBe(201);
+    expect((await api.get('/v2/customers/cus_abc123')).body.email).toBe('abc@example.com');
+  });
+
+  it.each([['a space', 'cus abc'], ['a slash', 'cus/1'], ['101 characters', `c${'x'.repeat(100)}`], ['an empty id', ''], ['a leading dash', '-cus']])('refuses an id with %s (400 naming id)', async (_name, id) => {
+    expectError(await api.post('/v2/customers', { id }), 400, { code: 'parameter_invalid', param: 'id' });
+  });
+
+  it('creates the customer a payment names on first use, and uses it after', async () => {
+    const first = await api.post('/v2/payments', { amount: 500, currency: 'USD', customer: 'user-42', payment_method: 'pm_card_visa' });
+    expect(first.status).toBe(201);
+    expect(first.body.customer).toBe('user-42');
+    const customer = (await api.get('/v2/customers/user-42')).body;
+    expect(customer).toMatchObject({ id: 'user-42', object: 'customer', email: null, timezone: 'UTC', livemode: false, test_clock: null });
+    expect(Math.abs(Date.parse(customer.created_at) - Date.parse(first.body.created_at))).toBeLessThan(60_000);
+    const second = await api.post('/v2/payments', { amount: 600, currency: 'USD', customer: 'user-42', payment_method: 'pm_card_visa' });
+    expect(second.body.customer).toBe('user-42');
+    expect((await api.get('/v2/customers/user-42')).body).toEqual(customer);
+    expect((await api.get('/v2/payments?customer=user-42')).body.data.map((p: any) => p.id)).toEqual([second.body.id, first.body.id]);
+  });
+
   it('answers invalid JSON with 400', async () => {
     const { testKey } = await t.signup();
     const res = await rawRequest(t.url, 'POST', '/v2/customers', { headers: { authorization: `Bearer ${testKey}`, 'content-type': 'application/json' }, body: "{'email': 'single quotes'}" });

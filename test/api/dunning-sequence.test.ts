@@ -5,7 +5,7 @@ import { advanceClock, eventually, startTestRescue, type Client, type TestRescue
 
 // The embedded default (no SMTP): every dunning email lands in the outbox as `sent`, timestamped by
 // the account's clock. A test clock moved through whole rescues gives exactly the expected emails,
-// in order, in the customer's language, time zone and currency.
+// in order, in the customer's language (German here: words, numbers and dates), time zone and currency.
 
 const T0 = Date.parse('2026-03-25T10:30:00Z');
 const unix = (ms: number) => Math.floor(ms / 1000);
@@ -56,16 +56,17 @@ describe.each(ENGINES)('dunning emails through whole rescues (%s)', (engine) => 
       created_at: new Date(T0).toISOString().replace('.000Z', 'Z'),
       sent_at: new Date(T0).toISOString().replace('.000Z', 'Z'),
     });
-    expect(first[0].subject).toBe("Your payment to Acme didn't go through");
     // The customer's locale and zone: German number format, Berlin time; the name is escaped in HTML.
     expect(first[0].text).toContain('49,99');
     expect(first[0].text).toContain('€');
-    expect(first[0].text).toContain('Hi Ada <Lovelace>,');
+    expect(first[0].subject).toBe('Ihre Zahlung an Acme ist fehlgeschlagen');
+    expect(first[0].text).toContain('Hallo Ada <Lovelace>,');
     expect(first[0].html).toContain('Ada &lt;Lovelace&gt;');
     expect(first[0].html).not.toContain('<Lovelace>');
     expect(first[0].text).toContain('26. März 2026 um 11:30 (Europe/Berlin)');
     expect(first[0].text).not.toContain('insufficient_funds');
-    expect(first[0].text).toMatch(new RegExp(`${t.url}/update-payment/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+`));
+    expect(first[0].text).toContain('Ihre Bank hat die Zahlung abgelehnt, weil das Konto');
+    expect(first[0].text).toMatch(new RegExp(`${t.url}/api/update-payment/${id}\\?sig=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+`));
 
     await advanceClock(api, clock, new Date(T0 + 2 * DAY_MS));
     const afterFirstRetry = await eventually(async () => {
@@ -107,7 +108,7 @@ describe.each(ENGINES)('dunning emails through whole rescues (%s)', (engine) => 
       return list.length === 2 && list.every((e: any) => e.status === 'sent') ? list : undefined;
     });
     expect(all.map((e: any) => e.kind)).toEqual(['payment_failed', 'payment_recovered']);
-    expect(all[1].subject).toMatch(/^Receipt: 12,00\s€ paid to Acme$/);
+    expect(all[1].subject).toMatch(/^Beleg: 12,00\s€ an Acme bezahlt$/);
     expect(all[1].text).not.toContain('/update-payment/');
     expect((await api.get(`/v2/payments/${id}`)).body.status).toBe('succeeded');
   }, 120_000);
@@ -121,7 +122,7 @@ describe.each(ENGINES)('dunning emails through whole rescues (%s)', (engine) => 
     });
     expect(list[0].kind).toBe('payment_failed');
     // Never the decline code, nor the suspicion behind it.
-    expect(list[0].text).toContain('Your bank declined the payment.');
+    expect(list[0].text).toContain('Ihre Bank hat die Zahlung abgelehnt.');
     expect(list[0].text).not.toMatch(/stolen/i);
     expect(list[0].text).toContain('/update-payment/');
     await advanceClock(api, clock, new Date((await api.get(`/v2/test_clocks/${clock}`)).body.frozen_time * 1000 + 20 * DAY_MS));

@@ -39,8 +39,11 @@ describe('dunning settings', () => {
       enabled: true,
       from_name: null,
       reply_to: null,
-      emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true },
+      emails: { payment_failed: true, retry_reminder: true, rescue_failed: true, payment_recovered: true, card_expiring: true },
       update_payment_url: null,
+      logo_url: null,
+      brand_color: null,
+      default_locale: null,
     });
     expect((await live.get('/v2/settings/dunning')).body).toMatchObject({ livemode: true, enabled: false });
   });
@@ -54,6 +57,9 @@ describe('dunning settings', () => {
     [{ emails: { weekly_digest: true } }, 'emails[weekly_digest]'],
     [{ update_payment_url: 'ftp://example.com/pay' }, 'update_payment_url'],
     [{ colour: 'blue' }, 'colour'],
+    [{ logo_url: 'http://acme.example/logo.png' }, 'logo_url'],
+    [{ brand_color: 'blue' }, 'brand_color'],
+    [{ brand_color: '#12345g' }, 'brand_color'],
   ])('refuses %j with a 400 naming %s, and changes nothing', async (body, param) => {
     const before = (await api.get('/v2/settings/dunning')).body;
     expectError(await api.post('/v2/settings/dunning', body), 400, { type: 'invalid_request_error', param });
@@ -67,7 +73,7 @@ describe('dunning settings', () => {
 
   it('merges partial updates; turned off, or with the kind off, or notify_customer false: no email', async () => {
     const res = await api.post('/v2/settings/dunning', { emails: { payment_failed: false } });
-    expect(res.body.emails).toEqual({ payment_failed: false, retry_reminder: true, rescue_failed: true, payment_recovered: true });
+    expect(res.body.emails).toEqual({ payment_failed: false, retry_reminder: true, rescue_failed: true, payment_recovered: true, card_expiring: true });
     const off1 = await fail(api);
     await api.post('/v2/settings/dunning', { emails: { payment_failed: true }, enabled: false });
     const off2 = await fail(api);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declinedPaymentIntent, invoiceObject, signedHeaders, stripeEvent } from '../support/fake-stripe.ts';
+import { widgetToken } from '../../src/domain/widget-token.ts';
 import { eventually } from '../support/harness.ts';
 import { CONNECT_WEBHOOK_SECRET, connectedAccount, startStripeRescue, type StripeRescue } from '../support/stripe-harness.ts';
 
@@ -34,5 +35,13 @@ describe('dunning for Stripe invoices', () => {
     expect(email.text).toContain('Pay with another card:\nhttps://invoice.stripe.com/i/acct_test/test_dunning_1');
     expect(email.text).not.toContain('/update-payment/');
     expect(email.text).not.toContain('This link works until');
+
+    // The portal widget offers the same page for this customer's open invoice.
+    const secret = (await api.post('/v2/settings/widget/rotate_secret')).body.secret;
+    const token = widgetToken({ secret, customer: email.customer, expiresAt: new Date(Date.now() + 600_000) });
+    const widget = await fetch(`${s.t.url}/api/widget/insights?token=${token}`, { headers: { accept: 'application/json' } });
+    const body = (await widget.json()) as { data: unknown[] };
+    expect(body.data).toHaveLength(1);
+    expect(body.data[0]).toMatchObject({ amount: 1999, update_payment_url: 'https://invoice.stripe.com/i/acct_test/test_dunning_1' });
   });
 });

@@ -187,11 +187,14 @@ describe.each(ENGINES)('Idempotency-Key (%s)', (engine) => {
     expect(chargesFor(fixed.body.id)).toHaveLength(1);
   });
 
-  it('replays a refusal (400 unknown customer) the same way it answered it', async () => {
-    const req = body({ customer: 'cus_000000000000000000000000' });
-    const first = await api.post('/v2/payments', req, withKey('ghost-customer'));
+  it('replays a refusal (400: a customer id the account uses in live mode) the same way it answered it', async () => {
+    const keys = await t.signup();
+    const test = t.client(keys.testKey);
+    expect((await t.client(keys.liveKey).post('/v2/customers', { id: 'cus_live_only' })).status).toBe(201);
+    const req = body({ customer: 'cus_live_only', payment_method: 'pm_card_visa' });
+    const first = await test.post('/v2/payments', req, withKey('ghost-customer'));
     expectError(first, 400, { code: 'resource_missing', param: 'customer' });
-    const second = await api.post('/v2/payments', req, withKey('ghost-customer'));
+    const second = await test.post('/v2/payments', req, withKey('ghost-customer'));
     expect(second.status).toBe(400);
     expect(second.body).toEqual(first.body);
   });

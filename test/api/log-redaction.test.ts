@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { widgetToken } from '../../src/domain/widget-token.ts';
 import { createLogger } from '../../src/log.ts';
 import { openDb } from '../../src/store/db.ts';
 import { createPostgresDatabase, ENGINES } from '../support/databases.ts';
@@ -31,7 +32,7 @@ function capture(): Captured {
 describe('secrets stay out of the logs of a fuzzed server (pglite)', () => {
   let t: TestRescue;
   const out = capture();
-  const secrets = {} as Record<'password' | 'testKey' | 'liveKey' | 'passwordHash' | 'hashDigest' | 'webhookSecret' | 'rotatedSecret' | 'updatePaymentToken' | 'sessionToken', string>;
+  const secrets = {} as Record<'password' | 'testKey' | 'liveKey' | 'passwordHash' | 'hashDigest' | 'webhookSecret' | 'rotatedSecret' | 'updatePaymentToken' | 'sessionToken' | 'widgetSecret' | 'widgetToken', string>;
 
   beforeAll(async () => {
     t = await startTestRescue({ logDestination: out, env: { LOG_LEVEL: 'trace', RESCUE_HTTP_GATEWAY_TIMEOUT_MS: '300', RESCUE_RATE_LIMIT_PER_KEY: '0' } });
@@ -63,15 +64,25 @@ describe('secrets stay out of the logs of a fuzzed server (pglite)', () => {
     const payment = (await api.post('/v2/payments', { amount: 4999, currency: 'USD', payment_method: 'pm_card_chargeDeclinedInsufficientFunds', customer: customer.id, auto_rescue: { enabled: true } })).body;
     const link = await eventually(async () => {
       const emails = (await api.get(`/v2/emails?payment=${payment.id}`)).body.data;
-      return emails.map((e: any) => /\/update-payment\/([^\s"<]+)/.exec(e.text)?.[1]).find(Boolean);
+      // The seed's path carries the token as its signature: /api/update-payment/pay_…?sig=<token>.
+      return emails.map((e: any) => /\/update-payment\/[^\s"<?]+\?sig=([^\s"<&]+)/.exec(e.text)?.[1]).find(Boolean);
     });
     secrets.updatePaymentToken = String(link);
 
     // The link used as a customer would, and abused.
+    expect((await fetch(`${t.url}/api/update-payment/${payment.id}?sig=${link}`)).status).toBe(200);
+    await fetch(`${t.url}/api/update-payment/${payment.id}?sig=${link}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'card_number=4000%00&exp=12%2F30&cvc=123' });
     expect((await fetch(`${t.url}/update-payment/${link}`)).status).toBe(200);
     await fetch(`${t.url}/update-payment/${link}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'card_number=4000%00&exp=12%2F30&cvc=123' });
     await fetch(`${t.url}/update-payment/${link}?token=${link}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"card_number":' });
     await api.post(`/v2/payments/${payment.id}/payment_method`, { payment_method: 'pm_card_visa', link_token: `${link}x` });
+
+    // The portal widget: its secret, and a token made with it, used and tampered with.
+    secrets.widgetSecret = (await api.post('/v2/settings/widget/rotate_secret')).body.secret;
+    secrets.widgetToken = widgetToken({ secret: secrets.widgetSecret, customer: customer.id, expiresAt: new Date(Date.now() + 600_000) });
+    expect((await fetch(`${t.url}/api/widget/insights?token=${secrets.widgetToken}`)).status).toBe(200);
+    await fetch(`${t.url}/api/widget/insights?token=${secrets.widgetToken}x`, { headers: { accept: 'application/json' } });
+    await fetch(`${t.url}/api/widget/insights/retry`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${secrets.widgetToken}&payment=${payment.id}` });
 
     // Dashboard sign-ins: right, wrong, hostile; the session cookie is a secret too.
     const dash = { 'content-type': 'application/json', 'x-rescue-dashboard': '1' };

@@ -37,9 +37,9 @@ describe('Lift', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ success: true, object: 'lift', interval: 'month' });
     expect(res.body.totals).toEqual([
-      { currency: 'EUR', organicRevenue: 5000, organicCount: 1, recoveredRevenue: 0, recoveredCount: 0, liftPercent: 0, failedRevenue: 1000, failedCount: 1, recoveryRate: 0 },
-      // 4999 / (6000 + 4000 + 2000) = 41.66 %; 1 of the 2 USD payments that failed is recovered.
-      { currency: 'USD', organicRevenue: 12000, organicCount: 3, recoveredRevenue: 4999, recoveredCount: 1, liftPercent: 41.66, failedRevenue: 7999, failedCount: 2, recoveryRate: 50 },
+      { currency: 'EUR', organicRevenue: 5000, organicCount: 1, recoveredRevenue: 0, recoveredCount: 0, liftPercent: 0, failedRevenue: 1000, failedCount: 1, failedRecoveredCount: 0, failedRecoveredRevenue: 0, recoveryRate: 0, recoveryRateByAmount: 0 },
+      // 4999 / (6000 + 4000 + 2000) = 41.66 %; 1 of the 2 USD payments that failed is recovered, 4999 of 7999 by amount.
+      { currency: 'USD', organicRevenue: 12000, organicCount: 3, recoveredRevenue: 4999, recoveredCount: 1, liftPercent: 41.66, failedRevenue: 7999, failedCount: 2, failedRecoveredCount: 1, failedRecoveredRevenue: 4999, recoveryRate: 50, recoveryRateByAmount: 62.5 },
     ]);
     const sum = (k: string) => res.body.periods.flatMap((p: any) => p.currencies).filter((c: any) => c.currency === 'USD').reduce((a: number, c: any) => a + c[k], 0);
     expect(sum('organicRevenue')).toBe(12000);

@@ -71,6 +71,12 @@ describe.each(ENGINES)('Stripe Connect (%s)', (engine) => {
       const conn = await api.get('/v2/stripe/connection');
       expect(conn.body).toMatchObject({ object: 'stripe_connection', status: 'connected', kind: 'oauth', stripe_account: 'acct_good1', scope: 'read_only', mode: 'observe' });
       expect(conn.body.notice).toMatch(/Smart Retries on/);
+      // One sender: Stripe's API cannot say whether its failed-payment emails are on, so Rescue (whose emails are on in test mode) says which to turn off.
+      expect(conn.body.customer_emails).toMatchObject({ stripe_failed_payment_emails: null, rescue_emails_enabled: true, settings_url: 'https://dashboard.stripe.com/settings/billing/automatic' });
+      expect(conn.body.customer_emails.advice).toContain('turn off "Send emails when card payments fail"');
+      expect((await api.post('/v2/settings/dunning', { enabled: false })).status).toBe(200);
+      expect((await api.get('/v2/stripe/connection')).body.customer_emails).toMatchObject({ rescue_emails_enabled: false, advice: expect.stringContaining('can stay on') });
+      expect((await api.post('/v2/settings/dunning', { enabled: true })).status).toBe(200);
       expect(conn.body.backfill.map((b: any) => b.object).sort()).toEqual(['charges', 'invoices', 'subscriptions']);
 
       const row = (await sql<any>`select * from stripe_connections where stripe_account_id = 'acct_good1'`.execute(s.t.rescue.db)).rows[0];

@@ -85,11 +85,20 @@ describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
     });
 
     it('cannot charge A\'s customer or put its own customer on A\'s clock', async () => {
-      expectError(await b.post('/v2/payments', { amount: 500, currency: 'USD', customer: A.customer, payment_method: 'pm_card_visa' }), 400, { code: 'resource_missing', param: 'customer' });
       expectError(await b.post('/v2/customers', { test_clock: A.clock }), 400, { code: 'resource_missing', param: 'test_clock' });
       expect((await b.get('/v2/payments')).body.data).toEqual([]);
       expect((await b.get('/v2/customers')).body.data).toEqual([]);
       expect((await a.get(`/v2/payments?customer=${A.customer}`)).body.data.map((p: any) => p.id)).toEqual([A.paid]);
+    });
+
+    it('naming A\'s customer id gets a customer of its own with that id, none of A\'s (ids are per account)', async () => {
+      const c = t.client((await t.signup()).testKey);
+      const paid = await c.post('/v2/payments', { amount: 500, currency: 'USD', customer: A.customer, payment_method: 'pm_card_visa' });
+      expect(paid.status).toBe(201);
+      expect((await c.get(`/v2/customers/${A.customer}`)).body).toMatchObject({ id: A.customer, email: null });
+      expect((await a.get(`/v2/customers/${A.customer}`)).body).toMatchObject({ id: A.customer, email: 'a@example.com' });
+      expect((await a.get(`/v2/payments?customer=${A.customer}`)).body.data.map((p: any) => p.id)).toEqual([A.paid]);
+      expect((await c.get(`/v2/payments?customer=${A.customer}`)).body.data.map((p: any) => p.id)).toEqual([paid.body.id]);
     });
 
     it('sees only its own objects once it has some', async () => {
@@ -121,6 +130,8 @@ describe.each(ENGINES)('tenant isolation (%s)', (engine) => {
       expectError(await a.post(`/v2/payments/${A.livePayment}/cancel_rescue`), 404, { code: 'resource_missing' });
       expectError(await aLive.post(`/v2/payments/${A.rescuing}/cancel_rescue`), 404, { code: 'resource_missing' });
       expectError(await aLive.post(`/v2/payments/${A.rescuing}/retry_now`), 404, { code: 'resource_missing' });
+      // An id is the account's in one mode: a test payment cannot name (nor create) a live customer.
+      expectError(await a.post('/v2/payments', { amount: 500, currency: 'USD', customer: A.liveCustomer, payment_method: 'pm_card_visa' }), 400, { code: 'resource_missing', param: 'customer' });
     });
 
     it('lists are separate', async () => {

@@ -30,9 +30,9 @@ describe('POST /v2/test_clocks, GET, list', () => {
       name: 'Annual renewal',
       status: 'ready',
       livemode: false,
-      created: expect.any(Number),
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
-    expect(Math.abs(res.body.created - Date.now() / 1000)).toBeLessThan(60);
+    expect(Math.abs(Date.parse(res.body.created_at) - Date.now())).toBeLessThan(60_000);
     const got = await api.get(`/v2/test_clocks/${res.body.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toEqual(res.body);

@@ -36,7 +36,7 @@ function payment(o: Partial<PaymentRow> = {}): PaymentRow {
   return {
     id: 'pay_1', account_id: 'acct_1', livemode: false, customer_id: 'cus_1', payment_method: 'pm_card_visa', amount: 4999, currency: 'USD',
     off_session: true, status: 'processing', failure_code: null, failure_message: null, metadata: {}, test_clock: null, idempotency_key: null,
-    rescue_policy: POLICY, created_at: T0, updated_at: T0, seq: 1, ...o,
+    rescue_policy: POLICY, sandbox_note: null, created_at: T0, updated_at: T0, seq: 1, ...o,
   };
 }
 

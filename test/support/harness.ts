@@ -9,6 +9,8 @@ import { startRescue, type Rescue } from '../../src/server.ts';
 import { createPostgresDatabase, type Engine } from './databases.ts';
 
 // Starts the real Rescue (API + worker) on a free port over a fresh database, and talks HTTP to it.
+// Every answer is checked against the OpenAPI document's schema for it (validateResponses): an
+// undocumented field or status is a 500 that fails the test that met it.
 
 export interface TestRescue {
   url: string;
@@ -55,7 +57,7 @@ export async function startTestRescue(
   // Each PGlite test server gets its own data folder, removed on close.
   const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'rescue-test-')) : null;
   if (dataDir) config.RESCUE_DATA_DIR = dataDir;
-  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random, resolveHost: o.resolveHost, logDestination: o.logDestination });
+  const rescue = await startRescue(config, { api: true, worker: o.worker ?? true, clock: o.clock, random: o.random, resolveHost: o.resolveHost, logDestination: o.logDestination, validateResponses: true });
   const url = rescue.url!;
   let n = 0;
   return {

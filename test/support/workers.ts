@@ -29,7 +29,7 @@ export function spawnWorker(databaseUrl: string, env: Record<string, string> = {
   return spawnRescue('worker', databaseUrl, env, args);
 }
 
-export function spawnRescue(command: 'worker' | 'api' | 'start', databaseUrl: string, env: Record<string, string> = {}, args: string[] = []): WorkerProcess {
+export function spawnRescue(command: 'worker' | 'api' | 'start' | 'demo', databaseUrl: string, env: Record<string, string> = {}, args: string[] = []): WorkerProcess {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('RESCUE_') || k === 'DATABASE_URL' || k === 'PORT') delete childEnv[k];
   const child = spawn(NODE, ['src/cli.ts', command, ...args], {

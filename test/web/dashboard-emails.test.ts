@@ -92,8 +92,13 @@ describe('dashboard in a browser: emails', () => {
   it('open the payment-failed email: its text with the update-payment link, the HTML sandboxed; then its payment shows it', async () => {
     const failed = find('payment_failed', declined);
     const link = /Update your payment method:\n(\S+\/update-payment\/\S+)/.exec(failed.text)?.[1];
-    expect(link).toMatch(new RegExp(`^${t.url}/update-payment/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
+    expect(link).toMatch(new RegExp(`^${t.url}/api/update-payment/pay_[A-Za-z0-9]+\\?sig=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
     const page = await newDashboardPage(browser);
+    // The email's inline styles must not be refused by the dashboard's CSP (a console error each).
+    const consoleErrors: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) consoleErrors.push(msg.text());
+    });
     await signInThroughForm(page, t.url, m.email);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Emails' }).click();
     await cell(page, failed.id, 'subject').getByRole('link', { name: failed.subject }).click();
@@ -122,6 +127,9 @@ describe('dashboard in a browser: emails', () => {
     // Sandboxed without allow-same-origin: the frame's document is an opaque origin, cut off from the dashboard's.
     const frameOrigin = await (await (await iframe.elementHandle())!.contentFrame())!.evaluate(() => (globalThis as unknown as { origin: string }).origin);
     expect(frameOrigin).toBe('null');
+    // Styled as the customer sees it: the button's inline background applies.
+    expect(await cta.evaluate((a) => (globalThis as any).getComputedStyle(a).backgroundColor)).toBe('rgb(26, 86, 219)');
+    expect(consoleErrors).toEqual([]);
 
     // Follow the email to its payment: its page lists this email.
     await page.getByRole('link', { name: declined }).click();

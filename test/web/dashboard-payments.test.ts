@@ -87,7 +87,7 @@ describe('dashboard in a browser: payments', () => {
     // A payment's detail: the first attempt's decline and the planned retries, then cancel.
     const first = rows(page).first();
     const id = (await first.getAttribute('data-payment'))!;
-    await first.getByRole('link').click();
+    await first.getByRole('link', { name: id }).click();
     await expect.poll(() => page.url()).toBe(`${t.url}/dashboard/payments/${id}`);
     const timeline = page.locator('table[aria-label="Attempts timeline"] tbody tr');
     await expect.poll(() => timeline.count()).toBeGreaterThan(1);

@@ -54,6 +54,9 @@ describe('dashboard in a browser: Stripe', () => {
     await expect.poll(() => page.getByTestId('stripe-account').textContent()).toBe('acct_dashboard1');
     expect(await page.getByTestId('stripe-status').textContent()).toBe('connected');
     expect(await page.getByTestId('smart-retries-advice').textContent()).toBe(ADVICE.observe);
+    // One sender: which of Stripe's own customer emails to turn off, with a link to that setting.
+    expect(await page.getByTestId('customer-emails-advice').textContent()).toContain('turn off "Send emails when card payments fail"');
+    expect(await page.getByTestId('customer-emails-advice').getByRole('link', { name: "Open Stripe's email settings" }).getAttribute('href')).toBe('https://dashboard.stripe.com/settings/billing/automatic');
 
     // The import: one row per object type, done once the worker has read the fake's lists.
     const progress = page.locator('table[aria-label="Import progress"] tbody tr');

@@ -1,13 +1,17 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, currentMode, setMode, whenSignedOut, type Mode } from './api.ts';
 import { Loading } from './components.tsx';
 import { Link, useLocation } from './router.tsx';
+import { CustomerDetail } from './pages/CustomerDetail.tsx';
+import { Customers } from './pages/Customers.tsx';
 import { EmailDetail } from './pages/EmailDetail.tsx';
 import { Emails } from './pages/Emails.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { PaymentDetail } from './pages/PaymentDetail.tsx';
 import { Payments } from './pages/Payments.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { SignUp } from './pages/SignUp.tsx';
+import { Settings } from './pages/Settings.tsx';
 import { Stripe } from './pages/Stripe.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
 
@@ -17,17 +21,24 @@ export interface Account {
   business_name: string;
 }
 
+/** Signed out: no account (a 200, not a 401, so the first look logs nothing in the console). */
 interface SessionJson {
-  account: Account;
-  expires_at: string;
+  account: Account | null;
+  expires_at: string | null;
 }
+
+// The analytics page carries the chart library: loaded when first opened, not with every page.
+const Analytics = lazy(() => import('./pages/Analytics.tsx').then((m) => ({ default: m.Analytics })));
 
 const NAV: [path: string, label: string][] = [
   ['', 'Overview'],
+  ['analytics', 'Analytics'],
   ['payments', 'Payments'],
+  ['customers', 'Customers'],
   ['stripe', 'Stripe'],
   ['emails', 'Emails'],
   ['webhooks', 'Webhooks'],
+  ['settings', 'Settings'],
 ];
 
 export function App() {
@@ -44,7 +55,7 @@ export function App() {
   }, []);
 
   if (account === 'checking') return <Loading />;
-  if (!account) return <SignIn onSignedIn={(a) => setAccount(a)} />;
+  if (!account) return loc.path === 'signup' ? <SignUp onSignedIn={(a) => setAccount(a)} /> : <SignIn onSignedIn={(a) => setAccount(a)} />;
 
   const switchMode = (m: Mode) => {
     setMode(m);
@@ -99,12 +110,25 @@ function page(path: string, mode: Mode) {
       return <Overview mode={mode} />;
     case 'payments':
       return id ? <PaymentDetail id={decodeURIComponent(id)} /> : <Payments />;
+    case 'analytics':
+      return (
+        <Suspense fallback={<Loading />}>
+          <Analytics />
+        </Suspense>
+      );
+    case 'customers':
+      return id ? <CustomerDetail id={decodeURIComponent(id)} /> : <Customers />;
     case 'stripe':
       return <Stripe mode={mode} />;
     case 'emails':
       return id ? <EmailDetail id={decodeURIComponent(id)} /> : <Emails />;
     case 'webhooks':
       return <Webhooks />;
+    case 'settings':
+      return <Settings mode={mode} />;
+    // Signed in already (a bookmark, Back after signing up): the overview.
+    case 'signup':
+      return <Overview mode={mode} />;
     default:
       return (
         <p>

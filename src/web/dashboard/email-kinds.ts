@@ -3,13 +3,14 @@ import type { Email, EmailKind } from './types.ts';
 // The dunning sequence in the merchant's words (docs/dunning.md, "The sequence"); the API's codes
 // stay in the filter's values and the URL.
 
-export const EMAIL_KINDS: readonly EmailKind[] = ['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered'];
+export const EMAIL_KINDS: readonly EmailKind[] = ['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered', 'card_expiring'];
 
 const LABELS: Record<EmailKind, string> = {
   payment_failed: 'Payment failed',
   retry_reminder: 'Reminder before the last retry',
   rescue_failed: 'Final notice: rescue failed',
   payment_recovered: 'Receipt: payment recovered',
+  card_expiring: 'Before the card expires (pre-dunning)',
 };
 
 export const EMAIL_STATUSES: readonly Email['status'][] = ['queued', 'sent', 'failed'];

@@ -10,34 +10,36 @@ export const paymentPath = (id: string) => `/dashboard/payments/${encodeURICompo
 /** Emails as rows: the subject opens the email; the payment column links to its payment. */
 export function EmailTable({ emails, label, showPayment = true }: { emails: Email[]; label: string; showPayment?: boolean }) {
   return (
-    <table aria-label={label}>
-      <thead>
-        <tr>
-          <th scope="col">Created</th>
-          <th scope="col">Kind</th>
-          <th scope="col">To</th>
-          <th scope="col">Subject</th>
-          <th scope="col">Status</th>
-          {showPayment && <th scope="col">Payment</th>}
-        </tr>
-      </thead>
-      <tbody>
-        {emails.map((e) => (
-          <tr key={e.id} data-email={e.id} data-kind={e.kind} data-status={e.status}>
-            <td>{dateTime(e.created_at)}</td>
-            <td data-field="kind">{kindLabel(e.kind)}</td>
-            <td data-field="to">{e.to}</td>
-            <td data-field="subject">
-              <Link to={emailPath(e.id)}>{e.subject}</Link>
-            </td>
-            <td data-field="status">
-              <EmailStatus email={e} />
-            </td>
-            {showPayment && <td data-field="payment">{e.payment ? <Link to={paymentPath(e.payment)}><code>{e.payment}</code></Link> : '—'}</td>}
+    <div className="table-scroll">
+      <table aria-label={label}>
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Kind</th>
+            <th scope="col">To</th>
+            <th scope="col">Subject</th>
+            <th scope="col">Status</th>
+            {showPayment && <th scope="col">Payment</th>}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {emails.map((e) => (
+            <tr key={e.id} data-email={e.id} data-kind={e.kind} data-status={e.status}>
+              <td>{dateTime(e.created_at)}</td>
+              <td data-field="kind">{kindLabel(e.kind)}</td>
+              <td data-field="to">{e.to}</td>
+              <td data-field="subject">
+                <Link to={emailPath(e.id)}>{e.subject}</Link>
+              </td>
+              <td data-field="status">
+                <EmailStatus email={e} />
+              </td>
+              {showPayment && <td data-field="payment">{e.payment ? <Link to={paymentPath(e.payment)}><code>{e.payment}</code></Link> : '—'}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

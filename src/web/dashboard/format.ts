@@ -30,3 +30,12 @@ export function probability(p: number | null | undefined): string {
 }
 
 export const humanize = (s: string) => s.replace(/_/g, ' ');
+
+/** A card as people name it: "Visa •••• 4242" (never the token). */
+export function cardLabel(details: { card: { brand: string; last4: string | null } } | null | undefined): string {
+  if (!details) return '—';
+  const brand = details.card.brand === 'unknown' ? 'Card' : BRANDS[details.card.brand] ?? humanize(details.card.brand);
+  return details.card.last4 ? `${brand} •••• ${details.card.last4}` : brand;
+}
+
+const BRANDS: Record<string, string> = { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', jcb: 'JCB', diners: 'Diners Club', unionpay: 'UnionPay' };

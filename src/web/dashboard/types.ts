@@ -15,7 +15,10 @@ export interface CurrencyFigures {
   liftPercent: number | null;
   failedRevenue: number;
   failedCount: number;
+  failedRecoveredCount: number;
+  failedRecoveredRevenue: number;
   recoveryRate: number | null;
+  recoveryRateByAmount: number | null;
 }
 
 export interface Lift {
@@ -28,12 +31,42 @@ export interface Lift {
 
 export interface DashboardJson {
   livemode: boolean;
+  currency: string | null;
+  currencies: string[];
   lift: Lift;
   experiment: {
     controlGroupPercent: number;
+    treatment: { handOffs: number; decided: number; recovered: number; recoveryRate: number | null };
+    control: { handOffs: number; decided: number; recovered: number; recoveryRate: number | null };
     incrementalRecoveryRate: { estimate: number; low: number; high: number } | null;
     significant: boolean;
   };
+  mrrRecovered: { month: string; currency: string; recoveredCount: number; recoveredRevenue: number }[];
+  retrySuccessByAttempt: { attempt: number; made: number; succeeded: number; successRate: number | null }[];
+  recoveryByDeclineCode: { declineCode: string; declineCategory: string; failed: number; recovered: number; recoveryRate: number | null }[];
+  recoveryByDeclineCategory: { declineCategory: string; failed: number; recovered: number; recoveryRate: number | null }[];
+  recoveredInPeriod: number;
+  averageDaysToRecover: number | null;
+  medianDaysToRecover: number | null;
+  customersAtRisk: { customer: string; email: string | null; name: string | null; activeRescues: number; churnScore: number; churnProbability: number; topDriver: string | null }[];
+  webhookHealth: { succeeded: number; failed: number; pending: number; successRate: number | null; endpoints: number; disabledEndpoints: number };
+}
+
+export interface Customer {
+  id: string;
+  email: string | null;
+  name: string | null;
+  timezone: string;
+  created_at: string;
+  test_clock: string | null;
+}
+
+export interface ChurnPrediction {
+  customer: string;
+  churnProbability: number;
+  score: number;
+  drivers: { feature: string; value: number; effect: number; description: string }[];
+  reasoning: string;
 }
 
 export interface Payment {
@@ -43,6 +76,7 @@ export interface Payment {
   status: string;
   customer: string | null;
   payment_method: string;
+  payment_method_details: { type: string; card: { brand: string; last4: string | null } } | null;
   failure_code: string | null;
   failure_message: string | null;
   auto_rescue: {
@@ -71,6 +105,8 @@ export interface StripeConnection {
   status: 'connected' | 'needs_attention' | 'needs_reconnect' | 'disconnected' | 'not_connected';
   status_reason: string | null;
   notice: string | null;
+  /** One sender: Stripe's own failed-payment emails cannot be read through its API, so this says which to turn off. */
+  customer_emails: { stripe_failed_payment_emails: null; rescue_emails_enabled: boolean; settings_url: string; advice: string } | null;
   kind: 'oauth' | 'api_key' | null;
   stripe_account: string | null;
   scope: string | null;
@@ -83,7 +119,7 @@ export interface StripeConnection {
   handback: { held: number; restoring: number; restored: number; not_handed_back: { invoice: string; payment: string | null; auto_advance: boolean; reason: string | null }[] };
 }
 
-export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered';
+export type EmailKind = 'payment_failed' | 'retry_reminder' | 'rescue_failed' | 'payment_recovered' | 'card_expiring';
 
 /** GET /v2/emails (src/api/emails.ts#emailJson). `html` is the merchant's template output: never put it in the page's DOM. */
 export interface Email {
@@ -126,5 +162,63 @@ export interface WebhookDelivery {
   error: string | null;
   next_retry_at: string | null;
   last_attempt_at: string | null;
+  created_at: string;
+}
+
+export interface AutoRescueSettings {
+  enabled: boolean;
+  max_retries: number;
+  retry_window_days: number;
+  retry_schedule: 'automatic' | 'custom';
+  custom_schedule_days: number[] | null;
+  learned: boolean;
+  qualifying: { subscription_payments: boolean; off_session_payments: boolean; amount_over: number | null };
+}
+
+export interface SchedulePreview {
+  planner: 'learned' | 'automatic' | 'custom';
+  max_retries: number;
+  retry_window_days: number;
+  decline: { code: string; category: string };
+  failed_at: string;
+  window_ends_at: string;
+  stop_reason: string | null;
+  scheduled_retries: { retry_number: number; scheduled_at: string; days_after_failure: number; predicted_p: number | null }[];
+}
+
+export interface DunningSettingsJson {
+  enabled: boolean;
+  from_name: string | null;
+  reply_to: string | null;
+  emails: Record<EmailKind, boolean>;
+  update_payment_url: string | null;
+  logo_url: string | null;
+  brand_color: string | null;
+  default_locale: string | null;
+}
+
+export interface EmailPreviewJson {
+  kind: string;
+  from_name: string;
+  reply_to: string | null;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface GatewayJson {
+  name: string;
+  default: boolean;
+  type: 'sandbox' | 'http' | 'stripe' | 'none';
+  url?: string;
+  secret?: string;
+  token_prefixes: string[];
+}
+
+export interface ApiKeyJson {
+  id: string;
+  livemode: boolean;
+  hint: string;
+  secret: string | null;
   created_at: string;
 }

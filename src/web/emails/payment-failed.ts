@@ -1,12 +1,13 @@
-import { compose, date, linkPart, merchant, money, type RenderInput, type RenderedEmail } from './layout.ts';
+import { common, compose, date, linkPart, tr, type RenderInput, type RenderedEmail } from './layout.ts';
 
 // The first message: a payment failed. Sent when a rescue starts, and when a hard decline ends the
 // payment at once (an expired or replaced card is exactly when a new one is needed).
 
 export function paymentFailed({ facts: f, link }: RenderInput): RenderedEmail {
-  return compose(`Your payment to ${merchant(f)} didn't go through`, f, [
-    { p: `We couldn't collect your payment of ${money(f)} to ${merchant(f)}. ${f.reason}` },
-    ...(f.next_retry_at ? [{ p: `We'll try again automatically on ${date(f, f.next_retry_at)}. If your card has changed, update it before then.` }] : []),
-    ...linkPart(f, link, link && !link.expiresAt ? 'Pay with another card' : 'Update your payment method'),
+  const t = tr(f);
+  return compose(t('payment_failed.subject', common(f)), f, [
+    { p: t('payment_failed.body', common(f)) },
+    ...(f.next_retry_at ? [{ p: t('payment_failed.next', { date: date(f, f.next_retry_at) }) }] : []),
+    ...linkPart(f, link),
   ]);
 }

@@ -1,10 +1,8 @@
-import { compose, date, merchant, money, type RenderInput, type RenderedEmail } from './layout.ts';
+import { common, compose, date, tr, type RenderInput, type RenderedEmail } from './layout.ts';
 
 // The receipt: a retry (or the customer's new card) collected the payment.
 
 export function paymentRecovered({ facts: f, at }: RenderInput): RenderedEmail {
-  return compose(`Receipt: ${money(f)} paid to ${merchant(f)}`, f, [
-    { p: `Thank you — your payment of ${money(f)} to ${merchant(f)} went through on ${date(f, at)}.` },
-    { p: 'Nothing more is needed from you.' },
-  ]);
+  const t = tr(f);
+  return compose(t('payment_recovered.subject', common(f)), f, [{ p: t('payment_recovered.body', { ...common(f), date: date(f, at) }) }, { p: t('payment_recovered.done') }]);
 }

@@ -1,4 +1,5 @@
 import type { EmailKind } from '../../domain/dunning.ts';
+import { cardExpiring } from './card-expiring.ts';
 import type { RenderInput, RenderedEmail } from './layout.ts';
 import { paymentFailed } from './payment-failed.ts';
 import { paymentRecovered } from './payment-recovered.ts';
@@ -12,6 +13,7 @@ const TEMPLATES: Record<EmailKind, (input: RenderInput) => RenderedEmail> = {
   retry_reminder: retryReminder,
   rescue_failed: rescueFailed,
   payment_recovered: paymentRecovered,
+  card_expiring: cardExpiring,
 };
 
 /** Subject, plain text and HTML of one dunning email. */

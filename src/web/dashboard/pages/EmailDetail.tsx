@@ -1,6 +1,7 @@
 import { get } from '../api.ts';
 import { ErrorNote, Loading, Section, useLoad } from '../components.tsx';
 import { kindLabel, transportLabel } from '../email-kinds.ts';
+import { CustomerName } from '../customer-name.tsx';
 import { EmailStatus, paymentPath } from '../email-table.tsx';
 import { dateTime } from '../format.ts';
 import { Link } from '../router.tsx';
@@ -10,8 +11,8 @@ import { OutboxUnavailable, outboxMissing } from '../outbox-unavailable.tsx';
 // One email as the customer got it. The text is React text (escaped). The HTML is shown only inside
 // an iframe with an empty `sandbox` and `srcdoc`: an opaque origin with no scripts, forms, popups or
 // top navigation, so even a template bug that let markup through could not reach this page, its
-// session or its API. The frame also inherits the dashboard's CSP (no inline styles, nothing fetched
-// from elsewhere), so the preview shows structure and links, not the email's exact look.
+// session or its API. The frame also inherits the dashboard's CSP: nothing fetched from elsewhere,
+// no <style> element, but inline style attributes, which is how emails are styled.
 export function EmailDetail({ id }: { id: string }) {
   const { data: e, error, loading } = useLoad(() => get<Email>(`/v2/emails/${encodeURIComponent(id)}`), [id]);
   const back = (
@@ -65,7 +66,9 @@ export function EmailDetail({ id }: { id: string }) {
             )}
           </dd>
           <dt>Customer</dt>
-          <dd>{e.customer ? <code>{e.customer}</code> : '—'}</dd>
+          <dd>
+            <CustomerName id={e.customer} />
+          </dd>
           <dt>Created</dt>
           <dd>{dateTime(e.created_at)}</dd>
           <dt>Sent through</dt>

@@ -4,6 +4,7 @@ import { browserNow } from '../clock.ts';
 import { ErrorNote, Loading, Section, useLoad } from '../components.tsx';
 import { dateTime, money, percent } from '../format.ts';
 import { Link } from '../router.tsx';
+import { ControlGroup } from '../control-group.tsx';
 import type { DashboardJson, Lift, List, Payment } from '../types.ts';
 
 const IN_PROGRESS = ['requires_rescue', 'rescue_in_progress'] as const;
@@ -61,34 +62,36 @@ export function Overview({ mode }: { mode: Mode }) {
         ))}
       </div>
 
-      <Section title="Recovery by currency">
+      <Section title="Recovery by currency" actions={<Link to="/dashboard/analytics">All figures in Analytics</Link>}>
         {totals.length === 0 ? (
           <p className="muted">No failed or recovered payments in these 30 days.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Currency</th>
-                <th scope="col" className="num">Recovered</th>
-                <th scope="col" className="num">Payments recovered</th>
-                <th scope="col" className="num">Failed first attempts</th>
-                <th scope="col" className="num">Recovery rate</th>
-                <th scope="col" className="num">Lift</th>
-              </tr>
-            </thead>
-            <tbody>
-              {totals.map((t) => (
-                <tr key={t.currency} data-currency={t.currency}>
-                  <th scope="row">{t.currency}</th>
-                  <td className="num">{money(t.recoveredRevenue, t.currency)}</td>
-                  <td className="num" data-field="recovered-count">{t.recoveredCount}</td>
-                  <td className="num" data-field="failed-count">{t.failedCount}</td>
-                  <td className="num" data-field="recovery-rate">{percent(t.recoveryRate)}</td>
-                  <td className="num" data-field="lift">{percent(t.liftPercent)}</td>
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Currency</th>
+                  <th scope="col" className="num">Recovered</th>
+                  <th scope="col" className="num">Payments recovered</th>
+                  <th scope="col" className="num">Failed first attempts</th>
+                  <th scope="col" className="num">Recovery rate</th>
+                  <th scope="col" className="num">Lift</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {totals.map((t) => (
+                  <tr key={t.currency} data-currency={t.currency}>
+                    <th scope="row">{t.currency}</th>
+                    <td className="num">{money(t.recoveredRevenue, t.currency)}</td>
+                    <td className="num" data-field="recovered-count">{t.recoveredCount}</td>
+                    <td className="num" data-field="failed-count">{t.failedCount}</td>
+                    <td className="num" data-field="recovery-rate">{percent(t.recoveryRate)}</td>
+                    <td className="num" data-field="lift">{percent(t.liftPercent)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
         <p className="muted small">
           Recovery rate: payments whose first attempt failed and that were later paid. Lift: recovered revenue as a share of revenue paid at the first try.
@@ -100,16 +103,7 @@ export function Overview({ mode }: { mode: Mode }) {
       </Section>
 
       <Section title="Control group">
-        {dashboard.experiment.controlGroupPercent === 0 ? (
-          <p className="muted">No control group: every hand-off uses the automatic policy (POST /v2/settings/recovery to hold some back).</p>
-        ) : dashboard.experiment.incrementalRecoveryRate ? (
-          <p>
-            The automatic policy recovers {dashboard.experiment.incrementalRecoveryRate.estimate} percentage points more than a fixed schedule (95% interval{' '}
-            {dashboard.experiment.incrementalRecoveryRate.low} to {dashboard.experiment.incrementalRecoveryRate.high}){dashboard.experiment.significant ? '' : ', not yet significant'}.
-          </p>
-        ) : (
-          <p className="muted">{dashboard.experiment.controlGroupPercent}% of hand-offs are held back; not enough have finished to compare yet.</p>
-        )}
+        <ControlGroup experiment={dashboard.experiment} />
       </Section>
     </>
   );
@@ -134,27 +128,29 @@ function LiftTable({ lift }: { lift: Lift }) {
   if (rows.length === 0) return <p className="muted">No revenue recorded in the last 12 months.</p>;
   const month = (iso: string) => new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(iso));
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Month</th>
-          <th scope="col">Currency</th>
-          <th scope="col" className="num">Paid at first try</th>
-          <th scope="col" className="num">Recovered</th>
-          <th scope="col" className="num">Lift</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={`${r.start}-${r.currency}`}>
-            <td>{month(r.start)}</td>
-            <td>{r.currency}</td>
-            <td className="num">{money(r.organicRevenue, r.currency)}</td>
-            <td className="num">{money(r.recoveredRevenue, r.currency)}</td>
-            <td className="num">{percent(r.liftPercent)}</td>
+    <div className="table-scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Month</th>
+            <th scope="col">Currency</th>
+            <th scope="col" className="num">Paid at first try</th>
+            <th scope="col" className="num">Recovered</th>
+            <th scope="col" className="num">Lift</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={`${r.start}-${r.currency}`}>
+              <td>{month(r.start)}</td>
+              <td>{r.currency}</td>
+              <td className="num">{money(r.organicRevenue, r.currency)}</td>
+              <td className="num">{money(r.recoveredRevenue, r.currency)}</td>
+              <td className="num">{percent(r.liftPercent)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { get, post } from '../api.ts';
 import { Badge, ErrorNote, Loading, Section, useLoad } from '../components.tsx';
-import { dateTime, humanize, money, probability } from '../format.ts';
+import { CustomerName } from '../customer-name.tsx';
+import { cardLabel, dateTime, humanize, money, probability } from '../format.ts';
 import { PaymentEmails } from '../payment-emails.tsx';
 import { Link } from '../router.tsx';
 import type { Payment } from '../types.ts';
@@ -154,46 +155,48 @@ export function PaymentDetail({ id }: { id: string }) {
             </>
           )}
           <dt>Customer</dt>
-          <dd>{p.customer ? <code>{p.customer}</code> : '—'}</dd>
-          <dt>Payment method</dt>
-          <dd>
-            <code>{p.payment_method}</code>
+          <dd data-testid="payment-customer">
+            <CustomerName id={p.customer} />
           </dd>
+          <dt>Card</dt>
+          <dd data-testid="payment-card">{cardLabel(p.payment_method_details)}</dd>
           <dt>Last decline</dt>
           <dd>{p.failure_code ? <><code>{p.failure_code}</code> {p.failure_message}</> : '—'}</dd>
         </dl>
       </Section>
 
       <Section title="Attempts">
-        <table aria-label="Attempts timeline">
-          <thead>
-            <tr>
-              <th scope="col">Attempt</th>
-              <th scope="col">When</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Decline code</th>
-              <th scope="col" className="num">Predicted success</th>
-              <th scope="col">Why this time</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.key} data-kind={r.kind}>
-                <th scope="row">{r.label}</th>
-                <td>
-                  {r.kind === 'planned' ? 'planned for ' : ''}
-                  {dateTime(r.at)}
-                </td>
-                <td>
-                  <Badge status={r.outcome} />
-                </td>
-                <td>{r.declineCode ? <code>{r.declineCode}</code> : '—'}</td>
-                <td className="num">{probability(r.predictedP)}</td>
-                <td>{r.reason ?? '—'}</td>
+        <div className="table-scroll">
+          <table aria-label="Attempts timeline">
+            <thead>
+              <tr>
+                <th scope="col">Attempt</th>
+                <th scope="col">When</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Decline code</th>
+                <th scope="col" className="num">Predicted success</th>
+                <th scope="col">Why this time</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.key} data-kind={r.kind}>
+                  <th scope="row">{r.label}</th>
+                  <td>
+                    {r.kind === 'planned' ? 'planned for ' : ''}
+                    {dateTime(r.at)}
+                  </td>
+                  <td>
+                    <Badge status={r.outcome} />
+                  </td>
+                  <td>{r.declineCode ? <code>{r.declineCode}</code> : '—'}</td>
+                  <td className="num">{probability(r.predictedP)}</td>
+                  <td>{r.reason ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Section>
 
       <PaymentEmails payment={p.id} />

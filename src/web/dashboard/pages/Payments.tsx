@@ -1,6 +1,7 @@
 import { get, query } from '../api.ts';
 import { Badge, ErrorNote, FilterSelect, Loading, Pager, useLoad } from '../components.tsx';
-import { dateTime, humanize, money } from '../format.ts';
+import { CustomerName } from '../customer-name.tsx';
+import { cardLabel, dateTime, humanize, money } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import type { List, Payment } from '../types.ts';
 
@@ -34,46 +35,54 @@ export function Payments() {
       ) : data && data.data.length === 0 ? (
         <p className="muted">No payments{status ? ` with status ${humanize(status)}` : ''}.</p>
       ) : data ? (
-        <table aria-label="Payments">
-          <thead>
-            <tr>
-              <th scope="col">Payment</th>
-              <th scope="col" className="num">Amount</th>
-              <th scope="col">Status</th>
-              <th scope="col">Rescue</th>
-              <th scope="col">Decline</th>
-              <th scope="col">Next retry</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.data.map((p) => (
-              <tr key={p.id} data-payment={p.id}>
-                <td>
-                  <Link to={`/dashboard/payments/${encodeURIComponent(p.id)}`}>
-                    <code>{p.id}</code>
-                  </Link>
-                </td>
-                <td className="num">{money(p.amount, p.currency)}</td>
-                <td>
-                  <Badge status={p.status} />
-                </td>
-                <td>
-                  {humanize(p.auto_rescue.status)}
-                  {p.auto_rescue.max_retries !== null && (
-                    <span className="muted">
-                      {' '}
-                      · {p.auto_rescue.attempts_made}/{p.auto_rescue.max_retries + 1} attempts
-                    </span>
-                  )}
-                </td>
-                <td>{p.failure_code ? <code>{p.failure_code}</code> : '—'}</td>
-                <td>{dateTime(p.rescue_schedule?.next_retry_at)}</td>
-                <td>{dateTime(p.created_at)}</td>
+        <div className="table-scroll">
+          <table aria-label="Payments">
+            <thead>
+              <tr>
+                <th scope="col">Payment</th>
+                <th scope="col" className="num">Amount</th>
+                <th scope="col">Customer</th>
+                <th scope="col">Card</th>
+                <th scope="col">Status</th>
+                <th scope="col">Rescue</th>
+                <th scope="col">Decline</th>
+                <th scope="col">Next retry</th>
+                <th scope="col">Created</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {data.data.map((p) => (
+                <tr key={p.id} data-payment={p.id}>
+                  <td>
+                    <Link to={`/dashboard/payments/${encodeURIComponent(p.id)}`}>
+                      <code>{p.id}</code>
+                    </Link>
+                  </td>
+                  <td className="num">{money(p.amount, p.currency)}</td>
+                  <td data-field="customer">
+                    <CustomerName id={p.customer} />
+                  </td>
+                  <td data-field="card">{cardLabel(p.payment_method_details)}</td>
+                  <td>
+                    <Badge status={p.status} />
+                  </td>
+                  <td>
+                    {humanize(p.auto_rescue.status)}
+                    {p.auto_rescue.max_retries !== null && (
+                      <span className="muted">
+                        {' '}
+                        · {p.auto_rescue.attempts_made}/{p.auto_rescue.max_retries + 1} attempts
+                      </span>
+                    )}
+                  </td>
+                  <td>{p.failure_code ? <code>{p.failure_code}</code> : '—'}</td>
+                  <td>{dateTime(p.rescue_schedule?.next_retry_at)}</td>
+                  <td>{dateTime(p.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : null}
       {data && (
         <Pager

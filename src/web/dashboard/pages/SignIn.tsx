@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
 import type { Account } from '../App.tsx';
+import { Link } from '../router.tsx';
 
 export function SignIn({ onSignedIn }: { onSignedIn: (a: Account) => void }) {
   const [email, setEmail] = useState('');
@@ -43,6 +44,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: (a: Account) => void }) {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p>
+        New to Rescue? <Link to="/dashboard/signup">Create an account</Link>
+      </p>
       <p className="muted">
         First start of Rescue? <code>npm start</code> printed the sandbox account's email and password.
       </p>

@@ -126,6 +126,14 @@ export function Stripe({ mode }: { mode: Mode }) {
           <p className={`advice advice-${conn.mode}`} role="note" data-testid="smart-retries-advice">
             {ADVICE[conn.mode]}
           </p>
+          {conn.customer_emails && (
+            <p className="advice" role="note" data-testid="customer-emails-advice">
+              {conn.customer_emails.advice}{' '}
+              <a href={conn.customer_emails.settings_url} target="_blank" rel="noopener noreferrer">
+                Open Stripe's email settings
+              </a>
+            </p>
+          )}
         </Section>
       )}
 

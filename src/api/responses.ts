@@ -1,0 +1,498 @@
+import { z } from 'zod';
+
+// Every response body the API sends, as zod schemas: they become the OpenAPI document's responses
+// (api/openapi.ts), the types of @rescue/client (scripts/client-types.ts), and, when the app runs
+// with `validateResponses` (the test harness), every answer is checked against them (api/route.ts),
+// so the document, the client and the handlers cannot drift apart. Objects are closed: a field a
+// handler adds must be added here, or the tests fail.
+
+/** One timestamp convention in every object: ISO 8601 in UTC, to the second (`2026-03-25T10:30:00Z`). */
+export const Timestamp = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
+  .meta({ format: 'date-time', examples: ['2026-03-25T10:30:00Z'] });
+
+const Metadata = z.record(z.string(), z.string());
+const Int = z.number().int();
+
+export const list = <T extends z.ZodType>(item: T) => z.object({ object: z.literal('list'), url: z.string(), data: z.array(item), has_more: z.boolean() });
+
+export const ErrorBody = z
+  .looseObject({
+    error: z.object({
+      type: z.enum(['invalid_request_error', 'authentication_error', 'idempotency_error', 'card_error', 'api_error', 'rate_limit_error']),
+      code: z.string(),
+      message: z.string(),
+      param: z.string().nullable().optional(),
+    }),
+  })
+  .meta({ id: 'Error', description: 'A Stripe-style error. Revtain routes add their own fields beside `error` (success, blocked, duplicate, recoveryId…).' });
+
+// --- Plexy (seed 003): payments -------------------------------------------------------------
+
+export const PaymentStatus = z.enum(['processing', 'succeeded', 'requires_rescue', 'rescue_in_progress', 'failed', 'rescue_cancelled']);
+
+const AutoRescueState = z.object({
+  enabled: z.boolean(),
+  status: z.enum(['pending', 'not_needed', 'not_retryable', 'disabled', 'active', 'recovered', 'exhausted', 'cancelled']),
+  attempts_made: Int,
+  max_retries: Int.nullable(),
+  retry_window_ends_at: Timestamp.optional(),
+  recovered_at: Timestamp.nullable().optional(),
+  ended_at: Timestamp.nullable().optional(),
+  end_reason: z.string().nullable().optional(),
+  cancelled_at: Timestamp.nullable().optional(),
+});
+
+const RescueSchedule = z.object({
+  next_retry_at: Timestamp.nullable(),
+  retry_number: Int.nullable(),
+  waiting_for_new_card: z.boolean(),
+  scheduled_retries: z.array(
+    z.object({ retry_number: Int, scheduled_at: Timestamp, predicted_p: z.number().optional(), reason: z.string().nullable().optional() }),
+  ),
+});
+
+const RescueHistoryEntry = z.object({
+  attempt: Int,
+  attempted_at: Timestamp.nullable(),
+  result: z.enum(['succeeded', 'failed']),
+  failure_code: z.string().nullable().optional(),
+});
+
+export const Payment = z
+  .object({
+    id: z.string(),
+    object: z.literal('payment'),
+    amount: Int,
+    currency: z.string(),
+    status: PaymentStatus,
+    customer: z.string().nullable(),
+    payment_method: z.string(),
+    payment_method_details: z
+      .object({ type: z.string(), card: z.object({ brand: z.string(), last4: z.string().nullable() }) })
+      .nullable()
+      .meta({ description: "Stripe's shape: the card of the latest attempt as brand and last 4 (never the token); null before the first attempt." }),
+    failure_code: z.string().nullable(),
+    failure_message: z.string().nullable(),
+    auto_rescue: AutoRescueState,
+    rescue_schedule: RescueSchedule.nullable(),
+    rescue_history: z.array(RescueHistoryEntry),
+    off_session: z.boolean(),
+    livemode: z.boolean(),
+    metadata: Metadata,
+    test_clock: z.string().nullable(),
+    sandbox_note: z.string().optional().meta({ description: "Test mode, sandbox only: how the sandbox card network read a token it does not know as written (an unknown token is approved)." }),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Payment' });
+
+export const PaymentMethodUpdate = z
+  .object({ object: z.literal('payment_method_update'), outcome: z.string(), retry_at: Timestamp.nullable(), payment: Payment })
+  .meta({ id: 'PaymentMethodUpdate' });
+
+export const Customer = z
+  .object({
+    id: z.string(),
+    object: z.literal('customer'),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    timezone: z.string(),
+    locale: z.string().nullable(),
+    metadata: Metadata,
+    test_clock: z.string().nullable(),
+    livemode: z.boolean(),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Customer' });
+
+export const TestClock = z
+  .object({
+    id: z.string(),
+    object: z.literal('test_clock'),
+    frozen_time: Int.meta({ description: 'Unix seconds, as in the request that sets it.' }),
+    name: z.string().nullable(),
+    status: z.enum(['ready', 'advancing']),
+    livemode: z.boolean(),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'TestClock' });
+
+export const Event = z
+  .object({ id: z.string(), object: z.literal('event'), type: z.string(), api_version: z.string(), created_at: Timestamp, livemode: z.boolean(), data: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'Event' });
+
+export const Signup = z
+  .object({
+    account: z.object({ id: z.string(), object: z.literal('account'), email: z.string(), business_name: z.string(), created_at: Timestamp }),
+    api_keys: z.object({ test: z.string(), live: z.string() }),
+  })
+  .meta({ id: 'Signup' });
+
+// --- Webhook endpoints -----------------------------------------------------------------------
+
+export const WebhookEndpoint = z
+  .object({
+    id: z.string(),
+    object: z.literal('webhook_endpoint'),
+    url: z.string(),
+    description: z.string().nullable(),
+    enabled_events: z.array(z.string()),
+    status: z.enum(['enabled', 'disabled']),
+    disabled_reason: z.enum(['requested', 'failing']).nullable(),
+    secret: z.string().nullable().meta({ description: 'Shown when the endpoint is created and when its secret is rotated; null otherwise.' }),
+    previous_secret_expires_at: Timestamp.nullable(),
+    livemode: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+export const Deleted = z.object({ id: z.string(), object: z.string(), deleted: z.literal(true) }).meta({ id: 'Deleted' });
+
+export const WebhookDelivery = z
+  .object({
+    id: z.string(),
+    object: z.literal('webhook_delivery'),
+    endpoint: z.string(),
+    event: z.string(),
+    event_type: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    attempts: Int,
+    response_status: Int.nullable(),
+    latency_ms: z.number().nullable(),
+    error: z.string().nullable(),
+    next_retry_at: Timestamp.nullable(),
+    last_attempt_at: Timestamp.nullable(),
+    created_at: Timestamp,
+    livemode: z.boolean(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+// --- Settings --------------------------------------------------------------------------------
+
+export const AutoRescueSettings = z
+  .object({
+    object: z.literal('auto_rescue_settings'),
+    livemode: z.boolean(),
+    enabled: z.boolean(),
+    max_retries: Int,
+    retry_window_days: Int,
+    retry_schedule: z.enum(['automatic', 'custom']),
+    custom_schedule_days: z.array(Int).nullable(),
+    notify_customer: z.boolean(),
+    check_account_updater: z.boolean(),
+    learned: z.boolean(),
+    daily_churn_hazard: z.number(),
+    qualifying: z.object({ subscription_payments: z.boolean(), off_session_payments: z.boolean(), amount_over: Int.nullable() }),
+  })
+  .meta({ id: 'AutoRescueSettings' });
+
+const GatewayFields = {
+  livemode: z.boolean(),
+  type: z.enum(['none', 'sandbox', 'http', 'stripe']),
+  url: z.string().optional(),
+  secret: z.string().optional().meta({ description: 'In full once, when saved; its first 10 characters otherwise.' }),
+};
+
+export const GatewaySettings = z.object({ object: z.literal('gateway_settings'), ...GatewayFields }).meta({ id: 'GatewaySettings' });
+
+export const Gateway = z
+  .object({ object: z.literal('gateway'), name: z.string(), default: z.boolean(), ...GatewayFields, token_prefixes: z.array(z.string()) })
+  .meta({ id: 'Gateway' });
+
+export const RecoverySettings = z.object({ object: z.literal('recovery_settings'), livemode: z.boolean(), control_group_percent: z.number() }).meta({ id: 'RecoverySettings' });
+
+export const PredictionSettings = z.object({ object: z.literal('prediction_settings'), livemode: z.boolean(), risk_threshold: z.number() }).meta({ id: 'PredictionSettings' });
+
+export const DunningSettings = z
+  .object({
+    object: z.literal('dunning_settings'),
+    livemode: z.boolean(),
+    enabled: z.boolean(),
+    from_name: z.string().nullable(),
+    reply_to: z.string().nullable(),
+    emails: z.object({ payment_failed: z.boolean(), retry_reminder: z.boolean(), rescue_failed: z.boolean(), payment_recovered: z.boolean(), card_expiring: z.boolean() }),
+    update_payment_url: z.string().nullable(),
+    logo_url: z.string().nullable(),
+    brand_color: z.string().nullable(),
+    default_locale: z.string().nullable(),
+  })
+  .meta({ id: 'DunningSettings' });
+
+export const Email = z
+  .object({
+    id: z.string(),
+    object: z.literal('email'),
+    livemode: z.boolean(),
+    kind: z.enum(['payment_failed', 'retry_reminder', 'rescue_failed', 'payment_recovered', 'card_expiring']),
+    status: z.enum(['queued', 'sent', 'failed']),
+    to: z.string(),
+    subject: z.string(),
+    text: z.string(),
+    html: z.string(),
+    payment: z.string().nullable(),
+    customer: z.string().nullable(),
+    transport: z.string().nullable(),
+    attempts: Int,
+    created_at: Timestamp,
+    sent_at: Timestamp.nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'Email' });
+
+// --- Stripe ----------------------------------------------------------------------------------
+
+export const StripeConnectLink = z
+  .object({ object: z.literal('stripe_connect_link'), livemode: z.boolean(), mode: z.string(), scope: z.string(), url: z.string(), expires_at: Timestamp })
+  .meta({ id: 'StripeConnectLink' });
+
+export const StripeConnection = z
+  .object({
+    object: z.literal('stripe_connection'),
+    livemode: z.boolean(),
+    status: z.string(),
+    status_reason: z.string().nullable(),
+    kind: z.string().nullable(),
+    stripe_account: z.string().nullable(),
+    scope: z.string().nullable(),
+    mode: z.string().nullable(),
+    connected_at: Timestamp.nullable(),
+    token_refreshed_at: Timestamp.nullable(),
+    disconnected_at: Timestamp.nullable(),
+    billing_webhook: z.object({ url: z.string().nullable(), secret_set: z.boolean() }),
+    notice: z.string().nullable(),
+    customer_emails: z
+      .object({ stripe_failed_payment_emails: z.boolean().nullable(), rescue_emails_enabled: z.boolean(), settings_url: z.string(), advice: z.string() })
+      .nullable()
+      .meta({ description: "One sender: whether Stripe's own failed-payment emails are on (null: Stripe's API does not say) and which to turn off; null when not connected." }),
+    backfill: z.array(z.object({ object: z.string(), status: z.string(), imported: Int, since: Timestamp.nullable(), last_error: z.string().nullable(), finished_at: Timestamp.nullable() })),
+    handback: z.object({
+      held: Int,
+      restoring: Int,
+      restored: Int,
+      not_handed_back: z.array(z.object({ invoice: z.string(), payment: z.string().nullable(), auto_advance: z.boolean().nullable(), reason: z.string().nullable() })),
+    }),
+  })
+  .meta({ id: 'StripeConnection' });
+
+// --- Revtain (seed 004): recovery, Lift, prediction -----------------------------------------
+
+export const RecoveryStatus = z.enum(['processing', 'queued', 'retrying', 'recovered', 'blocked', 'failed', 'cancelled']);
+
+export const Recovery = z
+  .object({
+    id: z.string(),
+    object: z.literal('recovery'),
+    status: RecoveryStatus,
+    amount: Int,
+    currency: z.string(),
+    originalDeclineCode: z.string().nullable(),
+    declineCategory: z.string(),
+    lastDeclineCode: z.string().nullable(),
+    paymentMethodType: z.string(),
+    cardOrigin: z.string().nullable(),
+    idempotencyKey: z.string().nullable(),
+    transactionId: z.string().nullable(),
+    attempts: Int,
+    maxRetries: Int.nullable(),
+    nextRetryAt: Timestamp.nullable(),
+    scheduledRetries: z.array(z.object({ retryNumber: Int, scheduledAt: Timestamp })),
+    retryWindowEndsAt: Timestamp.nullable(),
+    endReason: z.string().nullable(),
+    endedAt: Timestamp.nullable(),
+    experimentGroup: z.enum(['treatment', 'control']).nullable(),
+    prediction: z.object({ recoveryScore: z.number(), reasoning: z.string().nullable() }),
+    paymentMethods: z.array(
+      z.object({
+        position: Int,
+        type: z.string(),
+        gateway: z.string(),
+        brand: z.string().nullable(),
+        last4: z.string().nullable(),
+        fingerprint: z.string().nullable(),
+        status: z.enum(['pending', 'active', 'exhausted', 'succeeded', 'unused']),
+      }),
+    ),
+    history: z.array(
+      z.object({
+        attempt: Int,
+        attemptedAt: Timestamp.nullable(),
+        result: z.enum(['succeeded', 'failed']),
+        declineCode: z.string().nullable(),
+        chargedBy: z.enum(['merchant', 'rescue']),
+        paymentMethod: Int,
+        gateway: z.string(),
+      }),
+    ),
+    payment: z.string(),
+    customer: z.string().nullable(),
+    metadata: Metadata,
+    livemode: z.boolean(),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Recovery' });
+
+export const RecoveryRetrieved = Recovery.extend({ success: z.literal(true) }).meta({ id: 'RecoveryRetrieved' });
+
+export const RecoveryRecovered = z
+  .object({ success: z.literal(true), recovered: z.literal(true), transactionId: z.string().nullable(), recoveryId: z.string(), attempts: Int, message: z.string(), recovery: Recovery })
+  .meta({ id: 'RecoveryRecovered', description: '200: recovered by an immediate retry.' });
+
+export const RecoveryQueued = z
+  .object({ success: z.literal(false), queued: z.literal(true), message: z.string(), recoveryId: z.string(), nextRetryAt: Timestamp.nullable(), recoveryScore: z.number(), recovery: Recovery })
+  .meta({ id: 'RecoveryQueued', description: '202: retries are planned; the result arrives as recovery.success, recovery.failed or recovery.blocked.' });
+
+export const Pulse = z
+  .object({ success: z.literal(true), duplicate: z.boolean(), transactionId: z.string(), amount: Int, currency: z.string(), recordedAt: Timestamp })
+  .meta({ id: 'Pulse' });
+
+const CurrencyFigures = z.object({
+  currency: z.string(),
+  organicRevenue: z.number(),
+  organicCount: Int,
+  recoveredRevenue: z.number(),
+  recoveredCount: Int,
+  liftPercent: z.number().nullable(),
+  failedRevenue: z.number(),
+  failedCount: Int,
+  failedRecoveredCount: Int.meta({ description: 'Of the payments whose first attempt failed in the period, how many are recovered by now.' }),
+  failedRecoveredRevenue: z.number().meta({ description: 'Their amount.' }),
+  recoveryRate: z.number().nullable(),
+  recoveryRateByAmount: z.number().nullable().meta({ description: 'failedRecoveredRevenue / failedRevenue, in percent.' }),
+});
+
+export const Lift = z
+  .object({
+    object: z.literal('lift'),
+    from: Timestamp,
+    to: Timestamp,
+    interval: z.enum(['day', 'week', 'month']),
+    totals: z.array(CurrencyFigures),
+    periods: z.array(z.object({ start: Timestamp, end: Timestamp, currencies: z.array(CurrencyFigures) })),
+  })
+  .meta({ id: 'Lift' });
+
+export const LiftAnswer = Lift.extend({ success: z.literal(true) }).meta({ id: 'LiftAnswer' });
+
+const ExperimentGroup = z.object({
+  handOffs: Int,
+  decided: Int,
+  pending: Int,
+  recovered: Int,
+  recoveryRate: z.number().nullable(),
+  recoveredRevenue: z.record(z.string(), z.number()),
+});
+
+export const RiskPrediction = z
+  .object({
+    success: z.literal(true),
+    prediction: z.object({ riskScore: z.number(), recommendation: z.enum(['proceed', 'proceed_with_caution', 'delay', 'block']), reasoning: z.string() }),
+  })
+  .meta({ id: 'RiskPrediction' });
+
+export const RetryTimePrediction = z
+  .object({
+    success: z.literal(true),
+    prediction: z.object({
+      recommendedTime: Timestamp.nullable(),
+      probability: z.number(),
+      value: z.number(),
+      alternatives: z.array(z.object({ time: Timestamp, probability: z.number(), value: z.number() })),
+      reasoning: z.string(),
+      schedule: z.array(z.object({ time: Timestamp, probability: z.number(), reason: z.string() })),
+      model: z.string(),
+    }),
+  })
+  .meta({ id: 'RetryTimePrediction' });
+
+export const ChurnPrediction = z
+  .object({
+    success: z.literal(true),
+    prediction: z.object({
+      customer: z.string(),
+      churnProbability: z.number(),
+      score: z.number(),
+      drivers: z.array(z.object({ feature: z.string(), value: z.number(), effect: z.number(), description: z.string() })),
+      reasoning: z.string(),
+      model: z.object({ source: z.enum(['prior', 'account']), examples: Int, labels: z.string() }),
+    }),
+  })
+  .meta({ id: 'ChurnPrediction' });
+
+// --- The merchant's app (issue 14): keys and the settings page's previews --------------------
+
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    object: z.literal('api_key'),
+    livemode: z.boolean(),
+    hint: z.string().meta({ description: 'The key by its last four characters, e.g. sk_test_…a1b2.' }),
+    secret: z.string().nullable().meta({ description: 'The whole secret: only in the answer that creates or rolls the key, null everywhere else.' }),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'ApiKey' });
+
+export const SchedulePreview = z
+  .object({
+    object: z.literal('schedule_preview'),
+    livemode: z.boolean(),
+    planner: z.enum(['learned', 'automatic', 'custom']),
+    max_retries: Int,
+    retry_window_days: Int,
+    decline: z.object({ code: z.string(), category: z.string(), strategy: z.string(), message: z.string() }),
+    failed_at: Timestamp,
+    window_ends_at: Timestamp,
+    stop_reason: z.string().nullable(),
+    scheduled_retries: z.array(
+      z.object({ retry_number: Int, scheduled_at: Timestamp, days_after_failure: z.number(), predicted_p: z.number().nullable(), reason: z.string().nullable() }),
+    ),
+  })
+  .meta({ id: 'SchedulePreview' });
+
+export const EmailPreview = z
+  .object({
+    object: z.literal('email_preview'),
+    livemode: z.boolean(),
+    locale: z.string().nullable(),
+    kind: z.string(),
+    from_name: z.string(),
+    reply_to: z.string().nullable(),
+    subject: z.string(),
+    text: z.string(),
+    html: z.string(),
+  })
+  .meta({ id: 'EmailPreview' });
+
+export const TestEmail = z
+  .object({ object: z.literal('test_email'), kind: z.string(), to: z.string(), subject: z.string(), message_id: z.string().nullable() })
+  .meta({ id: 'TestEmail' });
+
+export const TestCharge = z
+  .object({
+    object: z.literal('test_charge'),
+    gateway: z.string(),
+    idempotency_key: z.string(),
+    status: z.enum(['succeeded', 'failed', 'unknown']),
+    transaction_id: z.string().nullable(),
+    decline_code: z.string().nullable(),
+    message: z.string().nullable(),
+    latency_ms: Int,
+  })
+  .meta({ id: 'TestCharge' });
+
+// --- The customer-portal widget (issue 12) ---------------------------------------------------
+
+export const WidgetSettings = z
+  .object({
+    object: z.literal('widget_settings'),
+    livemode: z.boolean(),
+    allowed_origins: z.array(z.string()),
+    branding: z.object({ accent_color: z.string().nullable(), logo_url: z.string().nullable() }),
+    secret_created_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'WidgetSettings' });
+
+export const WidgetSecret = z
+  .object({ object: z.literal('widget_secret'), livemode: z.boolean(), secret: z.string(), created_at: Timestamp })
+  .meta({ id: 'WidgetSecret' });

@@ -9,13 +9,14 @@ import { runCli } from '../operate/run-cli.ts';
 
 const ARTIFACTS = join(REPO, 'test-artifacts');
 
-// `rescue demo` as a newcomer runs it: a real process on a fresh data folder (a smaller business
-// than the default, to stay well inside the test's time), then everything it claims is looked up
-// through the API with the key it printed.
+// `rescue demo` as a newcomer runs it: a real process on a fresh data folder, a quarter of a business
+// with thousands of renewals (the default's 1,000 customers took 46 s on an idle 2-core VM; 700 keep
+// the test well inside its time on a busy one), then everything it claims is looked up through the API
+// with the key it printed.
 
-const CUSTOMERS = 150;
-// At least a month, so every customer's renewal day comes round once.
-const DAYS = 40;
+const CUSTOMERS = 700;
+// A quarter, as the default: every customer renews three times.
+const DAYS = 91;
 
 const spawned: WorkerProcess[] = [];
 const folders: string[] = [];
@@ -67,13 +68,14 @@ describe('rescue demo', () => {
     // Every renewal of those days is a payment, charged through the sandbox network.
     const payments = await all(printed.base, printed.key, '/v2/payments');
     expect(payments.length).toBe(printed.payments);
-    expect(payments.length).toBeGreaterThanOrEqual(CUSTOMERS);
+    expect(payments.length).toBeGreaterThanOrEqual(2 * CUSTOMERS);
+    expect(payments.length).toBeGreaterThan(1_000);
     const recovered = payments.filter((p) => p.status === 'succeeded' && p.auto_rescue?.status === 'recovered');
     expect(recovered.length).toBeGreaterThan(0);
     expect(payments.some((p) => p.status === 'failed' || p.status === 'requires_rescue')).toBe(true);
 
     // Recovered revenue, as the dashboard's figures report it over the quarter played.
-    const dashboard = await request(printed.base, 'GET', `/api/dashboard?from=${new Date(Date.now() - 50 * 86_400_000).toISOString()}&interval=month`, printed.key);
+    const dashboard = await request(printed.base, 'GET', `/api/dashboard?from=${new Date(Date.now() - (DAYS + 10) * 86_400_000).toISOString()}&interval=month`, printed.key);
     expect(dashboard.status).toBe(200);
     const usd = dashboard.body.lift.totals.find((t: any) => t.currency === 'USD');
     expect(usd.recoveredCount).toBe(recovered.length);
@@ -106,10 +108,7 @@ describe('rescue demo', () => {
       const tile = page.getByTestId('recovered-count-USD');
       await expect.poll(() => tile.count(), { timeout: 20_000 }).toBe(1);
       expect(Number((await tile.textContent())!.replace(/\D/g, ''))).toBeGreaterThan(0);
-      // Signed out, the dashboard's session probe answers 401 and Chromium logs it (and the missing
-      // favicon): the dashboard's own matter. From here on, signed in, nothing may be logged.
-      consoleErrors.length = 0;
-      failed.length = 0;
+      // Signed out and signed in alike, nothing may be logged.
       await page.reload();
       await expect.poll(() => tile.count(), { timeout: 20_000 }).toBe(1);
       mkdirSync(ARTIFACTS, { recursive: true });

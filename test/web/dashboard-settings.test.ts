@@ -162,13 +162,15 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     await expect.poll(() => fieldError(page, 'Reply-to address')).toBeTruthy();
     await s.getByLabel('Reply-to address').fill('billing@acme.test');
     await s.getByLabel('Reminder before the last retry').uncheck();
+    await s.getByLabel("Customers' default language").selectOption('de-DE');
     await s.getByRole('button', { name: 'Save dunning' }).click();
     await expect.poll(() => s.getByRole('status').first().textContent()).toContain('Sender name: none → Acme Billing');
     const saved = await s.getByRole('status').first().textContent();
     expect(saved).toContain('Reply-to: none → billing@acme.test');
     expect(saved).toContain('Reminder before the last retry: on → off');
     expect(saved).toContain('Button colour: none → #0a7a3d');
-    expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: 'Acme Billing', reply_to: 'billing@acme.test', emails: { payment_failed: true, retry_reminder: false, rescue_failed: true, payment_recovered: true }, brand_color: '#0a7a3d', logo_url: null });
+    expect(saved).toContain("Customers' default language: none → de-DE");
+    expect((await api.get('/v2/settings/dunning')).body).toMatchObject({ from_name: 'Acme Billing', reply_to: 'billing@acme.test', emails: { payment_failed: true, retry_reminder: false, rescue_failed: true, payment_recovered: true }, brand_color: '#0a7a3d', logo_url: null, default_locale: 'de-DE' });
     await expect.poll(() => preview.locator('[data-field="reply-to"]').textContent()).toBe('billing@acme.test');
 
     // A test send reaches a real SMTP server, addressed to the merchant, as the preview shows it.

@@ -25,10 +25,11 @@ interface Draft {
   update_payment_url: string;
   logo_url: string;
   brand_color: string;
+  default_locale: string;
   emails: DunningSettingsJson['emails'];
 }
 
-const draftOf = (s: DunningSettingsJson): Draft => ({ enabled: s.enabled, from_name: s.from_name ?? '', reply_to: s.reply_to ?? '', update_payment_url: s.update_payment_url ?? '', logo_url: s.logo_url ?? '', brand_color: s.brand_color ?? '', emails: s.emails });
+const draftOf = (s: DunningSettingsJson): Draft => ({ enabled: s.enabled, from_name: s.from_name ?? '', reply_to: s.reply_to ?? '', update_payment_url: s.update_payment_url ?? '', logo_url: s.logo_url ?? '', brand_color: s.brand_color ?? '', default_locale: s.default_locale ?? '', emails: s.emails });
 const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
 
 const LABELS: [string, (s: DunningSettingsJson) => unknown][] = [
@@ -38,6 +39,7 @@ const LABELS: [string, (s: DunningSettingsJson) => unknown][] = [
   ['Update-payment page', (s) => s.update_payment_url],
   ['Logo', (s) => s.logo_url],
   ['Button colour', (s) => s.brand_color],
+  ["Customers' default language", (s) => s.default_locale],
   ...EMAIL_KINDS.map((k): [string, (s: DunningSettingsJson) => unknown] => [kindLabel(k), (s) => s.emails[k]]),
 ];
 
@@ -75,6 +77,7 @@ export function Dunning() {
         update_payment_url: orNull(draft.update_payment_url),
         logo_url: orNull(draft.logo_url),
         brand_color: orNull(draft.brand_color),
+        default_locale: orNull(draft.default_locale),
         emails: draft.emails,
       });
       setChanges(describeChanges(LABELS, saved, next));
@@ -111,6 +114,18 @@ export function Dunning() {
           <Field label="Your update-payment page" error={errorFor(error, 'update_payment_url')} hint="empty: Rescue's hosted page">
             {(p) => <input {...p} type="url" value={draft.update_payment_url} onChange={(e) => set({ update_payment_url: e.target.value })} />}
           </Field>
+          <Field label="Customers' default language" error={errorFor(error, 'default_locale')} hint="for customers without a locale of their own">
+            {(p) => (
+              <select {...p} value={draft.default_locale} onChange={(e) => set({ default_locale: e.target.value })}>
+                <option value="">English (Rescue's default)</option>
+                {LOCALES.filter(([v]) => v !== 'en-US').map(([v, l]) => (
+                  <option key={v} value={v}>
+                    {l}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
         </div>
         <fieldset className="group">
           <legend>Branding</legend>
@@ -123,7 +138,7 @@ export function Dunning() {
             </Field>
           </div>
         </fieldset>
-        <FormNote error={error && !['from_name', 'reply_to', 'update_payment_url', 'logo_url', 'brand_color', 'emails', 'enabled'].some((p) => errorFor(error, p)) ? { ...error, param: null } : null} />
+        <FormNote error={error && !['from_name', 'reply_to', 'update_payment_url', 'logo_url', 'brand_color', 'default_locale', 'emails', 'enabled'].some((p) => errorFor(error, p)) ? { ...error, param: null } : null} />
         <button type="submit" disabled={busy}>
           {busy ? 'Saving…' : 'Save dunning'}
         </button>

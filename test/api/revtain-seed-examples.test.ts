@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../support/databases.ts';
-import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
+import { Rescue } from '@rescue/client';
+import { startTestRescue, type TestRescue } from '../support/harness.ts';
 import { startMerchant, type ChargeCall, type Merchant } from '../support/merchant.ts';
 import { miniExpress, type MiniApp } from '../support/revtain-merchant-app.ts';
 
@@ -9,6 +10,8 @@ import { miniExpress, type MiniApp } from '../support/revtain-merchant-app.ts';
 // against a real Rescue server: once charging the sandbox card network, once charging a real HTTP
 // merchant gateway (test/support/merchant.ts). Each branch (organic, 200, 202, 403, 409) is reached
 // by real inputs: the decline code the merchant's own gateway returned and the token handed over.
+// What the test itself reads back (events, Lift, payments, hand-offs) it reads through @rescue/client;
+// test/client/seed-examples.test.ts runs the same flow with the client in place of the seed's fetch.
 
 /** The merchant's primary gateway in the seed (`stripe.paymentIntents.create`): declines by customer. */
 function primaryGateway(declines: Map<string, string>) {
@@ -147,7 +150,7 @@ describe.each(ENGINES)('the Revtain seed examples against Rescue (%s)', (engine)
   let t: TestRescue;
   let merchant: Merchant;
   const keys: Record<'sandbox' | 'merchant', string> = { sandbox: '', merchant: '' };
-  const clients = {} as Record<'sandbox' | 'merchant', Client>;
+  const clients = {} as Record<'sandbox' | 'merchant', Rescue>;
 
   beforeAll(async () => {
     merchant = await startMerchant((call: ChargeCall) => {
@@ -159,9 +162,10 @@ describe.each(ENGINES)('the Revtain seed examples against Rescue (%s)', (engine)
     t = await startTestRescue({ engine });
     keys.sandbox = (await t.signup()).testKey;
     keys.merchant = (await t.signup()).testKey;
-    clients.sandbox = t.client(keys.sandbox);
-    clients.merchant = t.client(keys.merchant);
-    const gw = await clients.merchant.post('/v2/settings/gateway', { type: 'http', url: merchant.url, secret: merchant.secret });
+    clients.sandbox = new Rescue({ apiKey: keys.sandbox, baseUrl: t.url });
+    clients.merchant = new Rescue({ apiKey: keys.merchant, baseUrl: t.url });
+    // Gateway settings are not in the client: over plain HTTP.
+    const gw = await t.client(keys.merchant).post('/v2/settings/gateway', { type: 'http', url: merchant.url, secret: merchant.secret });
     expect(gw.status).toBe(200);
   });
   afterAll(async () => {
@@ -179,7 +183,7 @@ describe.each(ENGINES)('the Revtain seed examples against Rescue (%s)', (engine)
     const stripe = primaryGateway(declines);
     let backend: ReturnType<typeof seedBackend>;
     let backendUrl: string;
-    let api: Client;
+    let api: Rescue;
 
     beforeAll(async () => {
       process.env.REVTAIN_API_KEY = keys[kind];
@@ -196,12 +200,16 @@ describe.each(ENGINES)('the Revtain seed examples against Rescue (%s)', (engine)
       return { status: res.status, body: (await res.json()) as any };
     }
 
-    const recoveryEvents = async () => (await api.get('/v2/events?type=recovery.*&limit=100')).body.data;
+    const recoveryEvents = async () => {
+      const all: any[] = [];
+      for await (const e of api.events.list({ type: 'recovery.*', limit: 100 })) all.push(e);
+      return all;
+    };
 
     it('an organic success is charged by the merchant alone and logged as a pulse', async () => {
       const res = await checkout('1001', { paymentMethodId: tokens.approves, amount: 2500, stripeCustomerId: 'cus_ok' });
       expect(res).toEqual({ status: 200, body: { success: true, chargeId: expect.stringMatching(/^pi_primary_/) } });
-      const lift = (await api.get('/api/recovery/lift')).body;
+      const lift = await api.recovery.lift();
       expect(lift.totals).toEqual([expect.objectContaining({ currency: 'USD', organicRevenue: 2500, organicCount: 1 })]);
     });
 
@@ -233,8 +241,8 @@ describe.each(ENGINES)('the Revtain seed examples against Rescue (%s)', (engine)
       expect(res.body).toEqual({ success: false, queued: true, message: expect.stringMatching(/^Recovery queued: next retry at \d{4}-\d\d-\d\dT/) });
       // Nothing charged now: the first retry waits for a payday.
       expect(merchant.calls.length).toBe(before);
-      const queued = (await api.get('/v2/payments?status=requires_rescue')).body.data;
-      expect(queued.some((p: any) => p.amount === 1999 && p.failure_code === 'insufficient_funds')).toBe(true);
+      const queued = (await api.payments.list({ status: 'requires_rescue' })).data;
+      expect(queued.some((p) => p.amount === 1999 && p.failure_code === 'insufficient_funds')).toBe(true);
     });
 
     it('403: a stolen card is blocked, never retried', async () => {
@@ -265,7 +273,7 @@ describe.each(ENGINES)('the Revtain seed examples against Rescue (%s)', (engine)
       // `declineCode || 'unknown'`: a decline Rescue has never seen is retried conservatively.
       const queued = await handlePaymentFailure({ id: `inv_${kind}_2`, paymentToken: tokens.nsf, amountCents: 900 });
       expect(queued).toMatchObject({ success: false, queued: true, recoveryId: expect.stringMatching(/^rec_/), nextRetryAt: expect.any(String) });
-      expect((await api.get(`/api/recovery/${queued.recoveryId}`)).body).toMatchObject({ status: 'queued', originalDeclineCode: 'unknown', currency: 'USD', amount: 900 });
+      expect(await api.recovery.retrieve(queued.recoveryId)).toMatchObject({ status: 'queued', originalDeclineCode: 'unknown', currency: 'USD', amount: 900 });
       const blocked = await handlePaymentFailure({ id: `inv_${kind}_3`, paymentToken: tokens.stolen, amountCents: 900, declineCode: 'fraudulent' });
       expect(blocked).toMatchObject({ success: false, blocked: true, reason: 'hard_decline', error: { code: 'recovery_blocked' } });
       const duplicate = await handlePaymentFailure({ id: `inv_${kind}_1`, paymentToken: tokens.approves, amountCents: 900, currency: 'EUR', declineCode: 'network_timeout' });

@@ -195,7 +195,10 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
     const share = Math.min(EXPLORATION_MAX, Math.max(0, ctx.explorationShare ?? DEFAULT_EXPLORATION_SHARE));
     const draw = toUnit(hash32(`explore|${ctx.explorationKey}|${input.retriesMade}`));
     if (draw < share) {
-      const j = Math.min(S - 1, Math.floor(toUnit(hash32(`slot|${ctx.explorationKey}|${input.retriesMade}`)) * S));
+      // Exploring moves a retry, it never spends the budget: only slots from which every retry left
+      // still fits before the window's end (a late draw once left a rescue with 1 of its 3 retries).
+      const fits = slotsKeepingBudget(next, S, n);
+      const j = fits[Math.min(fits.length - 1, Math.floor(toUnit(hash32(`slot|${ctx.explorationKey}|${input.retriesMade}`)) * fits.length))]!;
       out.push({ at: new Date(slots[j]!), p: p[0]![j]!, reason: `exploring another time (${Math.round(share * 100)}% of plans do) so the model keeps learning; ${whenOf(input, slots[j]!)}, ${pct(p[0]![j]!)} predicted` });
       from = next[j]!;
     }
@@ -207,6 +210,15 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
     from = next[j]!;
   }
   return out;
+}
+
+/** The slots from which `n` retries, each at least the spacing after the last, all fit (at least the first slot). */
+function slotsKeepingBudget(next: readonly number[], S: number, n: number): number[] {
+  const reach = new Array<number>(S + 1).fill(0);
+  for (let j = S - 1; j >= 0; j--) reach[j] = 1 + reach[Math.min(S, next[j]!)]!;
+  const out: number[] = [];
+  for (let j = 0; j < S; j++) if (reach[j]! >= n) out.push(j);
+  return out.length > 0 ? out : [0];
 }
 
 export function clamp01(x: number): number {

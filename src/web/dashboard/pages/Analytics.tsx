@@ -30,7 +30,7 @@ async function loadAnalytics(from: string, to: string, wanted: string) {
   let data = await get<DashboardJson>(`/api/dashboard${query({ ...base, currency: wanted || null })}`);
   const currency = wanted || data.currencies[0] || '';
   if (currency && !wanted) data = await get<DashboardJson>(`/api/dashboard${query({ ...base, currency })}`);
-  return { data, currencies: data.currencies.includes(currency) || !currency ? data.currencies : [...data.currencies, currency], currency, at: new Date() };
+  return { data, currencies: data.currencies.includes(currency) || !currency ? data.currencies : [...data.currencies, currency], currency, at: browserNow() };
 }
 
 export function Analytics() {

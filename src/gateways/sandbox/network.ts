@@ -199,7 +199,7 @@ function isNight(atMs: number, tz: number): boolean {
  * expired card, 02 for a temporary hold, and for insufficient funds the Authorization Optimizer's 24–30
  * ("retry after 1 h … 10 days"), here the longest delay that does not pass the customer's next payday.
  */
-function adviceCodeFor(profile: SimulatedProfile, code: string, atMs: number, tz: number): string | undefined {
+export function adviceCodeFor(profile: SimulatedProfile, code: string, atMs: number, tz: number): string | undefined {
   if (profile.brand !== 'mastercard') return undefined;
   switch (code) {
     case 'lost_card':

@@ -1,0 +1,181 @@
+// npm run bench:policy-sim [-- --customers 2000 --populations us-mix,high-nsf --hazard 0.077]
+//
+// A fast, noise-free companion to `bench:recovery`: the retry planners called directly (no app, no
+// database, no test clocks) on the same generated populations, each rescue scored by its exact
+// expected outcome instead of a draw. Along the path where every retry fails the plan is fixed
+// (replans are deterministic), so a rescue recovers at retry k with probability
+// Π_{i<k}(1 − p_i)·p_k, p_i the sandbox's true approval chance (bench/recovery/populations.ts). That
+// gives revenue, median / p90 days and the ≤ 10-day share without sampling noise, in seconds, so a
+// planner change can be judged before the full benchmark (which also runs the engine, the account's
+// own retraining and the payday history) confirms it.
+//
+// What it leaves out, on purpose: the warm account (retraining, learned paydays: every customer is
+// on the generic calendar with the shipped prior, as a cold-start account is), and the account
+// updater's replacement card for expired cards (a rescue on an expired card counts as lost for every
+// policy). It values what bench:recovery values: revenue recovered and how soon.
+
+import { parseArgs } from 'node:util';
+import { classifyDecline } from '../src/domain/decline-taxonomy.ts';
+import { policyFor, type PlanInput } from '../src/domain/schedule-policy.ts';
+import { adviceCodeFor, sandboxCardDetails, sandboxCharge } from '../src/gateways/sandbox/network.ts';
+import { issuerOutageAt, parseSimToken, simulatedProfile } from '../src/gateways/sandbox/population.ts';
+import { declineGroup } from '../src/predict/features.ts';
+import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.ts';
+import { fitPayday } from '../src/predict/payday.ts';
+import { PRIOR_RETRY_MODEL } from '../src/predict/scorers.ts';
+import { retryScorer } from '../src/predict/retry-model.ts';
+import { amountOf, oracleFactory, population, timezoneNameFor, trueRetryChance } from './recovery/populations.ts';
+
+const { values } = parseArgs({
+  options: {
+    customers: { type: 'string', default: '2000' },
+    populations: { type: 'string', default: 'us-mix,last-business-day,high-nsf,issuer-outages,elsewhere' },
+    policies: { type: 'string', default: 'fixed-1357,learned,oracle' },
+    hazard: { type: 'string' },
+    months: { type: 'string', default: '3' },
+  },
+});
+
+const DAY = 86_400_000;
+const MAX_RETRIES = 4;
+const WINDOW_DAYS = 14;
+const prior = retryScorer(PRIOR_RETRY_MODEL);
+
+type Kind = 'fixed-1357' | 'fixed-357' | 'daily' | 'rule-based' | 'learned' | 'oracle';
+const FIXED: Partial<Record<Kind, number[]>> = { 'fixed-1357': [1, 3, 5, 7], 'fixed-357': [3, 5, 7], daily: [1, 2, 3, 4] };
+
+interface Outcome {
+  amount: number;
+  /** (probability, days from the first decline) of each retry's recovery. */
+  recoveries: { p: number; days: number }[];
+  attempts: number;
+  group: string;
+  firstRetryHours: number | null;
+}
+
+/** What a failed retry at `atMs` answers: the issuer's outage, else the customer's decline with its advice code then. */
+function declineAt(token: string, atMs: number, firstCode: string) {
+  const p = simulatedProfile(parseSimToken(token)!.seed);
+  const code = issuerOutageAt(p.issuer, atMs) ? 'issuer_unavailable' : firstCode;
+  return classifyDecline({ code, adviceCode: adviceCodeFor(p, code, atMs, p.timezoneOffsetMinutes) ?? null });
+}
+
+function rescue(kind: Kind, token: string, index: number, failedAtMs: number): Outcome | null {
+  const amount = amountOf(token);
+  const first = sandboxCharge({ token, amount, currency: 'USD', at: new Date(failedAtMs), attemptKey: `sim|${token}|${failedAtMs}` });
+  if (first.status !== 'failed') return null;
+  const profile = simulatedProfile(parseSimToken(token)!.seed);
+  const card = sandboxCardDetails(token);
+  const tz = timezoneNameFor(profile.timezoneOffsetMinutes);
+  let decline = classifyDecline({ code: first.declineCode, adviceCode: first.adviceCode ?? null });
+  const out: Outcome = { amount, recoveries: [], attempts: 0, group: declineGroup(decline.code, decline.strategy), firstRetryHours: null };
+  const windowEndsAt = new Date(failedAtMs + WINDOW_DAYS * DAY);
+  const ctx: LearnedContext = {
+    score: kind === 'oracle' ? (oracleFactory(token) as never) : prior,
+    amount,
+    brand: card.brand,
+    paymentMethodType: 'card',
+    payday: fitPayday([]),
+    card: { funding: card.funding, cardCountry: card.country, customerCreatedAtMs: failedAtMs - 400 * DAY, cardWasUpdated: false },
+    explorationKey: `pay_${index}_${failedAtMs}`,
+    freeGroups: kind === 'oracle' ? 'all' : new Set(),
+    ...(values.hazard !== undefined ? { dailyChurnHazard: Number(values.hazard) } : {}),
+  };
+  let reached = 1;
+  let lastMs = failedAtMs;
+  for (let made = 0; made < MAX_RETRIES; made++) {
+    const input: PlanInput = {
+      decline,
+      failedAt: new Date(lastMs),
+      rescueStartedAt: new Date(failedAtMs),
+      windowEndsAt,
+      retriesLeft: MAX_RETRIES - made,
+      retriesMade: made,
+      timezone: tz,
+      schedule: FIXED[kind] ? { kind: 'custom', days: FIXED[kind]! } : { kind: 'automatic' },
+    };
+    const plan = kind === 'learned' || kind === 'oracle' ? learnedPlan(input, ctx).map((s) => s.at) : policyFor(input.schedule).plan(input);
+    if (plan.length === 0 || decline.category === 'hard') break;
+    const atMs = plan[0]!.getTime();
+    if (made === 0) out.firstRetryHours = (atMs - failedAtMs) / 3_600_000;
+    const p = trueRetryChance(token, { atMs, firstMs: failedAtMs, amount, retryNumber: made + 1, replaced: false });
+    out.attempts += reached;
+    out.recoveries.push({ p: reached * p, days: (atMs - failedAtMs) / DAY });
+    if (process.env.SIM_TRACE === out.group) console.error(`${kind} ${token.slice(-12)} retry ${made + 1} ${decline.code}/${decline.adviceCode ?? '-'} at +${((atMs - failedAtMs) / 3_600_000).toFixed(1)} h p=${p.toFixed(2)} reached=${reached.toFixed(2)}`);
+    reached *= 1 - p;
+    lastMs = atMs;
+    decline = declineAt(token, atMs, first.declineCode);
+  }
+  return out;
+}
+
+function quantile(points: { w: number; x: number }[], q: number): number {
+  const sorted = [...points].sort((a, b) => a.x - b.x);
+  const total = sorted.reduce((s, p) => s + p.w, 0);
+  let acc = 0;
+  for (const p of sorted) {
+    acc += p.w;
+    if (acc >= q * total) return p.x;
+  }
+  return NaN;
+}
+
+function summarise(outcomes: Outcome[]) {
+  const failed = outcomes.reduce((s, o) => s + o.amount, 0);
+  const points = outcomes.flatMap((o) => o.recoveries.map((r) => ({ w: r.p * o.amount, x: r.days })));
+  const recovered = points.reduce((s, p) => s + p.w, 0);
+  const count = outcomes.reduce((s, o) => s + o.recoveries.reduce((a, r) => a + r.p, 0), 0);
+  const byGroup = new Map<string, { failed: number; recovered: number; hours: number[] }>();
+  for (const o of outcomes) {
+    const g = byGroup.get(o.group) ?? { failed: 0, recovered: 0, hours: [] };
+    g.failed += o.amount;
+    g.recovered += o.recoveries.reduce((s, r) => s + r.p, 0) * o.amount;
+    if (o.firstRetryHours !== null) g.hours.push(o.firstRetryHours);
+    byGroup.set(o.group, g);
+  }
+  return {
+    share: recovered / failed,
+    median: quantile(points, 0.5),
+    p90: quantile(points, 0.9),
+    within10: points.filter((p) => p.x <= 10).reduce((s, p) => s + p.w, 0) / recovered,
+    attemptsPerRecovery: outcomes.reduce((s, o) => s + o.attempts, 0) / count,
+    byGroup,
+  };
+}
+
+const n = Number(values.customers);
+const months = Number(values.months);
+const kinds = values.policies.split(',') as Kind[];
+const t0 = performance.now();
+for (const name of values.populations.split(',')) {
+  const pop = population(name, n);
+  const rows: { kind: Kind; s: ReturnType<typeof summarise> }[] = [];
+  for (const kind of kinds) {
+    const outcomes: Outcome[] = [];
+    pop.tokens.forEach((token, i) => {
+      for (let m = 0; m < months; m++) {
+        const o = rescue(kind, token, i, Date.UTC(2026, 3 + m, (i % 28) + 1));
+        if (o) outcomes.push(o);
+      }
+    });
+    rows.push({ kind, s: summarise(outcomes) });
+  }
+  const oracle = rows.find((r) => r.kind === 'oracle')?.s.share;
+  console.log(`\n${name} (${pop.tokens.length} customers × ${months} renewals, expected outcomes)`);
+  console.log('| policy | recovered | vs oracle | median d | p90 d | ≤ 10 d | retries / recovery |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const { kind, s } of rows) {
+    console.log(`| ${kind} | ${(s.share * 100).toFixed(1)}% | ${oracle ? (s.share / oracle).toFixed(3) : '-'} | ${s.median.toFixed(1)} | ${s.p90.toFixed(1)} | ${(s.within10 * 100).toFixed(1)}% | ${s.attemptsPerRecovery.toFixed(2)} |`);
+  }
+  const groups = [...rows[0]!.s.byGroup.keys()].sort();
+  console.log(`| per group: recovered % (median h to 1st retry) | ${groups.join(' | ')} |`);
+  console.log(`| --- | ${groups.map(() => '---').join(' | ')} |`);
+  for (const { kind, s } of rows) {
+    console.log(`| ${kind} | ${groups.map((g) => {
+      const x = s.byGroup.get(g)!;
+      const h = [...x.hours].sort((a, b) => a - b)[Math.floor(x.hours.length / 2)];
+      return `${((x.recovered / x.failed) * 100).toFixed(1)}% (${h === undefined ? '-' : h.toFixed(1)})`;
+    }).join(' | ')} |`);
+  }
+}
+console.error(`${((performance.now() - t0) / 1000).toFixed(1)} s`);

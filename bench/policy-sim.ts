@@ -122,8 +122,9 @@ function quantile(points: { w: number; x: number }[], q: number): number {
 
 function summarise(outcomes: Outcome[]) {
   const failed = outcomes.reduce((s, o) => s + o.amount, 0);
-  const points = outcomes.flatMap((o) => o.recoveries.map((r) => ({ w: r.p * o.amount, x: r.days })));
-  const recovered = points.reduce((s, p) => s + p.w, 0);
+  // Revenue by amount; days over recoveries (each renewal's chance of recovering then), as bench:recovery counts them.
+  const recovered = outcomes.reduce((s, o) => s + o.recoveries.reduce((a, r) => a + r.p, 0) * o.amount, 0);
+  const points = outcomes.flatMap((o) => o.recoveries.map((r) => ({ w: r.p, x: r.days })));
   const count = outcomes.reduce((s, o) => s + o.recoveries.reduce((a, r) => a + r.p, 0), 0);
   const byGroup = new Map<string, { failed: number; recovered: number; hours: number[] }>();
   for (const o of outcomes) {
@@ -137,7 +138,7 @@ function summarise(outcomes: Outcome[]) {
     share: recovered / failed,
     median: quantile(points, 0.5),
     p90: quantile(points, 0.9),
-    within10: points.filter((p) => p.x <= 10).reduce((s, p) => s + p.w, 0) / recovered,
+    within10: points.filter((p) => p.x <= 10).reduce((s, p) => s + p.w, 0) / points.reduce((s, p) => s + p.w, 0),
     attemptsPerRecovery: outcomes.reduce((s, o) => s + o.attempts, 0) / count,
     byGroup,
   };

@@ -19,7 +19,8 @@ import { classifyDecline } from '../src/domain/decline-taxonomy.ts';
 import { policyFor, type PlanInput } from '../src/domain/schedule-policy.ts';
 import { adviceCodeFor, sandboxCardDetails, sandboxCharge } from '../src/gateways/sandbox/network.ts';
 import { issuerOutageAt, parseSimToken, simulatedProfile } from '../src/gateways/sandbox/population.ts';
-import { declineGroup } from '../src/predict/features.ts';
+import { declineGroup, localClock } from '../src/predict/features.ts';
+import { hash32, mix32 } from '../src/gateways/sandbox/hash.ts';
 import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.ts';
 import { fitPayday } from '../src/predict/payday.ts';
 import { PRIOR_RETRY_MODEL } from '../src/predict/scorers.ts';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     policies: { type: 'string', default: 'fixed-1357,learned,oracle' },
     hazard: { type: 'string' },
     months: { type: 'string', default: '3' },
+    /** Months played out before the scored ones, to learn each card's paydays (0: cold start). */
+    warm: { type: 'string', default: '0' },
   },
 });
 
@@ -53,14 +56,19 @@ interface Outcome {
   firstRetryHours: number | null;
 }
 
-/** What a failed retry at `atMs` answers: the issuer's outage, else the customer's decline with its advice code then. */
-function declineAt(token: string, atMs: number, firstCode: string) {
+/** What a failed retry at `atMs` answers: the issuer's outage, else the customer's own decline (a renewal that met an outage shows it once that is over) with its advice code then. */
+function declineAt(token: string, atMs: number) {
   const p = simulatedProfile(parseSimToken(token)!.seed);
-  const code = issuerOutageAt(p.issuer, atMs) ? 'issuer_unavailable' : firstCode;
+  const code = issuerOutageAt(p.issuer, atMs) ? 'issuer_unavailable' : p.firstDecline.code;
   return classifyDecline({ code, adviceCode: adviceCodeFor(p, code, atMs, p.timezoneOffsetMinutes) ?? null });
 }
 
-function rescue(kind: Kind, token: string, index: number, failedAtMs: number): Outcome | null {
+/**
+ * One rescue. `history`: the local days this card's earlier rescues were recovered (its payday
+ * calendar, as the engine reads it); with `draw`, the rescue is played out with that luck instead of
+ * scored by expectation, and its recovery day is added to the history (the warm account's months).
+ */
+function rescue(kind: Kind, token: string, index: number, failedAtMs: number, history: number[] = [], draw?: () => number): Outcome | null {
   const amount = amountOf(token);
   const first = sandboxCharge({ token, amount, currency: 'USD', at: new Date(failedAtMs), attemptKey: `sim|${token}|${failedAtMs}` });
   if (first.status !== 'failed') return null;
@@ -75,7 +83,7 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number): O
     amount,
     brand: card.brand,
     paymentMethodType: 'card',
-    payday: fitPayday([]),
+    payday: fitPayday(history),
     card: { funding: card.funding, cardCountry: card.country, customerCreatedAtMs: failedAtMs - 400 * DAY, cardWasUpdated: false },
     explorationKey: `pay_${index}_${failedAtMs}`,
     freeGroups: kind === 'oracle' ? 'all' : new Set(),
@@ -103,8 +111,12 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number): O
     out.recoveries.push({ p: reached * p, days: (atMs - failedAtMs) / DAY });
     if (process.env.SIM_TRACE === out.group) console.error(`${kind} ${token.slice(-12)} retry ${made + 1} ${decline.code}/${decline.adviceCode ?? '-'} at +${((atMs - failedAtMs) / 3_600_000).toFixed(1)} h p=${p.toFixed(2)} reached=${reached.toFixed(2)}`);
     reached *= 1 - p;
+    if (draw && draw() < p) {
+      history.push(localClock(atMs, tz).day);
+      break;
+    }
     lastMs = atMs;
-    decline = declineAt(token, atMs, first.declineCode);
+    decline = declineAt(token, atMs);
   }
   return out;
 }
@@ -146,6 +158,7 @@ function summarise(outcomes: Outcome[]) {
 
 const n = Number(values.customers);
 const months = Number(values.months);
+const warmMonths = Number(values.warm);
 const kinds = values.policies.split(',') as Kind[];
 const t0 = performance.now();
 for (const name of values.populations.split(',')) {
@@ -154,8 +167,13 @@ for (const name of values.populations.split(',')) {
   for (const kind of kinds) {
     const outcomes: Outcome[] = [];
     pop.tokens.forEach((token, i) => {
+      // Warm: the card's first months played out (seeded luck) to learn its paydays, as the engine would.
+      const history: number[] = [];
+      let seed = hash32(`${name}|${kind}|${token}`);
+      const draw = () => ((seed = mix32(seed, 1)) >>> 0) / 2 ** 32;
+      for (let m = 0; m < warmMonths; m++) rescue(kind, token, i, Date.UTC(2026, 3 - warmMonths + m, (i % 28) + 1), history, draw);
       for (let m = 0; m < months; m++) {
-        const o = rescue(kind, token, i, Date.UTC(2026, 3 + m, (i % 28) + 1));
+        const o = rescue(kind, token, i, Date.UTC(2026, 3 + m, (i % 28) + 1), history);
         if (o) outcomes.push(o);
       }
     });

@@ -84,6 +84,7 @@ export const FEATURE_NAMES = [
   'debit', 'prepaid', 'funding_unknown', 'debit_nsf', 'debit_generic', 'debit_hold',
   'foreign_card', 'log_tenure', 'new_customer', 'tenure_unknown',
   'card_updated', 'expired_updated',
+  'nsf_payday_tried',
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -124,6 +125,10 @@ export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | 
   const decay = payday === null ? 0 : 0.85 ** Math.max(0, sincePayday - PAYDAY_LAG_DAYS);
   const known = f.payday.family === 'generic' ? 0 : 1;
   const toPayday = Math.min(30, nextPaydayAfter(f.payday.family, at.day) - at.day);
+  // A retry already ran on or after that payday and failed: the calendar may not be this customer's
+  // (an off week of a biweekly pay, another country's payday), so the payday says less.
+  const last = localClock(f.lastAttemptAtMs, f.timezone);
+  const paydayTried = payday !== null && f.lastAttemptAtMs > f.rescueStartedAtMs && last.day >= payday ? 1 : 0;
 
   const weekdayAt = weekdayOfDay(at.day);
   const mondaysCrossed = (() => {
@@ -197,5 +202,6 @@ export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | 
   v[46] = tenureDays === null ? 1 : 0;
   v[47] = updated;
   v[48] = updated * is('expired');
+  v[49] = nsf * paydayTried;
   return v;
 }

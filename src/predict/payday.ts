@@ -16,7 +16,12 @@ export interface PaydayFit {
 const DAY_MS = 86_400_000;
 /** Funds that arrive on payday pay a bill that day or within the next two. */
 export const PAYDAY_LAG_DAYS = 2;
-const MIN_SUPPORT = 2;
+// Three recovered days before a calendar replaces the generic one: with two, a wrong guess (a weekly
+// payer read as biweekly, a biweekly payer on the wrong parity) skips the real payday, and on the
+// benchmark's populations fitted calendars then recovered 1–2 points less of insufficient funds than
+// the generic calendar; with three they match it after a quarter and beat it after most of a year
+// (docs/prediction.md, "Payday calendars"; bench:policy-sim --warm).
+const MIN_SUPPORT = 3;
 
 export function weekdayOfDay(day: number): number {
   return (((day + 4) % 7) + 7) % 7;

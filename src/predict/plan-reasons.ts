@@ -21,7 +21,8 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
   const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
   const at = localClock(atMs, tz);
   let why: string;
-  switch (declineGroup(input.decline.code, input.decline.strategy)) {
+  const group = declineGroup(input.decline.code, input.decline.strategy);
+  switch (group) {
     case 'nsf': {
       const payday = latestPaydayIn(ctx.payday.family, startDay, at.day);
       const calendar = ctx.payday.family === 'generic' ? describeFamily('generic') : `${describeFamily(ctx.payday.family)}, this customer's calendar`;
@@ -47,6 +48,8 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
     default:
       why = `${input.decline.code.replaceAll('_', ' ')}; each retry's chance falls, and a recovery is worth less the longer it waits`;
   }
-  const by = ctx.modelLabel ? ` (${ctx.modelLabel})` : '';
+  // Only the groups the account's model has earned are timed by it (predict/scorers.ts).
+  const own = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
+  const by = ctx.modelLabel && own ? ` (${ctx.modelLabel})` : '';
   return `${why}; ${whenOf(input, atMs)}, ${pct(p)} predicted${by}`;
 }

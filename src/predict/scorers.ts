@@ -2,7 +2,7 @@ import type { Db } from '../store/db.ts';
 import { activeModel } from '../store/models.ts';
 import prior from './prior-retry-timing.json' with { type: 'json' };
 import type { Scorer } from './learned-policy.ts';
-import type { DeclineGroup } from './features.ts';
+import { declineGroup, type DeclineGroup } from './features.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
 
 // Which retry-timing model scores an account's plans: its active trained model, else the prior
@@ -63,6 +63,20 @@ export async function plannerModelFor(db: Db, accountId: string, livemode: boole
   if (override) return { factory: override, freeGroups: 'all', label: undefined };
   const choice = await retryModelFor(db, accountId, livemode);
   if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined };
-  const factory = await scorerFactoryFor(db, accountId, livemode);
-  return { factory, freeGroups: new Set(choice.model.freeGroups ?? []), label: "this account's own model" };
+  const own = await scorerFactoryFor(db, accountId, livemode);
+  const free = new Set(choice.model.freeGroups ?? []);
+  return { factory: (paymentMethod) => perGroupScorer(own(paymentMethod), free), freeGroups: free, label: "this account's own model" };
+}
+
+/**
+ * The account's model times the retries of the decline groups it has earned (it predicted their
+ * held-out retries better than the prior: retry-model.ts groupsBeatingPrior); the prior times the
+ * rest. An account's retries are where its own schedule put them, so a model that fits them as well
+ * as the prior (what activation asks) can still be wrong about the times it never tried: in the
+ * recovery benchmark an account's model moved generic declines' first retry from hours to a day
+ * later with nothing to show for it (docs/prediction.md, "Which model times a retry").
+ */
+export function perGroupScorer(own: Scorer, free: ReadonlySet<DeclineGroup>): Scorer {
+  if (free.size === 0) return priorScorer;
+  return (f) => (free.has(declineGroup(f.declineCode, f.strategy)) ? own(f) : priorScorer(f));
 }

@@ -8,7 +8,7 @@ import { retrySpacingMs } from '../../src/predict/plan-slots.ts';
 import { declineGroup } from '../../src/predict/features.ts';
 import { fitPayday, isPaydayOf } from '../../src/predict/payday.ts';
 import { retryScorer } from '../../src/predict/retry-model.ts';
-import { PRIOR_RETRY_MODEL } from '../../src/predict/scorers.ts';
+import { perGroupScorer, PRIOR_RETRY_MODEL } from '../../src/predict/scorers.ts';
 import { hash32, toUnit } from '../../src/gateways/sandbox/hash.ts';
 
 const DAY = 86_400_000;
@@ -175,5 +175,33 @@ describe('the seed strategy table places the first retry on a fresh account', ()
   it('a group the account\'s own model has earned is placed by the model, and the reason does not cite the seed', () => {
     const p = plan('try_again_later', 'all');
     expect(p[0]!.reason).not.toContain('seed strategy');
+  });
+});
+
+describe("the account's own model times only the decline groups it has earned", () => {
+  const at = Date.UTC(2026, 2, 24, 15);
+  const features = (code: string) => {
+    const d = classifyDecline({ code, count: false });
+    return { declineCode: d.code, strategy: d.strategy, adviceCode: null, retryNumber: 2, rescueStartedAtMs: at, lastAttemptAtMs: at + DAY, atMs: at + 3 * DAY, timezone: 'America/New_York', brand: 'visa', paymentMethodType: 'card', amount: 2500, payday: fitPayday([]) };
+  };
+  const own = () => 0.99;
+  const prior = retryScorer(PRIOR_RETRY_MODEL);
+
+  it('an earned group is scored by the account model, every other group by the prior', () => {
+    const score = perGroupScorer(own, new Set(['nsf']));
+    expect(score(features('insufficient_funds'))).toBe(0.99);
+    for (const code of ['generic_decline', 'try_again_later', 'card_velocity_exceeded', 'network_timeout']) {
+      expect(score(features(code))).toBeCloseTo(prior(features(code)), 12);
+      expect(score(features(code))).toBeLessThan(0.9);
+    }
+  });
+
+  it('with no group earned, the plan and its reasons are the prior\'s, not "this account\'s own model"', () => {
+    const input: PlanInput = { decline: classifyDecline({ code: 'generic_decline', count: false }), failedAt: new Date(at), rescueStartedAt: new Date(at), windowEndsAt: new Date(at + 14 * DAY), retriesLeft: 4, retriesMade: 0, timezone: 'America/New_York', schedule: { kind: 'automatic' } };
+    const base = { amount: 2500, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'per-group', explorationShare: 0 };
+    const withPrior = learnedPlan(input, { ...base, score: prior });
+    const withAccount = learnedPlan(input, { ...base, score: perGroupScorer(own, new Set()), freeGroups: new Set(), modelLabel: "this account's own model" });
+    expect(withAccount.map((s) => s.at.getTime())).toEqual(withPrior.map((s) => s.at.getTime()));
+    for (const s of withAccount) expect(s.reason).not.toContain("this account's own model");
   });
 });

@@ -151,6 +151,8 @@ function summarise(outcomes: Outcome[]) {
     median: quantile(points, 0.5),
     p90: quantile(points, 0.9),
     within10: points.filter((p) => p.x <= 10).reduce((s, p) => s + p.w, 0) / points.reduce((s, p) => s + p.w, 0),
+    within1: points.filter((p) => p.x <= 1).reduce((s, p) => s + p.w, 0) / points.reduce((s, p) => s + p.w, 0),
+    within3: points.filter((p) => p.x <= 3).reduce((s, p) => s + p.w, 0) / points.reduce((s, p) => s + p.w, 0),
     attemptsPerRecovery: outcomes.reduce((s, o) => s + o.attempts, 0) / count,
     byGroup,
   };
@@ -181,10 +183,10 @@ for (const name of values.populations.split(',')) {
   }
   const oracle = rows.find((r) => r.kind === 'oracle')?.s.share;
   console.log(`\n${name} (${pop.tokens.length} customers × ${months} renewals, expected outcomes)`);
-  console.log('| policy | recovered | vs oracle | median d | p90 d | ≤ 10 d | retries / recovery |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| policy | recovered | vs oracle | median d | p90 d | ≤ 1 d | ≤ 3 d | ≤ 10 d | retries / recovery |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const { kind, s } of rows) {
-    console.log(`| ${kind} | ${(s.share * 100).toFixed(1)}% | ${oracle ? (s.share / oracle).toFixed(3) : '-'} | ${s.median.toFixed(1)} | ${s.p90.toFixed(1)} | ${(s.within10 * 100).toFixed(1)}% | ${s.attemptsPerRecovery.toFixed(2)} |`);
+    console.log(`| ${kind} | ${(s.share * 100).toFixed(1)}% | ${oracle ? (s.share / oracle).toFixed(3) : '-'} | ${s.median.toFixed(1)} | ${s.p90.toFixed(1)} | ${(s.within1 * 100).toFixed(1)}% | ${(s.within3 * 100).toFixed(1)}% | ${(s.within10 * 100).toFixed(1)}% | ${s.attemptsPerRecovery.toFixed(2)} |`);
   }
   const groups = [...rows[0]!.s.byGroup.keys()].sort();
   console.log(`| per group: recovered % (median h to 1st retry) | ${groups.join(' | ')} |`);

@@ -10,8 +10,14 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** A payday retry's local time: funds posted overnight are there by the morning. */
-const PAYDAY_MINUTE = 9 * 60;
+/**
+ * A payday retry's local time: just after midnight, when the day's deposit is usually posted and
+ * before the payday's other bills reach it — about half of the spending spike right after a paycheck
+ * is recurring bills (Gelman et al. 2014), and Stripe sees debit cards in some countries approve
+ * slightly more at 12:01 AM local (research/retry-facts.md §3). The benchmark chose it over 09:00
+ * and 06:00: the same revenue, insufficient funds recovered 6–9 hours sooner (docs/prediction.md).
+ */
+const PAYDAY_MINUTE = 10;
 /** Just after a daily limit's reset at local midnight. */
 const RESET_MINUTE = 10;
 
@@ -63,7 +69,7 @@ export function seedFirstRetry(input: PlanInput, payday: PaydayFit, tz: string):
       const calendar = payday.family === 'generic'
         ? `a likely payday (${describeFamily('generic')})`
         : `this customer's payday (${describeFamily(payday.family)}, from their last ${payday.hits} recovered payments)`;
-      reason = `insufficient funds; retried on the morning of ${calendar} (seed strategy: after payday)`;
+      reason = `insufficient funds; retried just after midnight on ${calendar} (seed strategy: after payday)`;
       break;
     }
     case 'after_card_update':

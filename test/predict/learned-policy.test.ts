@@ -159,7 +159,7 @@ describe('the seed strategy table places the first retry on a fresh account', ()
     ['processing_error', 23.9, 24.1],
     ['try_again_later', 24, 48],
     ['exceeds_limit', 13, 14], // Wednesday 00:10 in New York is 13 h 10 min later
-    ['insufficient_funds', 69.9, 70.1], // Friday 27 March 09:00 in New York (13:00 UTC), the next generic payday
+    ['insufficient_funds', 61.1, 61.2], // Friday 27 March 00:10 in New York (04:10 UTC), the next generic payday
   ])('%s: first retry %f–%f h after the decline', (code, lo, hi) => {
     expect(hoursToFirst(code)).toBeGreaterThanOrEqual(lo);
     expect(hoursToFirst(code)).toBeLessThanOrEqual(hi);

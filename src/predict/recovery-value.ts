@@ -7,8 +7,9 @@
 // ten days (ln(13.3/11.5)/7 = 0.021 a day, the first week's rate), steep after them (from 81% on
 // day 10 to 32% on day 15: 0.19 a day). Baremetrics alone does not say where between day 7 and day
 // 15 the fall starts; a knee at day 7 was the first choice and, in the benchmark (docs/prediction.md,
-// "Value of time"), cost 1–2 points of revenue against the oracle for no gain in speed: days 8–10
-// were priced as if the customer were already gone. As multiples of the 15-day average
+// "Time has a price"), cost 1–2 points of revenue against the oracle: days 8–10 were priced as if the
+// customer were already gone. The knee at day 10 keeps the same median days and 91–94% of recoveries
+// inside 10 days (95% before). As multiples of the 15-day average
 // (ln(13.3/4.2)/15 = 0.077), so an account's one number scales the whole curve.
 const KNEE_DAYS = 10;
 const AVERAGE = Math.log(13.3 / 4.2) / 15;

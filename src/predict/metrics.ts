@@ -31,6 +31,17 @@ export function rocAuc(p: readonly number[], y: readonly number[]): number {
   return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
+/**
+ * The standard error of a ROC AUC of `auc` over `pos` positives and `neg` negatives (Hanley & McNeil
+ * 1982): how far an AUC moves by the luck of which retries were held out.
+ */
+export function aucStandardError(auc: number, pos: number, neg: number): number {
+  if (pos === 0 || neg === 0) return Infinity;
+  const q1 = auc / (2 - auc);
+  const q2 = (2 * auc * auc) / (1 + auc);
+  return Math.sqrt((auc * (1 - auc) + (pos - 1) * (q1 - auc * auc) + (neg - 1) * (q2 - auc * auc)) / (pos * neg));
+}
+
 export function brierScore(p: readonly number[], y: readonly number[]): number {
   if (p.length === 0) return 0;
   let s = 0;

@@ -3,7 +3,7 @@
 // ships with Rescue and each account's retrained versions are the same kind of thing.
 
 import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './logistic.ts';
-import { evaluate, type Evaluation } from './metrics.ts';
+import { aucStandardError, evaluate, type Evaluation } from './metrics.ts';
 import { declineGroup, FEATURE_NAMES, featurize, type DeclineGroup, type RetryFeatureInput } from './features.ts';
 
 export interface RetryModel {
@@ -114,11 +114,20 @@ function groupRates(train: readonly Example[]): (e: Example) => number {
 
 /** Held-out retries a decline group needs before its own evidence can count. */
 export const MIN_GROUP_HELD_OUT = 40;
+/** How much better than the prior the account's model must rank a group's held-out retries, at least. */
+export const MIN_GROUP_AUC_GAIN = 0.02;
 
 /**
- * The decline groups where `model` predicts the held-out retries better than `prior` (lower Brier
- * score on at least MIN_GROUP_HELD_OUT of them): where the account's own outcomes show something the
- * prior does not know, its model may move the first retry away from the seed's strategy.
+ * The decline groups where `model` shows a better time than `prior` on the held-out retries (at least
+ * MIN_GROUP_HELD_OUT of them): a lower Brier score, and a ROC AUC higher by two standard errors (and
+ * at least MIN_GROUP_AUC_GAIN): on 1,350 held-out retries an account model fitted to chances that do
+ * not depend on time at all still ranked up to 0.025 better than the prior by luck.
+ * The AUC is what says "time": it does not move when a model only sets the group's success rate
+ * higher or lower, it moves when the model tells the retries that succeed (their day, hour, distance
+ * from a payday) from those that do not. A Brier score alone let an account's model that only had a
+ * better level for generic declines move their first retry from hours to days later, for no revenue
+ * (docs/prediction.md, "Which model times a retry"). Only then may its model move the group's
+ * retries away from the prior and the seed's strategy.
  */
 export function groupsBeatingPrior(model: RetryModel, prior: RetryModel, heldOut: readonly Example[]): DeclineGroup[] {
   const byGroup = new Map<DeclineGroup, Example[]>();
@@ -129,7 +138,11 @@ export function groupsBeatingPrior(model: RetryModel, prior: RetryModel, heldOut
   const out: DeclineGroup[] = [];
   for (const [g, xs] of byGroup) {
     if (xs.length < MIN_GROUP_HELD_OUT) continue;
-    if (evaluateModel(model, xs).brier < evaluateModel(prior, xs).brier) out.push(g);
+    const own = evaluateModel(model, xs);
+    const shipped = evaluateModel(prior, xs);
+    // With no success (or no failure) held out both AUCs are 0.5: nothing ranked, no evidence of a time.
+    const margin = Math.max(MIN_GROUP_AUC_GAIN, 2 * aucStandardError(own.auc, own.positives, own.n - own.positives));
+    if (own.brier < shipped.brier && own.auc >= shipped.auc + margin) out.push(g);
   }
   return out.sort();
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { simulateExamples, seededRandom } from '../../bench/sandbox-examples.ts';
 import { fitPayday, isPaydayOf } from '../../src/predict/payday.ts';
-import { evaluateModel, retryScorer, trainRetryModel, type Example } from '../../src/predict/retry-model.ts';
+import { evaluateModel, groupsBeatingPrior, retryScorer, trainRetryModel, type Example } from '../../src/predict/retry-model.ts';
 import { PRIOR_RETRY_MODEL } from '../../src/predict/scorers.ts';
 import { evaluate, rocAuc } from '../../src/predict/metrics.ts';
 import { FEATURE_NAMES, featurize } from '../../src/predict/features.ts';
@@ -80,5 +80,35 @@ describe('retry-timing model', () => {
     expect(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])).toBe(1);
     expect(rocAuc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1])).toBe(0);
     expect(evaluate([0, 1], [0, 1]).brier).toBe(0);
+  });
+});
+
+describe("a decline group the account's model earns", () => {
+  /** Generic declines of one account: `chance(days since the decline)` decides each retry. */
+  function generic(n: number, seed: number, chance: (days: number) => number): Example[] {
+    const rnd = seededRandom(seed);
+    const out: Example[] = [];
+    for (let c = 0; c < n; c++) {
+      const start = (20_500 + Math.floor(rnd() * 300)) * DAY + 15 * 3_600_000;
+      let last = start;
+      for (let k = 1; k <= 3; k++) {
+        const atMs = last + (0.2 + rnd() * 4) * DAY;
+        out.push({ atMs, y: rnd() < chance((atMs - start) / DAY) ? 1 : 0, input: { declineCode: 'generic_decline', strategy: 'spaced', adviceCode: null, retryNumber: k, rescueStartedAtMs: start, lastAttemptAtMs: last, atMs, timezone: 'UTC', brand: 'visa', paymentMethodType: 'card', amount: 2500, payday: fitPayday([]) } });
+        last = atMs;
+      }
+    }
+    return out.sort((a, b) => a.atMs - b.atMs);
+  }
+  const earned = (examples: Example[]) => {
+    const result = trainRetryModel(examples);
+    return groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut);
+  };
+
+  it('is earned where its own retries show a better time than the prior knows (generic declines that clear after 3 days)', () => {
+    expect(earned(generic(3000, 21, (d) => (d >= 3 ? 0.5 : 0.03)))).toEqual(['generic']);
+  });
+
+  it('is not earned for a better level alone: the same chance at every time, only lower than the prior expects', () => {
+    expect(earned(generic(3000, 22, () => 0.08))).toEqual([]);
   });
 });

@@ -16,12 +16,15 @@ export interface PaydayFit {
 const DAY_MS = 86_400_000;
 /** Funds that arrive on payday pay a bill that day or within the next two. */
 export const PAYDAY_LAG_DAYS = 2;
-// Three recovered days before a calendar replaces the generic one: with two, a wrong guess (a weekly
-// payer read as biweekly, a biweekly payer on the wrong parity) skips the real payday, and on the
+// Four recovered days before a calendar replaces the generic one (1st, 15th, Fridays), which covers
+// every US pay calendar with a handful of candidate days in a 14-day window. With two, a wrong guess
+// (a weekly payer read as biweekly, a biweekly payer on the wrong week) skips the real payday: on the
 // benchmark's populations fitted calendars then recovered 1–2 points less of insufficient funds than
-// the generic calendar; with three they match it after a quarter and beat it after most of a year
-// (docs/prediction.md, "Payday calendars"; bench:policy-sim --warm).
-const MIN_SUPPORT = 3;
+// the generic calendar. With three or four they match it after a quarter; after most of a year three
+// gain 0.3–0.6 points of revenue but wait longer for sparser paydays (1–2 points fewer recoveries
+// inside 10 days), four keep most of that gain and the generic calendar's speed (docs/prediction.md,
+// "Payday calendars"; bench:policy-sim --warm).
+const MIN_SUPPORT = 4;
 
 export function weekdayOfDay(day: number): number {
   return (((day + 4) % 7) + 7) % 7;

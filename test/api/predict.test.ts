@@ -187,8 +187,8 @@ describe('POST /api/predict/retry-time', () => {
     expect((await ask({ customer: stored })).recommendedTime).toBe(tokyo.recommendedTime);
     // The body's own timezone wins over the customer's.
     expect((await ask({ customer: { timezone: 'Asia/Tokyo' }, timezone: 'America/Los_Angeles' })).recommendedTime).toBe(la.recommendedTime);
-    // Recovered payments on the last business day of three months: the customer's pay calendar.
-    const monthly = await ask({ customer: { timezone: 'America/New_York', recoveredPayments: ['2026-01-30T15:00:00Z', '2026-02-27T15:00:00Z', '2026-03-31T14:00:00Z'] } });
+    // Recovered payments on the last business day of four months: the customer's pay calendar.
+    const monthly = await ask({ customer: { timezone: 'America/New_York', recoveredPayments: ['2025-12-31T15:00:00Z', '2026-01-30T15:00:00Z', '2026-02-27T15:00:00Z', '2026-03-31T14:00:00Z'] } });
     const generic = await ask({ customer: { timezone: 'America/New_York' } });
     expect(monthly.reasoning).toMatch(/this customer/);
     expect(generic.reasoning).not.toMatch(/this customer/);

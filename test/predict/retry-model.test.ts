@@ -16,7 +16,7 @@ function plantedPayday(n: number, seed: number): Example[] {
     const startDay = 20_500 + Math.floor(rnd() * 300);
     // Their history: earlier months' recoveries, a day after each payday.
     const history: number[] = [];
-    for (let d = startDay - 100; d < startDay && history.length < 3; d++) if (isPaydayOf('monthly', d)) history.push(d + 1);
+    for (let d = startDay - 130; d < startDay && history.length < 4; d++) if (isPaydayOf('monthly', d)) history.push(d + 1);
     const payday = fitPayday(history);
     for (let k = 1; k <= 4; k++) {
       const atMs = (startDay + rnd() * 14) * DAY;
@@ -35,11 +35,11 @@ function plantedPayday(n: number, seed: number): Example[] {
 }
 
 describe('payday fit', () => {
-  it('recognises a monthly last-business-day customer from three recoveries, and not from one', () => {
+  it('recognises a monthly last-business-day customer from four recoveries, and not from three', () => {
     const days: number[] = [];
-    for (let d = 20_400; days.length < 3; d++) if (isPaydayOf('monthly', d)) days.push(d + 1);
+    for (let d = 20_400; days.length < 4; d++) if (isPaydayOf('monthly', d)) days.push(d + 1);
     expect(fitPayday(days).family).toBe('monthly');
-    expect(fitPayday(days.slice(0, 1)).family).toBe('generic');
+    expect(fitPayday(days.slice(0, 3)).family).toBe('generic');
   });
 });
 

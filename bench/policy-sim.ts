@@ -1,18 +1,21 @@
-// npm run bench:policy-sim [-- --customers 2000 --populations us-mix,high-nsf --hazard 0.077]
+// npm run bench:policy-sim [-- --customers 2000 --populations us-mix,high-nsf --policies fixed-1357,learned,oracle --hazard 0.077 --warm 3]
 //
 // A fast, noise-free companion to `bench:recovery`: the retry planners called directly (no app, no
 // database, no test clocks) on the same generated populations, each rescue scored by its exact
 // expected outcome instead of a draw. Along the path where every retry fails the plan is fixed
 // (replans are deterministic), so a rescue recovers at retry k with probability
 // Π_{i<k}(1 − p_i)·p_k, p_i the sandbox's true approval chance (bench/recovery/populations.ts). That
-// gives revenue, median / p90 days and the ≤ 10-day share without sampling noise, in seconds, so a
-// planner change can be judged before the full benchmark (which also runs the engine, the account's
-// own retraining and the payday history) confirms it.
+// gives revenue, median / p90 days and the shares within 1, 3 and 10 days without sampling noise, in
+// about a minute, so a planner change can be judged before the full benchmark (which also runs the
+// engine and the account's own retraining) confirms it. It values what bench:recovery values:
+// revenue recovered and how soon (docs/prediction.md, "Recovery benchmark").
 //
-// What it leaves out, on purpose: the warm account (retraining, learned paydays: every customer is
-// on the generic calendar with the shipped prior, as a cold-start account is), and the account
-// updater's replacement card for expired cards (a rescue on an expired card counts as lost for every
-// policy). It values what bench:recovery values: revenue recovered and how soon.
+// What it leaves out: an account's own model (every account plans with the shipped prior, as a
+// cold-start account does until it has earned a decline group). `--warm N` plays N months out first
+// with seeded luck and keeps each card's recovery days (its payday history); 0 is a cold start. An
+// expired card counts as replaced when the sandbox's account updater would have found its new card
+// by the retry, for every policy alike. SIM_TRACE=<group> (nsf, hold, technical, generic, …) prints
+// every retry of that group's rescues to stderr.
 
 import { parseArgs } from 'node:util';
 import { classifyDecline } from '../src/domain/decline-taxonomy.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The two shapes every response schema is built from (responses.ts, responses-settings.ts).
+// The shapes every response schema is built from (responses.ts, responses-settings.ts, responses-revtain.ts).
 
 /** One timestamp convention in every object: ISO 8601 in UTC, to the second (`2026-03-25T10:30:00Z`). */
 export const Timestamp = z
@@ -9,3 +9,6 @@ export const Timestamp = z
   .meta({ format: 'date-time', examples: ['2026-03-25T10:30:00Z'] });
 
 export const Int = z.number().int();
+
+/** A merchant's metadata: string keys and values. */
+export const Metadata = z.record(z.string(), z.string());

@@ -28,7 +28,7 @@ import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.
 import { fitPayday } from '../src/predict/payday.ts';
 import { PRIOR_RETRY_MODEL } from '../src/predict/scorers.ts';
 import { retryScorer } from '../src/predict/retry-model.ts';
-import { amountOf, oracleFactory, population, timezoneNameFor, trueRetryChance } from './recovery/populations.ts';
+import { amountOf, oracleFactory, POLICIES, population, timezoneNameFor, trueRetryChance } from './recovery/populations.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,8 +47,8 @@ const MAX_RETRIES = 4;
 const WINDOW_DAYS = 14;
 const prior = retryScorer(PRIOR_RETRY_MODEL);
 
+/** A policy by its bench:recovery name (POLICIES: daily, fixed-1357, fixed-357, rule-based, learned, oracle; learned-cold is --warm 0). */
 type Kind = 'fixed-1357' | 'fixed-357' | 'daily' | 'rule-based' | 'learned' | 'oracle';
-const FIXED: Partial<Record<Kind, number[]>> = { 'fixed-1357': [1, 3, 5, 7], 'fixed-357': [3, 5, 7], daily: [1, 2, 3, 4] };
 
 interface Outcome {
   amount: number;
@@ -103,7 +103,7 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
       retriesLeft: MAX_RETRIES - made,
       retriesMade: made,
       timezone: tz,
-      schedule: FIXED[kind] ? { kind: 'custom', days: FIXED[kind]! } : { kind: 'automatic' },
+      schedule: POLICIES[kind]!.days ? { kind: 'custom', days: POLICIES[kind]!.days! } : { kind: 'automatic' },
     };
     const plan = kind === 'learned' || kind === 'oracle' ? learnedPlan(input, ctx).map((s) => s.at) : policyFor(input.schedule).plan(input);
     if (plan.length === 0 || decline.category === 'hard') break;
@@ -135,17 +135,21 @@ function quantile(points: { w: number; x: number }[], q: number): number {
   return NaN;
 }
 
+/** The chance that this rescue recovers at all. */
+const recoveredChance = (o: Outcome) => o.recoveries.reduce((s, r) => s + r.p, 0);
+
 function summarise(outcomes: Outcome[]) {
   const failed = outcomes.reduce((s, o) => s + o.amount, 0);
   // Revenue by amount; days over recoveries (each renewal's chance of recovering then), as bench:recovery counts them.
-  const recovered = outcomes.reduce((s, o) => s + o.recoveries.reduce((a, r) => a + r.p, 0) * o.amount, 0);
+  const recovered = outcomes.reduce((s, o) => s + recoveredChance(o) * o.amount, 0);
   const points = outcomes.flatMap((o) => o.recoveries.map((r) => ({ w: r.p, x: r.days })));
-  const count = outcomes.reduce((s, o) => s + o.recoveries.reduce((a, r) => a + r.p, 0), 0);
+  const count = points.reduce((s, p) => s + p.w, 0);
+  const within = (days: number) => points.filter((p) => p.x <= days).reduce((s, p) => s + p.w, 0) / count;
   const byGroup = new Map<string, { failed: number; recovered: number; hours: number[] }>();
   for (const o of outcomes) {
     const g = byGroup.get(o.group) ?? { failed: 0, recovered: 0, hours: [] };
     g.failed += o.amount;
-    g.recovered += o.recoveries.reduce((s, r) => s + r.p, 0) * o.amount;
+    g.recovered += recoveredChance(o) * o.amount;
     if (o.firstRetryHours !== null) g.hours.push(o.firstRetryHours);
     byGroup.set(o.group, g);
   }
@@ -153,9 +157,9 @@ function summarise(outcomes: Outcome[]) {
     share: recovered / failed,
     median: quantile(points, 0.5),
     p90: quantile(points, 0.9),
-    within10: points.filter((p) => p.x <= 10).reduce((s, p) => s + p.w, 0) / points.reduce((s, p) => s + p.w, 0),
-    within1: points.filter((p) => p.x <= 1).reduce((s, p) => s + p.w, 0) / points.reduce((s, p) => s + p.w, 0),
-    within3: points.filter((p) => p.x <= 3).reduce((s, p) => s + p.w, 0) / points.reduce((s, p) => s + p.w, 0),
+    within1: within(1),
+    within3: within(3),
+    within10: within(10),
     attemptsPerRecovery: outcomes.reduce((s, o) => s + o.attempts, 0) / count,
     byGroup,
   };

@@ -12,7 +12,7 @@ import { learnedPlan, nextRetryValues, type LearnedContext, type PlannedSlot, ty
 import { reasonFor } from '../predict/plan-reasons.ts';
 import { fitPayday } from '../predict/payday.ts';
 import { DEFAULT_RISK_THRESHOLD, predictRisk } from '../predict/risk.ts';
-import { plannerModelFor, retryModelFor, scorerFactoryFor } from '../predict/scorers.ts';
+import { plannerModelFor, scorerFactoryFor } from '../predict/scorers.ts';
 import { getCustomer } from '../store/customers.ts';
 import type { Scope } from '../store/payments.ts';
 import { getSettings } from '../store/settings.ts';
@@ -129,7 +129,6 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
       const successDays = [...recovered].map((ms) => localClock(ms, timezone).day);
       // The account's model and price of time, as the engine plans with them (predict/planning.ts).
       const planner = await plannerModelFor(ctx.db, principal.accountId, principal.livemode);
-      const model = await retryModelFor(ctx.db, principal.accountId, principal.livemode);
       const settings = await getSettings(ctx.db, principal.accountId, principal.livemode);
       const input: PlanInput = {
         decline,
@@ -178,7 +177,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
             ? `${decline.code.replaceAll('_', ' ')} is a hard decline: retrying cannot recover it.`
             : 'no time left in the window has a chance worth an attempt.',
           schedule: schedule.map((s) => ({ time: iso(s.at), probability: round4(s.p), reason: s.reason })),
-          model: model.modelId,
+          model: planner.modelId,
         },
       };
     },

@@ -4,8 +4,6 @@ import { Int, Metadata, Timestamp } from './response-primitives.ts';
 // Response bodies of Revtain's API (seed 004): recoveries, Lift, the predictions (re-exported by
 // responses.ts, which says how these schemas are used).
 
-// --- Revtain (seed 004): recovery, Lift, prediction -----------------------------------------
-
 export const RecoveryStatus = z.enum(['processing', 'queued', 'retrying', 'recovered', 'blocked', 'failed', 'cancelled']);
 
 export const Recovery = z
@@ -102,15 +100,6 @@ export const Lift = z
   .meta({ id: 'Lift' });
 
 export const LiftAnswer = Lift.extend({ success: z.literal(true) }).meta({ id: 'LiftAnswer' });
-
-const ExperimentGroup = z.object({
-  handOffs: Int,
-  decided: Int,
-  pending: Int,
-  recovered: Int,
-  recoveryRate: z.number().nullable(),
-  recoveredRevenue: z.record(z.string(), z.number()),
-});
 
 export const RiskPrediction = z
   .object({

@@ -127,8 +127,7 @@ export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | 
   const toPayday = Math.min(30, nextPaydayAfter(f.payday.family, at.day) - at.day);
   // A retry already ran on or after that payday and failed: the calendar may not be this customer's
   // (an off week of a biweekly pay, another country's payday), so the payday says less.
-  const last = localClock(f.lastAttemptAtMs, f.timezone);
-  const paydayTried = payday !== null && f.lastAttemptAtMs > f.rescueStartedAtMs && last.day >= payday ? 1 : 0;
+  const paydayTried = group === 'nsf' && payday !== null && f.lastAttemptAtMs > f.rescueStartedAtMs && localClock(f.lastAttemptAtMs, f.timezone).day >= payday ? 1 : 0;
 
   const weekdayAt = weekdayOfDay(at.day);
   const mondaysCrossed = (() => {

@@ -38,16 +38,20 @@ export async function retryModelFor(db: Db, accountId: string, livemode: boolean
 export async function scorerFactoryFor(db: Db, accountId: string, livemode: boolean): Promise<ScorerFactory> {
   const override = overrides.get(accountId);
   if (override) return override;
-  const choice = await retryModelFor(db, accountId, livemode);
-  if (choice.modelId === 'prior') return () => priorScorer;
+  const s = scorerOf(await retryModelFor(db, accountId, livemode));
+  return () => s;
+}
+
+/** A model's scorer, built once per model version (the planner scores every candidate slot with it). */
+function scorerOf(choice: ModelChoice): Scorer {
+  if (choice.modelId === 'prior') return priorScorer;
   let scorer = scorerCache.get(choice.modelId);
   if (!scorer) {
     if (scorerCache.size > 1000) scorerCache.clear();
     scorer = retryScorer(choice.model);
     scorerCache.set(choice.modelId, scorer);
   }
-  const s = scorer;
-  return () => s;
+  return scorer;
 }
 
 /** What the learned planner needs of an account's model: its scorer, where it may leave the seed table, and its name. */
@@ -55,17 +59,19 @@ export interface PlannerModel {
   factory: ScorerFactory;
   freeGroups: ReadonlySet<DeclineGroup> | 'all';
   label: string | undefined;
+  /** The models-table id of the account's active model, 'prior', or 'override' (the benchmark's oracle). */
+  modelId: string;
 }
 
 export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {
   const override = overrides.get(accountId);
   // The benchmark's oracle knows the truth: nothing to hold it to the seed table.
-  if (override) return { factory: override, freeGroups: 'all', label: undefined };
+  if (override) return { factory: override, freeGroups: 'all', label: undefined, modelId: 'override' };
   const choice = await retryModelFor(db, accountId, livemode);
-  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined };
-  const own = await scorerFactoryFor(db, accountId, livemode);
+  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, modelId: 'prior' };
   const free = new Set(choice.model.freeGroups ?? []);
-  return { factory: (paymentMethod) => perGroupScorer(own(paymentMethod), free), freeGroups: free, label: "this account's own model" };
+  const scorer = perGroupScorer(scorerOf(choice), free);
+  return { factory: () => scorer, freeGroups: free, label: "this account's own model", modelId: choice.modelId };
 }
 
 /**

@@ -90,6 +90,7 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
     card: { funding: card.funding, cardCountry: card.country, customerCreatedAtMs: failedAtMs - 400 * DAY, cardWasUpdated: false },
     explorationKey: `pay_${index}_${failedAtMs}`,
     freeGroups: kind === 'oracle' ? 'all' : new Set(),
+    resolution: kind === 'oracle' ? 0 : undefined,
     ...(values.hazard !== undefined ? { dailyChurnHazard: Number(values.hazard) } : {}),
   };
   let reached = 1;

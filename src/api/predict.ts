@@ -152,6 +152,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
         dailyChurnHazard: settings.autoRescue.daily_churn_hazard,
         freeGroups: planner.freeGroups,
         modelLabel: planner.label,
+        resolution: planner.resolution,
         amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0,
       };
       const plan = learnedPlan(input, lc);
@@ -234,16 +235,15 @@ async function retryTimeCustomer(ctx: AppContext, scope: Scope, customer: z.infe
 
 /**
  * The recommendation and its alternatives, valued by the planner's own objective
- * (`nextRetryValues`): the best instant — except where the planner holds the first retry to seed
- * 003's strategy table (a decline group the account's model has not earned), then the table's
- * instant, as the engine will retry, and only instants worth no more as alternatives. Either way no
- * alternative is worth more than the recommendation.
+ * (`nextRetryValues`): the instant the engine will retry at — the best one, the earliest of those
+ * worth the best within what the model can resolve (PLAN_RESOLUTION), or where the planner holds the
+ * first retry to seed 003's strategy table (a decline group the account's model has not earned) the
+ * table's — and only instants worth no more as alternatives.
  */
 function rankNextRetry(input: PlanInput, lc: LearnedContext): { best: ValuedInstant; others: ValuedInstant[] } | null {
   const v = nextRetryValues(input, lc);
   if (!v) return null;
-  if (v.seedPlaced) return { best: v.planned, others: v.all.filter((r) => r !== v.planned && r.value <= v.planned.value) };
-  return { best: v.all[0]!, others: v.all.slice(1) };
+  return { best: v.planned, others: v.all.filter((r) => r !== v.planned && r.value <= v.planned.value) };
 }
 
 /** The schedule that starts with this next retry: the learned plan itself, or this instant and the plan replanned after it. */

@@ -84,7 +84,7 @@ export const FEATURE_NAMES = [
   'debit', 'prepaid', 'funding_unknown', 'debit_nsf', 'debit_generic', 'debit_hold',
   'foreign_card', 'log_tenure', 'new_customer', 'tenure_unknown',
   'card_updated', 'expired_updated',
-  'nsf_payday_tried',
+  'nsf_payday_tried', 'generic_log_hours',
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -188,7 +188,7 @@ export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | 
   v[33] = f.brand === 'amex' ? 1 : 0;
   v[34] = f.paymentMethodType === 'card' ? 0 : 1;
   v[35] = delay > 0 && f.atMs - f.lastAttemptAtMs >= delay ? 1 : 0;
-  v[36] = Math.log1p(hoursSinceLast) / 5;
+  v[36] = (1 - is('generic')) * (Math.log1p(hoursSinceLast) / 5);
   v[37] = debit;
   v[38] = prepaid;
   v[39] = fundingUnknown;
@@ -202,5 +202,10 @@ export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | 
   v[47] = updated;
   v[48] = updated * is('expired');
   v[49] = nsf * paydayTried;
+  // A generic decline's own slope in the hours since the last attempt, apart from the groups that wait
+  // for something (a payday, a hold, a reset): sharing theirs, regularised toward it, the prior read
+  // a generic decline as likelier hours later and sent its first retry to the next local midnight.
+  // Apart, the penalty pulls it toward no slope, which is what the data holds (it falls per retry).
+  v[50] = is('generic') * (Math.log1p(hoursSinceLast) / 5);
   return v;
 }

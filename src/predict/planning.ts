@@ -73,6 +73,7 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
       dailyChurnHazard: model.hazard,
       freeGroups: model.freeGroups,
       modelLabel: model.label,
+      resolution: model.resolution,
       amount: i.ctx.payment.amount,
       brand: i.attempt.card_brand,
       paymentMethodType: i.attempt.payment_method_type,

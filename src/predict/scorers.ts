@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.ts';
 import { activeModel } from '../store/models.ts';
 import prior from './prior-retry-timing.json' with { type: 'json' };
-import type { Scorer } from './learned-policy.ts';
+import { PLAN_RESOLUTION, type Scorer } from './learned-policy.ts';
 import { declineGroup, type DeclineGroup } from './features.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
 
@@ -61,17 +61,19 @@ export interface PlannerModel {
   label: string | undefined;
   /** The models-table id of the account's active model, 'prior', or 'override' (the benchmark's oracle). */
   modelId: string;
+  /** Value differences its plans treat as ties (learned-policy.ts PLAN_RESOLUTION; 0 for the exact oracle). */
+  resolution: number;
 }
 
 export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {
   const override = overrides.get(accountId);
   // The benchmark's oracle knows the truth: nothing to hold it to the seed table.
-  if (override) return { factory: override, freeGroups: 'all', label: undefined, modelId: 'override' };
+  if (override) return { factory: override, freeGroups: 'all', label: undefined, modelId: 'override', resolution: 0 };
   const choice = await retryModelFor(db, accountId, livemode);
-  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, modelId: 'prior' };
+  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, modelId: 'prior', resolution: PLAN_RESOLUTION };
   const free = new Set(choice.model.freeGroups ?? []);
   const scorer = perGroupScorer(scorerOf(choice), free);
-  return { factory: () => scorer, freeGroups: free, label: "this account's own model", modelId: choice.modelId };
+  return { factory: () => scorer, freeGroups: free, label: "this account's own model", modelId: choice.modelId, resolution: PLAN_RESOLUTION };
 }
 
 /**

@@ -164,6 +164,22 @@ describe('POST /api/predict/retry-time', () => {
     }
   });
 
+  it('a generic decline (the seed table leaves it to the model) is retried within the hour, not at the next local midnight', async () => {
+    const { api } = await account();
+    // Tuesday 11:00 in New York: the next local midnight is 13 h away.
+    const failedAt = '2026-04-07T15:00:00Z';
+    for (const declineCode of ['generic_decline', 'do_not_honor']) {
+      const p = (await api.post('/api/predict/retry-time', { declineCode, amount: 4999, currency: 'USD', failedAt, timezone: 'America/New_York' })).body.prediction;
+      const hours = (Date.parse(p.recommendedTime) - Date.parse(failedAt)) / 3_600_000;
+      expect(hours, `${declineCode}: ${p.reasoning}`).toBeLessThanOrEqual(1);
+      // The rest a day apart (the spacing rule), the budget's four retries inside four days.
+      const times = p.schedule.map((s: any) => Date.parse(s.time));
+      expect(times).toHaveLength(4);
+      for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(86_400_000);
+      expect((times[3] - Date.parse(failedAt)) / 86_400_000).toBeLessThan(4);
+    }
+  });
+
   it('accepts the customer (an id or its history inline); its time zone and pay calendar change the answer', async () => {
     const { api } = await account();
     const failedAt = '2026-04-07T15:00:00Z';

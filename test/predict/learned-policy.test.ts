@@ -3,7 +3,7 @@ import { seededRandom } from '../../bench/sandbox-examples.ts';
 import { classifyDecline } from '../../src/domain/decline-taxonomy.ts';
 import { localMinuteOfDay } from '../../src/domain/local-time.ts';
 import { adviceCodeDelayMs, MIN_RETRY_GAP_MS, type PlanInput } from '../../src/domain/schedule-policy.ts';
-import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
+import { learnedPlan, PLAN_RESOLUTION, type LearnedContext } from '../../src/predict/learned-policy.ts';
 import { retrySpacingMs } from '../../src/predict/plan-slots.ts';
 import { declineGroup } from '../../src/predict/features.ts';
 import { fitPayday, isPaydayOf } from '../../src/predict/payday.ts';
@@ -122,6 +122,40 @@ describe('ties', () => {
     expect(plan[1]!.at.getTime() - plan[0]!.at.getTime()).toBeGreaterThanOrEqual(DAY);
     expect(plan[2]!.at.getTime() - plan[1]!.at.getTime()).toBeGreaterThanOrEqual(DAY);
     expect(plan[2]!.at.getTime() - failedAt.getTime()).toBeLessThan(2 * DAY + 10 * 3_600_000);
+  });
+});
+
+describe('a rise the model cannot resolve is a tie', () => {
+  // A generic decline scored 0.4 points likelier 4 h on than now: the size of the shipped prior's own
+  // slope toward the next local midnight, where the network's chance does not move with the hour.
+  const failedAt = new Date('2026-03-10T15:00:00Z');
+  const input: PlanInput = {
+    decline: classifyDecline({ code: 'generic_decline', count: false }),
+    failedAt, rescueStartedAt: failedAt, windowEndsAt: new Date(failedAt.getTime() + 14 * DAY),
+    retriesLeft: 1, retriesMade: 0, timezone: 'UTC', schedule: { kind: 'automatic' },
+  };
+  const stepUp = (gain: number) => (f: { atMs: number }) => (f.atMs - failedAt.getTime() >= 4 * 3_600_000 ? 0.3 + gain : 0.3);
+  const ctx = (gain: number, resolution?: number): LearnedContext => ({
+    score: stepUp(gain) as never, amount: 2000, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'resolution', explorationShare: 0,
+    ...(resolution === undefined ? {} : { resolution }),
+  });
+  const hoursToFirst = (c: LearnedContext) => (learnedPlan(input, c)[0]!.at.getTime() - failedAt.getTime()) / 3_600_000;
+
+  it(`within PLAN_RESOLUTION (${PLAN_RESOLUTION}) of the amount the earliest slot is taken; an exact model (resolution 0) waits the 4 h`, () => {
+    expect(hoursToFirst(ctx(0.004))).toBeLessThan(1);
+    expect(hoursToFirst(ctx(0.004, 0))).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a rise beyond it is worth the wait', () => {
+    expect(hoursToFirst(ctx(0.02))).toBeGreaterThanOrEqual(4);
+  });
+
+  it('the shipped prior retries a generic decline within the hour (11:00 in New York, 13 h before local midnight)', () => {
+    const ny = { ...input, failedAt: new Date('2026-03-24T15:00:00Z'), rescueStartedAt: new Date('2026-03-24T15:00:00Z'), windowEndsAt: new Date(Date.parse('2026-03-24T15:00:00Z') + 14 * DAY), retriesLeft: 4, timezone: 'America/New_York' };
+    for (const code of ['generic_decline', 'do_not_honor']) {
+      const plan = learnedPlan({ ...ny, decline: classifyDecline({ code, count: false }) }, { ...ctx(0), score: retryScorer(PRIOR_RETRY_MODEL) });
+      expect((plan[0]!.at.getTime() - ny.failedAt.getTime()) / 3_600_000, `${code}: ${plan[0]!.reason}`).toBeLessThan(1);
+    }
   });
 });
 

@@ -202,10 +202,9 @@ export function featurize(f: RetryFeatureInput, out?: Float64Array): number[] | 
   v[47] = updated;
   v[48] = updated * is('expired');
   v[49] = nsf * paydayTried;
-  // A generic decline's own slope in the hours since the last attempt, apart from the groups that wait
-  // for something (a payday, a hold, a reset): sharing theirs, regularised toward it, the prior read
-  // a generic decline as likelier hours later and sent its first retry to the next local midnight.
-  // Apart, the penalty pulls it toward no slope, which is what the data holds (it falls per retry).
+  // A generic decline's own slope in the hours since the last attempt. Shared with the groups that wait
+  // for something (a payday, a hold, a reset), it read a generic decline as likelier hours later, where
+  // its chance falls per retry, not with the hour (the prior fits +0.07 apart, against their +0.35).
   v[50] = is('generic') * (Math.log1p(hoursSinceLast) / 5);
   return v;
 }

@@ -28,6 +28,7 @@ import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.
 import { fitPayday } from '../src/predict/payday.ts';
 import { PRIOR_RETRY_MODEL } from '../src/predict/scorers.ts';
 import { retryScorer } from '../src/predict/retry-model.ts';
+import { weightedQuantile } from './recovery/report.ts';
 import { amountOf, oracleFactory, POLICIES, population, timezoneNameFor, trueRetryChance } from './recovery/populations.ts';
 
 const { values } = parseArgs({
@@ -125,17 +126,6 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
   return out;
 }
 
-function quantile(points: { w: number; x: number }[], q: number): number {
-  const sorted = [...points].sort((a, b) => a.x - b.x);
-  const total = sorted.reduce((s, p) => s + p.w, 0);
-  let acc = 0;
-  for (const p of sorted) {
-    acc += p.w;
-    if (acc >= q * total) return p.x;
-  }
-  return NaN;
-}
-
 /** The chance that this rescue recovers at all. */
 const recoveredChance = (o: Outcome) => o.recoveries.reduce((s, r) => s + r.p, 0);
 
@@ -143,9 +133,9 @@ function summarise(outcomes: Outcome[]) {
   const failed = outcomes.reduce((s, o) => s + o.amount, 0);
   // Revenue by amount; days over recoveries (each renewal's chance of recovering then), as bench:recovery counts them.
   const recovered = outcomes.reduce((s, o) => s + recoveredChance(o) * o.amount, 0);
-  const points = outcomes.flatMap((o) => o.recoveries.map((r) => ({ w: r.p, x: r.days })));
-  const count = points.reduce((s, p) => s + p.w, 0);
-  const within = (days: number) => points.filter((p) => p.x <= days).reduce((s, p) => s + p.w, 0) / count;
+  const points = outcomes.flatMap((o) => o.recoveries);
+  const count = points.reduce((s, p) => s + p.p, 0);
+  const within = (days: number) => points.filter((p) => p.days <= days).reduce((s, p) => s + p.p, 0) / count;
   const byGroup = new Map<string, { failed: number; recovered: number; hours: number[] }>();
   for (const o of outcomes) {
     const g = byGroup.get(o.group) ?? { failed: 0, recovered: 0, hours: [] };
@@ -156,8 +146,8 @@ function summarise(outcomes: Outcome[]) {
   }
   return {
     share: recovered / failed,
-    median: quantile(points, 0.5),
-    p90: quantile(points, 0.9),
+    median: weightedQuantile(points, 0.5),
+    p90: weightedQuantile(points, 0.9),
     within1: within(1),
     within3: within(3),
     within10: within(10),

@@ -18,9 +18,18 @@
 // than the best fixed schedule's, ≥ 90% of recoveries within 10 days, no violations.
 //
 // - Each population is a set of `pm_sim_*_declined` customers: every monthly renewal's first attempt
-//   declines with the customer's own decline, and the retries are decided by the sandbox (network.ts).
-//   A retry's draw is keyed by (customer, renewal, UTC hour, retry number), so two policies trying the
-//   same renewal in the same hour see the same luck (common random numbers).
+//   declines with the customer's own decline.
+// - Every policy is scored exactly, without luck: its scored account charges `pm_sim_*_declined_failing`,
+//   whose retries all decline with the code a failed retry gets, so the engine runs each rescue along
+//   its failing path — after k failed retries the plan is the one it would have made then — and a
+//   renewal is recovered at retry k with probability Π(1 − p_i, i < k)·p_k, the p's the sandbox's exact
+//   chances (recovery/measure.ts). At 300 customers the realized outcomes moved ±0.03–0.04 of the
+//   oracle's revenue between runs of the same code; the exact figures move only with the customers.
+// - A learned policy learns from real outcomes, so it also runs with real draws in an account of its
+//   own (retraining on its clock, as the product does); its scored twin plans with that account's
+//   model (shareRetryModel). The twin starts at the scored half with no payday history of its own (a
+//   calendar needs four recoveries: few cards have them within six months). The real run's violations
+//   count, and its realized recovery is printed beside the exact one.
 // - Four populations live in the sandbox's default US world, the one the shipped prior was fitted on;
 //   `elsewhere` lives in another (Europe/Asia time zones, other pay calendars, other issuers' outage
 //   hours: SIM_WORLDS in src/gateways/sandbox/population.ts), to show what generalises.
@@ -29,21 +38,21 @@
 //   worker's scheduled retraining, on its clock's time, on what had happened by then. The cold one
 //   (`learned-cold`) is a brand-new account that starts at the scored half with no history: the
 //   shipped prior, retraining on its clock from there. The other policies learn nothing from one
-//   renewal to the next, so their accounts run only the scored half.
+//   renewal to the next, so they run only the scored half, along the failing path.
 // - The oracle is the same planner fed the sandbox's exact approval chance (recovery/populations.ts)
 //   through overrideRetryScorer, wired for its bench account only.
-// - Scored on the renewals of the second half of the run, after their windows have closed, with a
-//   variance-reduced estimate of recovered revenue and paired bootstrap intervals (recovery/report.ts).
-//   Times to recover are the realized recoveries'; the first-retry table groups renewals by the first
-//   decline's code (what the planner saw, measure.ts declineGroup), not by the hidden bucket.
+// - Scored on the renewals of the second half of the run, after their windows have closed, with paired
+//   bootstrap intervals over customers (recovery/report.ts). Times to recover are over every recovery
+//   weighted by its probability; the first-retry table groups renewals by the first decline's code
+//   (what the planner saw, measure.ts declineGroup), not by the hidden bucket.
 
 import { parseArgs } from 'node:util';
 import { parseSimToken, simulatedProfile } from '../src/gateways/sandbox/population.ts';
-import { overrideRetryScorer } from '../src/predict/scorers.ts';
+import { overrideRetryScorer, shareRetryModel } from '../src/predict/scorers.ts';
 import { sql } from 'kysely';
 import { systemClock } from '../src/clock.ts';
 import { createPayments } from '../src/engine/payments.ts';
-import { measure } from './recovery/measure.ts';
+import { measure, type Renewal, type Violations } from './recovery/measure.ts';
 import { amountOf, oracleFactory, population, POLICIES, timezoneNameFor, type Policy, type Population } from './recovery/populations.ts';
 import { reportPopulation, type LaneResult } from './recovery/report.ts';
 import { benchRescue, inLanes, type BenchRescue, type Engine } from './support.ts';
@@ -68,10 +77,14 @@ What it values: revenue recovered AND how soon (issue 16). Every day a payment w
 limbo and dunning loses its pull — Recurly: 90% of recovered transactions are recovered within the first
 10 days (../shared/research/retry-facts.md §2); Baremetrics: recovery per dunning email 13.3% on day 0,
 11.5% on day 7, 4.2% on day 15 (../shared/research/peers-2026.md).
-- recovered revenue: variance-reduced share of the failed amount recovered ("raw": the realized share);
-  vs oracle: its ratio to the oracle's, with a 95% bootstrap interval over customers.
-- median / p90 days, ≤ 10 days: days from the first decline to the recovering retry, over realized recoveries.
-- retries / recovery (variance-reduced); violations: retries of hard declines / network-rule limit breaches / double charges.
+- Exact expectations, no luck: each policy's rescues run along their failing path and a renewal recovers at
+  retry k with probability Π(1 − p_i, i < k)·p_k, the p's the sandbox's exact chances.
+- recovered revenue: expected share of the failed amount recovered; vs oracle: its ratio to the oracle's,
+  with a 95% bootstrap interval over customers.
+- median / p90 days, ≤ 10 days: days from the first decline to the recovering retry, over recoveries weighted
+  by their probability.
+- retries / recovery; violations: retries of hard declines / network-rule limit breaches / double charges
+  (a learned policy's real run, which learns from real draws, counted too).
 - second table: median hours from the first decline to the first retry, per group of the first decline's code
   (technical: network_timeout, gateway_error, issuer_unavailable; processing: processing_error; try-later:
   try_again_later; limit: exceeds_limit, card_velocity_exceeded; nsf: insufficient_funds; generic:
@@ -101,6 +114,14 @@ interface Lane {
   accountId: string;
   clock: string;
   customers: string[];
+  /** The renewals' payment methods: `…_declined_failing` on a lane scored along the failing path. */
+  tokens: string[];
+  /**
+   * Scored exactly, along the failing path (every policy's scored lane). A learned policy also runs
+   * with real draws, in its own account, to learn from its outcomes as the product does; its scored
+   * twin plans with that account's model (shareRetryModel).
+   */
+  failingPath: boolean;
   /** The lane's first simulated day: only the warm learned policy needs the learning months. */
   fromMs: number;
   post: (p: string, body?: unknown) => Promise<any>;
@@ -123,31 +144,42 @@ async function main() {
   const policies = values.policies.split(',').map((p) => POLICIES[p] ?? (() => { throw new Error(`unknown policy ${p}`); })());
   const t0 = performance.now();
   const oracleAccounts: string[] = [];
+  const twins: string[] = [];
   // Four worker loops overlap their database round trips; they wake on every clock advance, so they
   // need not poll often.
   const b = await benchRescue(values.engine as Engine, { RESCUE_WORKER_POLL_MS: '250', RESCUE_WORKER_LOOPS: '4' }, { worker: true, asyncCommit: true });
   try {
     const lanes: Lane[] = [];
-    await inLanes(populations.flatMap((population) => policies.map((policy) => ({ population, policy }))), 6, async ({ population, policy }) => {
-      const a = await signup(b, `${population.name}-${policy.name.replace(/\W+/g, '-')}`);
+    const openLane = async (population: Population, policy: Policy, failingPath: boolean, fromMs: number): Promise<Lane> => {
+      const a = await signup(b, `${population.name}-${policy.name.replace(/\W+/g, '-')}${failingPath ? '' : '-learning'}`);
       await a.post('/v2/settings/auto_rescue', { learned: policy.learned, ...(values.hazard !== undefined ? { daily_churn_hazard: Number(values.hazard) } : {}) });
       if (policy.oracle) {
         overrideRetryScorer(a.accountId, oracleFactory as never);
         oracleAccounts.push(a.accountId);
       }
-      // Fixed schedules, the rule-based one and the oracle carry nothing from one renewal to the
-      // next (no model, no payday history), so they start at the scored half; so does the cold-start
-      // learned account, which is the point of it.
-      const fromMs = policy.learned && !policy.oracle && !policy.cold ? start : scoreFrom;
       const clock = (await a.post('/v2/test_clocks', { frozen_time: fromMs / 1000, name: `${population.name} ${policy.name}` })).id as string;
       const customers: string[] = [];
       for (const token of population.tokens) {
         const p = simulatedProfile(parseSimToken(token)!.seed);
         customers.push((await a.post('/v2/customers', { timezone: timezoneNameFor(p.timezoneOffsetMinutes), test_clock: clock })).id);
       }
-      lanes.push({ population, policy, accountId: a.accountId, clock, customers, fromMs, post: a.post, get: a.get });
+      const tokens = failingPath ? population.tokens.map((t) => `${t}_failing`) : population.tokens;
+      const lane = { population, policy, accountId: a.accountId, clock, customers, tokens, failingPath, fromMs, post: a.post, get: a.get };
+      lanes.push(lane);
+      return lane;
+    };
+    await inLanes(populations.flatMap((population) => policies.map((policy) => ({ population, policy }))), 6, async ({ population, policy }) => {
+      // Every policy is scored from the scored half on. Fixed schedules, the rule-based one and the
+      // oracle carry nothing from one renewal to the next (no model, no payday history); the learned
+      // policy's real run learns, from the start (warm) or from the scored half (cold start).
+      const scored = await openLane(population, policy, true, scoreFrom);
+      if (policy.learned && !policy.oracle) {
+        const learning = await openLane(population, policy, false, policy.cold ? scoreFrom : start);
+        shareRetryModel(scored.accountId, learning.accountId);
+        twins.push(scored.accountId);
+      }
     });
-    lanes.sort((x, y) => populations.indexOf(x.population) - populations.indexOf(y.population) || policies.indexOf(x.policy) - policies.indexOf(y.policy));
+    lanes.sort((x, y) => populations.indexOf(x.population) - populations.indexOf(y.population) || policies.indexOf(x.policy) - policies.indexOf(y.policy) || Number(y.failingPath) - Number(x.failingPath));
     process.stderr.write(`${lanes.length} accounts set up in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
     const deps = { db: b.rescue.db, clock: systemClock, gatewayFor: b.rescue.gatewayFor, leaseMs: 60_000, workerId: 'bench' };
     let renewals = 0;
@@ -161,7 +193,7 @@ async function main() {
       const active = lanes.filter((l) => l.fromMs <= dayStart);
       if (dayStart < endMs) {
         await inLanes(active, 4, async (lane) => {
-          const due = lane.population.tokens.map((t, i) => ({ t, i })).filter(({ i }) => (i % 28) + 1 === dayOfMonth);
+          const due = lane.tokens.map((t, i) => ({ t, i })).filter(({ i }) => (i % 28) + 1 === dayOfMonth);
           await createPayments(deps, { accountId: lane.accountId, livemode: false }, due.map(({ t, i }) => ({
             amount: amountOf(t), currency: 'USD', customer: lane.customers[i]!, payment_method: t, off_session: true,
             auto_rescue: autoRescue(lane.policy), metadata: { customer_index: String(i) }, idempotencyKey: null,
@@ -177,7 +209,7 @@ async function main() {
       });
       if (d % 30 === 0) process.stderr.write(`day ${d}/${simDays + 15}: ${renewals} renewals, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
     }
-    for (const lane of lanes.filter((l) => l.policy.learned && !l.policy.oracle)) {
+    for (const lane of lanes.filter((l) => !l.failingPath)) {
       const models = await sql<{ status: string; n: number }>`select status, count(*)::int as n from models where account_id = ${lane.accountId} group by status`.execute(b.rescue.db);
       process.stderr.write(`${lane.population.name} ${lane.policy.name}: retrained on its clock — ${models.rows.map((m) => `${m.n} ${m.status}`).join(', ') || 'no model trained (the shipped prior throughout)'}\n`);
     }
@@ -187,16 +219,33 @@ async function main() {
     const verdicts: string[] = [];
     for (const population of populations) {
       const results: LaneResult[] = [];
-      for (const lane of lanes.filter((l) => l.population === population)) {
-        results.push({ policy: lane.policy, ...(await measure(b.rescue.db, lane.accountId, new Date(scoreFrom), new Date(endMs))) });
+      const realized: string[] = [];
+      for (const lane of lanes.filter((l) => l.population === population && l.failingPath)) {
+        const scored = await measure(b.rescue.db, lane.accountId, new Date(scoreFrom), new Date(endMs), { failingPath: true });
+        const learning = lanes.find((l) => l.population === population && l.policy === lane.policy && !l.failingPath);
+        if (learning) {
+          // The real run's rules broken count too (it is the one that can charge twice), and its
+          // realized recoveries, luck included, should sit near the exact figure.
+          const real = await measure(b.rescue.db, learning.accountId, new Date(scoreFrom), new Date(endMs), { failingPath: false });
+          for (const k of Object.keys(scored.violations) as (keyof Violations)[]) scored.violations[k] += real.violations[k];
+          realized.push(`${lane.policy.name}: ${realizedShare(real.renewals)} of the failed amount recovered in its real run (luck included)`);
+        }
+        results.push({ policy: lane.policy, ...scored });
       }
       verdicts.push(reportPopulation(population, results));
+      if (realized.length) console.log(`${realized.join('; ')}\n`);
     }
     console.log(`Verdicts (issue 16's targets for the automatic policy, warm and cold; issue 5's in short):\n${verdicts.join('\n')}`);
   } finally {
     for (const id of oracleAccounts) overrideRetryScorer(id, null);
+    for (const id of twins) shareRetryModel(id, null);
     await b.close();
   }
+}
+
+function realizedShare(renewals: readonly Renewal[]): string {
+  const amount = renewals.reduce((a, r) => a + r.amount, 0);
+  return `${((100 * renewals.reduce((a, r) => a + r.recovered * r.amount, 0)) / amount).toFixed(1)}%`;
 }
 
 await main();

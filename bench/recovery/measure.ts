@@ -1,5 +1,11 @@
-// What one policy's account did with the renewals scored: per renewal, whether it was recovered, its
-// expected recovery, its retries; and every rule broken (which must be none).
+// What one policy's account did with the renewals scored: per renewal, when it was recovered and with
+// what chance, its retries; and every rule broken (which must be none).
+//
+// A lane that retried along the failing path (`pm_sim_*_declined_failing`: every retry declines with
+// the code a failed retry gets) is scored exactly: the plan after k failed retries is what the engine
+// made after those k failures, so the renewal is recovered at retry k with probability
+// Π(1 − p_i, i < k)·p_k, the p's the sandbox's exact chances — no draws, no luck. A lane with real
+// draws (the learned accounts' own runs) is scored by what happened.
 
 import { sql } from 'kysely';
 import type { CardBrand } from '../../src/domain/decline-types.ts';
@@ -17,16 +23,12 @@ export interface Renewal {
   /** The customer's hidden kind of decline (for a breakdown, BENCH_DEBUG=1). */
   bucket: string;
   amount: number;
-  recovered: boolean;
-  /**
-   * E[recovered] given the retries made: the sum of the sandbox's exact approval chance over them.
-   * A retry is made only when the ones before it failed, so this sum has the recovery's expectation
-   * (E[Σ 1{reached i}·p_i] = Σ P(reached i)·p_i = P(recovered)) with far less variance than the
-   * 0/1 outcome: the luck of each draw is averaged out, the policy's choices are not.
-   */
-  expected: number;
+  /** When it is recovered (days from the first decline) and with what probability; at most one unit in all. */
+  outcomes: { days: number; p: number }[];
+  /** P(recovered): the sum of the outcomes' probabilities (1 or 0 for a realized lane). */
+  recovered: number;
+  /** Retries made: expected along the failing path (retry k is made if the k − 1 before failed), counted for a realized lane. */
   retries: number;
-  daysToRecover: number | null;
   /** The first attempt's decline code, grouped as issue 16's strategy table groups them (declineGroup). */
   group: DeclineGroup;
   /** Hours from the first decline to the first retry; null when it was never retried. */
@@ -75,7 +77,7 @@ interface AttemptRow {
 }
 
 /** The account's renewals whose first attempt declined in [from, to), and the rules it broke. */
-export async function measure(db: Db, accountId: string, from: Date, to: Date): Promise<{ renewals: Renewal[]; violations: Violations }> {
+export async function measure(db: Db, accountId: string, from: Date, to: Date, o: { failingPath: boolean }): Promise<{ renewals: Renewal[]; violations: Violations }> {
   const rows = (await sql<AttemptRow>`
     select a.payment_id, p.metadata->>'customer_index' as customer_index, p.payment_method, p.amount, a.number, a.status,
       a.attempted_at, a.decline_category, a.decline_code, a.card_was_updated
@@ -93,29 +95,43 @@ export async function measure(db: Db, accountId: string, from: Date, to: Date): 
     const first = attempts[0]!;
     const retries = attempts.slice(1);
     const amount = Number(first.amount);
-    let replaced = false;
-    let expected = 0;
-    for (const a of retries) {
-      replaced ||= a.card_was_updated;
-      expected += trueRetryChance(first.payment_method, { atMs: a.attempted_at.getTime(), firstMs: first.attempted_at.getTime(), amount, retryNumber: a.number - 1, replaced });
-    }
     const successes = attempts.filter((a) => a.status === 'succeeded');
     if (first.decline_category === 'hard' && retries.length > 0) hardRetries++;
     if (successes.length > 1) doubleCharges++;
+    const daysOf = (a: AttemptRow) => (a.attempted_at.getTime() - first.attempted_at.getTime()) / DAY;
+    const { outcomes, expectedRetries } = o.failingPath
+      ? failingPathOutcomes(first, retries, daysOf)
+      : { outcomes: successes.length > 0 ? [{ days: daysOf(successes[0]!), p: 1 }] : [], expectedRetries: retries.length };
     renewals.push({
       key: `${first.customer_index}|${first.attempted_at.toISOString()}`,
       customer: first.customer_index ?? first.payment_id,
       bucket: simulatedProfile(parseSimToken(first.payment_method)!.seed).firstDecline.bucket,
       amount,
-      recovered: successes.length > 0,
-      expected,
-      retries: retries.length,
-      daysToRecover: successes.length > 0 ? (successes[0]!.attempted_at.getTime() - first.attempted_at.getTime()) / DAY : null,
+      outcomes,
+      recovered: outcomes.reduce((a, x) => a + x.p, 0),
+      retries: expectedRetries,
       group: declineGroup(first.decline_code, first.decline_category),
       firstRetryHours: retries.length > 0 ? (retries[0]!.attempted_at.getTime() - first.attempted_at.getTime()) / 3_600_000 : null,
     });
   }
   return { renewals, violations: { hardRetries, limitBreaches: await networkLimitBreaches(db, accountId, from), doubleCharges } };
+}
+
+/** Along the failing path: retry k recovers with P(the k − 1 before failed)·p_k, and is made with P(they failed). */
+function failingPathOutcomes(first: AttemptRow, retries: readonly AttemptRow[], daysOf: (a: AttemptRow) => number) {
+  const amount = Number(first.amount);
+  const outcomes: { days: number; p: number }[] = [];
+  let reached = 1;
+  let expectedRetries = 0;
+  let replaced = false;
+  for (const a of retries) {
+    replaced ||= a.card_was_updated;
+    const p = trueRetryChance(first.payment_method, { atMs: a.attempted_at.getTime(), firstMs: first.attempted_at.getTime(), amount, retryNumber: a.number - 1, replaced });
+    expectedRetries += reached;
+    if (p > 0) outcomes.push({ days: daysOf(a), p: reached * p });
+    reached *= 1 - p;
+  }
+  return { outcomes, expectedRetries };
 }
 
 /** Replays every merchant retry on each card against the card's history before it. */

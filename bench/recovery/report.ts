@@ -17,62 +17,31 @@ const BOOTSTRAP = 1000;
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 
-/** Sums per customer and policy: amount, realized and expected recovered amount, retries, realized and expected recoveries. */
-interface Sums { amount: number; realized: number; expected: number; retries: number; realizedCount: number; expectedCount: number }
+/** Sums per customer and policy: amount, recovered amount, retries, recoveries (expected along the failing path). */
+interface Sums { amount: number; recovered: number; retries: number; recoveries: number }
 
 function sumsByCustomer(lanes: LaneResult[]): { customers: string[]; sums: Sums[][] } {
   const customers = [...new Set(lanes.flatMap((l) => l.renewals.map((r) => r.customer)))].sort();
   const index = new Map(customers.map((c, i) => [c, i]));
-  const sums = lanes.map(() => customers.map(() => ({ amount: 0, realized: 0, expected: 0, retries: 0, realizedCount: 0, expectedCount: 0 })));
+  const sums = lanes.map(() => customers.map(() => ({ amount: 0, recovered: 0, retries: 0, recoveries: 0 })));
   lanes.forEach((lane, p) => {
     for (const r of lane.renewals) {
       const s = sums[p]![index.get(r.customer)!]!;
       s.amount += r.amount;
-      s.realized += r.recovered ? r.amount : 0;
-      s.expected += r.expected * r.amount;
+      s.recovered += r.recovered * r.amount;
       s.retries += r.retries;
-      s.expectedCount += r.expected;
-      s.realizedCount += r.recovered ? 1 : 0;
+      s.recoveries += r.recovered;
     }
   });
   return { customers, sums };
 }
 
-/**
- * Per policy, over a sample of customers: the recovered share of the failed amount, and retries per
- * recovery, each estimated with a control variate. The realized outcome I and the sum S of the
- * sandbox's exact approval chances over the retries made have the same expectation, so M = I − S has
- * mean zero, and I − c·M (c = Cov(I, M) / Var(M), fitted on the sample) keeps I's expectation with
- * the least variance of the family: the luck of the draws is mostly removed, the policy's choices are
- * not. (c = 0 is the plain realized rate; c = 1 is S alone, which is noisier than I where chances are
- * high.)
- */
+/** Per policy, over a sample of customers: the recovered share of the failed amount, and retries per recovery. */
 function statistics(sums: Sums[][], sample: number[]): { share: number[]; attemptsPerRecovery: number[] } {
-  const adjusted = (byCustomer: Sums[], realized: (s: Sums) => number, expected: (s: Sums) => number) => {
-    const n = sample.length;
-    let sI = 0, sM = 0;
-    for (const c of sample) { sI += realized(byCustomer[c]!); sM += realized(byCustomer[c]!) - expected(byCustomer[c]!); }
-    const mI = sI / n, mM = sM / n;
-    let cov = 0, varM = 0;
-    for (const c of sample) {
-      const i = realized(byCustomer[c]!), m = i - expected(byCustomer[c]!);
-      cov += (i - mI) * (m - mM);
-      varM += (m - mM) ** 2;
-    }
-    return sI - (varM > 0 ? cov / varM : 0) * sM;
-  };
+  const total = (byCustomer: Sums[], f: (s: Sums) => number) => sample.reduce((a, c) => a + f(byCustomer[c]!), 0);
   return {
-    share: sums.map((byCustomer) => {
-      let amount = 0;
-      for (const c of sample) amount += byCustomer[c]!.amount;
-      return amount > 0 ? adjusted(byCustomer, (s) => s.realized, (s) => s.expected) / amount : NaN;
-    }),
-    attemptsPerRecovery: sums.map((byCustomer) => {
-      let retries = 0;
-      for (const c of sample) retries += byCustomer[c]!.retries;
-      const recoveries = adjusted(byCustomer, (s) => s.realizedCount, (s) => s.expectedCount);
-      return recoveries > 0 ? retries / recoveries : NaN;
-    }),
+    share: sums.map((byCustomer) => total(byCustomer, (s) => s.recovered) / total(byCustomer, (s) => s.amount)),
+    attemptsPerRecovery: sums.map((byCustomer) => total(byCustomer, (s) => s.retries) / total(byCustomer, (s) => s.recoveries)),
   };
 }
 
@@ -82,10 +51,27 @@ const quantile = (xs: number[], q: number) => {
 };
 const interval = (xs: number[]) => [quantile(xs, 0.025), quantile(xs, 0.975)] as const;
 
-/** Days to recover of the realized recoveries: median, 90th percentile, share within 10 days. */
-export function recoveryTimes(renewals: Renewal[]): { median: number; p90: number; within10: number; recoveries: number } {
-  const days = renewals.filter((r) => r.recovered).map((r) => r.daysToRecover!);
-  return { median: quantile(days, 0.5), p90: quantile(days, 0.9), within10: days.length ? days.filter((d) => d <= 10).length / days.length : NaN, recoveries: days.length };
+/** The smallest day by which a share q of the recoveries' probability has come in. */
+export function weightedQuantile(points: readonly { days: number; p: number }[], q: number): number {
+  const sorted = [...points].sort((a, b) => a.days - b.days);
+  const total = sorted.reduce((a, x) => a + x.p, 0);
+  let seen = 0;
+  for (const x of sorted) {
+    seen += x.p;
+    if (seen >= q * total - 1e-12) return x.days;
+  }
+  return NaN;
+}
+
+/** Days to recover, over every recovery weighted by its probability: median, 90th percentile, share within 10 days. */
+export function recoveryTimes(renewals: Renewal[]): { median: number; p90: number; within10: number } {
+  const points = renewals.flatMap((r) => r.outcomes);
+  const total = points.reduce((a, x) => a + x.p, 0);
+  return {
+    median: weightedQuantile(points, 0.5),
+    p90: weightedQuantile(points, 0.9),
+    within10: total > 0 ? points.filter((x) => x.days <= 10).reduce((a, x) => a + x.p, 0) / total : NaN,
+  };
 }
 
 const days1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
@@ -123,15 +109,11 @@ export function reportPopulation(population: Population, lanes: LaneResult[]): s
 
   console.log(`${population.name}: ${population.description}`);
   console.log(table(lanes.map((lane, p) => {
-    const r = lane.renewals;
-    const failedAmount = r.reduce((a, x) => a + x.amount, 0);
-    const recovered = r.filter((x) => x.recovered);
     const [lo, hi] = interval(boot.score[p]!);
     const t = times[p]!;
     return {
       policy: lane.policy.name,
-      renewals: r.length,
-      'recovered revenue (raw)': pct(recovered.reduce((a, x) => a + x.amount, 0) / failedAmount),
+      renewals: lane.renewals.length,
       'recovered revenue': pct(point.share[p]!),
       'vs oracle [95% CI]': oracle < 0 ? '-' : `${(point.share[p]! / point.share[oracle]!).toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
       'median days': days1(t.median),
@@ -188,7 +170,7 @@ function firstRetryTable(lanes: LaneResult[]): string {
   ])));
 }
 
-/** Expected recovered share and retries per renewal, by the customers' hidden kind of decline. */
+/** Recovered share and retries per renewal, by the customers' hidden kind of decline. */
 function bucketBreakdown(lanes: LaneResult[]): string {
   const buckets = [...new Set(lanes.flatMap((l) => l.renewals.map((r) => r.bucket)))].sort();
   return table(lanes.map((lane) => Object.fromEntries([
@@ -196,7 +178,7 @@ function bucketBreakdown(lanes: LaneResult[]): string {
     ...buckets.map((b) => {
       const rs = lane.renewals.filter((r) => r.bucket === b);
       const amount = rs.reduce((a, r) => a + r.amount, 0);
-      return [`${b} (${rs.length})`, `${pct(rs.reduce((a, r) => a + r.expected * r.amount, 0) / amount)} ${(rs.reduce((a, r) => a + r.retries, 0) / rs.length).toFixed(1)}`];
+      return [`${b} (${rs.length})`, `${pct(rs.reduce((a, r) => a + r.recovered * r.amount, 0) / amount)} ${(rs.reduce((a, r) => a + r.retries, 0) / rs.length).toFixed(1)}`];
     }),
   ])));
 }

@@ -30,8 +30,16 @@ export function overrideRetryScorer(accountId: string, factory: ScorerFactory | 
   else overrides.delete(accountId);
 }
 
+// Benchmark hook: the recovery benchmark scores a learned account by a twin that retries along the
+// failing path (bench/recovery.ts); the twin plans with the model its sibling learned from real outcomes.
+const sharedModels = new Map<string, string>();
+export function shareRetryModel(accountId: string, fromAccountId: string | null): void {
+  if (fromAccountId) sharedModels.set(accountId, fromAccountId);
+  else sharedModels.delete(accountId);
+}
+
 export async function retryModelFor(db: Db, accountId: string, livemode: boolean): Promise<ModelChoice> {
-  const row = await activeModel(db, accountId, livemode, 'retry_timing');
+  const row = await activeModel(db, sharedModels.get(accountId) ?? accountId, livemode, 'retry_timing');
   return row ? { modelId: row.id, model: row.params as RetryModel } : { modelId: 'prior', model: PRIOR_RETRY_MODEL };
 }
 

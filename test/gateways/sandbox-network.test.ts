@@ -215,3 +215,33 @@ describe('declined populations (pm_sim_<seed>_declined)', () => {
     }
   });
 });
+
+describe('the failing path (pm_sim_<seed>_declined_failing)', () => {
+  it('every retry declines, with the code and advice code a failed retry of the same customer gets; the first attempt and the card are unchanged', () => {
+    const at = new Date('2026-03-25T15:00:00Z');
+    const tokens = generatePopulation(300, 'fail', { declined: true });
+    let approvedWithoutFlag = 0;
+    for (const token of tokens) {
+      const failing = `${token}_failing`;
+      expect(parseSimToken(failing)).toMatchObject({ declined: true, failing: true });
+      expect(sandboxCharge({ token: failing, amount: 1000, currency: 'USD', at, attemptKey: 'k' })).toEqual(sandboxCharge({ token, amount: 1000, currency: 'USD', at, attemptKey: 'k' }));
+      expect(sandboxCardDetails(failing)).toEqual(sandboxCardDetails(token));
+      for (let k = 1; k <= 4; k++) {
+        const input = { amount: 1000, currency: 'USD', at: new Date(at.getTime() + k * 2 * DAY), attemptKey: `retry-${k}`, firstFailureAt: at, retryNumber: k };
+        const real = sandboxCharge({ ...input, token });
+        const onPath = sandboxCharge({ ...input, token: failing });
+        expect(onPath.status, failing).toBe('failed');
+        if (real.status === 'failed') expect(onPath).toEqual(real);
+        else approvedWithoutFlag++;
+      }
+    }
+    // The population does recover without the flag: the flag is what declines those retries.
+    expect(approvedWithoutFlag).toBeGreaterThan(50);
+  });
+
+  it('the account updater keeps the flag on the replacement card', () => {
+    const { token } = firstWith((p) => p.firstDecline.bucket === 'expired' && p.updaterFindsCard);
+    const replaced = sandboxAccountUpdater(`${token}_declined_failing`, new Date('2031-01-01T00:00:00Z'));
+    expect(replaced.newToken).toMatch(/_u1_declined_failing$/);
+  });
+});

@@ -21,6 +21,8 @@ import {
   localDayOf,
   nextPaydayAfter,
   parseSimToken,
+  simTokenFlags,
+  type SimToken,
   simulatedProfile,
   weekdayOf,
   type DeclineBucket,
@@ -97,11 +99,11 @@ export function sandboxCharge(input: SandboxChargeInput): SandboxChargeOutcome {
     return failed(declineCode, adviceCode);
   }
   const sim = parseSimToken(input.token);
-  if (sim !== null) return simulatedCharge(simulatedProfile(sim.seed), sim.updates, sim.declined, input);
+  if (sim !== null) return simulatedCharge(simulatedProfile(sim.seed), sim, input);
   return SUCCEEDED;
 }
 
-function simulatedCharge(profile: SimulatedProfile, updates: number, declined: boolean, input: SandboxChargeInput): SandboxChargeOutcome {
+function simulatedCharge(profile: SimulatedProfile, { updates, declined, failing }: SimToken, input: SandboxChargeInput): SandboxChargeOutcome {
   const atMs = input.at.getTime();
   const tz = input.timezoneOffsetMinutes ?? profile.timezoneOffsetMinutes;
   const night = isNight(atMs, tz);
@@ -114,8 +116,8 @@ function simulatedCharge(profile: SimulatedProfile, updates: number, declined: b
   // do not change who the customer is. A renewal's first attempt draws from its attempt key. A retry
   // draws from (customer, the renewal — its first failure —, the UTC hour of the attempt, the retry
   // number), not from the attempt key: two schedules that make the same retry of the same customer's
-  // renewal in the same hour see the same luck, so the recovery benchmark compares policies on common
-  // random numbers (bench/recovery.ts). The retry number keeps one schedule's own retries independent,
+  // renewal in the same hour see the same luck (common random numbers: backtests compare schedules
+  // renewal by renewal). The retry number keeps one schedule's own retries independent,
   // as the per-attempt model assumes: two retries 10 minutes apart do not share one draw. Replays
   // still get the same answer.
   const firstMs = input.firstFailureAt?.getTime();
@@ -128,6 +130,7 @@ function simulatedCharge(profile: SimulatedProfile, updates: number, declined: b
     const failP = night ? Math.min(1, profile.firstAttemptFailRate * NIGHT_DECLINE_FACTOR) : profile.firstAttemptFailRate;
     return draw < failP ? failed(code, adviceCodeFor(profile, code, atMs, tz)) : SUCCEEDED;
   }
+  if (failing) return failed(code, adviceCodeFor(profile, code, atMs, tz));
   const p = retryApprovalChance(profile, replaced, { atMs, firstMs, tz, amount: input.amount, retryNumber: input.retryNumber });
   return draw < p ? SUCCEEDED : failed(code, adviceCodeFor(profile, code, atMs, tz));
 }
@@ -135,7 +138,7 @@ function simulatedCharge(profile: SimulatedProfile, updates: number, declined: b
 /**
  * The exact chance the sandbox approves this retry: the decline's recovery curve, zero during the
  * issuer's outage, a little lower at night. The charge draws against it; the recovery benchmark's
- * oracle plans with it and its expected-recovery estimate sums it over the retries each policy made.
+ * oracle plans with it, and scores every policy's failing path with it.
  */
 export function retryApprovalChance(profile: SimulatedProfile, replaced: boolean, ctx: RetryContext): number {
   if (issuerOutageAt(profile.issuer, ctx.atMs)) return 0;
@@ -276,5 +279,5 @@ export function sandboxAccountUpdater(token: string, at: Date): { updated: boole
   if (p.firstDecline.bucket !== 'expired' || !p.updaterFindsCard) return { updated: false };
   const expiredFromMs = Date.UTC(p.expYear, p.expMonth, 1); // cards expire after the last day of expMonth
   if (at.getTime() < expiredFromMs) return { updated: false };
-  return { updated: true, newToken: `pm_sim_${sim.seed}_u1${sim.declined ? '_declined' : ''}` };
+  return { updated: true, newToken: `pm_sim_${sim.seed}_u1${simTokenFlags(sim)}` };
 }

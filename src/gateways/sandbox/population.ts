@@ -186,16 +186,30 @@ const SALT = { funding: 1, brand: 2, failRate1: 3, failRate2: 4, bucket: 5, code
   hold1: 10, hold2: 11, velocity: 12, tz: 13, issuer: 14, updater: 15, last4: 16, exp: 17 } as const;
 
 /**
- * `pm_sim_<seed>` with an optional `_u<n>` (card replaced n times by the account updater) and an
+ * `pm_sim_<seed>` with an optional `_u<n>` (card replaced n times by the account updater), an
  * optional `_declined` (this renewal's first attempt declines: the population a merchant hands to a
- * recovery engine, used by backtests and benchmarks); other suffixes are ignored.
+ * recovery engine, used by backtests and benchmarks) and an optional `_failing` after it (every retry
+ * declines too, with the code a failed retry would get: the path along which a rescue's exact expected
+ * outcome is computed, bench/recovery); other suffixes are ignored.
  */
-const SIM_PATTERN = /^pm_sim_([A-Za-z0-9.-]+)(?:_u(\d{1,3}))?(_declined)?(?:_|$)/;
+const SIM_PATTERN = /^pm_sim_([A-Za-z0-9.-]+)(?:_u(\d{1,3}))?(_declined)?(_failing)?(?:_|$)/;
 
-export function parseSimToken(token: string): { seed: string; updates: number; declined: boolean } | null {
+export interface SimToken {
+  seed: string;
+  updates: number;
+  declined: boolean;
+  failing: boolean;
+}
+
+export function parseSimToken(token: string): SimToken | null {
   const m = SIM_PATTERN.exec(token);
   if (m === null || m[1] === undefined) return null;
-  return { seed: m[1], updates: m[2] === undefined ? 0 : Number(m[2]), declined: m[3] !== undefined };
+  return { seed: m[1], updates: m[2] === undefined ? 0 : Number(m[2]), declined: m[3] !== undefined, failing: m[4] !== undefined };
+}
+
+/** The token's suffixes after the seed and the updater's count, as written (`_declined`, `_failing`). */
+export function simTokenFlags(t: SimToken): string {
+  return `${t.declined ? '_declined' : ''}${t.failing ? '_failing' : ''}`;
 }
 
 export function simulatedProfile(seed: string | number): SimulatedProfile {

@@ -61,5 +61,6 @@ async function learnedExample(db: Db, accountId: string, livemode: boolean, defa
     dailyChurnHazard: defaults.daily_churn_hazard,
     freeGroups: model.freeGroups,
     modelLabel: model.label,
+    resolution: model.resolution,
   };
 }

@@ -100,7 +100,7 @@ export async function measure(db: Db, accountId: string, from: Date, to: Date, o
     if (successes.length > 1) doubleCharges++;
     const daysOf = (a: AttemptRow) => (a.attempted_at.getTime() - first.attempted_at.getTime()) / DAY;
     const { outcomes, expectedRetries } = o.failingPath
-      ? failingPathOutcomes(first, retries, daysOf)
+      ? failingPathOutcomes(first, retries, amount, daysOf)
       : { outcomes: successes.length > 0 ? [{ days: daysOf(successes[0]!), p: 1 }] : [], expectedRetries: retries.length };
     renewals.push({
       key: `${first.customer_index}|${first.attempted_at.toISOString()}`,
@@ -118,8 +118,7 @@ export async function measure(db: Db, accountId: string, from: Date, to: Date, o
 }
 
 /** Along the failing path: retry k recovers with P(the k − 1 before failed)·p_k, and is made with P(they failed). */
-function failingPathOutcomes(first: AttemptRow, retries: readonly AttemptRow[], daysOf: (a: AttemptRow) => number) {
-  const amount = Number(first.amount);
+function failingPathOutcomes(first: AttemptRow, retries: readonly AttemptRow[], amount: number, daysOf: (a: AttemptRow) => number) {
   const outcomes: { days: number; p: number }[] = [];
   let reached = 1;
   let expectedRetries = 0;

@@ -8,11 +8,10 @@ import type { PlanInput } from '../domain/schedule-policy.ts';
 import { PAYMENT_METHOD_TYPES } from '../domain/wallets.ts';
 import { predictChurn, trainChurn } from '../predict/churn.ts';
 import { localClock, type CardContext } from '../predict/features.ts';
-import { learnedPlan, nextRetryValues, type LearnedContext, type PlannedSlot, type ValuedInstant } from '../predict/learned-policy.ts';
-import { reasonFor } from '../predict/plan-reasons.ts';
+import { learnedPlan, nextRetryValues, type LearnedContext } from '../predict/learned-policy.ts';
 import { fitPayday } from '../predict/payday.ts';
 import { DEFAULT_RISK_THRESHOLD, predictRisk } from '../predict/risk.ts';
-import { plannerModelFor, scorerFactoryFor } from '../predict/scorers.ts';
+import { plannerContext, plannerModelFor, scorerFactoryFor } from '../predict/scorers.ts';
 import { getCustomer } from '../store/customers.ts';
 import type { Scope } from '../store/payments.ts';
 import { getSettings } from '../store/settings.ts';
@@ -148,36 +147,31 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
         ...(body.cardWasUpdated !== undefined ? { cardWasUpdated: body.cardWasUpdated } : {}),
       };
       const lc: LearnedContext = {
-        score: planner.factory(body.paymentMethodToken ?? ''),
+        ...plannerContext(planner, body.paymentMethodToken ?? ''),
         dailyChurnHazard: settings.autoRescue.daily_churn_hazard,
-        freeGroups: planner.freeGroups,
-        modelLabel: planner.label,
-        resolution: planner.resolution,
         amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0,
       };
       const plan = learnedPlan(input, lc);
-      const tz = isValidTimeZone(timezone) ? timezone : 'UTC';
-      const ranked = plan.length === 0 ? null : rankNextRetry(input, lc);
-      const best = ranked?.best;
-      // Alternatives: the next best instants for the next retry, not within 6 h of the recommendation,
-      // ranked by the same value and never worth more than the recommendation.
-      const alternatives = !ranked || !best ? [] : ranked.others
-        .filter((a) => Math.abs(a.at - best.at) >= 6 * 3_600_000)
+      // The recommendation is the plan's first retry, as the engine will make it (nextRetryValues says
+      // which instant that is and what it is worth); the alternatives are the next best instants, not
+      // within 6 h of it, ranked by the same value and never worth more.
+      const next = plan.length === 0 ? null : nextRetryValues(input, lc);
+      const alternatives = !next ? [] : next.alternatives
+        .filter((a) => Math.abs(a.at - next.planned.at) >= 6 * 3_600_000)
         .slice(0, 3)
         .map((a) => ({ time: iso(new Date(a.at)), probability: round4(a.p), value: round4(a.value) }));
-      const schedule = best ? scheduleFrom(input, lc, plan, best, tz) : [];
-      const first = schedule[0];
+      const first = plan[0];
       return {
         success: true,
         prediction: {
           recommendedTime: first ? iso(first.at) : null,
           probability: first ? round4(first.p) : 0,
-          value: best ? round4(best.value) : 0,
+          value: next ? round4(next.planned.value) : 0,
           alternatives,
           reasoning: first ? first.reason : decline.category === 'hard' || decline.strategy === 'never'
             ? `${decline.code.replaceAll('_', ' ')} is a hard decline: retrying cannot recover it.`
             : 'no time left in the window has a chance worth an attempt.',
-          schedule: schedule.map((s) => ({ time: iso(s.at), probability: round4(s.p), reason: s.reason })),
+          schedule: plan.map((s) => ({ time: iso(s.at), probability: round4(s.p), reason: s.reason })),
           model: planner.modelId,
         },
       };
@@ -233,23 +227,4 @@ async function retryTimeCustomer(ctx: AppContext, scope: Scope, customer: z.infe
   return { timezone: row.timezone, createdAt: row.created_at, recoveredAt: history.recoveredAt, testClockTime: history.testClockTime };
 }
 
-/**
- * The recommendation and its alternatives, valued by the planner's own objective
- * (`nextRetryValues`): the instant the engine will retry at — the best one, the earliest of those
- * worth the best within what the model can resolve (PLAN_RESOLUTION), or where the planner holds the
- * first retry to seed 003's strategy table (a decline group the account's model has not earned) the
- * table's — and only instants worth no more as alternatives.
- */
-function rankNextRetry(input: PlanInput, lc: LearnedContext): { best: ValuedInstant; others: ValuedInstant[] } | null {
-  const v = nextRetryValues(input, lc);
-  if (!v) return null;
-  return { best: v.planned, others: v.all.filter((r) => r !== v.planned && r.value <= v.planned.value) };
-}
-
-/** The schedule that starts with this next retry: the learned plan itself, or this instant and the plan replanned after it. */
-function scheduleFrom(input: PlanInput, lc: LearnedContext, plan: readonly PlannedSlot[], best: ValuedInstant, tz: string): PlannedSlot[] {
-  if (best.at === plan[0]!.at.getTime()) return [...plan];
-  const rest = input.retriesLeft > 1 ? learnedPlan({ ...input, failedAt: new Date(best.at), retriesMade: input.retriesMade + 1, retriesLeft: input.retriesLeft - 1 }, lc) : [];
-  return [{ at: new Date(best.at), p: best.p, reason: reasonFor(input, lc, best.at, best.p, tz) }, ...rest];
-}
 

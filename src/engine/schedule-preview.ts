@@ -5,7 +5,7 @@ import type { DeclineInfo } from '../domain/decline-types.ts';
 import { decideAfterFailure, windowEnd, type StopReason } from '../domain/rescue.ts';
 import type { LearnedContext } from '../predict/learned-policy.ts';
 import { fitPayday } from '../predict/payday.ts';
-import { plannerModelFor } from '../predict/scorers.ts';
+import { plannerContext, plannerModelFor } from '../predict/scorers.ts';
 import type { Db } from '../store/db.ts';
 import { plannerFor } from './outcome.ts';
 
@@ -52,15 +52,12 @@ export async function previewSchedule(db: Db, accountId: string, livemode: boole
 async function learnedExample(db: Db, accountId: string, livemode: boolean, defaults: AutoRescueDefaults, amount: number): Promise<LearnedContext> {
   const model = await plannerModelFor(db, accountId, livemode);
   return {
-    score: model.factory(EXAMPLE_CARD),
+    ...plannerContext(model, EXAMPLE_CARD),
     amount,
     brand: 'visa',
     paymentMethodType: 'card',
     payday: fitPayday([]),
     explorationKey: 'schedule_preview',
     dailyChurnHazard: defaults.daily_churn_hazard,
-    freeGroups: model.freeGroups,
-    modelLabel: model.label,
-    resolution: model.resolution,
   };
 }

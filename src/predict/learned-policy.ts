@@ -50,7 +50,6 @@ export const ATTEMPT_COST_SHARE = 0.01;
  */
 export const PLAN_RESOLUTION = 0.003;
 
-
 export type Scorer = (f: RetryFeatureInput) => number;
 
 export interface LearnedContext {
@@ -178,18 +177,20 @@ export interface ValuedInstant {
 }
 
 /**
- * Every allowed instant for the next retry with the value the planner gives it, best first, and the
- * instant the plan takes (`planned`: the seed table's when it holds the first retry, else the best).
+ * The instant the plan takes for the next retry, with the value the planner gives it — the best one,
+ * the earliest of those worth the best within what the model can resolve (PLAN_RESOLUTION), or the
+ * seed table's where it holds the first retry — and every other allowed instant worth no more, best
+ * first (`/api/predict/retry-time`'s alternatives).
  */
-export function nextRetryValues(input: PlanInput, ctx: LearnedContext): { planned: ValuedInstant; seedPlaced: boolean; all: ValuedInstant[] } | null {
+export function nextRetryValues(input: PlanInput, ctx: LearnedContext): { planned: ValuedInstant; alternatives: ValuedInstant[] } | null {
   const t = planTable(input, ctx);
   if (!t) return null;
   const all = t.slots.map((at, j) => ({ at, p: t.p[0]![j]!, value: valueAt(t, 0, j) }));
   const plannedAt = t.seed ? t.seed.at : t.choice[0]![0]! >= 0 ? t.slots[t.choice[0]![0]!]! : null;
   if (plannedAt === null) return null;
   const planned = all.find((v) => v.at === plannedAt)!;
-  all.sort((a, b) => b.value - a.value || (a.at === plannedAt ? -1 : b.at === plannedAt ? 1 : a.at - b.at));
-  return { planned, seedPlaced: t.seed !== null, all };
+  const alternatives = all.filter((v) => v !== planned && v.value <= planned.value).sort((a, b) => b.value - a.value || a.at - b.at);
+  return { planned, alternatives };
 }
 
 /** The plan: up to retriesLeft slots maximising Σ P(reached)·(p·value(t) − cost), value falling with time. */

@@ -7,7 +7,7 @@ import { getSettingsFor, settingsKey, type AccountSettings } from '../store/sett
 import { localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { fitPayday } from './payday.ts';
-import { plannerModelFor, type PlannerModel } from './scorers.ts';
+import { plannerContext, plannerModelFor, type PlannerModel } from './scorers.ts';
 
 // What the learned schedule needs beyond the planner's input, loaded in a few set-based reads for a
 // batch of declined attempts: whether the account turned it on (`auto_rescue.learned`), its model,
@@ -69,11 +69,8 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
     const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);
     const model = factories.get(`${i.attempt.account_id}|${i.attempt.livemode}`)!;
     out.set(i.attempt.id, {
-      score: model.factory(i.paymentMethod),
+      ...plannerContext(model, i.paymentMethod),
       dailyChurnHazard: model.hazard,
-      freeGroups: model.freeGroups,
-      modelLabel: model.label,
-      resolution: model.resolution,
       amount: i.ctx.payment.amount,
       brand: i.attempt.card_brand,
       paymentMethodType: i.attempt.payment_method_type,

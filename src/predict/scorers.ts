@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.ts';
 import { activeModel } from '../store/models.ts';
 import prior from './prior-retry-timing.json' with { type: 'json' };
-import { PLAN_RESOLUTION, type Scorer } from './learned-policy.ts';
+import { PLAN_RESOLUTION, type LearnedContext, type Scorer } from './learned-policy.ts';
 import { declineGroup, type DeclineGroup } from './features.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
 
@@ -71,6 +71,11 @@ export interface PlannerModel {
   modelId: string;
   /** Value differences its plans treat as ties (learned-policy.ts PLAN_RESOLUTION; 0 for the exact oracle). */
   resolution: number;
+}
+
+/** What a plan takes from the account's model, in one place so the engine, the API and the preview plan alike. */
+export function plannerContext(model: PlannerModel, paymentMethod: string): Pick<LearnedContext, 'score' | 'freeGroups' | 'modelLabel' | 'resolution'> {
+  return { score: model.factory(paymentMethod), freeGroups: model.freeGroups, modelLabel: model.label, resolution: model.resolution };
 }
 
 export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {

@@ -16,12 +16,20 @@
 // expired card counts as replaced when the sandbox's account updater would have found its new card
 // by the retry, for every policy alike. SIM_TRACE=<group> (nsf, hold, technical, generic, …) prints
 // every retry of that group's rescues to stderr.
+//
+// `learned-mix` is a bound, not a policy: the learned planner with insufficient funds scored by the
+// population's true pay-calendar mix (each calendar's share of its customers, updated by the rescue's
+// failed retries as Bayes' rule says) and the sandbox's own payday response. No account can know
+// either; it measures what the best learned account calendars could add (docs/prediction.md, "What
+// an account's calendar mix could add").
 
 import { parseArgs } from 'node:util';
 import { classifyDecline } from '../src/domain/decline-taxonomy.ts';
 import { policyFor, type PlanInput } from '../src/domain/schedule-policy.ts';
-import { adviceCodeFor, sandboxCardDetails, sandboxCharge } from '../src/gateways/sandbox/network.ts';
-import { issuerOutageAt, parseSimToken, simulatedProfile } from '../src/gateways/sandbox/population.ts';
+import { adviceCodeFor, NSF_BEFORE_PAYDAY_P, NSF_DAILY_DECAY, NSF_LARGE_AMOUNT, NSF_LARGE_AMOUNT_FACTOR, NSF_PAYDAY_P, sandboxCardDetails, sandboxCharge } from '../src/gateways/sandbox/network.ts';
+import { issuerOutageAt, latestPaydayBetween, parseSimToken, simulatedProfile, type PaySchedule } from '../src/gateways/sandbox/population.ts';
+import type { RetryFeatureInput } from '../src/predict/features.ts';
+import { fitPaydayMix, type PaydayMix, type PaydayRescue } from '../src/predict/payday-mix.ts';
 import { declineGroup, localClock } from '../src/predict/features.ts';
 import { hash32, mix32 } from '../src/gateways/sandbox/hash.ts';
 import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.ts';
@@ -35,6 +43,7 @@ const { values } = parseArgs({
   options: {
     customers: { type: 'string', default: '2000' },
     populations: { type: 'string', default: 'us-mix,last-business-day,high-nsf,issuer-outages,elsewhere' },
+    'account-mix': { type: 'boolean', default: false },
     policies: { type: 'string', default: 'fixed-1357,learned,oracle' },
     hazard: { type: 'string' },
     months: { type: 'string', default: '3' },
@@ -48,8 +57,8 @@ const MAX_RETRIES = 4;
 const WINDOW_DAYS = 14;
 const prior = retryScorer(PRIOR_RETRY_MODEL);
 
-/** A policy by its bench:recovery name (POLICIES: daily, fixed-1357, fixed-357, rule-based, learned, oracle; learned-cold is --warm 0). */
-type Kind = 'fixed-1357' | 'fixed-357' | 'daily' | 'rule-based' | 'learned' | 'oracle';
+/** A policy by its bench:recovery name (POLICIES: daily, fixed-1357, fixed-357, rule-based, learned, oracle; learned-cold is --warm 0), or the learned-mix bound. */
+type Kind = 'fixed-1357' | 'fixed-357' | 'daily' | 'rule-based' | 'learned' | 'learned-mix' | 'oracle';
 
 interface Outcome {
   amount: number;
@@ -67,12 +76,49 @@ function declineAt(token: string, atMs: number) {
   return classifyDecline({ code, adviceCode: adviceCodeFor(p, code, atMs, p.timezoneOffsetMinutes) ?? null });
 }
 
+/** The population's pay calendars and each one's share of its customers (what `learned-mix` knows). */
+function calendarMix(tokens: readonly string[]): [PaySchedule, number][] {
+  const counts = new Map<string, [PaySchedule, number]>();
+  for (const t of tokens) {
+    const s = simulatedProfile(parseSimToken(t)!.seed).paySchedule;
+    const key = JSON.stringify(s);
+    counts.set(key, [s, (counts.get(key)?.[1] ?? 0) + 1 / tokens.length]);
+  }
+  return [...counts.values()];
+}
+
+
+/**
+ * An insufficient-funds retry's chance on `day` for a customer drawn from `mix`, given the rescue's
+ * failed retries so far (the posterior over calendars); other declines the prior scores.
+ */
+function mixScorer(mix: readonly [PaySchedule, number][], tz: string, failedDays: readonly number[]) {
+  return (f: RetryFeatureInput): number => {
+    if (declineGroup(f.declineCode, f.strategy) !== 'nsf') return prior(f);
+    const startDay = localClock(f.rescueStartedAtMs, tz).day;
+    const chance = (s: PaySchedule, day: number) => {
+      const payday = latestPaydayBetween(s, startDay, day);
+      const p = payday === null ? NSF_BEFORE_PAYDAY_P : NSF_PAYDAY_P * NSF_DAILY_DECAY ** Math.max(0, day - payday - 2);
+      return f.amount > NSF_LARGE_AMOUNT ? p * NSF_LARGE_AMOUNT_FACTOR : p;
+    };
+    const day = localClock(f.atMs, tz).day;
+    let paid = 0;
+    let total = 0;
+    for (const [s, share] of mix) {
+      const posterior = failedDays.reduce((w, d) => w * (1 - chance(s, d)), share);
+      paid += posterior * chance(s, day);
+      total += posterior;
+    }
+    return total > 0 ? paid / total : NSF_BEFORE_PAYDAY_P;
+  };
+}
+
 /**
  * One rescue. `history`: the local days this card's earlier rescues were recovered (its payday
  * calendar, as the engine reads it); with `draw`, the rescue is played out with that luck instead of
  * scored by expectation, and its recovery day is added to the history (the warm account's months).
  */
-function rescue(kind: Kind, token: string, index: number, failedAtMs: number, history: number[] = [], draw?: () => number): Outcome | null {
+function rescue(kind: Kind, token: string, index: number, failedAtMs: number, history: number[] = [], draw?: () => number, mix: readonly [PaySchedule, number][] = [], account?: { mix: PaydayMix | null; rescues: PaydayRescue[] }): Outcome | null {
   const amount = amountOf(token);
   const first = sandboxCharge({ token, amount, currency: 'USD', at: new Date(failedAtMs), attemptKey: `sim|${token}|${failedAtMs}` });
   if (first.status !== 'failed') return null;
@@ -82,20 +128,25 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
   let decline = classifyDecline({ code: first.declineCode, adviceCode: first.adviceCode ?? null });
   const out: Outcome = { amount, recoveries: [], attempts: 0, group: declineGroup(decline.code, decline.strategy), firstRetryHours: null };
   const windowEndsAt = new Date(failedAtMs + WINDOW_DAYS * DAY);
+  const failedNsfDays: number[] = [];
+  const failedNsfMs: number[] = [];
   const ctx: LearnedContext = {
-    score: kind === 'oracle' ? (oracleFactory(token) as never) : prior,
+    score: kind === 'oracle' ? (oracleFactory(token) as never) : kind === 'learned-mix' ? mixScorer(mix, tz, failedNsfDays) : prior,
     amount,
     brand: card.brand,
     paymentMethodType: 'card',
     payday: fitPayday(history),
     card: { funding: card.funding, cardCountry: card.country, customerCreatedAtMs: failedAtMs - 400 * DAY, cardWasUpdated: false },
     explorationKey: `pay_${index}_${failedAtMs}`,
-    freeGroups: kind === 'oracle' ? 'all' : new Set(),
+    freeGroups: kind === 'oracle' ? 'all' : kind === 'learned-mix' ? new Set(['nsf'] as const) : new Set(),
+    ...(account?.mix ? { paydayMix: account.mix, failedNsfRetries: failedNsfMs } : {}),
     resolution: kind === 'oracle' ? 0 : undefined,
     ...(values.hazard !== undefined ? { dailyChurnHazard: Number(values.hazard) } : {}),
   };
   let reached = 1;
   let lastMs = failedAtMs;
+  const nsfRetries: { day: number; paid: boolean }[] = [];
+  if (draw) account?.rescues.push({ card: token, startDay: localClock(failedAtMs, tz).day, retries: nsfRetries });
   for (let made = 0; made < MAX_RETRIES; made++) {
     const input: PlanInput = {
       decline,
@@ -105,9 +156,9 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
       retriesLeft: MAX_RETRIES - made,
       retriesMade: made,
       timezone: tz,
-      schedule: POLICIES[kind]!.days ? { kind: 'custom', days: POLICIES[kind]!.days! } : { kind: 'automatic' },
+      schedule: POLICIES[kind]?.days ? { kind: 'custom', days: POLICIES[kind]!.days! } : { kind: 'automatic' },
     };
-    const plan = kind === 'learned' || kind === 'oracle' ? learnedPlan(input, ctx).map((s) => s.at) : policyFor(input.schedule).plan(input);
+    const plan = kind === 'learned' || kind === 'learned-mix' || kind === 'oracle' ? learnedPlan(input, ctx).map((s) => s.at) : policyFor(input.schedule).plan(input);
     if (plan.length === 0 || decline.category === 'hard') break;
     const atMs = plan[0]!.getTime();
     if (made === 0) out.firstRetryHours = (atMs - failedAtMs) / 3_600_000;
@@ -116,11 +167,17 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
     out.recoveries.push({ p: reached * p, days: (atMs - failedAtMs) / DAY });
     if (process.env.SIM_TRACE === out.group) console.error(`${kind} ${token.slice(-12)} retry ${made + 1} ${decline.code}/${decline.adviceCode ?? '-'} at +${((atMs - failedAtMs) / 3_600_000).toFixed(1)} h p=${p.toFixed(2)} reached=${reached.toFixed(2)}`);
     reached *= 1 - p;
-    if (draw && draw() < p) {
+    const paid = draw !== undefined && draw() < p;
+    if (draw && declineGroup(decline.code, decline.strategy) === 'nsf') nsfRetries.push({ day: localClock(atMs, tz).day, paid });
+    if (paid) {
       history.push(localClock(atMs, tz).day);
       break;
     }
     lastMs = atMs;
+    if (declineGroup(decline.code, decline.strategy) === 'nsf') {
+      failedNsfDays.push(localClock(atMs, tz).day);
+      failedNsfMs.push(atMs);
+    }
     decline = declineAt(token, atMs);
   }
   return out;
@@ -163,17 +220,27 @@ const kinds = values.policies.split(',') as Kind[];
 const t0 = performance.now();
 for (const name of values.populations.split(',')) {
   const pop = population(name, n);
+  const mix = calendarMix(pop.tokens);
   const rows: { kind: Kind; s: ReturnType<typeof summarise> }[] = [];
   for (const kind of kinds) {
     const outcomes: Outcome[] = [];
-    pop.tokens.forEach((token, i) => {
-      // Warm: the card's first months played out (seeded luck) to learn its paydays, as the engine would.
+    // Warm: every card's first months played out (seeded luck) to learn its paydays (and, with
+    // --account-mix, the account's calendar mixture), as the engine would; then the scored months.
+    const account = { mix: null as PaydayMix | null, rescues: [] as PaydayRescue[] };
+    const histories = pop.tokens.map((token, i) => {
       const history: number[] = [];
       let seed = hash32(`${name}|${kind}|${token}`);
       const draw = () => ((seed = mix32(seed, 1)) >>> 0) / 2 ** 32;
-      for (let m = 0; m < warmMonths; m++) rescue(kind, token, i, Date.UTC(2026, 3 - warmMonths + m, (i % 28) + 1), history, draw);
+      for (let m = 0; m < warmMonths; m++) rescue(kind, token, i, Date.UTC(2026, 3 - warmMonths + m, (i % 28) + 1), history, draw, mix, account);
+      return history;
+    });
+    if (values['account-mix'] && kind === 'learned') {
+      account.mix = fitPaydayMix(account.rescues);
+      if (account.mix) console.error(`${name}: ${account.mix.cards} cards: ${account.mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}; other ${account.mix.other.share.toFixed(2)} at ${account.mix.other.rate.toFixed(2)}; response ${JSON.stringify(account.mix.response, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
+    }
+    pop.tokens.forEach((token, i) => {
       for (let m = 0; m < months; m++) {
-        const o = rescue(kind, token, i, Date.UTC(2026, 3 + m, (i % 28) + 1), history);
+        const o = rescue(kind, token, i, Date.UTC(2026, 3 + m, (i % 28) + 1), histories[i], undefined, mix, account.mix ? account : undefined);
         if (o) outcomes.push(o);
       }
     });

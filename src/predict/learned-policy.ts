@@ -24,7 +24,8 @@ import { DEFAULT_DAILY_CHURN_HAZARD } from '../domain/auto-rescue-policy.ts';
 import type { PlanInput } from '../domain/schedule-policy.ts';
 import { isValidTimeZone } from '../domain/local-time.ts';
 import { hash32, toUnit } from '../gateways/sandbox/hash.ts';
-import { declineGroup, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
+import { declineGroup, localClock, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
+import { mixChance, type PaydayMix } from './payday-mix.ts';
 import type { PaydayFit } from './payday.ts';
 import { pct, reasonFor, whenOf } from './plan-reasons.ts';
 import { candidateSlots, retrySpacingMs } from './plan-slots.ts';
@@ -75,6 +76,29 @@ export interface LearnedContext {
   modelLabel?: string;
   /** Value differences the model cannot resolve (PLAN_RESOLUTION when absent; 0 for an exact model). */
   resolution?: number;
+  /**
+   * The account's customers' pay calendars, when its model learned them (payday-mix.ts): they, not
+   * the model, time insufficient funds for a customer without a calendar of their own, and may place
+   * the first retry, since the account's held-out retries showed them better.
+   */
+  paydayMix?: PaydayMix;
+  /** This rescue's retries that already failed for insufficient funds (instants): what the mixture learns from. */
+  failedNsfRetries?: readonly number[];
+}
+
+/** The mixture that times this rescue's retries, when it does: insufficient funds, no calendar of the customer's own. */
+export function mixFor(input: PlanInput, ctx: LearnedContext): PaydayMix | null {
+  if (!ctx.paydayMix || ctx.payday.family !== 'generic') return null;
+  return declineGroup(input.decline.code, input.decline.strategy) === 'nsf' ? ctx.paydayMix : null;
+}
+
+/** The scorer a plan uses: the mixture for insufficient funds where it applies, else the model. */
+function scorerFor(input: PlanInput, ctx: LearnedContext, tz: string): Scorer {
+  const mix = mixFor(input, ctx);
+  if (!mix) return ctx.score;
+  const failedDays = (ctx.failedNsfRetries ?? []).map((ms) => localClock(ms, tz).day);
+  const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
+  return (f) => mixChance(mix, startDay, failedDays, localClock(f.atMs, tz).day);
 }
 
 export interface PlannedSlot {
@@ -108,7 +132,7 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
   if (n === 0 || input.windowEndsAt.getTime() <= input.failedAt.getTime()) return null;
   const tz = isValidTimeZone(input.timezone) ? input.timezone : 'UTC';
   const group = declineGroup(input.decline.code, input.decline.strategy);
-  const free = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
+  const free = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false) || mixFor(input, ctx) !== null;
   // The seed table places the rescue's first retry (and a dead card always waits for a new one).
   const seed = (input.retriesMade === 0 && !free) || input.decline.strategy === 'after_card_update' ? seedFirstRetry(input, ctx.payday, tz) : null;
   const slots = candidateSlots(input, tz, seed ? [seed.at] : []);
@@ -134,7 +158,8 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
     payday: ctx.payday,
     ...ctx.card,
   });
-  const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(ctx.score(feature(j, k)))));
+  const score = scorerFor(input, ctx, tz);
+  const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(score(feature(j, k)))));
   const hazard = Math.max(0, ctx.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
   const value = slots.map((t) => recoveryValue(Math.max(0, t - started) / DAY, hazard));
   const next = new Array<number>(S);

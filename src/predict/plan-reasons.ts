@@ -4,6 +4,7 @@ import type { PlanInput } from '../domain/schedule-policy.ts';
 import { declineGroup, localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { describeFamily, latestPaydayIn, PAYDAY_LAG_DAYS } from './payday.ts';
+import { calendarsInWindow, describeMixCalendar, type PaydayMix } from './payday-mix.ts';
 
 const HOUR = 3_600_000;
 
@@ -16,6 +17,16 @@ export function whenOf(input: PlanInput, atMs: number): string {
   return `day ${Math.round(hours / 24)} after the decline`;
 }
 
+/** Insufficient funds timed by the account's calendars: which of them this day follows a payday of, and how many customers they pay. */
+function mixReason(mix: PaydayMix, startDay: number, day: number): string {
+  const learned = `learned from ${mix.cards} of this account's cards`;
+  const fresh = calendarsInWindow(mix, startDay, day);
+  const share = fresh.reduce((s, c) => s + c.share, 0);
+  if (fresh.length > 0) return `insufficient funds; within ${PAYDAY_LAG_DAYS} days of a payday on ${fresh.map((c) => describeMixCalendar(c.calendar)).join(', ')} (${pct(share)} of this account's customers are paid then; ${learned})`;
+  const top = mix.calendars.slice(0, 3).map((c) => `${describeMixCalendar(c.calendar)} ${pct(c.share)}`).join(', ');
+  return `insufficient funds; between this account's paydays (${top}; ${learned}), the best remaining time`;
+}
+
 /** One line a merchant can read: what the decline needs, and why this moment — true of the instant it names. */
 export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p: number, tz: string): string {
   const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
@@ -24,6 +35,10 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
   const group = declineGroup(input.decline.code, input.decline.strategy);
   switch (group) {
     case 'nsf': {
+      if (ctx.paydayMix && ctx.payday.family === 'generic') {
+        why = mixReason(ctx.paydayMix, startDay, at.day);
+        break;
+      }
       const payday = latestPaydayIn(ctx.payday.family, startDay, at.day);
       const calendar = ctx.payday.family === 'generic' ? describeFamily('generic') : `${describeFamily(ctx.payday.family)}, this customer's calendar`;
       why = payday !== null && at.day - payday <= PAYDAY_LAG_DAYS
@@ -50,6 +65,7 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
   }
   // Only the groups the account's model has earned are timed by it (predict/scorers.ts).
   const own = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
-  const by = ctx.modelLabel && own ? ` (${ctx.modelLabel})` : '';
+  const mixed = group === 'nsf' && ctx.paydayMix !== undefined && ctx.payday.family === 'generic';
+  const by = ctx.modelLabel && own && !mixed ? ` (${ctx.modelLabel})` : '';
   return `${why}; ${whenOf(input, atMs)}, ${pct(p)} predicted${by}`;
 }

@@ -4,7 +4,10 @@ import type { AttemptContext } from '../store/attempts.ts';
 import type { AttemptRow } from '../store/schema.ts';
 import type { RescuePolicy } from '../domain/auto-rescue-policy.ts';
 import { getSettingsFor, settingsKey, type AccountSettings } from '../store/settings.ts';
-import { localClock } from './features.ts';
+import { classifyDecline } from '../domain/decline-taxonomy.ts';
+import type { CardBrand } from '../domain/decline-types.ts';
+import { strategyForPaymentMethod } from '../domain/wallets.ts';
+import { declineGroup, localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { fitPayday } from './payday.ts';
 import { plannerContext, plannerModelFor, type PlannerModel } from './scorers.ts';
@@ -54,16 +57,27 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
   const factories = new Map<string, PlannerModel & { hazard: number }>(models);
   const successes = new Map<string, Date[]>();
   const updatedPayments = new Set<string>();
+  const failedNsf = new Map<string, Set<number>>();
+  const addFailedNsf = (key: string, at: Date, code: string | null, advice: string | null, brand: string, method: string) => {
+    if (!isNsf(code, advice, brand, method)) return;
+    failedNsf.set(key, (failedNsf.get(key) ?? new Set()).add(at.getTime()));
+  };
   for (const r of rows) {
     const key = `${r.account_id}|${r.key}`;
     if (r.kind === 'replaced') {
       updatedPayments.add(key);
       continue;
     }
+    if (r.kind === 'failed') {
+      addFailedNsf(key, r.attempted_at!, r.decline_code, r.advice_code, r.card_brand!, r.payment_method_type!);
+      continue;
+    }
     const list = successes.get(key) ?? [];
     list.push(r.attempted_at!);
     successes.set(key, list);
   }
+  // The attempt being planned after may not be stored as failed yet.
+  for (const i of learned) if (i.attempt.number > 1 && i.attempt.attempted_at) addFailedNsf(`${i.attempt.account_id}|${i.attempt.payment_id}`, i.attempt.attempted_at, i.attempt.decline_code, i.attempt.advice_code, i.attempt.card_brand, i.attempt.payment_method_type);
   for (const i of learned) {
     const tz = i.ctx.customer?.timezone ?? 'UTC';
     const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);
@@ -82,27 +96,42 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
         cardWasUpdated: i.attempt.card_was_updated || updatedPayments.has(`${i.attempt.account_id}|${i.attempt.payment_id}`),
       },
       explorationKey: i.attempt.payment_id,
+      failedNsfRetries: [...(failedNsf.get(`${i.attempt.account_id}|${i.attempt.payment_id}`) ?? [])].sort((a, b) => a - b),
     });
   }
   return out;
 }
 
+/** Whether a failed attempt's decline was for insufficient funds (the group the calendar mixture times). */
+function isNsf(code: string | null, advice: string | null, brand: string, method: string): boolean {
+  if (code === null) return false;
+  const decline = strategyForPaymentMethod(classifyDecline({ code, adviceCode: advice, brand: brand as CardBrand, count: false }), method);
+  return declineGroup(decline.code, decline.strategy) === 'nsf';
+}
+
 /**
- * Two reads in one round trip: each card's recovered retries (its payday history), and the payments
+ * Three reads in one round trip: each card's recovered retries (its payday history), the payments
  * whose card was replaced earlier in the rescue (it stays replaced for every later retry;
- * training-data.ts reads it the same way).
+ * training-data.ts reads it the same way), and each rescue's failed retries (what the account's
+ * calendar mixture learns from within a rescue).
  */
 async function cardFacts(db: Db, learned: readonly PlanningItem[]) {
   const accountIds = [...new Set(learned.map((i) => i.attempt.account_id))];
-  const result = await sql<{ kind: 'success' | 'replaced'; account_id: string; key: string; attempted_at: Date | null }>`
-    select 'success' as kind, account_id, card_fingerprint as key, attempted_at from attempts
+  const paymentIds = [...new Set(learned.map((i) => i.attempt.payment_id))];
+  const result = await sql<{ kind: 'success' | 'replaced' | 'failed'; account_id: string; key: string; attempted_at: Date | null; decline_code: string | null; advice_code: string | null; card_brand: string | null; payment_method_type: string | null }>`
+    select 'success' as kind, account_id, card_fingerprint as key, attempted_at, null as decline_code, null as advice_code, null as card_brand, null as payment_method_type from attempts
     where account_id = any(${accountIds})
       and card_fingerprint = any(${[...new Set(learned.map((i) => i.attempt.card_fingerprint))]})
       and status = 'succeeded' and number > 1
     union all
-    select distinct 'replaced' as kind, account_id, payment_id as key, null::timestamptz as attempted_at from attempts
+    select distinct 'replaced' as kind, account_id, payment_id as key, null::timestamptz as attempted_at, null, null, null, null from attempts
     where account_id = any(${accountIds})
-      and payment_id = any(${[...new Set(learned.map((i) => i.attempt.payment_id))]})
-      and card_was_updated`.execute(db);
+      and payment_id = any(${paymentIds})
+      and card_was_updated
+    union all
+    select 'failed' as kind, account_id, payment_id as key, attempted_at, decline_code, advice_code, card_brand, payment_method_type from attempts
+    where account_id = any(${accountIds})
+      and payment_id = any(${paymentIds})
+      and status = 'failed' and number > 1 and attempted_at is not null`.execute(db);
   return result.rows;
 }

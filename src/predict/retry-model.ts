@@ -5,6 +5,7 @@
 import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './logistic.ts';
 import { aucStandardError, evaluate, type Evaluation } from './metrics.ts';
 import { declineGroup, FEATURE_NAMES, featurize, type DeclineGroup, type RetryFeatureInput } from './features.ts';
+import type { PaydayMix } from './payday-mix.ts';
 
 export interface RetryModel {
   kind: 'retry_timing';
@@ -17,6 +18,12 @@ export interface RetryModel {
    * retries of the group it predicted better than the shipped prior. Absent: none (the seed table).
    */
   freeGroups?: DeclineGroup[];
+  /**
+   * The pay calendars of the account's customers (payday-mix.ts), kept only when it predicted the
+   * held-out insufficient-funds retries better than the model (learnPaydayMix); then it, not the
+   * model, times insufficient funds for customers without a calendar of their own.
+   */
+  paydayMix?: PaydayMix;
 }
 
 export interface Example {
@@ -25,6 +32,9 @@ export interface Example {
   y: number;
   /** When it happened (the split is by time: the model is judged on the future). */
   atMs: number;
+  /** The payment and card it retried (training-data.ts): a rescue's earlier retries, a card's calendar. */
+  payment?: string;
+  card?: string;
 }
 
 export function weightVector(model: RetryModel): number[] {
@@ -138,11 +148,14 @@ export function groupsBeatingPrior(model: RetryModel, prior: RetryModel, heldOut
   const out: DeclineGroup[] = [];
   for (const [g, xs] of byGroup) {
     if (xs.length < MIN_GROUP_HELD_OUT) continue;
-    const own = evaluateModel(model, xs);
-    const shipped = evaluateModel(prior, xs);
-    // With no success (or no failure) held out both AUCs are 0.5: nothing ranked, no evidence of a time.
-    const margin = Math.max(MIN_GROUP_AUC_GAIN, 2 * aucStandardError(own.auc, own.positives, own.n - own.positives));
-    if (own.brier < shipped.brier && own.auc >= shipped.auc + margin) out.push(g);
+    if (showsBetterTime(evaluateModel(model, xs), evaluateModel(prior, xs))) out.push(g);
   }
   return out.sort();
+}
+
+/** On the same held-out retries: a lower Brier score, and an AUC higher by two standard errors (and MIN_GROUP_AUC_GAIN). */
+export function showsBetterTime(own: Evaluation, shipped: Evaluation): boolean {
+  // With no success (or no failure) held out both AUCs are 0.5: nothing ranked, no evidence of a time.
+  const margin = Math.max(MIN_GROUP_AUC_GAIN, 2 * aucStandardError(own.auc, own.positives, own.n - own.positives));
+  return own.brier < shipped.brier && own.auc >= shipped.auc + margin;
 }

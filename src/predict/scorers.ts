@@ -4,6 +4,7 @@ import prior from './prior-retry-timing.json' with { type: 'json' };
 import { PLAN_RESOLUTION, type LearnedContext, type Scorer } from './learned-policy.ts';
 import { declineGroup, type DeclineGroup } from './features.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
+import type { PaydayMix } from './payday-mix.ts';
 
 // Which retry-timing model scores an account's plans: its active trained model, else the prior
 // trained on the sandbox network that ships with Rescue (bench/train-prior.ts regenerates it).
@@ -71,11 +72,13 @@ export interface PlannerModel {
   modelId: string;
   /** Value differences its plans treat as ties (learned-policy.ts PLAN_RESOLUTION; 0 for the exact oracle). */
   resolution: number;
+  /** The account's customers' pay calendars, when the model learned them (payday-mix.ts). */
+  paydayMix?: PaydayMix;
 }
 
 /** What a plan takes from the account's model, in one place so the engine, the API and the preview plan alike. */
-export function plannerContext(model: PlannerModel, paymentMethod: string): Pick<LearnedContext, 'score' | 'freeGroups' | 'modelLabel' | 'resolution'> {
-  return { score: model.factory(paymentMethod), freeGroups: model.freeGroups, modelLabel: model.label, resolution: model.resolution };
+export function plannerContext(model: PlannerModel, paymentMethod: string): Pick<LearnedContext, 'score' | 'freeGroups' | 'modelLabel' | 'resolution' | 'paydayMix'> {
+  return { score: model.factory(paymentMethod), freeGroups: model.freeGroups, modelLabel: model.label, resolution: model.resolution, ...(model.paydayMix ? { paydayMix: model.paydayMix } : {}) };
 }
 
 export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {
@@ -86,7 +89,7 @@ export async function plannerModelFor(db: Db, accountId: string, livemode: boole
   if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, modelId: 'prior', resolution: PLAN_RESOLUTION };
   const free = new Set(choice.model.freeGroups ?? []);
   const scorer = perGroupScorer(scorerOf(choice), free);
-  return { factory: () => scorer, freeGroups: free, label: "this account's own model", modelId: choice.modelId, resolution: PLAN_RESOLUTION };
+  return { factory: () => scorer, freeGroups: free, label: "this account's own model", modelId: choice.modelId, resolution: PLAN_RESOLUTION, ...(choice.model.paydayMix ? { paydayMix: choice.model.paydayMix } : {}) };
 }
 
 /**

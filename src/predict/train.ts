@@ -2,7 +2,8 @@ import type { Db } from '../store/db.ts';
 import { recordModel } from '../store/models.ts';
 import type { ModelRow } from '../store/schema.ts';
 import type { Evaluation } from './metrics.ts';
-import { evaluateModel, groupsBeatingPrior, trainRetryModel } from './retry-model.ts';
+import { learnPaydayMix } from './learn-payday-mix.ts';
+import { evaluateModel, groupsBeatingPrior, retryScorer, trainRetryModel } from './retry-model.ts';
 import { PRIOR_RETRY_MODEL, retryModelFor } from './scorers.ts';
 import { loadRetryExamples } from './training-data.ts';
 
@@ -25,7 +26,10 @@ export async function trainRetryTiming(db: Db, o: { accountId: string; livemode:
   const incumbent = await retryModelFor(db, o.accountId, o.livemode);
   const incumbentEval = evaluateModel(incumbent.model, result.heldOut);
   const better = result.evaluation.brier <= incumbentEval.brier;
-  const params = { ...result.model, freeGroups: groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut) };
+  const freeGroups = groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut);
+  const nsfScorer = retryScorer(freeGroups.includes('nsf') ? result.model : PRIOR_RETRY_MODEL);
+  const paydayMix = learnPaydayMix(examples, result.heldOut, (e) => nsfScorer(e.input));
+  const params = { ...result.model, freeGroups, ...(paydayMix ? { paydayMix } : {}) };
   const model = await recordModel(db, {
     accountId: o.accountId,
     livemode: o.livemode,

@@ -83,6 +83,8 @@ export async function loadRetryExamples(db: Db, accountId: string, livemode: boo
     return {
       atMs,
       y: r.status === 'succeeded' ? 1 : 0,
+      payment: r.payment_id,
+      card: r.card_fingerprint,
       input: {
         declineCode: decline.code,
         strategy: decline.strategy,

@@ -78,11 +78,11 @@ const GENERIC_P1 = 0.45;
 const GENERIC_DECAY = 0.7;
 const HOLD_BEFORE_P = 0.03;
 const HOLD_AFTER_P = 0.6;
-const NSF_BEFORE_PAYDAY_P = 0.05;
-const NSF_PAYDAY_P = 0.65; // payday through payday+2
-const NSF_DAILY_DECAY = 0.85;
-const NSF_LARGE_AMOUNT = 20_000; // [A] above ~$200 a fresh paycheck covers the bill less often…
-const NSF_LARGE_AMOUNT_FACTOR = 0.85; // [A] …by this factor
+export const NSF_BEFORE_PAYDAY_P = 0.05;
+export const NSF_PAYDAY_P = 0.65; // payday through payday+2
+export const NSF_DAILY_DECAY = 0.85;
+export const NSF_LARGE_AMOUNT = 20_000; // [A] above ~$200 a fresh paycheck covers the bill less often…
+export const NSF_LARGE_AMOUNT_FACTOR = 0.85; // [A] …by this factor
 const UPDATED_CARD_P = 0.85; // §S.3 after the account updater replaced an expired card
 // §3 Recurly: declines are 18% in business hours vs 25–28% at 01:00–04:00 local. §S.4 turns that into
 // approval × 0.88 for retries; for a first attempt the same hours raise the decline rate by ~1.5×.

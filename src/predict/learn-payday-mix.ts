@@ -1,0 +1,51 @@
+// An account's calendar mixture is learned at retraining, from its own insufficient-funds retries, and
+// kept only where it predicts the latest ones better than the model would: the same test a decline
+// group passes before the account's model may time it (retry-model.ts showsBetterTime). On US
+// calendars the shipped prior already knows the paydays and the mixture rarely earns its place; where
+// customers are paid on the 25th or the last Friday it does.
+
+import { declineGroup, localClock } from './features.ts';
+import { evaluate } from './metrics.ts';
+import { fitPaydayMix, mixChance, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
+import { MIN_GROUP_HELD_OUT, showsBetterTime, type Example } from './retry-model.ts';
+
+type Keyed = Example & { payment: string; card: string };
+
+const isNsf = (e: Example): e is Keyed => e.payment !== undefined && e.card !== undefined && declineGroup(e.input.declineCode, e.input.strategy) === 'nsf';
+const dayOf = (e: Example, ms: number) => localClock(ms, e.input.timezone).day;
+
+/** Each payment's insufficient-funds retries, in time order, as a rescue of its card. */
+function rescuesOf(examples: readonly Keyed[]): PaydayRescue[] {
+  const byPayment = new Map<string, Keyed[]>();
+  for (const e of examples) byPayment.set(e.payment, [...(byPayment.get(e.payment) ?? []), e]);
+  return [...byPayment.values()].map((list) => {
+    const sorted = list.sort((a, b) => a.atMs - b.atMs);
+    const first = sorted[0]!;
+    return { card: first.card, startDay: dayOf(first, first.input.rescueStartedAtMs), retries: sorted.map((e) => ({ day: dayOf(e, e.atMs), paid: e.y === 1 })) };
+  });
+}
+
+/** The mixture's chance for a held-out retry, given the same payment's earlier failed ones. */
+function mixScore(mix: PaydayMix, e: Keyed, nsf: readonly Keyed[]): number {
+  const failedDays = nsf.filter((x) => x.payment === e.payment && x.atMs < e.atMs && x.y === 0).map((x) => dayOf(x, x.atMs));
+  return mixChance(mix, dayOf(e, e.input.rescueStartedAtMs), failedDays, dayOf(e, e.atMs));
+}
+
+/**
+ * The account's mixture, fitted on every insufficient-funds retry, when one fitted before the held-out
+ * retries predicts those of customers without a calendar of their own better than `incumbent` (the
+ * scorer that would time them otherwise); null when it does not, or there is too little to say.
+ */
+export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent: (e: Example) => number): PaydayMix | null {
+  if (heldOut.length === 0) return null;
+  const nsf = examples.filter(isNsf);
+  const cutoff = Math.min(...heldOut.map((e) => e.atMs));
+  const early = fitPaydayMix(rescuesOf(nsf.filter((e) => e.atMs < cutoff)));
+  if (!early) return null;
+  const judged = heldOut.filter(isNsf).filter((e) => e.input.payday.family === 'generic');
+  if (judged.length < MIN_GROUP_HELD_OUT) return null;
+  const ys = judged.map((e) => e.y);
+  const mine = evaluate(judged.map((e) => mixScore(early, e, nsf)), ys);
+  const theirs = evaluate(judged.map(incumbent), ys);
+  return showsBetterTime(mine, theirs) ? fitPaydayMix(rescuesOf(nsf)) : null;
+}

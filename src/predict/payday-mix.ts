@@ -1,0 +1,212 @@
+// The pay calendars an account's customers are paid on, as a mixture: which calendars, what share
+// of the customers each, and how an insufficient-funds retry fares around a payday. A customer
+// without a calendar of their own (payday.ts needs four recoveries) is scored against the mixture,
+// the rescue's failed retries so far shifting the weight (Bayes' rule): a customer who was not in
+// funds on the 26th is less likely paid on the 25th. Where the generic calendar (1st, 15th, Fridays)
+// assumes US paydays, this learns the account's, and how much each matters: on the benchmark's
+// `elsewhere` world (the 25th, the last Friday, Thursdays, Wednesdays) knowing the true mix is worth
+// 1.6 points of the oracle's revenue (docs/prediction.md, "What an account's calendar mix adds").
+
+import { dayOfMonthOfDay, isPaydayOf, PAYDAY_LAG_DAYS, weekdayOfDay } from './payday.ts';
+
+/**
+ * One calendar: the US semimonthly (1st/15th) or monthly (last business day) ones; every given
+ * weekday (0 = Sunday); every other given weekday (`biweekly0-5`, `biweekly1-5`: the two parities);
+ * a day of the month (a weekend one paid the Friday before); the month's last given weekday.
+ */
+export type MixCalendar = 'semimonthly' | 'monthly' | `weekly-${number}` | `biweekly${0 | 1}-${number}` | `dom-${number}` | `last-${number}`;
+
+/** How a retry fares by where it falls: before any payday since the rescue began, on payday to payday + 2, 3–6 days after, later. */
+export interface PaydayResponse {
+  before: number;
+  window: number;
+  after: number;
+  late: number;
+}
+
+export interface PaydayMix {
+  calendars: { calendar: MixCalendar; share: number }[];
+  /** The customers on none of the calendars: their share, and their rate whatever the day. */
+  other: { share: number; rate: number };
+  response: PaydayResponse;
+  /** How many cards the mixture was fitted on. */
+  cards: number;
+}
+
+/** An insufficient-funds rescue: the card, the local day it began, its retries (local day, paid). */
+export interface PaydayRescue {
+  card: string;
+  startDay: number;
+  retries: readonly { day: number; paid: boolean }[];
+}
+
+const DAY_MS = 86_400_000;
+const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6];
+export const MIX_CANDIDATES: readonly MixCalendar[] = [
+  'semimonthly', 'monthly',
+  ...WEEKDAYS.map((w) => `weekly-${w}` as MixCalendar),
+  ...WEEKDAYS.flatMap((w) => [`biweekly0-${w}`, `biweekly1-${w}`] as MixCalendar[]),
+  ...WEEKDAYS.map((w) => `last-${w}` as MixCalendar),
+  ...Array.from({ length: 28 }, (_, d) => `dom-${d + 1}` as MixCalendar),
+];
+
+// Where the fit starts (research/retry-facts.md §3: insufficient funds clear after payday, "retry 1–3
+// days after payday"; the sandbox follows the same numbers). The fit then learns the account's own.
+const START_RESPONSE: PaydayResponse = { before: 0.05, window: 0.65, after: 0.4, late: 0.2 };
+/** Fewer cards than this with an insufficient-funds retry, and the account has no mixture yet. */
+export const MIX_MIN_CARDS = 60;
+/** Calendars holding less than this share of the customers fold into "other". */
+const MIX_MIN_SHARE = 0.03;
+const EM_ROUNDS = 40;
+
+function monthOfDay(day: number): number {
+  return new Date(day * DAY_MS).getUTCMonth();
+}
+
+function isBusinessDay(day: number): boolean {
+  const w = weekdayOfDay(day);
+  return w !== 0 && w !== 6;
+}
+
+export function isMixPayday(calendar: MixCalendar, day: number): boolean {
+  if (calendar === 'semimonthly' || calendar === 'monthly') return isPaydayOf(calendar, day);
+  const dash = calendar.indexOf('-');
+  const kind = calendar.slice(0, dash);
+  const n = Number(calendar.slice(dash + 1));
+  const w = weekdayOfDay(day);
+  switch (kind) {
+    case 'weekly': return w === n;
+    case 'biweekly0':
+    case 'biweekly1': return w === n && Math.floor(day / 7) % 2 === (kind === 'biweekly0' ? 0 : 1);
+    case 'last': return w === n && monthOfDay(day + 7) !== monthOfDay(day);
+    default: {
+      if (!isBusinessDay(day)) return false;
+      const due = (d: number) => dayOfMonthOfDay(d) === n;
+      return due(day) || (w === 5 && (due(day + 1) || due(day + 2)));
+    }
+  }
+}
+
+const BEFORE = 0;
+const WINDOW = 1;
+const AFTER = 2;
+const LATE = 3;
+
+/** Where a retry on `day` falls on the calendar, for a rescue begun on `startDay`. */
+function bucketOf(calendar: MixCalendar, startDay: number, day: number): number {
+  for (let d = day; d > startDay && day - d <= 62; d--) {
+    if (!isMixPayday(calendar, d)) continue;
+    const since = day - d;
+    return since <= PAYDAY_LAG_DAYS ? WINDOW : since <= 6 ? AFTER : LATE;
+  }
+  return BEFORE;
+}
+
+const rateOf = (r: PaydayResponse, bucket: number) => (bucket === BEFORE ? r.before : bucket === WINDOW ? r.window : bucket === AFTER ? r.after : r.late);
+
+/**
+ * The mixture that best explains an account's insufficient-funds rescues (expectation–maximisation
+ * over the candidate calendars and "none of them", the response refitted each round). Each card's
+ * whole sequence of retries counts, failed and paid: a retry the day after a failed one is made only
+ * for customers the first did not find in funds, so counting paid retries by day would learn the
+ * planner's own habits back. Null with fewer than MIX_MIN_CARDS cards.
+ */
+export function fitPaydayMix(rescues: readonly PaydayRescue[]): PaydayMix | null {
+  const byCard = new Map<string, PaydayRescue[]>();
+  for (const r of rescues) if (r.retries.length > 0) byCard.set(r.card, [...(byCard.get(r.card) ?? []), r]);
+  if (byCard.size < MIX_MIN_CARDS) return null;
+  const K = MIX_CANDIDATES.length;
+  // Per card: each retry's bucket under each calendar, and whether it was paid.
+  const cards = [...byCard.values()].map((list) => {
+    const retries = list.flatMap((r) => r.retries.map((a) => ({ paid: a.paid, buckets: MIX_CANDIDATES.map((c) => bucketOf(c, r.startDay, a.day)) })));
+    return retries;
+  });
+  const all = cards.flat();
+  let otherRate = clampRate(all.filter((a) => a.paid).length / all.length);
+  let response = { ...START_RESPONSE };
+  let shares = new Float64Array(K + 1).fill(1 / (K + 1));
+  for (let round = 0; round < EM_ROUNDS; round++) {
+    const nextShares = new Float64Array(K + 1);
+    const paid = [1, 1, 1, 1];
+    const seen = [2, 2, 2, 2];
+    let otherPaid = 1;
+    let otherSeen = 2;
+    for (const retries of cards) {
+      const logL = new Float64Array(K + 1);
+      for (const a of retries) {
+        for (let c = 0; c < K; c++) {
+          const p = rateOf(response, a.buckets[c]!);
+          logL[c]! += Math.log(a.paid ? p : 1 - p);
+        }
+        logL[K]! += Math.log(a.paid ? otherRate : 1 - otherRate);
+      }
+      let max = -Infinity;
+      for (let c = 0; c <= K; c++) max = Math.max(max, logL[c]! + Math.log(shares[c]! + 1e-12));
+      const resp = new Float64Array(K + 1);
+      let sum = 0;
+      for (let c = 0; c <= K; c++) sum += resp[c] = Math.exp(logL[c]! + Math.log(shares[c]! + 1e-12) - max);
+      for (let c = 0; c <= K; c++) {
+        const r = resp[c]! / sum;
+        nextShares[c]! += r;
+        if (r < 1e-6) continue;
+        for (const a of retries) {
+          if (c === K) {
+            otherSeen += r;
+            otherPaid += a.paid ? r : 0;
+          } else {
+            seen[a.buckets[c]!]! += r;
+            paid[a.buckets[c]!]! += a.paid ? r : 0;
+          }
+        }
+      }
+    }
+    shares = nextShares.map((s) => s / cards.length);
+    response = { before: clampRate(paid[BEFORE]! / seen[BEFORE]!), window: clampRate(paid[WINDOW]! / seen[WINDOW]!), after: clampRate(paid[AFTER]! / seen[AFTER]!), late: clampRate(paid[LATE]! / seen[LATE]!) };
+    otherRate = clampRate(otherPaid / otherSeen);
+  }
+  const calendars = MIX_CANDIDATES.map((calendar, c) => ({ calendar, share: shares[c]! })).filter((x) => x.share >= MIX_MIN_SHARE).sort((a, b) => b.share - a.share);
+  const kept = calendars.reduce((s, x) => s + x.share, 0);
+  return { calendars, other: { share: Math.max(0, 1 - kept), rate: otherRate }, response, cards: cards.length };
+}
+
+function clampRate(p: number): number {
+  return Math.min(0.98, Math.max(0.01, Number.isFinite(p) ? p : 0.05));
+}
+
+/**
+ * The chance an insufficient-funds retry on `day` is paid, for a customer of the account whose own
+ * calendar is unknown, given the rescue's retries that already failed on `failedDays`.
+ */
+export function mixChance(mix: PaydayMix, startDay: number, failedDays: readonly number[], day: number): number {
+  let paid = 0;
+  let total = 0;
+  const weigh = (share: number, rate: (d: number) => number) => {
+    const posterior = failedDays.reduce((w, d) => w * (1 - rate(d)), share);
+    paid += posterior * rate(day);
+    total += posterior;
+  };
+  for (const { calendar, share } of mix.calendars) weigh(share, (d) => rateOf(mix.response, bucketOf(calendar, startDay, d)));
+  weigh(mix.other.share, () => mix.other.rate);
+  return total > 0 ? paid / total : mix.other.rate;
+}
+
+const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const ordinal = (n: number) => `${n}${n % 10 === 1 && n !== 11 ? 'st' : n % 10 === 2 && n !== 12 ? 'nd' : n % 10 === 3 && n !== 13 ? 'rd' : 'th'}`;
+
+/** A calendar as a reason names it. */
+export function describeMixCalendar(calendar: MixCalendar): string {
+  if (calendar === 'semimonthly') return 'the 1st and 15th';
+  if (calendar === 'monthly') return 'the last business day';
+  const dash = calendar.indexOf('-');
+  const kind = calendar.slice(0, dash);
+  const n = Number(calendar.slice(dash + 1));
+  if (kind === 'weekly') return `${WEEKDAY_NAMES[n]}s`;
+  if (kind === 'biweekly0' || kind === 'biweekly1') return `every other ${WEEKDAY_NAMES[n]}`;
+  if (kind === 'last') return `the last ${WEEKDAY_NAMES[n]}`;
+  return `the ${ordinal(n)}`;
+}
+
+/** The mixture's calendars with a payday from the day after `startDay` up to `day` that is at most PAYDAY_LAG_DAYS old. */
+export function calendarsInWindow(mix: PaydayMix, startDay: number, day: number): { calendar: MixCalendar; share: number }[] {
+  return mix.calendars.filter((c) => bucketOf(c.calendar, startDay, day) === WINDOW);
+}

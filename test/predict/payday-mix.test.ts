@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../bench/sandbox-examples.ts';
+import { learnPaydayMix } from '../../src/predict/learn-payday-mix.ts';
+import { fitPayday } from '../../src/predict/payday.ts';
+import { fitPaydayMix, isMixPayday, MIX_MIN_CARDS, mixChance, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
+import type { Example } from '../../src/predict/retry-model.ts';
+
+// An account's customers paid on the 25th (60%) or the last Friday (40%), none on a US calendar:
+// the mixture is learned from their insufficient-funds retries, failed and paid.
+
+const DAY = 86_400_000;
+const TRUTH: [MixCalendar, number][] = [['dom-25', 0.6], ['last-5', 0.4]];
+
+/** The chance a retry on `day` is paid for a customer on `calendar` whose rescue began on `startDay`. */
+function trueChance(calendar: MixCalendar, startDay: number, day: number): number {
+  for (let d = day; d > startDay; d--) if (isMixPayday(calendar, d)) return 0.65 * 0.85 ** Math.max(0, day - d - 2);
+  return 0.05;
+}
+
+interface Retry { card: string; payment: string; startDay: number; day: number; paid: boolean }
+
+/** `cards` customers, three rescues each, up to four retries on random days of a 14-day window until one is paid. */
+function simulate(cards: number, seed: number): Retry[] {
+  const rnd = seededRandom(seed);
+  const out: Retry[] = [];
+  for (let c = 0; c < cards; c++) {
+    const calendar = rnd() < TRUTH[0]![1] ? TRUTH[0]![0] : TRUTH[1]![0];
+    for (let r = 0; r < 3; r++) {
+      const startDay = 20_500 + r * 30 + Math.floor(rnd() * 28);
+      const days = [...new Set(Array.from({ length: 4 }, () => startDay + 1 + Math.floor(rnd() * 14)))].sort((a, b) => a - b);
+      for (const day of days) {
+        const paid = rnd() < trueChance(calendar, startDay, day);
+        out.push({ card: `card_${c}`, payment: `pay_${c}_${r}`, startDay, day, paid });
+        if (paid) break;
+      }
+    }
+  }
+  return out;
+}
+
+function rescues(retries: readonly Retry[]): PaydayRescue[] {
+  const byPayment = new Map<string, PaydayRescue & { retries: { day: number; paid: boolean }[] }>();
+  for (const x of retries) {
+    const r = byPayment.get(x.payment) ?? { card: x.card, startDay: x.startDay, retries: [] };
+    r.retries.push({ day: x.day, paid: x.paid });
+    byPayment.set(x.payment, r);
+  }
+  return [...byPayment.values()];
+}
+
+function examples(retries: readonly Retry[]): Example[] {
+  return retries.map((x, i) => {
+    const atMs = x.day * DAY + 5 * 3_600_000 + i;
+    return {
+      atMs, y: x.paid ? 1 : 0, payment: x.payment, card: x.card,
+      input: { declineCode: 'insufficient_funds', strategy: 'after_payday', adviceCode: null, retryNumber: 1, rescueStartedAtMs: x.startDay * DAY + 15 * 3_600_000, lastAttemptAtMs: atMs - DAY, atMs, timezone: 'UTC', brand: 'visa', paymentMethodType: 'card', amount: 2500, payday: fitPayday([]) },
+    };
+  });
+}
+
+const share = (mix: PaydayMix, calendar: MixCalendar) => mix.calendars.find((c) => c.calendar === calendar)?.share ?? 0;
+
+describe('account payday mixture', () => {
+  it('learns which calendars an account\'s customers are paid on, and in what shares', () => {
+    const mix = fitPaydayMix(rescues(simulate(300, 7)))!;
+    expect(mix.cards).toBe(300);
+    expect(mix.calendars.slice(0, 2).map((c) => c.calendar).sort()).toEqual(['dom-25', 'last-5']);
+    expect(share(mix, 'dom-25')).toBeGreaterThan(0.4);
+    expect(share(mix, 'last-5')).toBeGreaterThan(0.25);
+    // No US calendar stands out: Fridays, the 1st and 15th hold little.
+    expect(share(mix, 'weekly-5') + share(mix, 'semimonthly')).toBeLessThan(0.1);
+    expect(mix.response.window).toBeGreaterThan(0.5);
+    expect(mix.response.before).toBeLessThan(0.15);
+  });
+
+  it('says nothing with too few cards', () => {
+    expect(fitPaydayMix(rescues(simulate(MIX_MIN_CARDS - 1, 7)))).toBeNull();
+  });
+
+  it('scores a retry by the calendars, and a failed retry after a payday shifts the weight away from it', () => {
+    const mix: PaydayMix = { calendars: [{ calendar: 'dom-25', share: 0.6 }, { calendar: 'last-5', share: 0.4 }], other: { share: 0, rate: 0.1 }, response: { before: 0.05, window: 0.65, after: 0.4, late: 0.2 }, cards: 100 };
+    // A rescue that began on Wednesday 2026-06-10; the 25th is a Thursday, the last Friday the 26th.
+    const start = Math.floor(Date.UTC(2026, 5, 10) / DAY);
+    const on = (dom: number) => start + (dom - 10);
+    expect(mixChance(mix, start, [], on(20))).toBeCloseTo(0.05, 5);
+    expect(mixChance(mix, start, [], on(25))).toBeCloseTo(0.6 * 0.65 + 0.4 * 0.05, 5);
+    expect(mixChance(mix, start, [], on(26))).toBeCloseTo(0.65, 5);
+    // Not in funds on the 25th: likelier a last-Friday customer, so the 28th (two days after the last
+    // Friday, three after the 25th) is worth more than it was.
+    expect(mixChance(mix, start, [], on(28))).toBeCloseTo(0.6 * 0.4 + 0.4 * 0.65, 5);
+    expect(mixChance(mix, start, [on(25)], on(28))).toBeCloseTo((0.6 * 0.35 * 0.4 + 0.4 * 0.95 * 0.65) / (0.6 * 0.35 + 0.4 * 0.95), 5);
+  });
+
+  it('is kept only where it predicts the held-out retries better than the model it would replace', () => {
+    const all = examples(simulate(400, 11)).sort((a, b) => a.atMs - b.atMs);
+    const heldOut = all.slice(Math.floor(all.length * 0.85));
+    // Against a model that knows nothing of these paydays (a flat chance), the mixture wins.
+    const learned = learnPaydayMix(all, heldOut, () => 0.3);
+    expect(learned).not.toBeNull();
+    expect(learned!.calendars[0]!.calendar).toMatch(/^(dom-25|last-5)$/);
+    // Against the truth itself it cannot show a better time.
+    const truth = (e: Example) => {
+      const start = Math.floor(e.input.rescueStartedAtMs / DAY);
+      const day = Math.floor(e.atMs / DAY);
+      return TRUTH.reduce((s, [c, w]) => s + w * trueChance(c, start, day), 0);
+    };
+    expect(learnPaydayMix(all, heldOut, truth)).toBeNull();
+  });
+});

@@ -1,4 +1,4 @@
-// npm run bench:policy-sim [-- --customers 2000 --populations us-mix,high-nsf --policies fixed-1357,learned,oracle --hazard 0.077 --warm 3]
+// npm run bench:policy-sim [-- --customers 2000 --populations us-mix,high-nsf --policies fixed-1357,learned,learned-mix,oracle --hazard 0.077 --warm 3 --account-mix]
 //
 // A fast, noise-free companion to `bench:recovery`: the retry planners called directly (no app, no
 // database, no test clocks) on the same generated populations, each rescue scored by its exact
@@ -16,6 +16,11 @@
 // expired card counts as replaced when the sandbox's account updater would have found its new card
 // by the retry, for every policy alike. SIM_TRACE=<group> (nsf, hold, technical, generic, …) prints
 // every retry of that group's rescues to stderr.
+//
+// `--account-mix` (with `--warm N`): the learned policy's account fits its customers' pay-calendar
+// mixture (src/predict/payday-mix.ts) on the warm months' insufficient-funds retries and times
+// insufficient funds with it, as the engine does once retraining keeps one (here without the
+// held-out test the engine applies, so it shows the mixture wherever it would be used).
 //
 // `learned-mix` is a bound, not a policy: the learned planner with insufficient funds scored by the
 // population's true pay-calendar mix (each calendar's share of its customers, updated by the rescue's

@@ -98,7 +98,11 @@ function scorerFor(input: PlanInput, ctx: LearnedContext, tz: string): Scorer {
   if (!mix) return ctx.score;
   const failedDays = (ctx.failedNsfRetries ?? []).map((ms) => localClock(ms, tz).day);
   const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
-  return (f) => mixChance(mix, startDay, failedDays, localClock(f.atMs, tz).day);
+  const failedAt = input.failedAt.getTime();
+  // A later retry of the plan follows an earlier planned one that failed (the planner puts it a
+  // spacing before): that failure counts too, or the plan would spend every retry on the days after
+  // one payday, each scored as if the one before had not failed.
+  return (f) => mixChance(mix, startDay, f.lastAttemptAtMs > failedAt ? [...failedDays, localClock(f.lastAttemptAtMs, tz).day] : failedDays, localClock(f.atMs, tz).day);
 }
 
 export interface PlannedSlot {

@@ -164,9 +164,12 @@ export function fitPaydayMix(rescues: readonly PaydayRescue[]): PaydayMix | null
     response = { before: clampRate(paid[BEFORE]! / seen[BEFORE]!), window: clampRate(paid[WINDOW]! / seen[WINDOW]!), after: clampRate(paid[AFTER]! / seen[AFTER]!), late: clampRate(paid[LATE]! / seen[LATE]!) };
     otherRate = clampRate(otherPaid / otherSeen);
   }
-  const calendars = MIX_CANDIDATES.map((calendar, c) => ({ calendar, share: shares[c]! })).filter((x) => x.share >= MIX_MIN_SHARE).sort((a, b) => b.share - a.share);
-  const kept = calendars.reduce((s, x) => s + x.share, 0);
-  return { calendars, other: { share: Math.max(0, 1 - kept), rate: otherRate }, response, cards: cards.length };
+  // The calendars too rare to keep hand their share to the kept ones, not to "none of them".
+  const kept = MIX_CANDIDATES.map((calendar, c) => ({ calendar, share: shares[c]! })).filter((x) => x.share >= MIX_MIN_SHARE).sort((a, b) => b.share - a.share);
+  const keptShare = kept.reduce((s, x) => s + x.share, 0);
+  const other = shares[K]!;
+  const scale = keptShare > 0 ? (1 - other) / keptShare : 0;
+  return { calendars: kept.map((x) => ({ calendar: x.calendar, share: x.share * scale })), other: { share: keptShare > 0 ? other : 1, rate: otherRate }, response, cards: cards.length };
 }
 
 function clampRate(p: number): number {

@@ -48,6 +48,7 @@
 
 import { parseArgs } from 'node:util';
 import { parseSimToken, simulatedProfile } from '../src/gateways/sandbox/population.ts';
+import type { PaydayMix } from '../src/predict/payday-mix.ts';
 import { overrideRetryScorer, shareRetryModel } from '../src/predict/scorers.ts';
 import { sql } from 'kysely';
 import { systemClock } from '../src/clock.ts';
@@ -210,8 +211,13 @@ async function main() {
       if (d % 30 === 0) process.stderr.write(`day ${d}/${simDays + 15}: ${renewals} renewals, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
     }
     for (const lane of lanes.filter((l) => !l.failingPath)) {
-      const models = await sql<{ status: string; n: number }>`select status, count(*)::int as n from models where account_id = ${lane.accountId} group by status`.execute(b.rescue.db);
-      process.stderr.write(`${lane.population.name} ${lane.policy.name}: retrained on its clock — ${models.rows.map((m) => `${m.n} ${m.status}`).join(', ') || 'no model trained (the shipped prior throughout)'}\n`);
+      const models = await sql<{ status: string; n: number; mixed: number; mix: PaydayMix | null }>`
+        select status, count(*)::int as n, count(*) filter (where params->'paydayMix' is not null)::int as mixed,
+               (array_agg(params->'paydayMix' order by trained_at desc))[1] as mix
+        from models where account_id = ${lane.accountId} group by status`.execute(b.rescue.db);
+      const mix = models.rows.find((m) => m.status === 'active')?.mix;
+      const calendars = mix ? `; active model's pay calendars (${mix.cards} cards): ${mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}` : '';
+      process.stderr.write(`${lane.population.name} ${lane.policy.name}: retrained on its clock — ${models.rows.map((m) => `${m.n} ${m.status} (${m.mixed} with pay calendars)`).join(', ') || 'no model trained (the shipped prior throughout)'}${calendars}\n`);
     }
     const elapsed = (performance.now() - t0) / 1000;
     console.log(`\nRecovery benchmark: ${populations.length} populations × ${policies.length} policies, ${n} customers each, ${months} simulated months (learning on the first half, scored on renewals from ${new Date(scoreFrom).toISOString().slice(0, 10)} to ${new Date(endMs).toISOString().slice(0, 10)}); budget 4 retries / 14 days; ${renewals} renewals; ${elapsed.toFixed(0)} s`);

@@ -7,7 +7,7 @@
 // `elsewhere` world (the 25th, the last Friday, Thursdays, Wednesdays) knowing the true mix is worth
 // 1.6 points of the oracle's revenue (docs/prediction.md, "What an account's calendar mix adds").
 
-import { dayOfMonthOfDay, isPaydayOf, PAYDAY_LAG_DAYS, weekdayOfDay } from './payday.ts';
+import { dayOfMonthOfDay, isBusinessDay, isPaydayOf, monthOfDay, PAYDAY_LAG_DAYS, weekdayOfDay } from './payday.ts';
 
 /**
  * One calendar: the US semimonthly (1st/15th) or monthly (last business day) ones; every given
@@ -40,7 +40,6 @@ export interface PaydayRescue {
   retries: readonly { day: number; paid: boolean }[];
 }
 
-const DAY_MS = 86_400_000;
 const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6];
 export const MIX_CANDIDATES: readonly MixCalendar[] = [
   'semimonthly', 'monthly',
@@ -62,15 +61,6 @@ export const MIX_MIN_CARDS = 30;
 /** Calendars holding less than this share of the customers fold into "other". */
 const MIX_MIN_SHARE = 0.03;
 const EM_ROUNDS = 40;
-
-function monthOfDay(day: number): number {
-  return new Date(day * DAY_MS).getUTCMonth();
-}
-
-function isBusinessDay(day: number): boolean {
-  const w = weekdayOfDay(day);
-  return w !== 0 && w !== 6;
-}
 
 export function isMixPayday(calendar: MixCalendar, day: number): boolean {
   if (calendar === 'semimonthly' || calendar === 'monthly') return isPaydayOf(calendar, day);

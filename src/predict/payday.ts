@@ -34,11 +34,11 @@ export function dayOfMonthOfDay(day: number): number {
   return new Date(day * DAY_MS).getUTCDate();
 }
 
-function monthOfDay(day: number): number {
+export function monthOfDay(day: number): number {
   return new Date(day * DAY_MS).getUTCMonth();
 }
 
-function isBusinessDay(day: number): boolean {
+export function isBusinessDay(day: number): boolean {
   const w = weekdayOfDay(day);
   return w !== 0 && w !== 6;
 }

@@ -58,8 +58,14 @@ const START_RESPONSE: PaydayResponse = { before: 0.05, window: 0.65, after: 0.4,
  * a noisy mixture is no risk, as it must still beat the model on the held-out retries (learnPaydayMix).
  */
 export const MIX_MIN_CARDS = 30;
-/** Calendars holding less than this share of the customers fold into "other". */
+/**
+ * A calendar is kept when it holds this share of the customers and at least MIX_MIN_CALENDAR_CARDS
+ * cards' worth: with some sixty calendars to choose from, one or two cards whose paid retry happened
+ * to fall after the 13th or the 22nd make a calendar of their own (seen on a 47-card account paid on
+ * the last business day); the shares of those that are dropped go to the kept ones.
+ */
 const MIX_MIN_SHARE = 0.03;
+const MIX_MIN_CALENDAR_CARDS = 3;
 const EM_ROUNDS = 40;
 
 export function isMixPayday(calendar: MixCalendar, day: number): boolean {
@@ -159,7 +165,7 @@ export function fitPaydayMix(rescues: readonly PaydayRescue[]): PaydayMix | null
     otherRate = clampRate(otherPaid / otherSeen);
   }
   // The calendars too rare to keep hand their share to the kept ones, not to "none of them".
-  const kept = MIX_CANDIDATES.map((calendar, c) => ({ calendar, share: shares[c]! })).filter((x) => x.share >= MIX_MIN_SHARE).sort((a, b) => b.share - a.share);
+  const kept = MIX_CANDIDATES.map((calendar, c) => ({ calendar, share: shares[c]! })).filter((x) => x.share >= Math.max(MIX_MIN_SHARE, MIX_MIN_CALENDAR_CARDS / cards.length)).sort((a, b) => b.share - a.share);
   const keptShare = kept.reduce((s, x) => s + x.share, 0);
   const other = shares[K]!;
   const scale = keptShare > 0 ? (1 - other) / keptShare : 0;

@@ -212,12 +212,12 @@ async function main() {
     }
     for (const lane of lanes.filter((l) => !l.failingPath)) {
       const models = await sql<{ status: string; n: number; mixed: number; mix: PaydayMix | null }>`
-        select status, count(*)::int as n, count(*) filter (where params->'paydayMix' is not null)::int as mixed,
-               (array_agg(params->'paydayMix' order by trained_at desc))[1] as mix
+        select status, count(*) filter (where kind = 'retry_timing')::int as n, count(*) filter (where kind = 'payday_mix')::int as mixed,
+               (array_agg(params order by trained_at desc) filter (where kind = 'payday_mix'))[1] as mix
         from models where account_id = ${lane.accountId} group by status`.execute(b.rescue.db);
       const mix = models.rows.find((m) => m.status === 'active')?.mix;
-      const calendars = mix ? `; active model's pay calendars (${mix.cards} cards): ${mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}` : '';
-      process.stderr.write(`${lane.population.name} ${lane.policy.name}: retrained on its clock — ${models.rows.map((m) => `${m.n} ${m.status} (${m.mixed} with pay calendars)`).join(', ') || 'no model trained (the shipped prior throughout)'}${calendars}\n`);
+      const calendars = mix ? `; active pay calendars (${mix.cards} cards): ${mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}` : '';
+      process.stderr.write(`${lane.population.name} ${lane.policy.name}: retrained on its clock — retry-timing models ${models.rows.map((m) => `${m.n} ${m.status}`).join(', ') || 'none (the shipped prior throughout)'}; pay-calendar mixtures ${models.rows.map((m) => `${m.mixed} ${m.status}`).join(', ')}${calendars}\n`);
     }
     const elapsed = (performance.now() - t0) / 1000;
     console.log(`\nRecovery benchmark: ${populations.length} populations × ${policies.length} policies, ${n} customers each, ${months} simulated months (learning on the first half, scored on renewals from ${new Date(scoreFrom).toISOString().slice(0, 10)} to ${new Date(endMs).toISOString().slice(0, 10)}); budget 4 retries / 14 days; ${renewals} renewals; ${elapsed.toFixed(0)} s`);

@@ -5,7 +5,7 @@
 // customers are paid on the 25th or the last Friday it does.
 
 import { declineGroup, localClock } from './features.ts';
-import { evaluate } from './metrics.ts';
+import { evaluate, type Evaluation } from './metrics.ts';
 import { fitPaydayMix, mixChance, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
 import { MIN_GROUP_HELD_OUT, type Example } from './retry-model.ts';
 
@@ -31,12 +31,21 @@ function mixScore(mix: PaydayMix, e: Keyed, nsf: readonly Keyed[]): number {
   return mixChance(mix, dayOf(e, e.input.rescueStartedAtMs), failedDays, dayOf(e, e.atMs));
 }
 
+export interface PaydayMixJudgement {
+  /** Fitted on every insufficient-funds retry; null when the one fitted before the held-out retries lost. */
+  mix: PaydayMix | null;
+  /** The early mixture and the incumbent on the same held-out retries. */
+  evaluation: Evaluation;
+  incumbent: Evaluation;
+}
+
 /**
- * The account's mixture, fitted on every insufficient-funds retry, when one fitted before the held-out
- * retries predicts those of customers without a calendar of their own better than `incumbent` (the
- * scorer that would time them otherwise); null when it does not, or there is too little to say.
+ * Judges the account's mixture: one fitted before the held-out retries must predict those of
+ * customers without a calendar of their own better than `incumbent` (the scorer that would time them
+ * otherwise); then the mixture fitted on every insufficient-funds retry is the one kept. Null when
+ * there is too little to say (too few cards, or held-out retries).
  */
-export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent: (e: Example) => number): PaydayMix | null {
+export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent: (e: Example) => number): PaydayMixJudgement | null {
   if (heldOut.length === 0) return null;
   const nsf = examples.filter(isNsf);
   const cutoff = Math.min(...heldOut.map((e) => e.atMs));
@@ -50,5 +59,6 @@ export function learnPaydayMix(examples: readonly Example[], heldOut: readonly E
   // A lower Brier score and an AUC no lower: the mixture's shape (a few calendars, one response) leaves
   // it little room to fit luck, and the decline-group test's two standard errors were never met on the
   // few dozen held-out retries a 300-customer account has (bench:recovery, 2026-12-04).
-  return mine.brier < theirs.brier && mine.auc >= theirs.auc ? fitPaydayMix(rescuesOf(nsf)) : null;
+  const wins = mine.brier < theirs.brier && mine.auc >= theirs.auc;
+  return { mix: wins ? fitPaydayMix(rescuesOf(nsf)) : null, evaluation: mine, incumbent: theirs };
 }

@@ -5,7 +5,6 @@
 import { applyPlatt, dot, fitLogistic, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './logistic.ts';
 import { aucStandardError, evaluate, type Evaluation } from './metrics.ts';
 import { declineGroup, FEATURE_NAMES, featurize, type DeclineGroup, type RetryFeatureInput } from './features.ts';
-import type { PaydayMix } from './payday-mix.ts';
 
 export interface RetryModel {
   kind: 'retry_timing';
@@ -18,12 +17,6 @@ export interface RetryModel {
    * retries of the group it predicted better than the shipped prior. Absent: none (the seed table).
    */
   freeGroups?: DeclineGroup[];
-  /**
-   * The pay calendars of the account's customers (payday-mix.ts), kept only when it predicted the
-   * held-out insufficient-funds retries better than the model (learnPaydayMix); then it, not the
-   * model, times insufficient funds for customers without a calendar of their own.
-   */
-  paydayMix?: PaydayMix;
 }
 
 export interface Example {

@@ -85,11 +85,18 @@ export async function plannerModelFor(db: Db, accountId: string, livemode: boole
   const override = overrides.get(accountId);
   // The benchmark's oracle knows the truth: nothing to hold it to the seed table.
   if (override) return { factory: override, freeGroups: 'all', label: undefined, modelId: 'override', resolution: 0 };
-  const choice = await retryModelFor(db, accountId, livemode);
-  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, modelId: 'prior', resolution: PLAN_RESOLUTION };
+  const [choice, paydayMix] = await Promise.all([retryModelFor(db, accountId, livemode), paydayMixFor(db, accountId, livemode)]);
+  const mix = paydayMix ? { paydayMix } : {};
+  if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, modelId: 'prior', resolution: PLAN_RESOLUTION, ...mix };
   const free = new Set(choice.model.freeGroups ?? []);
   const scorer = perGroupScorer(scorerOf(choice), free);
-  return { factory: () => scorer, freeGroups: free, label: "this account's own model", modelId: choice.modelId, resolution: PLAN_RESOLUTION, ...(choice.model.paydayMix ? { paydayMix: choice.model.paydayMix } : {}) };
+  return { factory: () => scorer, freeGroups: free, label: "this account's own model", modelId: choice.modelId, resolution: PLAN_RESOLUTION, ...mix };
+}
+
+/** The account's active pay-calendar mixture (its own model kind, judged at retraining: train.ts), if any. */
+export async function paydayMixFor(db: Db, accountId: string, livemode: boolean): Promise<PaydayMix | null> {
+  const row = await activeModel(db, sharedModels.get(accountId) ?? accountId, livemode, 'payday_mix');
+  return row ? (row.params as PaydayMix) : null;
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Db } from '../store/db.ts';
-import { recordModel } from '../store/models.ts';
+import { recordModel, retireActiveModel } from '../store/models.ts';
 import type { ModelRow } from '../store/schema.ts';
 import type { Evaluation } from './metrics.ts';
 import { learnPaydayMix } from './learn-payday-mix.ts';
-import { evaluateModel, groupsBeatingPrior, retryScorer, trainRetryModel } from './retry-model.ts';
+import { evaluateModel, groupsBeatingPrior, retryScorer, trainRetryModel, type Example, type RetryModel } from './retry-model.ts';
 import { PRIOR_RETRY_MODEL, retryModelFor } from './scorers.ts';
 import { loadRetryExamples } from './training-data.ts';
 
@@ -16,7 +16,11 @@ export const MIN_TRAINING_RETRIES = 200;
 
 export type TrainOutcome =
   | { status: 'skipped'; reason: string; examples: number }
-  | { status: 'activated' | 'kept_incumbent'; model: ModelRow; evaluation: Evaluation; incumbent: Evaluation; baseline: Evaluation; examples: number };
+  | {
+    status: 'activated' | 'kept_incumbent'; model: ModelRow; evaluation: Evaluation; incumbent: Evaluation; baseline: Evaluation; examples: number;
+    /** The pay-calendar mixture activated by this retraining, if one won its test (judgePaydayMix). */
+    paydayMix: ModelRow | null;
+  };
 
 export async function trainRetryTiming(db: Db, o: { accountId: string; livemode: boolean; now: Date; minExamples?: number; testClock?: string | null }): Promise<TrainOutcome> {
   const examples = await loadRetryExamples(db, o.accountId, o.livemode, o.now, o.testClock);
@@ -26,10 +30,7 @@ export async function trainRetryTiming(db: Db, o: { accountId: string; livemode:
   const incumbent = await retryModelFor(db, o.accountId, o.livemode);
   const incumbentEval = evaluateModel(incumbent.model, result.heldOut);
   const better = result.evaluation.brier <= incumbentEval.brier;
-  const freeGroups = groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut);
-  const nsfScorer = retryScorer(freeGroups.includes('nsf') ? result.model : PRIOR_RETRY_MODEL);
-  const paydayMix = learnPaydayMix(examples, result.heldOut, (e) => nsfScorer(e.input));
-  const params = { ...result.model, freeGroups, ...(paydayMix ? { paydayMix } : {}) };
+  const params = { ...result.model, freeGroups: groupsBeatingPrior(result.model, PRIOR_RETRY_MODEL, result.heldOut) };
   const model = await recordModel(db, {
     accountId: o.accountId,
     livemode: o.livemode,
@@ -39,5 +40,30 @@ export async function trainRetryTiming(db: Db, o: { accountId: string; livemode:
     trainedAt: o.now,
     activate: better,
   });
-  return { status: better ? 'activated' : 'kept_incumbent', model, evaluation: result.evaluation, incumbent: incumbentEval, baseline: result.baseline, examples: examples.length };
+  const paydayMix = await judgePaydayMix(db, o, examples, result.heldOut, better ? params : incumbent.model);
+  return { status: better ? 'activated' : 'kept_incumbent', model, evaluation: result.evaluation, incumbent: incumbentEval, baseline: result.baseline, examples: examples.length, paydayMix };
+}
+
+/**
+ * The account's pay-calendar mixture, judged at every retraining against whatever times insufficient
+ * funds now (`timing`'s model if it has earned the group, else the prior): a winner becomes the active
+ * mixture, a loser retires the active one (the latest judgement stands). Null: too little to judge.
+ */
+async function judgePaydayMix(db: Db, o: { accountId: string; livemode: boolean; now: Date }, examples: readonly Example[], heldOut: readonly Example[], timing: RetryModel): Promise<ModelRow | null> {
+  const nsfScorer = retryScorer((timing.freeGroups ?? []).includes('nsf') ? timing : PRIOR_RETRY_MODEL);
+  const judged = learnPaydayMix(examples, heldOut, (e) => nsfScorer(e.input));
+  if (!judged) return null;
+  if (!judged.mix) {
+    await retireActiveModel(db, o.accountId, o.livemode, 'payday_mix');
+    return null;
+  }
+  return recordModel(db, {
+    accountId: o.accountId,
+    livemode: o.livemode,
+    kind: 'payday_mix',
+    params: judged.mix,
+    metrics: { model: judged.evaluation, incumbent: judged.incumbent, cards: judged.mix.cards },
+    trainedAt: o.now,
+    activate: true,
+  });
 }

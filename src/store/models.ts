@@ -6,7 +6,8 @@ import { newId } from '../ids.ts';
 // Versioned models per account and mode. Exactly one active model per kind (a partial unique
 // index); a new version becomes active only when its evaluation beats the incumbent's.
 
-export type ModelKind = 'retry_timing';
+/** The retry-timing model, and the account's pay-calendar mixture (predict/payday-mix.ts). */
+export type ModelKind = 'retry_timing' | 'payday_mix';
 
 export async function activeModel(db: Db, accountId: string, livemode: boolean, kind: ModelKind): Promise<ModelRow | null> {
   const row = await db.selectFrom('models').selectAll()
@@ -45,6 +46,12 @@ export async function recordModel(db: Db, m: { accountId: string; livemode: bool
       trained_at: m.trainedAt,
     }).returningAll().executeTakeFirstOrThrow();
   });
+}
+
+/** Retires the active model of a kind, if any: its latest judgement went against it. */
+export async function retireActiveModel(db: Db, accountId: string, livemode: boolean, kind: ModelKind): Promise<void> {
+  await db.updateTable('models').set({ status: 'retired' })
+    .where('account_id', '=', accountId).where('livemode', '=', livemode).where('kind', '=', kind).where('status', '=', 'active').execute();
 }
 
 /** Accounts (and modes) with finished retries: the ones `rescue train` looks at. */

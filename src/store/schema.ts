@@ -349,7 +349,7 @@ export interface ModelsTable {
   id: string;
   account_id: string;
   livemode: boolean;
-  kind: 'retry_timing';
+  kind: 'retry_timing' | 'payday_mix';
   version: number;
   status: 'active' | 'candidate' | 'retired';
   params: Json<unknown>;

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localMinuteOfDay } from '../../src/domain/local-time.ts';
 import { recordModel } from '../../src/store/models.ts';
-import { PRIOR_RETRY_MODEL } from '../../src/predict/scorers.ts';
 import type { PaydayMix } from '../../src/predict/payday-mix.ts';
 import { ENGINES } from '../support/databases.ts';
 import { advanceClock, startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
@@ -42,7 +41,8 @@ describe.each(ENGINES)('insufficient funds on the account\'s learned paydays (%s
     const api = t.client(keys.testKey);
     expect((await api.post('/v2/settings/gateway', { type: 'http', url: merchant.url, secret: merchant.secret })).status).toBe(200);
     if (withMix) {
-      await recordModel(t.rescue.db, { accountId: keys.accountId, livemode: false, kind: 'retry_timing', params: { ...PRIOR_RETRY_MODEL, freeGroups: [], paydayMix: MIX }, metrics: {}, trainedAt: start, activate: true });
+      // The mixture is its own kind of model: the account's retry-timing model stays the shipped prior.
+      await recordModel(t.rescue.db, { accountId: keys.accountId, livemode: false, kind: 'payday_mix', params: MIX, metrics: {}, trainedAt: start, activate: true });
     }
     const clock = (await api.post('/v2/test_clocks', { frozen_time: start.getTime() / 1000 })).body.id;
     const customer = (await api.post('/v2/customers', { timezone: 'America/New_York', test_clock: clock })).body.id;

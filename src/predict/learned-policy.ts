@@ -25,7 +25,7 @@ import type { PlanInput } from '../domain/schedule-policy.ts';
 import { isValidTimeZone } from '../domain/local-time.ts';
 import { hash32, toUnit } from '../gateways/sandbox/hash.ts';
 import { declineGroup, localClock, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
-import { mixChance, type PaydayMix } from './payday-mix.ts';
+import { mixApplies, mixChance, type PaydayMix } from './payday-mix.ts';
 import type { PaydayFit } from './payday.ts';
 import { pct, reasonFor, whenOf } from './plan-reasons.ts';
 import { candidateSlots, retrySpacingMs } from './plan-slots.ts';
@@ -77,7 +77,7 @@ export interface LearnedContext {
   /** Value differences the model cannot resolve (PLAN_RESOLUTION when absent; 0 for an exact model). */
   resolution?: number;
   /**
-   * The account's customers' pay calendars, when its model learned them (payday-mix.ts): they, not
+   * The account's customers' pay calendars, when it has an active mixture (payday-mix.ts): they, not
    * the model, time insufficient funds for a customer without a calendar of their own, and may place
    * the first retry, since the account's held-out retries showed them better.
    */
@@ -86,16 +86,10 @@ export interface LearnedContext {
   failedNsfRetries?: readonly number[];
 }
 
-/** The mixture that times this rescue's retries, when it does: insufficient funds, no calendar of the customer's own. */
-export function mixFor(input: PlanInput, ctx: LearnedContext): PaydayMix | null {
-  if (!ctx.paydayMix || ctx.payday.family !== 'generic') return null;
-  return declineGroup(input.decline.code, input.decline.strategy) === 'nsf' ? ctx.paydayMix : null;
-}
-
-/** The scorer a plan uses: the mixture for insufficient funds where it applies, else the model. */
-function scorerFor(input: PlanInput, ctx: LearnedContext, tz: string): Scorer {
-  const mix = mixFor(input, ctx);
-  if (!mix) return ctx.score;
+/** The scorer a plan uses: the account's pay-calendar mixture where it applies, else the model. */
+function scorerFor(input: PlanInput, ctx: LearnedContext, group: DeclineGroup, tz: string): Scorer {
+  const mix = ctx.paydayMix;
+  if (!mixApplies(mix, ctx.payday, group)) return ctx.score;
   const failedDays = (ctx.failedNsfRetries ?? []).map((ms) => localClock(ms, tz).day);
   const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
   const failedAt = input.failedAt.getTime();
@@ -136,7 +130,7 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
   if (n === 0 || input.windowEndsAt.getTime() <= input.failedAt.getTime()) return null;
   const tz = isValidTimeZone(input.timezone) ? input.timezone : 'UTC';
   const group = declineGroup(input.decline.code, input.decline.strategy);
-  const free = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false) || mixFor(input, ctx) !== null;
+  const free = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false) || mixApplies(ctx.paydayMix, ctx.payday, group);
   // The seed table places the rescue's first retry (and a dead card always waits for a new one).
   const seed = (input.retriesMade === 0 && !free) || input.decline.strategy === 'after_card_update' ? seedFirstRetry(input, ctx.payday, tz) : null;
   const slots = candidateSlots(input, tz, seed ? [seed.at] : []);
@@ -162,7 +156,7 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
     payday: ctx.payday,
     ...ctx.card,
   });
-  const score = scorerFor(input, ctx, tz);
+  const score = scorerFor(input, ctx, group, tz);
   const p: number[][] = Array.from({ length: n }, (_, k) => slots.map((_, j) => clamp01(score(feature(j, k)))));
   const hazard = Math.max(0, ctx.dailyChurnHazard ?? DEFAULT_DAILY_CHURN_HAZARD);
   const value = slots.map((t) => recoveryValue(Math.max(0, t - started) / DAY, hazard));

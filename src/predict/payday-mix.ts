@@ -7,7 +7,8 @@
 // `elsewhere` world (the 25th, the last Friday, Thursdays, Wednesdays) knowing the true mix is worth
 // 1.6 points of the oracle's revenue (docs/prediction.md, "What an account's calendar mix adds").
 
-import { dayOfMonthOfDay, isBusinessDay, isPaydayOf, monthOfDay, PAYDAY_LAG_DAYS, weekdayOfDay } from './payday.ts';
+import type { DeclineGroup } from './features.ts';
+import { dayOfMonthOfDay, isBusinessDay, isPaydayOf, monthOfDay, PAYDAY_LAG_DAYS, weekdayOfDay, type PaydayFit } from './payday.ts';
 
 /**
  * One calendar: the US semimonthly (1st/15th) or monthly (last business day) ones; every given
@@ -212,4 +213,9 @@ export function describeMixCalendar(calendar: MixCalendar): string {
 /** The mixture's calendars with a payday from the day after `startDay` up to `day` that is at most PAYDAY_LAG_DAYS old. */
 export function calendarsInWindow(mix: PaydayMix, startDay: number, day: number): { calendar: MixCalendar; share: number }[] {
   return mix.calendars.filter((c) => bucketOf(c.calendar, startDay, day) === WINDOW);
+}
+
+/** Whether the mixture times a retry: insufficient funds, for a customer without a calendar of their own. */
+export function mixApplies(mix: PaydayMix | undefined, payday: PaydayFit, group: DeclineGroup): mix is PaydayMix {
+  return mix !== undefined && group === 'nsf' && payday.family === 'generic';
 }

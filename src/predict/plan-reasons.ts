@@ -4,7 +4,7 @@ import type { PlanInput } from '../domain/schedule-policy.ts';
 import { declineGroup, localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { describeFamily, latestPaydayIn, PAYDAY_LAG_DAYS } from './payday.ts';
-import { calendarsInWindow, describeMixCalendar, type PaydayMix } from './payday-mix.ts';
+import { calendarsInWindow, describeMixCalendar, mixApplies, type PaydayMix } from './payday-mix.ts';
 
 const HOUR = 3_600_000;
 
@@ -35,7 +35,7 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
   const group = declineGroup(input.decline.code, input.decline.strategy);
   switch (group) {
     case 'nsf': {
-      if (ctx.paydayMix && ctx.payday.family === 'generic') {
+      if (mixApplies(ctx.paydayMix, ctx.payday, group)) {
         why = mixReason(ctx.paydayMix, startDay, at.day);
         break;
       }
@@ -65,7 +65,6 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
   }
   // Only the groups the account's model has earned are timed by it (predict/scorers.ts).
   const own = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
-  const mixed = group === 'nsf' && ctx.paydayMix !== undefined && ctx.payday.family === 'generic';
-  const by = ctx.modelLabel && own && !mixed ? ` (${ctx.modelLabel})` : '';
+  const by = ctx.modelLabel && own && !mixApplies(ctx.paydayMix, ctx.payday, group) ? ` (${ctx.modelLabel})` : '';
   return `${why}; ${whenOf(input, atMs)}, ${pct(p)} predicted${by}`;
 }

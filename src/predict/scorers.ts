@@ -72,7 +72,7 @@ export interface PlannerModel {
   modelId: string;
   /** Value differences its plans treat as ties (learned-policy.ts PLAN_RESOLUTION; 0 for the exact oracle). */
   resolution: number;
-  /** The account's customers' pay calendars, when the model learned them (payday-mix.ts). */
+  /** The account's customers' pay calendars, when it has an active mixture (payday-mix.ts, paydayMixFor). */
   paydayMix?: PaydayMix;
 }
 

@@ -82,7 +82,10 @@ export interface LearnedContext {
    * the first retry, since the account's held-out retries showed them better.
    */
   paydayMix?: PaydayMix;
-  /** This rescue's retries that already failed for insufficient funds (instants): what the mixture learns from. */
+  /**
+   * This rescue's earlier retries that failed for insufficient funds (instants), what the mixture
+   * learns from; the one just declined (`failedAt`) counts on its own, as it may not be stored yet.
+   */
   failedNsfRetries?: readonly number[];
 }
 
@@ -90,9 +93,12 @@ export interface LearnedContext {
 function scorerFor(input: PlanInput, ctx: LearnedContext, group: DeclineGroup, tz: string): Scorer {
   const mix = ctx.paydayMix;
   if (!mixApplies(mix, ctx.payday, group)) return ctx.score;
-  const failedDays = (ctx.failedNsfRetries ?? []).map((ms) => localClock(ms, tz).day);
-  const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
   const failedAt = input.failedAt.getTime();
+  // The decline being planned after is insufficient funds (the mixture applies): after a retry, that
+  // retry failed for want of funds too. The first decline is the rescue's start, before any payday.
+  const failed = new Set([...(ctx.failedNsfRetries ?? []), ...(input.retriesMade > 0 ? [failedAt] : [])]);
+  const failedDays = [...failed].map((ms) => localClock(ms, tz).day);
+  const startDay = localClock(input.rescueStartedAt.getTime(), tz).day;
   // A later retry of the plan follows an earlier planned one that failed (the planner puts it a
   // spacing before): that failure counts too, or the plan would spend every retry on the days after
   // one payday, each scored as if the one before had not failed.

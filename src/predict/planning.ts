@@ -76,8 +76,6 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
     list.push(r.attempted_at!);
     successes.set(key, list);
   }
-  // The attempt being planned after may not be stored as failed yet.
-  for (const i of learned) if (i.attempt.number > 1 && i.attempt.attempted_at) addFailedNsf(`${i.attempt.account_id}|${i.attempt.payment_id}`, i.attempt.attempted_at, i.attempt.decline_code, i.attempt.advice_code, i.attempt.card_brand, i.attempt.payment_method_type);
   for (const i of learned) {
     const tz = i.ctx.customer?.timezone ?? 'UTC';
     const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/sandbox-examples.ts';
+import { classifyDecline } from '../../src/domain/decline-taxonomy.ts';
+import type { PlanInput } from '../../src/domain/schedule-policy.ts';
 import { learnPaydayMix } from '../../src/predict/learn-payday-mix.ts';
+import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
 import { fitPayday } from '../../src/predict/payday.ts';
 import { fitPaydayMix, isMixPayday, MIX_MIN_CARDS, mixChance, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
 import type { Example } from '../../src/predict/retry-model.ts';
@@ -107,5 +110,24 @@ describe('account payday mixture', () => {
     const against = learnPaydayMix(all, heldOut, truth)!;
     expect(against.mix).toBeNull();
     expect(against.evaluation.brier).toBeGreaterThanOrEqual(against.incumbent.brier);
+  });
+});
+
+describe('a replan on the mixture', () => {
+  it('counts the retry just declined for insufficient funds as failed, stored or not', () => {
+    // A fifth of the customers on no calendar: a failed retry on the 25th makes them likelier.
+    const mix: PaydayMix = { calendars: [{ calendar: 'dom-25', share: 0.48 }, { calendar: 'last-5', share: 0.32 }], other: { share: 0.2, rate: 0.1 }, response: { before: 0.05, window: 0.65, after: 0.4, late: 0.2 }, cards: 100 };
+    const decline = classifyDecline({ code: 'insufficient_funds' });
+    // The rescue began Wednesday 2026-06-10 11:00 UTC; its first retry, on the 25th at 00:10 UTC, failed.
+    const started = new Date('2026-06-10T11:00:00Z');
+    const failedAt = new Date('2026-06-25T00:10:00Z');
+    const input: PlanInput = { decline, failedAt, rescueStartedAt: started, windowEndsAt: new Date('2026-06-30T11:00:00Z'), retriesLeft: 1, retriesMade: 1, timezone: 'UTC', schedule: { kind: 'automatic' } };
+    const ctx: LearnedContext = { score: () => 0.5, amount: 2500, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'pay_x', explorationShare: 0, paydayMix: mix, failedNsfRetries: [] };
+    const [next] = learnedPlan(input, ctx);
+    const day = (d: Date) => Math.floor(d.getTime() / DAY);
+    expect(next!.p).toBeCloseTo(mixChance(mix, day(started), [day(failedAt)], day(next!.at)), 6);
+    expect(next!.p).toBeLessThan(mixChance(mix, day(started), [], day(next!.at)) - 0.02);
+    // The same whether the engine had stored it already.
+    expect(learnedPlan(input, { ...ctx, failedNsfRetries: [failedAt.getTime()] })[0]!.p).toBeCloseTo(next!.p, 9);
   });
 });

@@ -114,7 +114,12 @@ const rateOf = (r: PaydayResponse, bucket: number) => (bucket === BEFORE ? r.bef
  */
 export function fitPaydayMix(rescues: readonly PaydayRescue[]): PaydayMix | null {
   const byCard = new Map<string, PaydayRescue[]>();
-  for (const r of rescues) if (r.retries.length > 0) byCard.set(r.card, [...(byCard.get(r.card) ?? []), r]);
+  for (const r of rescues) {
+    if (r.retries.length === 0) continue;
+    const list = byCard.get(r.card);
+    if (list) list.push(r);
+    else byCard.set(r.card, [r]);
+  }
   if (byCard.size < MIX_MIN_CARDS) return null;
   const K = MIX_CANDIDATES.length;
   // Per card: each retry's bucket under each calendar, and whether it was paid.

@@ -7,7 +7,7 @@ import { newId } from '../ids.ts';
 // index); a new version becomes active only when its evaluation beats the incumbent's.
 
 /** The retry-timing model, and the account's pay-calendar mixture (predict/payday-mix.ts). */
-export type ModelKind = 'retry_timing' | 'payday_mix';
+export type ModelKind = ModelRow['kind'];
 
 export async function activeModel(db: Db, accountId: string, livemode: boolean, kind: ModelKind): Promise<ModelRow | null> {
   const row = await db.selectFrom('models').selectAll()
@@ -30,10 +30,7 @@ export async function recordModel(db: Db, m: { accountId: string; livemode: bool
     const last = await tx.selectFrom('models').select((eb) => eb.fn.max('version').as('v'))
       .where('account_id', '=', m.accountId).where('livemode', '=', m.livemode).where('kind', '=', m.kind).executeTakeFirst();
     const version = Number(last?.v ?? 0) + 1;
-    if (m.activate) {
-      await tx.updateTable('models').set({ status: 'retired' })
-        .where('account_id', '=', m.accountId).where('livemode', '=', m.livemode).where('kind', '=', m.kind).where('status', '=', 'active').execute();
-    }
+    if (m.activate) await retireActiveModel(tx as unknown as Db, m.accountId, m.livemode, m.kind);
     return tx.insertInto('models').values({
       id: newId('mdl'),
       account_id: m.accountId,

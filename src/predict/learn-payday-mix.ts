@@ -1,12 +1,12 @@
 // An account's calendar mixture is learned at retraining, from its own insufficient-funds retries, and
-// kept only where it predicts the latest ones better than the model would: the same test a decline
-// group passes before the account's model may time it (retry-model.ts showsBetterTime). On US
-// calendars the shipped prior already knows the paydays and the mixture rarely earns its place; where
-// customers are paid on the 25th or the last Friday it does.
+// kept only where it predicts the latest ones better than the usual calendars (PRIOR_PAYDAY_MIX) do:
+// the same test a decline group passes before the account's model may time it (retry-model.ts
+// showsBetterTime). On US calendars the prior already knows the paydays and the account's mixture
+// rarely earns its place; where customers are paid on the 25th or the last Friday it can.
 
 import { declineGroup, localClock } from './features.ts';
 import { evaluate, type Evaluation } from './metrics.ts';
-import { fitPaydayMix, mixChance, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
+import { fitPaydayMix, mixChance, PRIOR_PAYDAY_MIX, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
 import { MIN_GROUP_HELD_OUT, showsBetterTime, type Example } from './retry-model.ts';
 
 type Keyed = Example & { payment: string; card: string };
@@ -42,18 +42,18 @@ function mixScore(mix: PaydayMix, e: Keyed, samePayment: readonly Keyed[]): numb
 export interface PaydayMixJudgement {
   /** Fitted on every insufficient-funds retry; null when the one fitted before the held-out retries lost. */
   mix: PaydayMix | null;
-  /** The early mixture and the incumbent on the same held-out retries. */
+  /** The early mixture and the prior's on the same held-out retries. */
   evaluation: Evaluation;
   incumbent: Evaluation;
 }
 
 /**
  * Judges the account's mixture: one fitted before the held-out retries must predict those of
- * customers without a calendar of their own better than `incumbent` (the scorer that would time them
- * otherwise); then the mixture fitted on every insufficient-funds retry is the one kept. Null when
- * there is too little to say (too few cards, or held-out retries).
+ * customers without a calendar of their own better than `incumbent` (what times them otherwise: the
+ * usual calendars); then the mixture fitted on every insufficient-funds retry is the one kept. Null
+ * when there is too little to say (too few cards, or held-out retries).
  */
-export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent: (e: Example) => number): PaydayMixJudgement | null {
+export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent: PaydayMix = PRIOR_PAYDAY_MIX): PaydayMixJudgement | null {
   if (heldOut.length === 0) return null;
   const nsf = examples.filter(isNsf);
   const cutoff = Math.min(...heldOut.map((e) => e.atMs));
@@ -64,7 +64,7 @@ export function learnPaydayMix(examples: readonly Example[], heldOut: readonly E
   const ys = judged.map((e) => e.y);
   const payments = byPayment(nsf);
   const mine = evaluate(judged.map((e) => mixScore(early, e, payments.get(e.payment)!)), ys);
-  const theirs = evaluate(judged.map(incumbent), ys);
+  const theirs = evaluate(judged.map((e) => mixScore(incumbent, e, payments.get(e.payment)!)), ys);
   // The decline groups' test. A weaker one (a lower Brier score, an AUC no lower) let noise through on
   // the benchmark's 300-customer accounts: their mixtures (35–60 cards) turned active and retired 10–16
   // times in six months, named calendars such as the 4th and the 19th, and moved nothing measurable

@@ -54,6 +54,26 @@ export const MIX_CANDIDATES: readonly MixCalendar[] = [
 // days after payday"; the sandbox follows the same numbers). The fit then learns the account's own.
 const START_RESPONSE: PaydayResponse = { before: 0.05, window: 0.65, after: 0.4, late: 0.2 };
 /**
+ * The mixture an account starts from, before its own customers have shown theirs: US pay frequencies
+ * (BLS CES 2019, research/retry-facts.md §3: weekly 33.8%, biweekly 42.2%, semimonthly 18.6%,
+ * monthly 5.4%), weekly and biweekly paid on Fridays (the two biweekly parities equally), monthly on
+ * the last business day; a share paid on none of them, recovering at a low rate whatever the day
+ * (§S.3: 30% of insufficient-funds cases never recover).
+ */
+export const PRIOR_PAYDAY_MIX: PaydayMix = {
+  calendars: [
+    { calendar: 'weekly-5', share: 0.338 * 0.7 },
+    { calendar: 'biweekly0-5', share: 0.211 * 0.7 },
+    { calendar: 'biweekly1-5', share: 0.211 * 0.7 },
+    { calendar: 'semimonthly', share: 0.186 * 0.7 },
+    { calendar: 'monthly', share: 0.054 * 0.7 },
+  ],
+  other: { share: 0.3, rate: 0.02 },
+  response: START_RESPONSE,
+  cards: 0,
+};
+
+/**
  * Fewer cards than this with an insufficient-funds retry, and the account has no mixture yet. Few:
  * the benchmark's 300-customer accounts hold 35–60 such cards after six months (120 on high-NSF), and
  * a noisy mixture is no risk, as it must still beat the model on the held-out retries (learnPaydayMix).
@@ -66,6 +86,13 @@ export const MIX_MIN_CARDS = 30;
  * the last business day); the shares of those that are dropped go to the kept ones.
  */
 const MIX_MIN_SHARE = 0.03;
+/**
+ * How many cards' worth the prior's shares count for in a fit. Twenty: on the benchmark's `elsewhere`
+ * accounts (35–60 cards after six months, paid on the 25th and the last Friday) the account's own
+ * calendars then hold two thirds of the mixture or more, while a 30-card account whose retries
+ * happened to fall on odd days stays close to the usual calendars.
+ */
+const PRIOR_WEIGHT_CARDS = 20;
 const MIX_MIN_CALENDAR_CARDS = 3;
 const EM_ROUNDS = 40;
 
@@ -93,14 +120,17 @@ const WINDOW = 1;
 const AFTER = 2;
 const LATE = 3;
 
+/** Days from the calendar's latest payday after `startDay` to `day`; null when there was none. */
+export function daysSinceMixPayday(calendar: MixCalendar, startDay: number, day: number): number | null {
+  for (let d = day; d > startDay && day - d <= 62; d--) if (isMixPayday(calendar, d)) return day - d;
+  return null;
+}
+
 /** Where a retry on `day` falls on the calendar, for a rescue begun on `startDay`. */
 function bucketOf(calendar: MixCalendar, startDay: number, day: number): number {
-  for (let d = day; d > startDay && day - d <= 62; d--) {
-    if (!isMixPayday(calendar, d)) continue;
-    const since = day - d;
-    return since <= PAYDAY_LAG_DAYS ? WINDOW : since <= 6 ? AFTER : LATE;
-  }
-  return BEFORE;
+  const since = daysSinceMixPayday(calendar, startDay, day);
+  if (since === null) return BEFORE;
+  return since <= PAYDAY_LAG_DAYS ? WINDOW : since <= 6 ? AFTER : LATE;
 }
 
 const rateOf = (r: PaydayResponse, bucket: number) => (bucket === BEFORE ? r.before : bucket === WINDOW ? r.window : bucket === AFTER ? r.after : r.late);
@@ -112,7 +142,7 @@ const rateOf = (r: PaydayResponse, bucket: number) => (bucket === BEFORE ? r.bef
  * for customers the first did not find in funds, so counting paid retries by day would learn the
  * planner's own habits back. Null with fewer than MIX_MIN_CARDS cards.
  */
-export function fitPaydayMix(rescues: readonly PaydayRescue[]): PaydayMix | null {
+export function fitPaydayMix(rescues: readonly PaydayRescue[], prior: PaydayMix = PRIOR_PAYDAY_MIX): PaydayMix | null {
   const byCard = new Map<string, PaydayRescue[]>();
   for (const r of rescues) {
     if (r.retries.length === 0) continue;
@@ -130,7 +160,12 @@ export function fitPaydayMix(rescues: readonly PaydayRescue[]): PaydayMix | null
   const all = cards.flat();
   let otherRate = clampRate(all.filter((a) => a.paid).length / all.length);
   let response = { ...START_RESPONSE };
-  let shares = new Float64Array(K + 1).fill(1 / (K + 1));
+  // The prior's shares as PRIOR_WEIGHT_CARDS cards' worth of evidence (a Dirichlet prior): a small
+  // account's mixture stays near the usual calendars until its own cards say otherwise.
+  const priorShares = new Float64Array(K + 1);
+  for (const { calendar, share } of prior.calendars) priorShares[MIX_CANDIDATES.indexOf(calendar)]! += share;
+  priorShares[K] = prior.other.share;
+  let shares = priorShares.map((p) => 0.5 * p + 0.5 / (K + 1));
   for (let round = 0; round < EM_ROUNDS; round++) {
     const nextShares = new Float64Array(K + 1);
     const paid = [1, 1, 1, 1];
@@ -166,7 +201,7 @@ export function fitPaydayMix(rescues: readonly PaydayRescue[]): PaydayMix | null
         }
       }
     }
-    shares = nextShares.map((s) => s / cards.length);
+    shares = nextShares.map((s, c) => (s + PRIOR_WEIGHT_CARDS * priorShares[c]!) / (cards.length + PRIOR_WEIGHT_CARDS));
     response = { before: clampRate(paid[BEFORE]! / seen[BEFORE]!), window: clampRate(paid[WINDOW]! / seen[WINDOW]!), after: clampRate(paid[AFTER]! / seen[AFTER]!), late: clampRate(paid[LATE]! / seen[LATE]!) };
     otherRate = clampRate(otherPaid / otherSeen);
   }

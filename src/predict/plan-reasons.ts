@@ -4,7 +4,7 @@ import type { PlanInput } from '../domain/schedule-policy.ts';
 import { declineGroup, localClock } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { describeFamily, latestPaydayIn, PAYDAY_LAG_DAYS } from './payday.ts';
-import { calendarsInWindow, describeMixCalendar, mixApplies, type PaydayMix } from './payday-mix.ts';
+import { calendarsInWindow, daysSinceMixPayday, describeMixCalendar, mixApplies, type PaydayMix } from './payday-mix.ts';
 
 const HOUR = 3_600_000;
 
@@ -17,14 +17,19 @@ export function whenOf(input: PlanInput, atMs: number): string {
   return `day ${Math.round(hours / 24)} after the decline`;
 }
 
-/** Insufficient funds timed by the account's calendars: which of them this day follows a payday of, and how many customers they pay. */
+/** Insufficient funds timed by the account's calendars (or the usual ones): which of them this day follows a payday of, and how many customers they pay. */
 function mixReason(mix: PaydayMix, startDay: number, day: number): string {
-  const learned = `learned from ${mix.cards} of this account's cards`;
+  const whose = mix.cards > 0 ? "this account's customers" : 'customers';
+  const source = mix.cards > 0 ? `learned from ${mix.cards} of this account's cards` : "by US pay frequencies; this account's own not learned yet";
   const fresh = calendarsInWindow(mix, startDay, day);
   const share = fresh.reduce((s, c) => s + c.share, 0);
-  if (fresh.length > 0) return `insufficient funds; within ${PAYDAY_LAG_DAYS} days of a payday on ${fresh.map((c) => describeMixCalendar(c.calendar)).join(', ')} (${pct(share)} of this account's customers are paid then; ${learned})`;
+  if (fresh.length > 0) {
+    const since = Math.min(...fresh.map((c) => daysSinceMixPayday(c.calendar, startDay, day) ?? 0));
+    const when = since === 0 ? 'on' : `${since} day${since === 1 ? '' : 's'} after`;
+    return `insufficient funds; ${when} a likely payday (${fresh.map((c) => describeMixCalendar(c.calendar)).join(', ')}: ${pct(share)} of ${whose} are paid then; ${source})`;
+  }
   const top = mix.calendars.slice(0, 3).map((c) => `${describeMixCalendar(c.calendar)} ${pct(c.share)}`).join(', ');
-  return `insufficient funds; between this account's paydays (${top}; ${learned}), the best remaining time`;
+  return `insufficient funds; between likely paydays (${top}; ${source}), the best remaining time`;
 }
 
 /** One line a merchant can read: what the decline needs, and why this moment — true of the instant it names. */

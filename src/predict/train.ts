@@ -3,7 +3,7 @@ import { recordModel, retireActiveModel } from '../store/models.ts';
 import type { ModelRow } from '../store/schema.ts';
 import type { Evaluation } from './metrics.ts';
 import { learnPaydayMix } from './learn-payday-mix.ts';
-import { evaluateModel, groupsBeatingPrior, retryScorer, trainRetryModel, type Example, type RetryModel } from './retry-model.ts';
+import { evaluateModel, groupsBeatingPrior, trainRetryModel, type Example } from './retry-model.ts';
 import { PRIOR_RETRY_MODEL, retryModelFor } from './scorers.ts';
 import { loadRetryExamples } from './training-data.ts';
 
@@ -40,18 +40,18 @@ export async function trainRetryTiming(db: Db, o: { accountId: string; livemode:
     trainedAt: o.now,
     activate: better,
   });
-  const paydayMix = await judgePaydayMix(db, o, examples, result.heldOut, better ? params : incumbent.model);
+  const paydayMix = await judgePaydayMix(db, o, examples, result.heldOut);
   return { status: better ? 'activated' : 'kept_incumbent', model, evaluation: result.evaluation, incumbent: incumbentEval, baseline: result.baseline, examples: examples.length, paydayMix };
 }
 
 /**
- * The account's pay-calendar mixture, judged at every retraining against whatever times insufficient
- * funds now (`timing`'s model if it has earned the group, else the prior): a winner becomes the active
- * mixture, a loser retires the active one (the latest judgement stands). Null: too little to judge.
+ * The account's pay-calendar mixture, judged at every retraining against the usual calendars
+ * (PRIOR_PAYDAY_MIX, what times a customer without a calendar of their own until then): a winner
+ * becomes the active mixture, a loser retires the active one (the latest judgement stands). Null: too
+ * little to judge.
  */
-async function judgePaydayMix(db: Db, o: { accountId: string; livemode: boolean; now: Date }, examples: readonly Example[], heldOut: readonly Example[], timing: RetryModel): Promise<ModelRow | null> {
-  const nsfScorer = retryScorer((timing.freeGroups ?? []).includes('nsf') ? timing : PRIOR_RETRY_MODEL);
-  const judged = learnPaydayMix(examples, heldOut, (e) => nsfScorer(e.input));
+async function judgePaydayMix(db: Db, o: { accountId: string; livemode: boolean; now: Date }, examples: readonly Example[], heldOut: readonly Example[]): Promise<ModelRow | null> {
+  const judged = learnPaydayMix(examples, heldOut);
   if (!judged) return null;
   if (!judged.mix) {
     await retireActiveModel(db, o.accountId, o.livemode, 'payday_mix');

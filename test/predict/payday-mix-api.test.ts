@@ -70,7 +70,7 @@ describe.each(ENGINES)('insufficient funds on the account\'s learned paydays (%s
     // Most of the budget goes to the days the 25th and the last Friday pay (June 25–27, Thursday–Saturday).
     const onPaydays = planned(retries).filter((r) => ['2026-06-25', '2026-06-26', '2026-06-27'].includes(localDate(r.scheduled_at)));
     expect(onPaydays.length).toBeGreaterThanOrEqual(2);
-    for (const r of onPaydays) expect(r.reason).toMatch(/^insufficient funds; within 2 days of a payday on (the 25th|the last Friday)(, the last Friday)? \(\d+% of this account's customers are paid then; learned from 120 of this account's cards\)/);
+    for (const r of onPaydays) expect(r.reason).toMatch(/^insufficient funds; (on|[12] days? after) a likely payday \((the 25th|the last Friday)(, the last Friday)?: \d+% of this account's customers are paid then; learned from 120 of this account's cards\)/);
     // None on the US calendar's paydays the prior would pick (Friday June 12, Monday June 15).
     for (const r of planned(retries)) expect(['2026-06-12', '2026-06-13', '2026-06-15']).not.toContain(localDate(r.scheduled_at));
 
@@ -85,11 +85,11 @@ describe.each(ENGINES)('insufficient funds on the account\'s learned paydays (%s
     for (const r of planned(next)) expect(r.reason).toMatch(/learned from 120 of this account's cards/);
   });
 
-  it('without a learned mixture, the same customer is retried on the US calendar\'s next likely payday', async () => {
+  it('without a learned mixture, the same customer is retried on the usual calendars\' next likely payday', async () => {
     const { p } = await rescue(false);
     const first = p.rescue_schedule.scheduled_retries[0];
-    // Friday June 12, the generic calendar's next payday (1st, 15th or a Friday).
+    // Friday June 12, the next payday of most US customers (weekly and biweekly on Fridays, BLS).
     expect(localDate(first.scheduled_at)).toBe('2026-06-12');
-    expect(first.reason).toMatch(/^insufficient funds; retried just after midnight on a likely payday \(the 1st, 15th or a Friday\)/);
+    expect(first.reason).toMatch(/^insufficient funds; on a likely payday \(Fridays, every other Friday: 38% of customers are paid then; by US pay frequencies; this account's own not learned yet\); 37 h after the decline/);
   });
 });

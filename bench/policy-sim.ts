@@ -63,7 +63,7 @@ const WINDOW_DAYS = 14;
 const prior = retryScorer(PRIOR_RETRY_MODEL);
 
 /** A policy by its bench:recovery name (POLICIES: daily, fixed-1357, fixed-357, rule-based, learned, oracle; learned-cold is --warm 0), or the learned-mix bound. */
-type Kind = 'fixed-1357' | 'fixed-357' | 'daily' | 'rule-based' | 'learned' | 'learned-prior' | 'learned-mix' | 'oracle';
+type Kind = 'fixed-1357' | 'fixed-357' | 'daily' | 'rule-based' | 'learned' | 'learned-mix' | 'oracle';
 
 interface Outcome {
   amount: number;
@@ -144,7 +144,8 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
     card: { funding: card.funding, cardCountry: card.country, customerCreatedAtMs: failedAtMs - 400 * DAY, cardWasUpdated: false },
     explorationKey: `pay_${index}_${failedAtMs}`,
     freeGroups: kind === 'oracle' ? 'all' : kind === 'learned-mix' ? new Set(['nsf'] as const) : new Set(),
-    ...(account?.mix ? { paydayMix: account.mix, failedNsfRetries: failedNsfMs } : kind === 'learned-prior' ? { paydayMix: PRIOR_PAYDAY_MIX, failedNsfRetries: failedNsfMs } : {}),
+    // The engine's learned policy: the account's mixture (--account-mix), else the usual calendars.
+    ...(kind === 'learned' ? { paydayMix: account?.mix ?? PRIOR_PAYDAY_MIX, failedNsfRetries: failedNsfMs } : {}),
     resolution: kind === 'oracle' ? 0 : undefined,
     ...(values.hazard !== undefined ? { dailyChurnHazard: Number(values.hazard) } : {}),
   };
@@ -163,7 +164,7 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
       timezone: tz,
       schedule: POLICIES[kind]?.days ? { kind: 'custom', days: POLICIES[kind]!.days! } : { kind: 'automatic' },
     };
-    const plan = kind === 'learned' || kind === 'learned-prior' || kind === 'learned-mix' || kind === 'oracle' ? learnedPlan(input, ctx).map((s) => s.at) : policyFor(input.schedule).plan(input);
+    const plan = kind === 'learned' || kind === 'learned-mix' || kind === 'oracle' ? learnedPlan(input, ctx).map((s) => s.at) : policyFor(input.schedule).plan(input);
     if (plan.length === 0 || decline.category === 'hard') break;
     const atMs = plan[0]!.getTime();
     if (made === 0) out.firstRetryHours = (atMs - failedAtMs) / 3_600_000;
@@ -239,7 +240,7 @@ for (const name of values.populations.split(',')) {
       for (let m = 0; m < warmMonths; m++) rescue(kind, token, i, Date.UTC(2026, 3 - warmMonths + m, (i % 28) + 1), history, draw, mix, account);
       return history;
     });
-    if (values['account-mix'] && (kind === 'learned' || kind === 'learned-prior')) {
+    if (values['account-mix'] && kind === 'learned') {
       account.mix = fitPaydayMix(account.rescues);
       if (account.mix) console.error(`${name}: ${account.mix.cards} cards: ${account.mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}; other ${account.mix.other.share.toFixed(2)} at ${account.mix.other.rate.toFixed(2)}; response ${JSON.stringify(account.mix.response, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
     }

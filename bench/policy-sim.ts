@@ -17,10 +17,12 @@
 // by the retry, for every policy alike. SIM_TRACE=<group> (nsf, hold, technical, generic, …) prints
 // every retry of that group's rescues to stderr.
 //
-// `--account-mix` (with `--warm N`): the learned policy's account fits its customers' pay-calendar
-// mixture (src/predict/payday-mix.ts) on the warm months' insufficient-funds retries and times
-// insufficient funds with it, as the engine does once retraining keeps one (here without the
-// held-out test the engine applies, so it shows the mixture wherever it would be used).
+// `learned` times insufficient funds for customers without a calendar of their own on the usual US
+// calendars (PRIOR_PAYDAY_MIX), as the engine does. `--account-mix` (with `--warm N`): its account
+// fits its customers' pay-calendar mixture (src/predict/payday-mix.ts) on the warm months'
+// insufficient-funds retries and times insufficient funds with it, as the engine does once
+// retraining keeps one (here without the held-out test the engine applies, so it shows the mixture
+// wherever it would be used).
 //
 // `learned-mix` is a bound, not a policy: the learned planner with insufficient funds scored by the
 // population's true pay-calendar mix (each calendar's share of its customers, updated by the rescue's

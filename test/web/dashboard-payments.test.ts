@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 import { launchChromium, newDashboardPage, signInThroughForm, usd } from './browser.ts';
+import { expectNoHorizontalOverflow, newCheckedPage, screenshot, VIEWPORTS } from './page-checks.ts';
 import { newMerchant, type Merchant } from './dashboard-client.ts';
 
 // The merchant's day in the dashboard, in Chromium against the real app: sign in (and a wrong
@@ -113,5 +114,26 @@ describe('dashboard in a browser: payments', () => {
     await page.reload();
     await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Rescue' }).count()).toBe(1);
     await page.context().close();
+  });
+
+  it("a rescue for insufficient funds: each planned retry says which paydays it follows and whose shares, on a phone and a desktop", async () => {
+    const id = (await api.post('/v2/payments', { ...DECLINED, metadata: { n: 'payday' } })).body.id;
+    const planned = (await api.get(`/v2/payments/${id}`)).body.rescue_schedule.scheduled_retries;
+    expect(planned.length).toBeGreaterThan(0);
+    for (const viewport of VIEWPORTS) {
+      const { page, problems } = await newCheckedPage(browser, viewport);
+      await signInThroughForm(page, t.url, m.email);
+      await page.goto(`${t.url}/dashboard/payments/${id}`);
+      const rows = page.locator('tr[data-kind="planned"]');
+      await expect.poll(() => rows.count()).toBe(planned.length);
+      // A new account has no calendars of its own: the first retry is on the next likely payday of the usual ones.
+      const first = await rows.first().textContent();
+      expect(first).toContain(planned[0].reason);
+      expect(first).toMatch(/insufficient funds; on a likely payday \(.*\d+% of customers are paid then; by US pay frequencies; this account's own not learned yet\)/);
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, `payment-insufficient-funds-${viewport.name}`);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
   });
 });

@@ -17,8 +17,8 @@
 // by the retry, for every policy alike. SIM_TRACE=<group> (nsf, hold, technical, generic, …) prints
 // every retry of that group's rescues to stderr.
 //
-// `learned` times insufficient funds for customers without a calendar of their own on the usual US
-// calendars (PRIOR_PAYDAY_MIX), as the engine does. `--account-mix` (with `--warm N`): its account
+// `learned` times insufficient funds for customers without a calendar of their own on the usual
+// calendars of the card's country (usualPaydayMix), as the engine does. `--account-mix` (with `--warm N`): its account
 // fits its customers' pay-calendar mixture (src/predict/payday-mix.ts) on the warm months'
 // insufficient-funds retries and times insufficient funds with it, as the engine does once
 // retraining keeps one (here without the held-out test the engine applies, so it shows the mixture
@@ -36,7 +36,7 @@ import { policyFor, type PlanInput } from '../src/domain/schedule-policy.ts';
 import { adviceCodeFor, NSF_BEFORE_PAYDAY_P, NSF_DAILY_DECAY, NSF_LARGE_AMOUNT, NSF_LARGE_AMOUNT_FACTOR, NSF_PAYDAY_P, sandboxCardDetails, sandboxCharge } from '../src/gateways/sandbox/network.ts';
 import { issuerOutageAt, latestPaydayBetween, parseSimToken, simulatedProfile, type PaySchedule } from '../src/gateways/sandbox/population.ts';
 import type { RetryFeatureInput } from '../src/predict/features.ts';
-import { fitPaydayMix, PRIOR_PAYDAY_MIX, type PaydayMix, type PaydayRescue } from '../src/predict/payday-mix.ts';
+import { fitPaydayMix, usualPaydayMix, type PaydayMix, type PaydayRescue } from '../src/predict/payday-mix.ts';
 import { declineGroup, localClock } from '../src/predict/features.ts';
 import { hash32, mix32 } from '../src/gateways/sandbox/hash.ts';
 import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.ts';
@@ -147,7 +147,7 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
     explorationKey: `pay_${index}_${failedAtMs}`,
     freeGroups: kind === 'oracle' ? 'all' : kind === 'learned-mix' ? new Set(['nsf'] as const) : new Set(),
     // The engine's learned policy: the account's mixture (--account-mix), else the usual calendars.
-    ...(kind === 'learned' ? { paydayMix: account?.mix ?? PRIOR_PAYDAY_MIX, failedNsfRetries: failedNsfMs } : {}),
+    ...(kind === 'learned' ? { paydayMix: account?.mix ?? usualPaydayMix(card.country), failedNsfRetries: failedNsfMs } : {}),
     resolution: kind === 'oracle' ? 0 : undefined,
     ...(values.hazard !== undefined ? { dailyChurnHazard: Number(values.hazard) } : {}),
   };

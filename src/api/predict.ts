@@ -147,7 +147,7 @@ export function registerPredict(app: FastifyInstance, ctx: AppContext) {
         ...(body.cardWasUpdated !== undefined ? { cardWasUpdated: body.cardWasUpdated } : {}),
       };
       const lc: LearnedContext = {
-        ...plannerContext(planner, body.paymentMethodToken ?? ''),
+        ...plannerContext(planner, body.paymentMethodToken ?? '', card.cardCountry),
         dailyChurnHazard: settings.autoRescue.daily_churn_hazard,
         amount: body.amount, brand, paymentMethodType, payday: fitPayday(successDays), card, explorationKey: 'api', explorationShare: 0,
       };

@@ -6,7 +6,7 @@
 
 import { declineGroup, localClock } from './features.ts';
 import { evaluate, type Evaluation } from './metrics.ts';
-import { fitPaydayMix, mixChance, PRIOR_PAYDAY_MIX, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
+import { fitPaydayMix, mixChance, usualPaydayMix, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
 import { MIN_GROUP_HELD_OUT, showsBetterTime, type Example } from './retry-model.ts';
 
 type Keyed = Example & { payment: string; card: string };
@@ -49,26 +49,34 @@ export interface PaydayMixJudgement {
 
 /**
  * Judges the account's mixture: one fitted before the held-out retries must predict those of
- * customers without a calendar of their own better than `incumbent` (what times them otherwise: the
- * usual calendars); then the mixture fitted on every insufficient-funds retry is the one kept. Null
+ * customers without a calendar of their own better than `incumbent` (by default what times them
+ * otherwise: the usual calendars of each card's country); then the mixture fitted on every insufficient-funds retry is the one kept. Null
  * when there is too little to say (too few cards, or held-out retries).
  */
-export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent: PaydayMix = PRIOR_PAYDAY_MIX): PaydayMixJudgement | null {
+export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent?: PaydayMix): PaydayMixJudgement | null {
   if (heldOut.length === 0) return null;
   const nsf = examples.filter(isNsf);
   const cutoff = Math.min(...heldOut.map((e) => e.atMs));
-  const early = fitPaydayMix(rescuesOf(nsf.filter((e) => e.atMs < cutoff)));
+  // The fit starts from the usual calendars of the country most of the account's cards are from.
+  const prior = usualPaydayMix(mostCommon(nsf.map((e) => e.input.cardCountry ?? null)));
+  const early = fitPaydayMix(rescuesOf(nsf.filter((e) => e.atMs < cutoff)), prior);
   if (!early) return null;
   const judged = heldOut.filter(isNsf).filter((e) => e.input.payday.family === 'generic');
   if (judged.length < MIN_GROUP_HELD_OUT) return null;
   const ys = judged.map((e) => e.y);
   const payments = byPayment(nsf);
   const mine = evaluate(judged.map((e) => mixScore(early, e, payments.get(e.payment)!)), ys);
-  const theirs = evaluate(judged.map((e) => mixScore(incumbent, e, payments.get(e.payment)!)), ys);
+  const theirs = evaluate(judged.map((e) => mixScore(incumbent ?? usualPaydayMix(e.input.cardCountry), e, payments.get(e.payment)!)), ys);
   // The decline groups' test. A weaker one (a lower Brier score, an AUC no lower) let noise through on
   // the benchmark's 300-customer accounts: their mixtures (35–60 cards) turned active and retired 10–16
   // times in six months, named calendars such as the 4th and the 19th, and moved nothing measurable
   // (docs/prediction.md, "An account's pay calendars").
   const wins = showsBetterTime(mine, theirs);
-  return { mix: wins ? fitPaydayMix(rescuesOf(nsf)) : null, evaluation: mine, incumbent: theirs };
+  return { mix: wins ? fitPaydayMix(rescuesOf(nsf), prior) : null, evaluation: mine, incumbent: theirs };
+}
+
+function mostCommon(values: readonly (string | null)[]): string | null {
+  const counts = new Map<string | null, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
 }

@@ -27,6 +27,8 @@ export interface PaydayResponse {
 
 export interface PaydayMix {
   calendars: { calendar: MixCalendar; share: number }[];
+  /** A usual mixture (no account's own): whose pay customs its shares follow, as reasons say. */
+  usual?: 'US' | 'outside the US';
   /** The customers on none of the calendars: their share, and their rate whatever the day. */
   other: { share: number; rate: number };
   response: PaydayResponse;
@@ -71,7 +73,43 @@ export const PRIOR_PAYDAY_MIX: PaydayMix = {
   other: { share: 0.3, rate: 0.02 },
   response: START_RESPONSE,
   cards: 0,
+  usual: 'US',
 };
+
+/**
+ * Outside the US monthly pay is the norm, at month end or on the 25th, and weekly or fortnightly pay
+ * the exception: England, France and Germany pay once a month, Denmark on the month's last day
+ * (https://internationalhrforum.com/2011/01/13/international-payday-rules-from-a-to-z; Lano's pay
+ * frequency guide, https://lano.io/blog/global-payroll-pay-frequency-and-13th-month-salary); in
+ * Japan and Korea most salaries land on the 25th (https://www.japannihon.com/do-japanese-get-paid-monthly/,
+ * https://cm.asiae.co.kr/en/article/2024012411144234746); Australia pays fortnightly or weekly, often
+ * on Thursdays (https://kyouken.hatenadiary.com/entry/sekainokyuryou). No source gives shares across
+ * countries, so these are an assumption [A] in the same 70 / 30 split as the US mixture: the month's
+ * last business day 20%, the 25th 20%, the last Friday 10% (a common UK payday for monthly staff),
+ * the 1st 5% and the 15th 5%, Fridays weekly 5%, every other Thursday 5%. An account's own mixture
+ * replaces it once its customers have shown their paydays (learn-payday-mix.ts).
+ */
+export const PRIOR_PAYDAY_MIX_OUTSIDE_US: PaydayMix = {
+  calendars: [
+    { calendar: 'monthly', share: 0.2 },
+    { calendar: 'dom-25', share: 0.2 },
+    { calendar: 'last-5', share: 0.1 },
+    { calendar: 'dom-1', share: 0.05 },
+    { calendar: 'dom-15', share: 0.05 },
+    { calendar: 'weekly-5', share: 0.05 },
+    { calendar: 'biweekly0-4', share: 0.025 },
+    { calendar: 'biweekly1-4', share: 0.025 },
+  ],
+  other: { share: 0.3, rate: 0.02 },
+  response: START_RESPONSE,
+  cards: 0,
+  usual: 'outside the US',
+};
+
+/** The usual calendars for a card from `country` (ISO 3166 alpha-2): the US ones where it is unknown. */
+export function usualPaydayMix(country: string | null | undefined): PaydayMix {
+  return !country || country.toUpperCase() === 'US' ? PRIOR_PAYDAY_MIX : PRIOR_PAYDAY_MIX_OUTSIDE_US;
+}
 
 /**
  * Fewer cards than this with an insufficient-funds retry, and the account has no mixture yet. Few:

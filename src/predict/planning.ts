@@ -81,7 +81,7 @@ export async function learnedContexts(db: Db, items: readonly PlanningItem[], o:
     const days = (successes.get(`${i.attempt.account_id}|${i.attempt.card_fingerprint}`) ?? []).map((d) => localClock(d.getTime(), tz).day);
     const model = factories.get(`${i.attempt.account_id}|${i.attempt.livemode}`)!;
     out.set(i.attempt.id, {
-      ...plannerContext(model, i.paymentMethod),
+      ...plannerContext(model, i.paymentMethod, i.attempt.card_country),
       dailyChurnHazard: model.hazard,
       amount: i.ctx.payment.amount,
       brand: i.attempt.card_brand,

@@ -4,7 +4,7 @@ import prior from './prior-retry-timing.json' with { type: 'json' };
 import { PLAN_RESOLUTION, type LearnedContext, type Scorer } from './learned-policy.ts';
 import { declineGroup, type DeclineGroup } from './features.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
-import { PRIOR_PAYDAY_MIX, type PaydayMix } from './payday-mix.ts';
+import { usualPaydayMix, type PaydayMix } from './payday-mix.ts';
 
 // Which retry-timing model scores an account's plans: its active trained model, else the prior
 // trained on the sandbox network that ships with Rescue (bench/train-prior.ts regenerates it).
@@ -72,13 +72,20 @@ export interface PlannerModel {
   modelId: string;
   /** Value differences its plans treat as ties (learned-policy.ts PLAN_RESOLUTION; 0 for the exact oracle). */
   resolution: number;
-  /** The account's customers' pay calendars: its active mixture (payday-mix.ts, paydayMixFor), else the usual ones. */
+  /** The account's customers' pay calendars, when it has an active mixture (payday-mix.ts, paydayMixFor). */
   paydayMix?: PaydayMix;
+  /** Without one, the usual calendars of each card's country (payday-mix.ts usualPaydayMix); not for the benchmark's exact oracle. */
+  usualPaydays?: boolean;
 }
 
-/** What a plan takes from the account's model, in one place so the engine, the API and the preview plan alike. */
-export function plannerContext(model: PlannerModel, paymentMethod: string): Pick<LearnedContext, 'score' | 'freeGroups' | 'modelLabel' | 'resolution' | 'paydayMix'> {
-  return { score: model.factory(paymentMethod), freeGroups: model.freeGroups, modelLabel: model.label, resolution: model.resolution, ...(model.paydayMix ? { paydayMix: model.paydayMix } : {}) };
+/**
+ * What a plan takes from the account's model, in one place so the engine, the API and the preview
+ * plan alike. Until the account's own pay-calendar mixture has won its test, the usual calendars of
+ * the card's country time insufficient funds.
+ */
+export function plannerContext(model: PlannerModel, paymentMethod: string, cardCountry?: string | null): Pick<LearnedContext, 'score' | 'freeGroups' | 'modelLabel' | 'resolution' | 'paydayMix'> {
+  const paydayMix = model.paydayMix ?? (model.usualPaydays ? usualPaydayMix(cardCountry) : undefined);
+  return { score: model.factory(paymentMethod), freeGroups: model.freeGroups, modelLabel: model.label, resolution: model.resolution, ...(paydayMix ? { paydayMix } : {}) };
 }
 
 export async function plannerModelFor(db: Db, accountId: string, livemode: boolean): Promise<PlannerModel> {
@@ -86,8 +93,7 @@ export async function plannerModelFor(db: Db, accountId: string, livemode: boole
   // The benchmark's oracle knows the truth: nothing to hold it to the seed table.
   if (override) return { factory: override, freeGroups: 'all', label: undefined, modelId: 'override', resolution: 0 };
   const [choice, paydayMix] = await Promise.all([retryModelFor(db, accountId, livemode), paydayMixFor(db, accountId, livemode)]);
-  // Until the account's own mixture has won its test, the usual calendars time insufficient funds.
-  const mix = { paydayMix: paydayMix ?? PRIOR_PAYDAY_MIX };
+  const mix = { usualPaydays: true, ...(paydayMix ? { paydayMix } : {}) };
   if (choice.modelId === 'prior') return { factory: () => priorScorer, freeGroups: new Set(), label: undefined, modelId: 'prior', resolution: PLAN_RESOLUTION, ...mix };
   const free = new Set(choice.model.freeGroups ?? []);
   const scorer = perGroupScorer(scorerOf(choice), free);

@@ -92,4 +92,22 @@ describe.each(ENGINES)('insufficient funds on the account\'s learned paydays (%s
     expect(localDate(first.scheduled_at)).toBe('2026-06-12');
     expect(first.reason).toMatch(/^insufficient funds; on a likely payday \(Fridays, every other Friday: 38% of customers are paid then; by US pay frequencies; this account's own not learned yet\); 37 h after the decline/);
   });
+
+  it('a card from outside the US is timed on the usual paydays there (month end, the 25th), a US card on Fridays', async () => {
+    const keys = await t.signup();
+    const api = t.client(keys.testKey);
+    // Wednesday 2026-06-17, 20:00 in Tokyo: June 25 is a Thursday, the last Friday June 26, the last business day June 30.
+    const ask = async (cardCountry: string) => {
+      const res = await api.post('/api/predict/retry-time', { declineCode: 'insufficient_funds', amount: 4999, currency: 'USD', failedAt: '2026-06-17T11:00:00Z', timezone: 'Asia/Tokyo', cardCountry, retryWindowDays: 14 });
+      expect(res.status).toBe(200);
+      return res.body.prediction;
+    };
+    const tokyoDate = (iso: string) => new Date(iso).toLocaleDateString('en-CA', { timeZone: 'Asia/Tokyo' });
+    const jp = await ask('JP');
+    expect(['2026-06-25', '2026-06-26']).toContain(tokyoDate(jp.recommendedTime));
+    expect(jp.reasoning).toMatch(/on a likely payday \((the 25th|the last Friday)[^)]*; by the usual paydays outside the US; this account's own not learned yet\)/);
+    const us = await ask('US');
+    expect(tokyoDate(us.recommendedTime)).toBe('2026-06-19');
+    expect(us.reasoning).toMatch(/by US pay frequencies/);
+  });
 });

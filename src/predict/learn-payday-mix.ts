@@ -1,5 +1,5 @@
 // An account's calendar mixture is learned at retraining, from its own insufficient-funds retries, and
-// kept only where it predicts the latest ones better than the usual calendars (PRIOR_PAYDAY_MIX) do:
+// kept only where it predicts the latest ones better than the usual calendars (usualPaydayMix) do:
 // the same test a decline group passes before the account's model may time it (retry-model.ts
 // showsBetterTime). On US calendars the prior already knows the paydays and the account's mixture
 // rarely earns its place; where customers are paid on the 25th or the last Friday it can.
@@ -50,8 +50,9 @@ export interface PaydayMixJudgement {
 /**
  * Judges the account's mixture: one fitted before the held-out retries must predict those of
  * customers without a calendar of their own better than `incumbent` (by default what times them
- * otherwise: the usual calendars of each card's country); then the mixture fitted on every insufficient-funds retry is the one kept. Null
- * when there is too little to say (too few cards, or held-out retries).
+ * otherwise: the usual calendars of each card's country); then the mixture fitted on every
+ * insufficient-funds retry is the one kept. Null when there is too little to say (too few cards, or
+ * held-out retries).
  */
 export function learnPaydayMix(examples: readonly Example[], heldOut: readonly Example[], incumbent?: PaydayMix): PaydayMixJudgement | null {
   if (heldOut.length === 0) return null;

@@ -45,10 +45,10 @@ export async function trainRetryTiming(db: Db, o: { accountId: string; livemode:
 }
 
 /**
- * The account's pay-calendar mixture, judged at every retraining against the usual calendars
- * (PRIOR_PAYDAY_MIX, what times a customer without a calendar of their own until then): a winner
- * becomes the active mixture, a loser retires the active one (the latest judgement stands). Null: too
- * little to judge.
+ * The account's pay-calendar mixture, judged at every retraining against the usual calendars of
+ * each card's country (usualPaydayMix, what times a customer without a calendar of their own until
+ * then): a winner becomes the active mixture, a loser retires the active one (the latest judgement
+ * stands). Null: too little to judge.
  */
 async function judgePaydayMix(db: Db, o: { accountId: string; livemode: boolean; now: Date }, examples: readonly Example[], heldOut: readonly Example[]): Promise<ModelRow | null> {
   const judged = learnPaydayMix(examples, heldOut);

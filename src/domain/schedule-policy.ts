@@ -103,10 +103,12 @@ export const customSchedule: SchedulePolicy = {
     const earliest = input.failedAt.getTime() + MIN_RETRY_GAP_MS;
     // Exact 24 h multiples, as the merchant configured them; the next ones still ahead, in order. One
     // that falls in the customer's 01:00–04:00 moves later, to 04:00 (the fewest hours moved that
-    // leave the quiet hours without crossing into another day's count).
+    // leave the quiet hours without crossing into another day's count), or, when 04:00 would be past
+    // the window's end (the day equal to the window), earlier, to just before 01:00: the merchant
+    // asked for that day, and it stays inside the window.
     const tz = isValidTimeZone(input.timezone) ? input.timezone : 'UTC';
     const days = [...new Set(input.schedule.days)].filter(Number.isFinite).sort((a, b) => a - b);
-    const instants = days.map((d) => avoidQuiet(new Date(start + d * DAY), tz)).filter((d) => d.getTime() > earliest);
+    const instants = days.map((d) => outOfQuietWithin(new Date(start + d * DAY), tz, input.windowEndsAt)).filter((d) => d.getTime() > earliest);
     return finalize(instants, input, tz);
   },
 };
@@ -122,6 +124,14 @@ export function inQuietHours(at: Date, tz: string): boolean {
 export function avoidQuiet(at: Date, tz: string): Date {
   if (!inQuietHours(at, tz)) return at;
   return atLocalDate(localDateOf(at, tz), QUIET_UNTIL / 60, 0, tz);
+}
+
+/** Out of quiet hours: to their end, or to the minute before they begin when their end is past `latest`. */
+function outOfQuietWithin(at: Date, tz: string, latest: Date): Date {
+  if (!inQuietHours(at, tz)) return at;
+  const later = avoidQuiet(at, tz);
+  if (later.getTime() <= latest.getTime()) return later;
+  return atMinuteOfDay(localDateOf(at, tz), QUIET_FROM - 1, tz);
 }
 
 /**

@@ -222,6 +222,17 @@ export function nextRetryValues(input: PlanInput, ctx: LearnedContext): { planne
   return { planned, alternatives };
 }
 
+/**
+ * A rescue's first retry for insufficient funds placed by the usual pay calendars (no account's own
+ * mixture): seed 003's "next likely payday", which the account's evidence has not earned the right to
+ * move, so it is not explored either.
+ */
+function usualFirstPayday(input: PlanInput, ctx: LearnedContext): boolean {
+  const group = declineGroup(input.decline.code, input.decline.strategy);
+  const own = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
+  return input.retriesMade === 0 && !own && mixApplies(ctx.paydayMix, ctx.payday, group) && ctx.paydayMix.cards === 0;
+}
+
 /** The plan: up to retriesLeft slots maximising Σ P(reached)·(p·value(t) − cost), value falling with time. */
 export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[] {
   const t = planTable(input, ctx);
@@ -236,7 +247,7 @@ export function learnedPlan(input: PlanInput, ctx: LearnedContext): PlannedSlot[
     // A dead card is charged again only with new details: after that retry, the plan is made anew.
     if (input.decline.strategy === 'after_card_update') return out;
     from = next[j]!;
-  } else {
+  } else if (!usualFirstPayday(input, ctx)) {
     const share = Math.min(EXPLORATION_MAX, Math.max(0, ctx.explorationShare ?? DEFAULT_EXPLORATION_SHARE));
     const draw = toUnit(hash32(`explore|${ctx.explorationKey}|${input.retriesMade}`));
     if (draw < share) {

@@ -209,8 +209,10 @@ describe.each(ENGINES)('Stripe webhooks (%s)', (engine) => {
         expect(Object.keys(r).sort()).toEqual(['predicted_p', 'reason', 'retry_number', 'scheduled_at']);
         expect(r.predicted_p).toBeGreaterThanOrEqual(0);
         expect(r.predicted_p).toBeLessThanOrEqual(1);
-        expect(r.reason).toMatch(/insufficient funds/);
+        // A later retry of 5% of plans explores another time (drawn by the payment's id), and says so.
+        expect(r.reason).toMatch(/^insufficient funds|^exploring another time/);
       }
+      expect(retries[0].reason).toMatch(/^insufficient funds/);
     });
 
     it('with auto_rescue.learned off: the rule-based schedule, no prediction fields', async () => {

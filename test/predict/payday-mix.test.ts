@@ -5,7 +5,7 @@ import type { PlanInput } from '../../src/domain/schedule-policy.ts';
 import { learnPaydayMix } from '../../src/predict/learn-payday-mix.ts';
 import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
 import { fitPayday } from '../../src/predict/payday.ts';
-import { fitPaydayMix, isMixPayday, MIX_MIN_CARDS, mixChance, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
+import { fitPaydayMix, isMixPayday, MIX_MIN_CARDS, mixChance, PRIOR_PAYDAY_MIX, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
 import type { Example } from '../../src/predict/retry-model.ts';
 
 // An account's customers paid on the 25th (60%) or the last Friday (40%), none on a US calendar:
@@ -138,5 +138,25 @@ describe('a replan on the mixture', () => {
     expect(next!.p).toBeLessThan(mixChance(mix, day(started), [], day(next!.at)) - 0.02);
     // The same whether the engine had stored it already.
     expect(learnedPlan(input, { ...ctx, failedNsfRetries: [failedAt.getTime()] })[0]!.p).toBeCloseTo(next!.p, 9);
+  });
+});
+
+describe('the usual calendars on a fresh account', () => {
+  it('place the first insufficient-funds retry on the next likely payday and never explore it; later retries may explore', () => {
+    const decline = classifyDecline({ code: 'insufficient_funds' });
+    // Wednesday 2026-06-10 11:00 UTC: the next Friday is June 12.
+    const started = new Date('2026-06-10T11:00:00Z');
+    const windowEndsAt = new Date('2026-06-24T11:00:00Z');
+    const ctx = (key: string): LearnedContext => ({ score: () => 0.3, amount: 2500, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: key, explorationShare: 0.2, paydayMix: PRIOR_PAYDAY_MIX, failedNsfRetries: [] });
+    const keys = Array.from({ length: 60 }, (_, i) => `pay_${i}`);
+    const first = keys.map((k) => learnedPlan({ decline, failedAt: started, rescueStartedAt: started, windowEndsAt, retriesLeft: 4, retriesMade: 0, timezone: 'UTC', schedule: { kind: 'automatic' } }, ctx(k))[0]!);
+    for (const r of first) {
+      expect(r.at.toISOString()).toBe('2026-06-12T00:10:00.000Z');
+      expect(r.reason).toMatch(/^insufficient funds; on a likely payday \(Fridays, every other Friday/);
+    }
+    // After a failed retry the plan may explore (a fifth of these keys do).
+    const failedAt = new Date('2026-06-12T00:10:00Z');
+    const replans = keys.map((k) => learnedPlan({ decline, failedAt, rescueStartedAt: started, windowEndsAt, retriesLeft: 3, retriesMade: 1, timezone: 'UTC', schedule: { kind: 'automatic' } }, ctx(k))[0]!);
+    expect(replans.filter((r) => r.reason.startsWith('exploring another time')).length).toBeGreaterThan(0);
   });
 });

@@ -273,6 +273,18 @@ describe.each(ENGINES)('issue 16 (%s)', (engine: Engine) => {
       ]);
       expect(d.retries.map((r) => r.scheduled_at)).toEqual(['2026-03-25T08:00:00Z', '2026-03-26T08:00:00Z', '2026-03-27T08:00:00Z']);
     });
+
+    it('a custom day equal to the window moves earlier, to 00:59 local, where 04:00 would be past the window', async () => {
+      const a = await freshAccount(t, TUESDAY_0247);
+      const code = 'insufficient_funds';
+      const d = await declinedPayment(a, merchantToken(code), code, TUESDAY_0247, { enabled: true, retry_schedule: 'custom', custom_schedule_days: [1, 3, 7], retry_window_days: 7 });
+      expectEveryRetryAllowed(d, 7, false);
+      expect(d.retries.map((r) => local(ms(r.scheduled_at)).text), d.plan).toEqual([
+        'Wed 2026-03-25 04:00 NY',
+        'Fri 2026-03-27 04:00 NY',
+        'Tue 2026-03-31 00:59 NY',
+      ]);
+    });
   });
 
   describe('a planned retry runs at its planned instant', () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmailReceiver, type EmailReceiver } from '../support/email-receiver.ts';
 import { startTestRescue, type Client, type TestRescue } from '../support/harness.ts';
 import { startMerchant, type Merchant } from '../support/merchant.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium, TIME_ZONE } from './browser.ts';
 import { expectNoHorizontalOverflow, fieldError, newCheckedPage, screenshot, screenshotOf, screenshotWindow, VIEWPORTS, type CheckedPage } from './page-checks.ts';
 
 // A new merchant in Chromium, at desktop width and on a 390 px phone: signs up from /signup, then
@@ -100,9 +100,16 @@ describe.each(VIEWPORTS)('settings in a browser ($name)', (viewport) => {
     await s.getByLabel('Schedule').selectOption('custom');
     await s.getByLabel('Custom days').fill('1, 3, 7');
     // Before saving: the engine's plan for these days, as the preview endpoint answers it.
-    const expected = (await api.post('/v2/settings/auto_rescue/preview', { max_retries: 3, retry_window_days: 10, retry_schedule: 'custom', custom_schedule_days: [1, 3, 7] })).body;
-    expect(expected.scheduled_retries.map((r: any) => r.days_after_failure)).toEqual([1, 3, 7]);
-    await expect.poll(() => planned.evaluateAll((lis) => lis.map((li) => li.textContent!.replace(/.*— /, '')))).toEqual(['day 1', 'day 3', 'day 7']);
+    const expected = (await api.post('/v2/settings/auto_rescue/preview', { max_retries: 3, retry_window_days: 10, retry_schedule: 'custom', custom_schedule_days: [1, 3, 7], example: { decline_code: 'insufficient_funds', timezone: TIME_ZONE } })).body;
+    // Days 1, 3 and 7 after a failure now, for a customer in the browser's zone (the page asks for it); one
+    // that falls in that zone's 01:00–04:00 moves to 04:00 (at most 3 h later).
+    const days: number[] = expected.scheduled_retries.map((r: any) => r.days_after_failure);
+    expect(days).toHaveLength(3);
+    [1, 3, 7].forEach((d, i) => {
+      expect(days[i]! - d).toBeGreaterThanOrEqual(0);
+      expect(days[i]! - d).toBeLessThanOrEqual(0.125);
+    });
+    await expect.poll(() => planned.evaluateAll((lis) => lis.map((li) => li.textContent!.replace(/.*— /, '')))).toEqual(days.map((d) => `day ${d}`));
     expect((await api.get('/v2/settings/auto_rescue')).body.retry_schedule).toBe('automatic');
 
     await s.getByLabel('Subscription payments').uncheck();

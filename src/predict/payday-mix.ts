@@ -56,9 +56,10 @@ export const MIX_CANDIDATES: readonly MixCalendar[] = [
 // days after payday"; the sandbox follows the same numbers). The fit then learns the account's own.
 const START_RESPONSE: PaydayResponse = { before: 0.05, window: 0.65, after: 0.4, late: 0.2 };
 /**
- * The mixture an account starts from, before its own customers have shown theirs: US pay frequencies
- * (BLS CES 2019, research/retry-facts.md §3: weekly 33.8%, biweekly 42.2%, semimonthly 18.6%,
- * monthly 5.4%), weekly and biweekly paid on Fridays (the two biweekly parities equally), monthly on
+ * The usual US calendars, what a customer without a calendar of their own is timed on before the
+ * account's own mixture has shown better (usualPaydayMix picks them by the card's country): US pay
+ * frequencies (BLS CES 2019, research/retry-facts.md §3: weekly 33.8%, biweekly 42.2%, semimonthly
+ * 18.6%, monthly 5.4%), weekly and biweekly paid on Fridays (the two biweekly parities equally), monthly on
  * the last business day; a share paid on none of them, recovering at a low rate whatever the day
  * (§S.3: 30% of insufficient-funds cases never recover).
  */

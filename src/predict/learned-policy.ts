@@ -27,7 +27,7 @@ import { hash32, toUnit } from '../gateways/sandbox/hash.ts';
 import { declineGroup, localClock, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
 import { mixApplies, mixChance, type PaydayMix } from './payday-mix.ts';
 import type { PaydayFit } from './payday.ts';
-import { pct, reasonFor, whenOf } from './plan-reasons.ts';
+import { ownsGroup, pct, reasonFor, whenOf } from './plan-reasons.ts';
 import { candidateSlots, retrySpacingMs } from './plan-slots.ts';
 import { recoveryValue } from './recovery-value.ts';
 import { seedFirstRetry, type SeedFirstRetry } from './seed-strategy.ts';
@@ -136,7 +136,7 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
   if (n === 0 || input.windowEndsAt.getTime() <= input.failedAt.getTime()) return null;
   const tz = isValidTimeZone(input.timezone) ? input.timezone : 'UTC';
   const group = declineGroup(input.decline.code, input.decline.strategy);
-  const free = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false) || mixApplies(ctx.paydayMix, ctx.payday, group);
+  const free = ownsGroup(ctx, group) || mixApplies(ctx.paydayMix, ctx.payday, group);
   // The seed table places the rescue's first retry (and a dead card always waits for a new one).
   const seed = (input.retriesMade === 0 && !free) || input.decline.strategy === 'after_card_update' ? seedFirstRetry(input, ctx.payday, tz) : null;
   const slots = candidateSlots(input, tz, seed ? [seed.at] : []);
@@ -229,8 +229,7 @@ export function nextRetryValues(input: PlanInput, ctx: LearnedContext): { planne
  */
 function usualFirstPayday(input: PlanInput, ctx: LearnedContext): boolean {
   const group = declineGroup(input.decline.code, input.decline.strategy);
-  const own = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
-  return input.retriesMade === 0 && !own && mixApplies(ctx.paydayMix, ctx.payday, group) && ctx.paydayMix.cards === 0;
+  return input.retriesMade === 0 && !ownsGroup(ctx, group) && mixApplies(ctx.paydayMix, ctx.payday, group) && ctx.paydayMix.cards === 0;
 }
 
 /** The plan: up to retriesLeft slots maximising Σ P(reached)·(p·value(t) − cost), value falling with time. */

@@ -1,7 +1,7 @@
 // One line a merchant can read for each planned retry: what the decline needs and why this moment.
 
 import type { PlanInput } from '../domain/schedule-policy.ts';
-import { declineGroup, localClock } from './features.ts';
+import { declineGroup, localClock, type DeclineGroup } from './features.ts';
 import type { LearnedContext } from './learned-policy.ts';
 import { describeFamily, latestPaydayIn, PAYDAY_LAG_DAYS } from './payday.ts';
 import { calendarsInWindow, daysSinceMixPayday, describeMixCalendar, mixApplies, type PaydayMix } from './payday-mix.ts';
@@ -9,6 +9,11 @@ import { calendarsInWindow, daysSinceMixPayday, describeMixCalendar, mixApplies,
 const HOUR = 3_600_000;
 
 export const pct = (p: number) => `${Math.round(p * 100)}%`;
+
+/** Whether the account's own evidence (its model's held-out test, or the benchmark's exact oracle) times this decline group. */
+export function ownsGroup(ctx: Pick<LearnedContext, 'freeGroups'>, group: DeclineGroup): boolean {
+  return ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
+}
 
 export function whenOf(input: PlanInput, atMs: number): string {
   const hours = (atMs - input.rescueStartedAt.getTime()) / HOUR;
@@ -69,7 +74,6 @@ export function reasonFor(input: PlanInput, ctx: LearnedContext, atMs: number, p
       why = `${input.decline.code.replaceAll('_', ' ')}; each retry's chance falls, and a recovery is worth less the longer it waits`;
   }
   // Only the groups the account's model has earned are timed by it (predict/scorers.ts).
-  const own = ctx.freeGroups === 'all' || (ctx.freeGroups?.has(group) ?? false);
-  const by = ctx.modelLabel && own && !mixApplies(ctx.paydayMix, ctx.payday, group) ? ` (${ctx.modelLabel})` : '';
+  const by = ctx.modelLabel && ownsGroup(ctx, group) && !mixApplies(ctx.paydayMix, ctx.payday, group) ? ` (${ctx.modelLabel})` : '';
   return `${why}; ${whenOf(input, atMs)}, ${pct(p)} predicted${by}`;
 }

@@ -261,12 +261,18 @@ describe.each(ENGINES)('issue 16 (%s)', (engine: Engine) => {
   }
 
   describe('quiet hours hold for custom schedules', () => {
-    it('custom days 1, 2, 3 counted from a 02:47 local failure land at 04:00 local on those days, not at 02:47', async () => {
+    /** An insufficient-funds rescue on custom days, declined at 02:47 New York: its retries, allowed and in local time. */
+    async function customFrom0247(days: number[], windowDays: number) {
       const a = await freshAccount(t, TUESDAY_0247);
       const code = 'insufficient_funds';
-      const d = await declinedPayment(a, merchantToken(code), code, TUESDAY_0247, { enabled: true, retry_schedule: 'custom', custom_schedule_days: [1, 2, 3], retry_window_days: 14 });
-      expectEveryRetryAllowed(d, 14, false);
-      expect(d.retries.map((r) => local(ms(r.scheduled_at)).text), d.plan).toEqual([
+      const d = await declinedPayment(a, merchantToken(code), code, TUESDAY_0247, { enabled: true, retry_schedule: 'custom', custom_schedule_days: days, retry_window_days: windowDays });
+      expectEveryRetryAllowed(d, windowDays, false);
+      return { d, local: d.retries.map((r) => local(ms(r.scheduled_at)).text) };
+    }
+
+    it('custom days 1, 2, 3 counted from a 02:47 local failure land at 04:00 local on those days, not at 02:47', async () => {
+      const { d, local: at } = await customFrom0247([1, 2, 3], 14);
+      expect(at, d.plan).toEqual([
         'Wed 2026-03-25 04:00 NY',
         'Thu 2026-03-26 04:00 NY',
         'Fri 2026-03-27 04:00 NY',
@@ -275,11 +281,8 @@ describe.each(ENGINES)('issue 16 (%s)', (engine: Engine) => {
     });
 
     it('a custom day equal to the window moves earlier, to 00:59 local, where 04:00 would be past the window', async () => {
-      const a = await freshAccount(t, TUESDAY_0247);
-      const code = 'insufficient_funds';
-      const d = await declinedPayment(a, merchantToken(code), code, TUESDAY_0247, { enabled: true, retry_schedule: 'custom', custom_schedule_days: [1, 3, 7], retry_window_days: 7 });
-      expectEveryRetryAllowed(d, 7, false);
-      expect(d.retries.map((r) => local(ms(r.scheduled_at)).text), d.plan).toEqual([
+      const { d, local: at } = await customFrom0247([1, 3, 7], 7);
+      expect(at, d.plan).toEqual([
         'Wed 2026-03-25 04:00 NY',
         'Fri 2026-03-27 04:00 NY',
         'Tue 2026-03-31 00:59 NY',

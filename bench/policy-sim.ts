@@ -36,7 +36,8 @@ import { policyFor, type PlanInput } from '../src/domain/schedule-policy.ts';
 import { adviceCodeFor, NSF_BEFORE_PAYDAY_P, NSF_DAILY_DECAY, NSF_LARGE_AMOUNT, NSF_LARGE_AMOUNT_FACTOR, NSF_PAYDAY_P, sandboxCardDetails, sandboxCharge } from '../src/gateways/sandbox/network.ts';
 import { issuerOutageAt, latestPaydayBetween, parseSimToken, simulatedProfile, type PaySchedule } from '../src/gateways/sandbox/population.ts';
 import type { RetryFeatureInput } from '../src/predict/features.ts';
-import { fitPaydayMix, usualPaydayMix, type PaydayMix, type PaydayRescue } from '../src/predict/payday-mix.ts';
+import { fitPaydayMix, type PaydayMix, type PaydayRescue } from '../src/predict/payday-mix.ts';
+import { usualPaydayMix } from '../src/predict/usual-paydays.ts';
 import { declineGroup, localClock } from '../src/predict/features.ts';
 import { hash32, mix32 } from '../src/gateways/sandbox/hash.ts';
 import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.ts';
@@ -49,7 +50,7 @@ import { amountOf, oracleFactory, POLICIES, population, timezoneNameFor, trueRet
 const { values } = parseArgs({
   options: {
     customers: { type: 'string', default: '2000' },
-    populations: { type: 'string', default: 'us-mix,last-business-day,high-nsf,issuer-outages,elsewhere' },
+    populations: { type: 'string', default: 'us-mix,last-business-day,high-nsf,issuer-outages,elsewhere,canada,gulf,early-week,south' },
     'account-mix': { type: 'boolean', default: false },
     policies: { type: 'string', default: 'fixed-1357,learned,oracle' },
     hazard: { type: 'string' },
@@ -173,7 +174,7 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
     const p = trueRetryChance(token, { atMs, firstMs: failedAtMs, amount, retryNumber: made + 1, replaced: false });
     out.attempts += reached;
     out.recoveries.push({ p: reached * p, days: (atMs - failedAtMs) / DAY });
-    if (process.env.SIM_TRACE === out.group) console.error(`${kind} ${token.slice(-12)} retry ${made + 1} ${decline.code}/${decline.adviceCode ?? '-'} at +${((atMs - failedAtMs) / 3_600_000).toFixed(1)} h p=${p.toFixed(2)} reached=${reached.toFixed(2)}`);
+    if (process.env.SIM_TRACE === out.group) console.error(`${kind} ${token.slice(-12)} retry ${made + 1} ${decline.code}/${decline.adviceCode ?? '-'} at +${((atMs - failedAtMs) / 3_600_000).toFixed(1)} h (local ${localLabel(atMs, tz)}, paid ${JSON.stringify(profile.paySchedule)}) p=${p.toFixed(2)} reached=${reached.toFixed(2)}`);
     reached *= 1 - p;
     const paid = draw !== undefined && draw() < p;
     if (draw && declineGroup(decline.code, decline.strategy) === 'nsf') nsfRetries.push({ day: localClock(atMs, tz).day, paid });
@@ -189,6 +190,20 @@ function rescue(kind: Kind, token: string, index: number, failedAtMs: number, hi
     decline = declineAt(token, atMs);
   }
   return out;
+}
+
+/** A trace's local instant: weekday, day of month and time in the customer's zone. */
+function localLabel(atMs: number, tz: string): string {
+  const c = localClock(atMs, tz);
+  const d = new Date(c.day * DAY);
+  return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()]} ${d.getUTCDate()} ${String(Math.floor(c.minute / 60)).padStart(2, '0')}:${String(c.minute % 60).padStart(2, '0')}`;
+}
+
+/** The card country most of a population's cards come from. */
+function mostCommonCountry(tokens: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const t of tokens) counts.set(sandboxCardDetails(t).country, (counts.get(sandboxCardDetails(t).country) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'US';
 }
 
 /** The chance that this rescue recovers at all. */
@@ -243,7 +258,8 @@ for (const name of values.populations.split(',')) {
       return history;
     });
     if (values['account-mix'] && kind === 'learned') {
-      account.mix = fitPaydayMix(account.rescues);
+      // Fitted from the usual calendars of the account's most common card country, as the engine does.
+      account.mix = fitPaydayMix(account.rescues, usualPaydayMix(mostCommonCountry(pop.tokens)));
       if (account.mix) console.error(`${name}: ${account.mix.cards} cards: ${account.mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}; other ${account.mix.other.share.toFixed(2)} at ${account.mix.other.rate.toFixed(2)}; response ${JSON.stringify(account.mix.response, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
     }
     pop.tokens.forEach((token, i) => {

@@ -1,7 +1,7 @@
 // The recovery benchmark's customers and policies (issues 5 and 16): five generated populations —
 // four in the sandbox's default US world the shipped prior was fitted on, and `elsewhere`, a world
-// whose pay calendars, time zones and issuers differ — and seven retry policies, all with the same
-// budget (4 retries within 14 days).
+// whose pay calendars, time zones and issuers differ — four more held-out worlds on request, and
+// seven retry policies, all with the same budget (4 retries within 14 days).
 
 import { retryApprovalChance, sandboxAccountUpdater } from '../../src/gateways/sandbox/network.ts';
 import { generatePopulation, parseSimToken, simulatedProfile, type SimulatedProfile } from '../../src/gateways/sandbox/population.ts';
@@ -42,6 +42,16 @@ export function population(name: string, n: number): Population {
       // The sandbox's `elsewhere` world (src/gateways/sandbox/population.ts, SIM_WORLDS): the usual
       // card and decline mix, but none of the prior's US calendar.
       return pick('elsewhere', () => true, 'Europe and Asia (UTC+0 to +9, incl. +5:30; GB/DE/FI/IN/SG/JP cards): paid monthly on the 25th (45%) or the last Friday (30%), biweekly Thursdays (15%), weekly Wednesdays (10%); issuers down twice as often, 22:00–06:00 UTC', 'elsewhere');
+    // Held-out worlds beyond `elsewhere` (SIM_WORLDS): not in the default run, for bench:policy-sim
+    // and `--populations` (docs/prediction.md, "Held-out worlds").
+    case 'canada':
+      return pick('canada', () => true, 'Canadian cards and zones (UTC−8 to −4): every other Thursday (50%), every other Friday (20%), the 1st/15th (20%), month end (10%)', 'canada');
+    case 'gulf':
+      return pick('gulf', () => true, 'the Gulf and India (UTC+3 to +5:30; AE/SA/IN cards): monthly on the 28th (40%), the last Thursday (20%), the last business day (25%), the 1st (15%)', 'gulf');
+    case 'early-week':
+      return pick('early-week', () => true, 'US cards and zones, paid weekly on Mondays (30%) or Wednesdays (30%), every other Tuesday (20%), monthly on the 10th (20%)', 'early-week');
+    case 'south':
+      return pick('south', () => true, 'BR/MX/AU/ZA cards (UTC−6 to +10): monthly on the 5th (25%) or the 25th (15%), the 1st/15th (25%), every other Thursday (20%), weekly Fridays (15%)', 'south');
     default:
       throw new Error(`unknown population ${name}`);
   }

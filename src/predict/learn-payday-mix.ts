@@ -6,7 +6,8 @@
 
 import { declineGroup, localClock } from './features.ts';
 import { evaluate, type Evaluation } from './metrics.ts';
-import { fitPaydayMix, mixChance, usualPaydayMix, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
+import { fitPaydayMix, mixChance, type PaydayMix, type PaydayRescue } from './payday-mix.ts';
+import { usualPaydayMix } from './usual-paydays.ts';
 import { MIN_GROUP_HELD_OUT, showsBetterTime, type Example } from './retry-model.ts';
 
 type Keyed = Example & { payment: string; card: string };

@@ -25,7 +25,7 @@ import type { PlanInput } from '../domain/schedule-policy.ts';
 import { isValidTimeZone } from '../domain/local-time.ts';
 import { hash32, toUnit } from '../gateways/sandbox/hash.ts';
 import { declineGroup, localClock, type CardContext, type DeclineGroup, type RetryFeatureInput } from './features.ts';
-import { mixApplies, mixChance, type PaydayMix } from './payday-mix.ts';
+import { calendarsInWindow, mixApplies, mixChance, type PaydayMix } from './payday-mix.ts';
 import type { PaydayFit } from './payday.ts';
 import { ownsGroup, pct, reasonFor, whenOf } from './plan-reasons.ts';
 import { candidateSlots, retrySpacingMs } from './plan-slots.ts';
@@ -126,6 +126,8 @@ interface PlanTable {
   choice: number[][];
   /** The first retry seed 003's table places, when it does. */
   seed: SeedFirstRetry | null;
+  /** firstAllowed[j]: whether retry 0 may take slot j (null: every slot). */
+  firstAllowed: boolean[] | null;
   n: number;
 }
 
@@ -171,12 +173,13 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
     while (i < S && slots[i]! - slots[j]! < spacing) i++;
     next[j] = i;
   }
+  const firstAllowed = usualFirstPayday(input, ctx) ? onLikelyPaydays(slots, ctx.paydayMix!, localClock(started, tz).day, tz) : null;
   const best = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(0));
   const choice = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(-1));
   const tie = Math.max(1e-12, ctx.resolution ?? PLAN_RESOLUTION);
   for (let k = n - 1; k >= 0; k--) {
     for (let j = S - 1; j >= 0; j--) {
-      const here = valueAt({ p, value, next, best }, k, j);
+      const here = k === 0 && firstAllowed && !firstAllowed[j] ? -Infinity : valueAt({ p, value, next, best }, k, j);
       const skip = best[k]![j + 1]!;
       // Ties go to the earlier slot: the same value as far as the model can tell, recovered sooner.
       // best keeps the true maximum, so a chain of ties never drifts more than one resolution below it.
@@ -189,7 +192,18 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
       }
     }
   }
-  return { tz, slots, p, value, next, best, choice, seed, n };
+  return { tz, slots, p, value, next, best, choice, seed, firstAllowed, n };
+}
+
+/**
+ * Seed 003 retries insufficient funds after payday: on the usual calendars, the rescue's first retry
+ * is on a likely payday or the two days after it (a low chance before one, worth its cost when
+ * retries are plenty and paydays few, is not what the table says). Null where the window holds no
+ * such day: then every slot may take it.
+ */
+function onLikelyPaydays(slots: readonly number[], mix: PaydayMix, startDay: number, tz: string): boolean[] | null {
+  const allowed = slots.map((t) => calendarsInWindow(mix, startDay, localClock(t, tz).day).length > 0);
+  return allowed.some(Boolean) ? allowed : null;
 }
 
 /** Retry k at slot j: its chance times its worth, less its cost, then the best of what follows if it fails. */

@@ -27,8 +27,8 @@ export interface PaydayResponse {
 
 export interface PaydayMix {
   calendars: { calendar: MixCalendar; share: number }[];
-  /** A usual mixture (no account's own): whose pay customs its shares follow, as reasons say. */
-  usual?: 'US' | 'outside the US';
+  /** A usual mixture (no account's own): whose pay customs its shares follow, as reasons say ("by US pay frequencies"). */
+  usual?: string;
   /** The customers on none of the calendars: their share, and their rate whatever the day. */
   other: { share: number; rate: number };
   response: PaydayResponse;
@@ -54,63 +54,7 @@ export const MIX_CANDIDATES: readonly MixCalendar[] = [
 
 // Where the fit starts (research/retry-facts.md §3: insufficient funds clear after payday, "retry 1–3
 // days after payday"; the sandbox follows the same numbers). The fit then learns the account's own.
-const START_RESPONSE: PaydayResponse = { before: 0.05, window: 0.65, after: 0.4, late: 0.2 };
-/**
- * The usual US calendars, what a customer without a calendar of their own is timed on before the
- * account's own mixture has shown better (usualPaydayMix picks them by the card's country): US pay
- * frequencies (BLS CES 2019, research/retry-facts.md §3: weekly 33.8%, biweekly 42.2%, semimonthly
- * 18.6%, monthly 5.4%), weekly and biweekly paid on Fridays (the two biweekly parities equally), monthly on
- * the last business day; a share paid on none of them, recovering at a low rate whatever the day
- * (§S.3: 30% of insufficient-funds cases never recover).
- */
-export const PRIOR_PAYDAY_MIX: PaydayMix = {
-  calendars: [
-    { calendar: 'weekly-5', share: 0.338 * 0.7 },
-    { calendar: 'biweekly0-5', share: 0.211 * 0.7 },
-    { calendar: 'biweekly1-5', share: 0.211 * 0.7 },
-    { calendar: 'semimonthly', share: 0.186 * 0.7 },
-    { calendar: 'monthly', share: 0.054 * 0.7 },
-  ],
-  other: { share: 0.3, rate: 0.02 },
-  response: START_RESPONSE,
-  cards: 0,
-  usual: 'US',
-};
-
-/**
- * Outside the US monthly pay is the norm, at month end or on the 25th, and weekly or fortnightly pay
- * the exception: England, France and Germany pay once a month, Denmark on the month's last day
- * (https://internationalhrforum.com/2011/01/13/international-payday-rules-from-a-to-z; Lano's pay
- * frequency guide, https://lano.io/blog/global-payroll-pay-frequency-and-13th-month-salary); in
- * Japan and Korea most salaries land on the 25th (https://www.japannihon.com/do-japanese-get-paid-monthly/,
- * https://cm.asiae.co.kr/en/article/2024012411144234746); Australia pays fortnightly or weekly, often
- * on Thursdays (https://kyouken.hatenadiary.com/entry/sekainokyuryou). No source gives shares across
- * countries, so these are an assumption [A] in the same 70 / 30 split as the US mixture: the month's
- * last business day 20%, the 25th 20%, the last Friday 10% (a common UK payday for monthly staff),
- * the 1st 5% and the 15th 5%, Fridays weekly 5%, every other Thursday 5%. An account's own mixture
- * replaces it once its customers have shown their paydays (learn-payday-mix.ts).
- */
-export const PRIOR_PAYDAY_MIX_OUTSIDE_US: PaydayMix = {
-  calendars: [
-    { calendar: 'monthly', share: 0.2 },
-    { calendar: 'dom-25', share: 0.2 },
-    { calendar: 'last-5', share: 0.1 },
-    { calendar: 'dom-1', share: 0.05 },
-    { calendar: 'dom-15', share: 0.05 },
-    { calendar: 'weekly-5', share: 0.05 },
-    { calendar: 'biweekly0-4', share: 0.025 },
-    { calendar: 'biweekly1-4', share: 0.025 },
-  ],
-  other: { share: 0.3, rate: 0.02 },
-  response: START_RESPONSE,
-  cards: 0,
-  usual: 'outside the US',
-};
-
-/** The usual calendars for a card from `country` (ISO 3166 alpha-2): the US ones where it is unknown. */
-export function usualPaydayMix(country: string | null | undefined): PaydayMix {
-  return !country || country.toUpperCase() === 'US' ? PRIOR_PAYDAY_MIX : PRIOR_PAYDAY_MIX_OUTSIDE_US;
-}
+export const START_RESPONSE: PaydayResponse = { before: 0.05, window: 0.65, after: 0.4, late: 0.2 };
 
 /**
  * Fewer cards than this with an insufficient-funds retry, and the account has no mixture yet. Few:
@@ -181,7 +125,7 @@ const rateOf = (r: PaydayResponse, bucket: number) => (bucket === BEFORE ? r.bef
  * for customers the first did not find in funds, so counting paid retries by day would learn the
  * planner's own habits back. Null with fewer than MIX_MIN_CARDS cards.
  */
-export function fitPaydayMix(rescues: readonly PaydayRescue[], prior: PaydayMix = PRIOR_PAYDAY_MIX): PaydayMix | null {
+export function fitPaydayMix(rescues: readonly PaydayRescue[], prior: PaydayMix): PaydayMix | null {
   const byCard = new Map<string, PaydayRescue[]>();
   for (const r of rescues) {
     if (r.retries.length === 0) continue;

@@ -25,7 +25,7 @@ export function whenOf(input: PlanInput, atMs: number): string {
 /** Insufficient funds timed by the account's calendars (or the usual ones): which of them this day follows a payday of, and how many customers they pay. */
 function mixReason(mix: PaydayMix, startDay: number, day: number): string {
   const whose = mix.cards > 0 ? "this account's customers" : 'customers';
-  const source = mix.cards > 0 ? `learned from ${mix.cards} of this account's cards` : `by ${mix.usual === 'outside the US' ? 'the usual paydays outside the US' : 'US pay frequencies'}; this account's own not learned yet`;
+  const source = mix.cards > 0 ? `learned from ${mix.cards} of this account's cards` : `by ${mix.usual ?? 'the usual paydays'}; this account's own not learned yet`;
   const fresh = calendarsInWindow(mix, startDay, day);
   const share = fresh.reduce((s, c) => s + c.share, 0);
   if (fresh.length > 0) {

@@ -4,7 +4,8 @@ import prior from './prior-retry-timing.json' with { type: 'json' };
 import { PLAN_RESOLUTION, type LearnedContext, type Scorer } from './learned-policy.ts';
 import { declineGroup, type DeclineGroup } from './features.ts';
 import { retryScorer, type RetryModel } from './retry-model.ts';
-import { usualPaydayMix, type PaydayMix } from './payday-mix.ts';
+import type { PaydayMix } from './payday-mix.ts';
+import { usualPaydayMix } from './usual-paydays.ts';
 
 // Which retry-timing model scores an account's plans: its active trained model, else the prior
 // trained on the sandbox network that ships with Rescue (bench/train-prior.ts regenerates it).

@@ -93,21 +93,33 @@ describe.each(ENGINES)('insufficient funds on the account\'s learned paydays (%s
     expect(first.reason).toMatch(/^insufficient funds; on a likely payday \(Fridays, every other Friday: 38% of customers are paid then; by US pay frequencies; this account's own not learned yet\); 37 h after the decline/);
   });
 
-  it('a card from outside the US is timed on the usual paydays there (month end, the 25th), a US card on Fridays', async () => {
+  it('a card is timed on the usual paydays of its country: the 25th in Japan, month end elsewhere outside the US, Fridays in the US and Canada', async () => {
     const keys = await t.signup();
     const api = t.client(keys.testKey);
     // Wednesday 2026-06-17, 20:00 in Tokyo: June 25 is a Thursday, the last Friday June 26, the last business day June 30.
-    const ask = async (cardCountry: string) => {
-      const res = await api.post('/api/predict/retry-time', { declineCode: 'insufficient_funds', amount: 4999, currency: 'USD', failedAt: '2026-06-17T11:00:00Z', timezone: 'Asia/Tokyo', cardCountry, retryWindowDays: 14 });
+    const ask = async (cardCountry: string, timezone = 'Asia/Tokyo') => {
+      const res = await api.post('/api/predict/retry-time', { declineCode: 'insufficient_funds', amount: 4999, currency: 'USD', failedAt: '2026-06-17T11:00:00Z', timezone, cardCountry, retryWindowDays: 14 });
       expect(res.status).toBe(200);
       return res.body.prediction;
     };
-    const tokyoDate = (iso: string) => new Date(iso).toLocaleDateString('en-CA', { timeZone: 'Asia/Tokyo' });
+    const dateIn = (iso: string, timeZone: string) => new Date(iso).toLocaleDateString('en-CA', { timeZone });
     const jp = await ask('JP');
-    expect(['2026-06-25', '2026-06-26']).toContain(tokyoDate(jp.recommendedTime));
-    expect(jp.reasoning).toMatch(/on a likely payday \((the 25th|the last Friday)[^)]*; by the usual paydays outside the US; this account's own not learned yet\)/);
+    expect(dateIn(jp.recommendedTime, 'Asia/Tokyo')).toBe('2026-06-25');
+    expect(jp.reasoning).toMatch(/on a likely payday \(the 25th[^)]*; by the usual paydays in Japan and Korea; this account's own not learned yet\)/);
+    const de = await ask('DE', 'Europe/Berlin');
+    expect(['2026-06-25', '2026-06-26']).toContain(dateIn(de.recommendedTime, 'Europe/Berlin'));
+    expect(de.reasoning).toMatch(/on a likely payday \((the 25th|the last Friday)[^)]*; by the usual paydays outside the US; this account's own not learned yet\)/);
+    // Brazil pays by the 5th business day, some an advance on the 15th: both passed, the month's end
+    // is the next likely payday. A 4% try before it would be worth its cost with retries to spare, but
+    // insufficient funds waits for a payday (seed 003).
+    const br = await ask('BR', 'America/Sao_Paulo');
+    expect(dateIn(br.recommendedTime, 'America/Sao_Paulo')).toBe('2026-06-30');
+    expect(br.reasoning).toMatch(/^insufficient funds; on a likely payday \(the last business day: \d+% of customers are paid then; by the usual paydays in Brazil; this account's own not learned yet\)/);
     const us = await ask('US');
-    expect(tokyoDate(us.recommendedTime)).toBe('2026-06-19');
+    expect(dateIn(us.recommendedTime, 'Asia/Tokyo')).toBe('2026-06-19');
     expect(us.reasoning).toMatch(/by US pay frequencies/);
+    const ca = await ask('CA', 'America/Toronto');
+    expect(dateIn(ca.recommendedTime, 'America/Toronto')).toBe('2026-06-19');
+    expect(ca.reasoning).toMatch(/on a likely payday \(Fridays, every other Friday: \d+% of customers are paid then; by Canadian pay frequencies/);
   });
 });

@@ -5,7 +5,8 @@ import type { PlanInput } from '../../src/domain/schedule-policy.ts';
 import { learnPaydayMix } from '../../src/predict/learn-payday-mix.ts';
 import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
 import { fitPayday } from '../../src/predict/payday.ts';
-import { fitPaydayMix, isMixPayday, MIX_MIN_CARDS, mixChance, PRIOR_PAYDAY_MIX, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
+import { fitPaydayMix, isMixPayday, MIX_MIN_CARDS, mixChance, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
+import { PRIOR_PAYDAY_MIX } from '../../src/predict/usual-paydays.ts';
 import type { Example } from '../../src/predict/retry-model.ts';
 
 // An account's customers paid on the 25th (60%) or the last Friday (40%), none on a US calendar:
@@ -70,7 +71,7 @@ const share = (mix: PaydayMix, calendar: MixCalendar) => mix.calendars.find((c) 
 
 describe('account payday mixture', () => {
   it('learns which calendars an account\'s customers are paid on, and in what shares', () => {
-    const mix = fitPaydayMix(rescues(simulate(300, 7)))!;
+    const mix = fitPaydayMix(rescues(simulate(300, 7)), PRIOR_PAYDAY_MIX)!;
     expect(mix.cards).toBe(300);
     expect(mix.calendars[0]!.calendar).toBe('dom-25');
     expect(share(mix, 'dom-25')).toBeGreaterThan(0.4);
@@ -84,7 +85,7 @@ describe('account payday mixture', () => {
   });
 
   it('says nothing with too few cards', () => {
-    expect(fitPaydayMix(rescues(simulate(MIX_MIN_CARDS - 1, 7)))).toBeNull();
+    expect(fitPaydayMix(rescues(simulate(MIX_MIN_CARDS - 1, 7)), PRIOR_PAYDAY_MIX)).toBeNull();
   });
 
   it('scores a retry by the calendars, and a failed retry after a payday shifts the weight away from it', () => {
@@ -116,7 +117,7 @@ describe('account payday mixture', () => {
 
   it('starts from the usual calendars: a small account paid on them keeps them', () => {
     // 40 cards paid on Fridays and the 1st/15th: the fit stays on the US calendars it started from.
-    const us = fitPaydayMix(rescues(simulateOn([['weekly-5', 0.6], ['semimonthly', 0.4]], 40, 5)))!;
+    const us = fitPaydayMix(rescues(simulateOn([['weekly-5', 0.6], ['semimonthly', 0.4]], 40, 5)), PRIOR_PAYDAY_MIX)!;
     expect(share(us, 'weekly-5') + share(us, 'biweekly0-5') + share(us, 'biweekly1-5')).toBeGreaterThan(0.3);
     expect(share(us, 'dom-25') + share(us, 'last-5')).toBe(0);
   });

@@ -107,6 +107,59 @@ export const SIM_WORLDS: Readonly<Record<string, SimWorld>> = {
     ],
     issuers: { firstIssuer: 64, outages: { dailyChance: 0.04, startHourUtc: { from: 22, span: 8 } } },
   },
+  // Four more worlds, made to differ from what the shipped prior and the usual calendars assume (the
+  // recovery benchmark's held-out populations, docs/prediction.md "Held-out worlds"); their calendars
+  // are not survey figures but stress cases [A]. Canadian cards and zones, paid every other Thursday
+  // (half), every other Friday, the 1st/15th or at month end: the usual Canadian calendars' frequencies
+  // on a weekday they do not expect.
+  canada: {
+    timezones: [[-300, 0.5, 'CA'], [-480, 0.3, 'CA'], [-240, 0.2, 'CA']],
+    payCalendars: [
+      [{ kind: 'biweekly', parity: 0, weekday: 4 }, 0.25],
+      [{ kind: 'biweekly', parity: 1, weekday: 4 }, 0.25],
+      [{ kind: 'biweekly', parity: 1, weekday: 5 }, 0.2],
+      [{ kind: 'semimonthly' }, 0.2],
+      [{ kind: 'monthly' }, 0.1],
+    ],
+    issuers: { firstIssuer: 192, outages: { dailyChance: 0.02, startHourUtc: { from: 4, span: 6 } } },
+  },
+  // The Gulf and India (UTC+3 to +5:30; AE/SA/IN cards): monthly only, on the 28th, the last Thursday,
+  // the last business day or the 1st; issuers down at any hour.
+  gulf: {
+    timezones: [[240, 0.5, 'AE'], [180, 0.3, 'SA'], [330, 0.2, 'IN']],
+    payCalendars: [
+      [{ kind: 'monthly', day: 28 }, 0.4],
+      [{ kind: 'monthly', lastWeekday: 4 }, 0.2],
+      [{ kind: 'monthly' }, 0.25],
+      [{ kind: 'monthly', day: 1 }, 0.15],
+    ],
+    issuers: { firstIssuer: 256, outages: { dailyChance: 0.03, startHourUtc: { from: 0, span: 24 } } },
+  },
+  // US cards and zones, but paid early in the week: weekly Mondays or Wednesdays, every other Tuesday,
+  // or monthly on the 10th; the US calendars' Fridays and 1st/15th miss them all.
+  'early-week': {
+    timezones: [[-300, 0.4, 'US'], [-360, 0.3, 'US'], [-480, 0.3, 'US']],
+    payCalendars: [
+      [{ kind: 'weekly', weekday: 1 }, 0.3],
+      [{ kind: 'weekly', weekday: 3 }, 0.3],
+      [{ kind: 'biweekly', parity: 0, weekday: 2 }, 0.2],
+      [{ kind: 'monthly', day: 10 }, 0.2],
+    ],
+    issuers: { firstIssuer: 320, outages: { dailyChance: 0.02, startHourUtc: { from: 12, span: 10 } } },
+  },
+  // The southern hemisphere (UTC−6 to +10; BR/MX/AU/ZA cards): monthly on the 5th or the 25th, the
+  // 1st/15th, every other Thursday, weekly Fridays, each regardless of the card's country.
+  south: {
+    timezones: [[-180, 0.35, 'BR'], [-360, 0.25, 'MX'], [600, 0.25, 'AU'], [120, 0.15, 'ZA']],
+    payCalendars: [
+      [{ kind: 'monthly', day: 5 }, 0.25],
+      [{ kind: 'semimonthly' }, 0.25],
+      [{ kind: 'biweekly', parity: 1, weekday: 4 }, 0.2],
+      [{ kind: 'monthly', day: 25 }, 0.15],
+      [{ kind: 'weekly', weekday: 5 }, 0.15],
+    ],
+    issuers: { firstIssuer: 128, outages: { dailyChance: 0.03, startHourUtc: { from: 10, span: 6 } } },
+  },
 };
 
 const WORLD_MARKER = /\.world-([a-z0-9-]+)$/;

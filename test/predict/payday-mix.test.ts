@@ -5,8 +5,8 @@ import type { PlanInput } from '../../src/domain/schedule-policy.ts';
 import { learnPaydayMix } from '../../src/predict/learn-payday-mix.ts';
 import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
 import { fitPayday } from '../../src/predict/payday.ts';
-import { fitPaydayMix, isMixPayday, MIX_MIN_CARDS, mixChance, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
-import { PRIOR_PAYDAY_MIX } from '../../src/predict/usual-paydays.ts';
+import { fitPaydayMix, isMixPayday, MIX_CANDIDATES, MIX_MIN_CARDS, mixChance, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
+import { PRIOR_PAYDAY_MIX, usualPaydayMix } from '../../src/predict/usual-paydays.ts';
 import type { Example } from '../../src/predict/retry-model.ts';
 
 // An account's customers paid on the 25th (60%) or the last Friday (40%), none on a US calendar:
@@ -120,6 +120,19 @@ describe('account payday mixture', () => {
     const us = fitPaydayMix(rescues(simulateOn([['weekly-5', 0.6], ['semimonthly', 0.4]], 40, 5)), PRIOR_PAYDAY_MIX)!;
     expect(share(us, 'weekly-5') + share(us, 'biweekly0-5') + share(us, 'biweekly1-5')).toBeGreaterThan(0.3);
     expect(share(us, 'dom-25') + share(us, 'last-5')).toBe(0);
+  });
+
+  it("starts from the usual calendars of the account's country: a small Brazilian account paid on the 5th and 15th keeps them", () => {
+    const brazil = usualPaydayMix('BR');
+    // Every usual calendar is one an account's fit can hold, or its share would be lost at the start.
+    for (const country of ['US', 'CA', 'AU', 'NZ', 'MX', 'BR', 'JP', 'KR', 'FR', null]) {
+      for (const c of usualPaydayMix(country).calendars) expect(MIX_CANDIDATES).toContain(c.calendar);
+    }
+    const fit = fitPaydayMix(rescues(simulateOn([['dom-5', 0.6], ['dom-15', 0.4]], 40, 5)), brazil)!;
+    expect(share(fit, 'dom-5') + share(fit, 'dom-15')).toBeGreaterThan(0.5);
+    // From the US calendars the same 40 cards are not enough to find the 5th.
+    const fromUs = fitPaydayMix(rescues(simulateOn([['dom-5', 0.6], ['dom-15', 0.4]], 40, 5)), PRIOR_PAYDAY_MIX)!;
+    expect(share(fromUs, 'dom-5')).toBeLessThan(share(fit, 'dom-5'));
   });
 });
 

@@ -232,7 +232,7 @@ export function nextRetryValues(input: PlanInput, ctx: LearnedContext): { planne
   const plannedAt = t.seed ? t.seed.at : t.choice[0]![0]! >= 0 ? t.slots[t.choice[0]![0]!]! : null;
   if (plannedAt === null) return null;
   const planned = all.find((v) => v.at === plannedAt)!;
-  const alternatives = all.filter((v) => v !== planned && v.value <= planned.value).sort((a, b) => b.value - a.value || a.at - b.at);
+  const alternatives = all.filter((v, j) => v !== planned && v.value <= planned.value && (t.firstAllowed?.[j] ?? true)).sort((a, b) => b.value - a.value || a.at - b.at);
   return { planned, alternatives };
 }
 

@@ -115,6 +115,9 @@ describe.each(ENGINES)('insufficient funds on the account\'s learned paydays (%s
     const br = await ask('BR', 'America/Sao_Paulo');
     expect(dateIn(br.recommendedTime, 'America/Sao_Paulo')).toBe('2026-06-30');
     expect(br.reasoning).toMatch(/^insufficient funds; on a likely payday \(the last business day: \d+% of customers are paid then; by the usual paydays in Brazil; this account's own not learned yet\)/);
+    // Nor is a time before it offered instead: the alternatives are on the payday or the day after.
+    expect(br.alternatives.length).toBeGreaterThan(0);
+    for (const a of br.alternatives) expect(['2026-06-30', '2026-07-01']).toContain(dateIn(a.time, 'America/Sao_Paulo'));
     const us = await ask('US');
     expect(dateIn(us.recommendedTime, 'Asia/Tokyo')).toBe('2026-06-19');
     expect(us.reasoning).toMatch(/by US pay frequencies/);

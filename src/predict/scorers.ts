@@ -75,7 +75,7 @@ export interface PlannerModel {
   resolution: number;
   /** The account's customers' pay calendars, when it has an active mixture (payday-mix.ts, paydayMixFor). */
   paydayMix?: PaydayMix;
-  /** Without one, the usual calendars of each card's country (payday-mix.ts usualPaydayMix); not for the benchmark's exact oracle. */
+  /** Without one, the usual calendars of each card's country (usual-paydays.ts usualPaydayMix); not for the benchmark's exact oracle. */
   usualPaydays?: boolean;
 }
 

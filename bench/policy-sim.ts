@@ -6,7 +6,7 @@
 // (replans are deterministic), so a rescue recovers at retry k with probability
 // Π_{i<k}(1 − p_i)·p_k, p_i the sandbox's true approval chance (bench/recovery/populations.ts). That
 // gives revenue, median / p90 days and the shares within 1, 3 and 10 days without sampling noise, in
-// about a minute, so a planner change can be judged before the full benchmark (which also runs the
+// a minute or two, so a planner change can be judged before the full benchmark (which also runs the
 // engine and the account's own retraining) confirms it. It values what bench:recovery values:
 // revenue recovered and how soon (docs/prediction.md, "Recovery benchmark").
 //
@@ -199,7 +199,7 @@ function localLabel(atMs: number, tz: string): string {
   return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()]} ${d.getUTCDate()} ${String(Math.floor(c.minute / 60)).padStart(2, '0')}:${String(c.minute % 60).padStart(2, '0')}`;
 }
 
-/** The card country most of a population's cards come from. */
+/** The country most of these cards come from. */
 function mostCommonCountry(tokens: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const t of tokens) counts.set(sandboxCardDetails(t).country, (counts.get(sandboxCardDetails(t).country) ?? 0) + 1);
@@ -258,8 +258,8 @@ for (const name of values.populations.split(',')) {
       return history;
     });
     if (values['account-mix'] && kind === 'learned') {
-      // Fitted from the usual calendars of the account's most common card country, as the engine does.
-      account.mix = fitPaydayMix(account.rescues, usualPaydayMix(mostCommonCountry(pop.tokens)));
+      // Fitted from the usual calendars of the most common country among its insufficient-funds cards, as the engine does.
+      account.mix = fitPaydayMix(account.rescues, usualPaydayMix(mostCommonCountry(account.rescues.map((r) => r.card))));
       if (account.mix) console.error(`${name}: ${account.mix.cards} cards: ${account.mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}; other ${account.mix.other.share.toFixed(2)} at ${account.mix.other.rate.toFixed(2)}; response ${JSON.stringify(account.mix.response, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
     }
     pop.tokens.forEach((token, i) => {

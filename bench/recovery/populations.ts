@@ -42,8 +42,8 @@ export function population(name: string, n: number): Population {
       // The sandbox's `elsewhere` world (src/gateways/sandbox/population.ts, SIM_WORLDS): the usual
       // card and decline mix, but none of the prior's US calendar.
       return pick('elsewhere', () => true, 'Europe and Asia (UTC+0 to +9, incl. +5:30; GB/DE/FI/IN/SG/JP cards): paid monthly on the 25th (45%) or the last Friday (30%), biweekly Thursdays (15%), weekly Wednesdays (10%); issuers down twice as often, 22:00–06:00 UTC', 'elsewhere');
-    // Held-out worlds beyond `elsewhere` (SIM_WORLDS): not in the default run, for bench:policy-sim
-    // and `--populations` (docs/prediction.md, "Held-out worlds").
+    // Held-out worlds beyond `elsewhere` (SIM_WORLDS): in bench:policy-sim's default run, in
+    // bench:recovery's with `--populations` (docs/prediction.md, "Held-out worlds").
     case 'canada':
       return pick('canada', () => true, 'Canadian cards and zones (UTC−8 to −4): every other Thursday (50%), every other Friday (20%), the 1st/15th (20%), month end (10%)', 'canada');
     case 'gulf':

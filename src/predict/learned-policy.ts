@@ -173,13 +173,24 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
     while (i < S && slots[i]! - slots[j]! < spacing) i++;
     next[j] = i;
   }
-  const firstAllowed = usualFirstPayday(input, ctx) ? onLikelyPaydays(slots, ctx.paydayMix!, localClock(started, tz).day, tz) : null;
+  const tie = Math.max(1e-12, ctx.resolution ?? PLAN_RESOLUTION);
+  const usual = usualFirstPayday(input, ctx);
+  const paydays = usual ? onLikelyPaydays(slots, usual, localClock(started, tz).day, tz) : null;
+  let solved = solve({ p, value, next }, n, tie, paydays);
+  // A payday worth no attempt (a steep price of time, a payday at the window's end) does not stop
+  // the rescue: then the first retry may take any slot, as where the window holds no payday.
+  if (paydays && solved.choice[0]![0]! < 0) solved = solve({ p, value, next }, n, tie, null);
+  return { tz, slots, p, value, next, ...solved, seed, n };
+}
+
+/** The dynamic programme: best[k][j] and choice[k][j] over the slots, retry 0 only where firstAllowed says. */
+function solve(t: Pick<PlanTable, 'p' | 'value' | 'next'>, n: number, tie: number, firstAllowed: boolean[] | null): Pick<PlanTable, 'best' | 'choice' | 'firstAllowed'> {
+  const S = t.value.length;
   const best = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(0));
   const choice = Array.from({ length: n + 1 }, () => new Array<number>(S + 1).fill(-1));
-  const tie = Math.max(1e-12, ctx.resolution ?? PLAN_RESOLUTION);
   for (let k = n - 1; k >= 0; k--) {
     for (let j = S - 1; j >= 0; j--) {
-      const here = k === 0 && firstAllowed && !firstAllowed[j] ? -Infinity : valueAt({ p, value, next, best }, k, j);
+      const here = k === 0 && firstAllowed && !firstAllowed[j] ? -Infinity : valueAt({ ...t, best }, k, j);
       const skip = best[k]![j + 1]!;
       // Ties go to the earlier slot: the same value as far as the model can tell, recovered sooner.
       // best keeps the true maximum, so a chain of ties never drifts more than one resolution below it.
@@ -192,19 +203,24 @@ function planTable(input: PlanInput, ctx: LearnedContext): PlanTable | null {
       }
     }
   }
-  return { tz, slots, p, value, next, best, choice, seed, firstAllowed, n };
+  return { best, choice, firstAllowed };
 }
 
 /**
  * Seed 003 retries insufficient funds after payday: on the usual calendars, the rescue's first retry
- * is on a likely payday or the two days after it (a low chance before one, worth its cost when
- * retries are plenty and paydays few, is not what the table says). Null where the window holds no
- * such day: then every slot may take it.
+ * is on a likely payday or within PAYDAY_LAG_DAYS after it (a low chance before one, worth its cost
+ * when retries are plenty and paydays few, is not what the table says). A likely payday is one of
+ * calendars paying at least LIKELY_PAYDAY_SHARE of the customers: outside the US, every other
+ * Thursday (2.5%) would otherwise make most Thursdays to Saturdays one. Null where the window holds
+ * no such day: then every slot may take it.
  */
 function onLikelyPaydays(slots: readonly number[], mix: PaydayMix, startDay: number, tz: string): boolean[] | null {
-  const allowed = slots.map((t) => calendarsInWindow(mix, startDay, localClock(t, tz).day).length > 0);
+  const allowed = slots.map((t) => calendarsInWindow(mix, startDay, localClock(t, tz).day).reduce((s, c) => s + c.share, 0) >= LIKELY_PAYDAY_SHARE);
   return allowed.some(Boolean) ? allowed : null;
 }
+
+/** The share of the customers a day's paydays must pay for the day to be a likely payday (see onLikelyPaydays). */
+const LIKELY_PAYDAY_SHARE = 0.1;
 
 /** Retry k at slot j: its chance times its worth, less its cost, then the best of what follows if it fails. */
 function valueAt(t: Pick<PlanTable, 'p' | 'value' | 'next' | 'best'>, k: number, j: number): number {
@@ -237,13 +253,13 @@ export function nextRetryValues(input: PlanInput, ctx: LearnedContext): { planne
 }
 
 /**
- * A rescue's first retry for insufficient funds placed by the usual pay calendars (no account's own
- * mixture): seed 003's "next likely payday", which the account's evidence has not earned the right to
- * move, so it is not explored either.
+ * The usual calendars, where they place a rescue's first retry for insufficient funds (no account's
+ * own mixture): seed 003's "next likely payday", which the account's evidence has not earned the
+ * right to move, so it is not explored either. Null elsewhere.
  */
-function usualFirstPayday(input: PlanInput, ctx: LearnedContext): boolean {
+function usualFirstPayday(input: PlanInput, ctx: LearnedContext): PaydayMix | null {
   const group = declineGroup(input.decline.code, input.decline.strategy);
-  return input.retriesMade === 0 && !ownsGroup(ctx, group) && mixApplies(ctx.paydayMix, ctx.payday, group) && ctx.paydayMix.cards === 0;
+  return input.retriesMade === 0 && !ownsGroup(ctx, group) && mixApplies(ctx.paydayMix, ctx.payday, group) && ctx.paydayMix.cards === 0 ? ctx.paydayMix : null;
 }
 
 /** The plan: up to retriesLeft slots maximising Σ P(reached)·(p·value(t) − cost), value falling with time. */

@@ -69,7 +69,9 @@ const AUSTRALASIA = usual('the usual paydays in Australia and New Zealand', [
  * Mexico: pay periods may not be longer than a week for manual work and fifteen days for the rest
  * (Ley Federal del Trabajo art. 88, https://dedinero.com.mx/servicios/cuando-se-paga-la-quincena-si-cae-fin-de-semana-la-ley-federal-del-trabajo-responde-rotundamente/):
  * the quincena, paid on the 15th and at the month's end, and weekly pay on Fridays. Shares [A]: the
- * 15th and the month's end 35% each (one customer is paid on both; the mixture counts each half), weekly 30%.
+ * 15th and the month's end 35% each, weekly 30%. A quincena customer is paid on both days, which the
+ * mixture (one calendar per customer) cannot say: after a failed retry on the 16th it leans to month
+ * end where such a customer was not paid on the 15th; an account's own mixture can learn it.
  */
 const MEXICO = usual('the usual paydays in Mexico', [
   ['dom-15', 0.35],
@@ -81,8 +83,10 @@ const MEXICO = usual('the usual paydays in Mexico', [
  * Brazil: a monthly salary is paid by the fifth business day of the next month (CLT art. 459 §1,
  * https://artclt.com.br/2013/04/25/artigo-459), often with an advance around the 15th
  * (https://orgatec.com.br/en/2025/05/09/essential-rules-for-salary-payment-in-brazil). Shares [A]:
- * the 5th 45% (Saturdays count as business days, so the deadline falls on the 5th to the 8th; a
- * payday's window covers two days after it), the month's end 25%, the 15th 30%.
+ * the 5th 45%, the month's end 25%, the 15th 30%. The 5th stands for the fifth business day, which
+ * (Saturdays counting) falls on the 5th to the 8th: a payday's window (the day and two after) covers
+ * the 5th to the 7th, and a 5th on a weekend is paid the Friday before where the law says the next
+ * business day — a known approximation.
  */
 const BRAZIL = usual('the usual paydays in Brazil', [
   ['dom-5', 0.45],
@@ -108,7 +112,7 @@ const JAPAN_KOREA = usual('the usual paydays in Japan and Korea', [
  * Friday 10% (a common UK payday for monthly staff), the 1st 5% and the 15th 5%, Fridays weekly 5%,
  * every other Thursday 5%.
  */
-export const PRIOR_PAYDAY_MIX_OUTSIDE_US: PaydayMix = usual('the usual paydays outside the US', [
+const OUTSIDE_US: PaydayMix = usual('the usual paydays outside the US', [
   ['monthly', 0.2],
   ['dom-25', 0.2],
   ['last-5', 0.1],
@@ -119,7 +123,8 @@ export const PRIOR_PAYDAY_MIX_OUTSIDE_US: PaydayMix = usual('the usual paydays o
   ['biweekly1-4', 0.025],
 ]);
 
-const BY_COUNTRY: Readonly<Record<string, PaydayMix>> = {
+/** The countries with usual calendars of their own (ISO 3166 alpha-2). */
+export const USUAL_PAYDAYS_BY_COUNTRY: Readonly<Record<string, PaydayMix>> = {
   US: PRIOR_PAYDAY_MIX,
   CA: CANADA,
   AU: AUSTRALASIA,
@@ -133,5 +138,5 @@ const BY_COUNTRY: Readonly<Record<string, PaydayMix>> = {
 /** The usual calendars for a card from `country` (ISO 3166 alpha-2): the US ones where it is unknown. */
 export function usualPaydayMix(country: string | null | undefined): PaydayMix {
   if (!country) return PRIOR_PAYDAY_MIX;
-  return BY_COUNTRY[country.toUpperCase()] ?? PRIOR_PAYDAY_MIX_OUTSIDE_US;
+  return USUAL_PAYDAYS_BY_COUNTRY[country.toUpperCase()] ?? OUTSIDE_US;
 }

@@ -93,7 +93,7 @@ describe.each(ENGINES)('insufficient funds on the account\'s learned paydays (%s
     expect(first.reason).toMatch(/^insufficient funds; on a likely payday \(Fridays, every other Friday: 38% of customers are paid then; by US pay frequencies; this account's own not learned yet\); 37 h after the decline/);
   });
 
-  it('a card is timed on the usual paydays of its country: the 25th in Japan, month end elsewhere outside the US, Fridays in the US and Canada', async () => {
+  it('a card is timed on the usual paydays of its country: the 25th in Japan, the 25th or the last Friday in Germany, month end in Brazil, Fridays in the US and Canada', async () => {
     const keys = await t.signup();
     const api = t.client(keys.testKey);
     // Wednesday 2026-06-17, 20:00 in Tokyo: June 25 is a Thursday, the last Friday June 26, the last business day June 30.

@@ -6,7 +6,7 @@ import { learnPaydayMix } from '../../src/predict/learn-payday-mix.ts';
 import { learnedPlan, type LearnedContext } from '../../src/predict/learned-policy.ts';
 import { fitPayday } from '../../src/predict/payday.ts';
 import { fitPaydayMix, isMixPayday, MIX_CANDIDATES, MIX_MIN_CARDS, mixChance, type MixCalendar, type PaydayMix, type PaydayRescue } from '../../src/predict/payday-mix.ts';
-import { PRIOR_PAYDAY_MIX, usualPaydayMix } from '../../src/predict/usual-paydays.ts';
+import { PRIOR_PAYDAY_MIX, USUAL_PAYDAYS_BY_COUNTRY, usualPaydayMix } from '../../src/predict/usual-paydays.ts';
 import type { Example } from '../../src/predict/retry-model.ts';
 
 // An account's customers paid on the 25th (60%) or the last Friday (40%), none on a US calendar:
@@ -125,7 +125,7 @@ describe('account payday mixture', () => {
   it("starts from the usual calendars of the account's country: a small Brazilian account paid on the 5th and 15th keeps them", () => {
     const brazil = usualPaydayMix('BR');
     // Every usual calendar is one an account's fit can hold, or its share would be lost at the start.
-    for (const country of ['US', 'CA', 'AU', 'NZ', 'MX', 'BR', 'JP', 'KR', 'FR', null]) {
+    for (const country of [...Object.keys(USUAL_PAYDAYS_BY_COUNTRY), 'FR', null]) {
       for (const c of usualPaydayMix(country).calendars) expect(MIX_CANDIDATES).toContain(c.calendar);
     }
     const fit = fitPaydayMix(rescues(simulateOn([['dom-5', 0.6], ['dom-15', 0.4]], 40, 5)), brazil)!;
@@ -133,6 +133,29 @@ describe('account payday mixture', () => {
     // From the US calendars the same 40 cards are not enough to find the 5th.
     const fromUs = fitPaydayMix(rescues(simulateOn([['dom-5', 0.6], ['dom-15', 0.4]], 40, 5)), PRIOR_PAYDAY_MIX)!;
     expect(share(fromUs, 'dom-5')).toBeLessThan(share(fit, 'dom-5'));
+  });
+});
+
+describe('the first retry on the usual calendars', () => {
+  // A Brazilian card declined Wednesday 2026-06-17 08:00 in São Paulo: its 5th and 15th have passed, the
+  // month's end (Tuesday June 30) is the next likely payday in a 14-day window.
+  const input: PlanInput = {
+    decline: classifyDecline({ code: 'insufficient_funds' }), failedAt: new Date('2026-06-17T11:00:00Z'), rescueStartedAt: new Date('2026-06-17T11:00:00Z'),
+    windowEndsAt: new Date('2026-07-01T11:00:00Z'), retriesLeft: 4, retriesMade: 0, timezone: 'America/Sao_Paulo', schedule: { kind: 'automatic' },
+  };
+  const ctx = (hazard?: number): LearnedContext => ({ score: () => 0.3, amount: 2500, brand: 'visa', paymentMethodType: 'card', payday: fitPayday([]), explorationKey: 'pay_br', paydayMix: usualPaydayMix('BR'), failedNsfRetries: [], ...(hazard === undefined ? {} : { dailyChurnHazard: hazard }) });
+  const saoPaulo = (d: Date) => d.toLocaleDateString('en-CA', { timeZone: 'America/Sao_Paulo' });
+
+  it('waits for a likely payday', () => {
+    const plan = learnedPlan(input, ctx());
+    expect(saoPaulo(plan[0]!.at)).toBe('2026-06-30');
+    expect(plan[0]!.reason).toMatch(/^insufficient funds; on a likely payday \(the last business day/);
+  });
+
+  it('but a payday worth no attempt, under a steep price of time, does not leave the rescue without retries', () => {
+    const plan = learnedPlan(input, ctx(0.5));
+    expect(plan.length).toBeGreaterThan(0);
+    expect(plan[0]!.at.getTime()).toBeLessThan(new Date('2026-06-30T03:00:00Z').getTime());
   });
 });
 

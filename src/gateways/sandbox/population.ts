@@ -147,7 +147,7 @@ export const SIM_WORLDS: Readonly<Record<string, SimWorld>> = {
     ],
     issuers: { firstIssuer: 320, outages: { dailyChance: 0.02, startHourUtc: { from: 12, span: 10 } } },
   },
-  // The southern hemisphere (UTC−6 to +10; BR/MX/AU/ZA cards): monthly on the 5th or the 25th, the
+  // Latin America, Australia and South Africa (UTC−6 to +10; BR/MX/AU/ZA cards): monthly on the 5th or the 25th, the
   // 1st/15th, every other Thursday, weekly Fridays, each regardless of the card's country.
   south: {
     timezones: [[-180, 0.35, 'BR'], [-360, 0.25, 'MX'], [600, 0.25, 'AU'], [120, 0.15, 'ZA']],

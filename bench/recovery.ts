@@ -32,7 +32,7 @@
 //   count, and its realized recovery is printed beside the exact one.
 // - Four populations live in the sandbox's default US world, the one the shipped prior was fitted on;
 //   `elsewhere` lives in another (Europe/Asia time zones, other pay calendars, other issuers' outage
-//   hours: SIM_WORLDS in src/gateways/sandbox/population.ts), to show what generalises.
+//   hours: SIM_WORLDS in src/gateways/sandbox/worlds.ts), to show what generalises.
 // - Renewals are spread over the month (customer i renews on day i mod 28).
 // - The warm learned account (`learned`) runs all the months and retrains as the product does: the
 //   worker's scheduled retraining, on its clock's time, on what had happened by then. The cold one

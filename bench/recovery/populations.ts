@@ -39,7 +39,7 @@ export function population(name: string, n: number): Population {
       return pick('outage', (p) => p.firstDecline.bucket === 'technical' || k++ % 2 === 0, 'half technical / issuer-unavailable declines (issuers have 1–4 h outages), half the usual mix');
     }
     case 'elsewhere':
-      // The sandbox's `elsewhere` world (src/gateways/sandbox/population.ts, SIM_WORLDS): the usual
+      // The sandbox's `elsewhere` world (src/gateways/sandbox/worlds.ts, SIM_WORLDS): the usual
       // card and decline mix, but none of the prior's US calendar.
       return pick('elsewhere', () => true, 'Europe and Asia (UTC+0 to +9, incl. +5:30; GB/DE/FI/IN/SG/JP cards): paid monthly on the 25th (45%) or the last Friday (30%), biweekly Thursdays (15%), weekly Wednesdays (10%); issuers down twice as often, 22:00–06:00 UTC', 'elsewhere');
     // Held-out worlds beyond `elsewhere` (SIM_WORLDS): in bench:policy-sim's default run, in

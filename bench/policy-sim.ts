@@ -38,6 +38,7 @@ import { issuerOutageAt, latestPaydayBetween, parseSimToken, simulatedProfile, t
 import type { RetryFeatureInput } from '../src/predict/features.ts';
 import { fitPaydayMix, type PaydayMix, type PaydayRescue } from '../src/predict/payday-mix.ts';
 import { usualPaydayMix } from '../src/predict/usual-paydays.ts';
+import { mostCommon } from '../src/predict/learn-payday-mix.ts';
 import { declineGroup, localClock } from '../src/predict/features.ts';
 import { hash32, mix32 } from '../src/gateways/sandbox/hash.ts';
 import { learnedPlan, type LearnedContext } from '../src/predict/learned-policy.ts';
@@ -199,13 +200,6 @@ function localLabel(atMs: number, tz: string): string {
   return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()]} ${d.getUTCDate()} ${String(Math.floor(c.minute / 60)).padStart(2, '0')}:${String(c.minute % 60).padStart(2, '0')}`;
 }
 
-/** The country most of these cards come from. */
-function mostCommonCountry(tokens: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const t of tokens) counts.set(sandboxCardDetails(t).country, (counts.get(sandboxCardDetails(t).country) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'US';
-}
-
 /** The chance that this rescue recovers at all. */
 const recoveredChance = (o: Outcome) => o.recoveries.reduce((s, r) => s + r.p, 0);
 
@@ -259,7 +253,7 @@ for (const name of values.populations.split(',')) {
     });
     if (values['account-mix'] && kind === 'learned') {
       // Fitted from the usual calendars of the most common country among its insufficient-funds cards, as the engine does.
-      account.mix = fitPaydayMix(account.rescues, usualPaydayMix(mostCommonCountry(account.rescues.map((r) => r.card))));
+      account.mix = fitPaydayMix(account.rescues, usualPaydayMix(mostCommon(account.rescues.map((r) => sandboxCardDetails(r.card).country))));
       if (account.mix) console.error(`${name}: ${account.mix.cards} cards: ${account.mix.calendars.map((c) => `${c.calendar} ${c.share.toFixed(2)}`).join(', ')}; other ${account.mix.other.share.toFixed(2)} at ${account.mix.other.rate.toFixed(2)}; response ${JSON.stringify(account.mix.response, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
     }
     pop.tokens.forEach((token, i) => {

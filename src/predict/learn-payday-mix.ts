@@ -77,7 +77,8 @@ export function learnPaydayMix(examples: readonly Example[], heldOut: readonly E
   return { mix: wins ? fitPaydayMix(rescuesOf(nsf), prior) : null, evaluation: mine, incumbent: theirs };
 }
 
-function mostCommon(values: readonly (string | null)[]): string | null {
+/** The most frequent value (an account's most common card country). */
+export function mostCommon(values: readonly (string | null)[]): string | null {
   const counts = new Map<string | null, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;

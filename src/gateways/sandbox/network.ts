@@ -78,6 +78,11 @@ const GENERIC_P1 = 0.45;
 const GENERIC_DECAY = 0.7;
 const HOLD_BEFORE_P = 0.03;
 const HOLD_AFTER_P = 0.6;
+
+/** A retry's chance on a temporary hold, `elapsedDays` after the decline, for a hold that clears on `clearDays`. */
+export function holdChance(elapsedDays: number, clearDays: number): number {
+  return elapsedDays >= clearDays ? HOLD_AFTER_P : HOLD_BEFORE_P;
+}
 export const NSF_BEFORE_PAYDAY_P = 0.05;
 export const NSF_PAYDAY_P = 0.65; // payday through payday+2
 export const NSF_DAILY_DECAY = 0.85;
@@ -168,7 +173,7 @@ export function retrySuccessProbability(profile: SimulatedProfile, replaced: boo
       return GENERIC_P1 * GENERIC_DECAY ** Math.max(0, k - 1);
     }
     case 'hold':
-      return elapsedMs >= profile.holdClearDays * DAY_MS ? HOLD_AFTER_P : HOLD_BEFORE_P;
+      return holdChance(elapsedMs / DAY_MS, profile.holdClearDays);
     case 'velocity':
       return ctx.atMs >= velocityResetMs(profile, ctx.firstMs, ctx.tz) ? HOLD_AFTER_P : HOLD_BEFORE_P;
     case 'nsf': {

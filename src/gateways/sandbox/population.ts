@@ -125,6 +125,11 @@ const PAY_SCHEDULES: readonly (readonly [PaySchedule['kind'], number])[] = [
 const HOLD_MEDIAN_DAYS = 5;
 const HOLD_SIGMA = Math.log(15 / 5) / 1.6449;
 
+/** The day a temporary hold clears, from two uniform draws (bench/hold-bound.ts reads the same law). */
+export function holdClearDaysFrom(u1: number, u2: number): number {
+  return HOLD_MEDIAN_DAYS * Math.exp(HOLD_SIGMA * normalFrom(u1, u2));
+}
+
 // US time zones weighted by population [A] (Eastern, Central, Mountain, Pacific; standard time).
 const TIMEZONES: readonly (readonly [number, number])[] = [[-300, 0.47], [-360, 0.29], [-420, 0.07], [-480, 0.17]];
 
@@ -189,7 +194,7 @@ export function simulatedProfile(seed: string | number): SimulatedProfile {
   }
   const zone = world === null ? null : pickWeighted(world.timezones.map(([offset, w, country]) => [[offset, country] as const, w] as const), u(SALT.tz));
 
-  const holdClearDays = HOLD_MEDIAN_DAYS * Math.exp(HOLD_SIGMA * normalFrom(u(SALT.hold1), u(SALT.hold2)));
+  const holdClearDays = holdClearDaysFrom(u(SALT.hold1), u(SALT.hold2));
   const expiryDraw = mix32(h, SALT.exp);
   // Expiry is arbitrary but stable; a customer whose renewal hits expired_card holds a card that
   // expired in 2025 (the research is dated November 2026), everyone else a card valid into 2027–2031.

@@ -102,7 +102,7 @@ describe('account payday mixture', () => {
     expect(mixChance(mix, start, [on(25)], on(28))).toBeCloseTo((0.6 * 0.35 * 0.4 + 0.4 * 0.95 * 0.65) / (0.6 * 0.35 + 0.4 * 0.95), 5);
   });
 
-  it('is kept only where it predicts the held-out retries better than the usual calendars', () => {
+  it('is kept unless it predicts the held-out retries worse than the usual calendars', () => {
     const all = examples(simulate(400, 11)).sort((a, b) => a.atMs - b.atMs);
     const heldOut = all.slice(Math.floor(all.length * 0.85));
     // Against the US calendars a customer without history is timed on (Fridays, the 1st and 15th), the mixture wins.
@@ -113,6 +113,18 @@ describe('account payday mixture', () => {
     const truth: PaydayMix = { calendars: TRUTH.map(([calendar, share]) => ({ calendar, share })), other: { share: 0, rate: 0.05 }, response: { before: 0.05, window: 0.65, after: 0.45, late: 0.2 }, cards: 400 };
     const against = learnPaydayMix(all, heldOut, truth)!;
     expect(against.mix).toBeNull();
+  });
+
+  it('is kept on a small account paid on days the usual calendars do not expect', () => {
+    // 50 cards paid every other Thursday, the size of the benchmark's 300-customer accounts' insufficient-funds
+    // customers: the mixture is a posterior starting from the US calendars, and its Thursdays predict the
+    // held-out retries no worse than the Fridays do, so it is kept (an AUC two standard errors higher was never shown at this size).
+    const all = examples(simulateOn([['biweekly0-4', 0.5], ['biweekly1-4', 0.5]], 50, 3)).sort((a, b) => a.atMs - b.atMs);
+    const heldOut = all.slice(Math.floor(all.length * 0.85));
+    const learned = learnPaydayMix(all, heldOut)!;
+    expect(learned.evaluation.brier).toBeLessThanOrEqual(learned.incumbent.brier);
+    const thursdays = learned.mix!.calendars.filter((c) => /^(biweekly[01]|weekly)-4$/.test(c.calendar)).reduce((t, c) => t + c.share, 0);
+    expect(thursdays).toBeGreaterThan(0.3);
   });
 
   it('starts from the usual calendars: a small account paid on them keeps them', () => {

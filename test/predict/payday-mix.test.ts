@@ -116,7 +116,7 @@ describe('account payday mixture', () => {
   });
 
   it('is retired when the held-out retries show it worse: the customers moved to Fridays', () => {
-    // A year on the 25th and the last Friday, then the latest retries from customers paid on Fridays.
+    // Three months paid on the 25th and the last Friday, then the latest retries from customers paid on Fridays.
     const before = simulate(400, 11);
     const after = simulateOn([['weekly-5', 0.5], ['biweekly0-5', 0.5]], 300, 12).map((x) => ({ ...x, card: `new_${x.card}`, payment: `new_${x.payment}`, startDay: x.startDay + 200, day: x.day + 200 }));
     const heldOut = examples(after);

@@ -83,6 +83,7 @@ const HOLD_AFTER_P = 0.6;
 export function holdChance(elapsedDays: number, clearDays: number): number {
   return elapsedDays >= clearDays ? HOLD_AFTER_P : HOLD_BEFORE_P;
 }
+
 export const NSF_BEFORE_PAYDAY_P = 0.05;
 export const NSF_PAYDAY_P = 0.65; // payday through payday+2
 export const NSF_DAILY_DECAY = 0.85;

@@ -53,11 +53,17 @@ describe.each(ENGINES)('store: settings saved atomically (%s)', (engine) => {
       await updateSettings(s.db, a.id, false, T0, (cur) => ({ dunning: { ...cur.dunning, reply_to: 'help@acme.test' } }));
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
-      // Another writer holds the row, as a slow dunning save would.
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+      // Another writer holds the row, as a slow dunning save would. The saves start once it has the
+      // lock: started together, a save could take the row first, and then the holder kept it from the
+      // other save, one session waiting where the test waits for two (CI, 2026-12-05).
       const holder = s.db.transaction().execute(async (tx) => {
         await tx.selectFrom('account_settings').select('account_id').where('account_id', '=', a.id).where('livemode', '=', false).forUpdate().execute();
+        locked();
         await held;
       });
+      await lockTaken;
       const dunningSave = updateSettings(s.db, a.id, false, T0, (cur) => ({ dunning: { ...cur.dunning, from_name: 'Acme' } }));
       const stripeCallback = updateSettings(s.db, a.id, false, T0, (cur) => ({ gateways: [...cur.gateways, named('stripe')] }));
       await waitForLockWaiters(s.db, 2);

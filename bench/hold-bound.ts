@@ -19,7 +19,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DAILY_CHURN_HAZARD } from '../src/domain/auto-rescue-policy.ts';
 import { holdChance } from '../src/gateways/sandbox/network.ts';
 import { holdClearDaysFrom } from '../src/gateways/sandbox/population.ts';
+import { retrySpacingMs } from '../src/predict/plan-slots.ts';
 import { recoveryValue } from '../src/predict/recovery-value.ts';
+import { BUDGET } from './recovery/populations.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,10 +31,11 @@ const { values } = parseArgs({
   },
 });
 
-const RETRIES = 4;
-const WINDOW_DAYS = 14;
-const SPACING_DAYS = 1;
+const RETRIES = BUDGET.retries;
+const WINDOW_DAYS = BUDGET.windowDays;
+const SPACING_DAYS = retrySpacingMs('hold', 'in_24_48h') / 86_400_000;
 const STEP = 0.25;
+/** Seed 003's band for a "try later" first retry, in days (seedFirstRetry keeps it inside 24–48 h). */
 const SEED_FIRST: readonly [number, number] = [1, 2];
 
 /** Clear days from the sandbox's own law, on a Fibonacci lattice so a run is exact and repeatable. */
@@ -108,5 +111,5 @@ console.log(`\nA temporary hold, ${draws} clear days from the sandbox's law; ${R
 console.log('| plan | retries (days after the decline) | recovered | vs clairvoyant | value (planner objective) | ≤ 10 d |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [label, plan, s] of rows) {
-  console.log(`| ${label} | ${plan ? plan.join(', ') : 'clear day + 0, 1, 2, 3'} | ${(s.revenue * 100).toFixed(1)}% | ${(s.revenue / perfect.revenue).toFixed(3)} | ${s.value.toFixed(3)} | ${(s.within10 * 100).toFixed(1)}% |`);
+  console.log(`| ${label} | ${plan ? plan.join(', ') : `clear day + ${clairvoyant(0).join(', ')}`} | ${(s.revenue * 100).toFixed(1)}% | ${(s.revenue / perfect.revenue).toFixed(3)} | ${s.value.toFixed(3)} | ${(s.within10 * 100).toFixed(1)}% |`);
 }

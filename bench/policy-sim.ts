@@ -46,7 +46,7 @@ import { fitPayday } from '../src/predict/payday.ts';
 import { PRIOR_RETRY_MODEL } from '../src/predict/scorers.ts';
 import { retryScorer } from '../src/predict/retry-model.ts';
 import { weightedQuantile } from './recovery/report.ts';
-import { amountOf, oracleFactory, POLICIES, population, timezoneNameFor, trueRetryChance } from './recovery/populations.ts';
+import { amountOf, BUDGET, oracleFactory, POLICIES, population, timezoneNameFor, trueRetryChance } from './recovery/populations.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,8 +62,8 @@ const { values } = parseArgs({
 });
 
 const DAY = 86_400_000;
-const MAX_RETRIES = 4;
-const WINDOW_DAYS = 14;
+const MAX_RETRIES = BUDGET.retries;
+const WINDOW_DAYS = BUDGET.windowDays;
 const prior = retryScorer(PRIOR_RETRY_MODEL);
 
 /** A policy by its bench:recovery name (POLICIES: daily, fixed-1357, fixed-357, rule-based, learned, oracle; learned-cold is --warm 0), or the learned-mix bound. */

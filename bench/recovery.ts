@@ -54,7 +54,7 @@ import { sql } from 'kysely';
 import { systemClock } from '../src/clock.ts';
 import { createPayments } from '../src/engine/payments.ts';
 import { measure, type Renewal, type Violations } from './recovery/measure.ts';
-import { amountOf, oracleFactory, population, POLICIES, timezoneNameFor, type Policy, type Population } from './recovery/populations.ts';
+import { amountOf, BUDGET, oracleFactory, population, POLICIES, timezoneNameFor, type Policy, type Population } from './recovery/populations.ts';
 import { reportPopulation, type LaneResult } from './recovery/report.ts';
 import { benchRescue, inLanes, type BenchRescue, type Engine } from './support.ts';
 
@@ -131,8 +131,8 @@ interface Lane {
 
 const autoRescue = (policy: Policy) =>
   policy.days
-    ? { enabled: true, max_retries: 4, retry_window_days: 14, retry_schedule: 'custom' as const, custom_schedule_days: policy.days }
-    : { enabled: true, max_retries: 4, retry_window_days: 14, retry_schedule: 'automatic' as const };
+    ? { enabled: true, max_retries: BUDGET.retries, retry_window_days: BUDGET.windowDays, retry_schedule: 'custom' as const, custom_schedule_days: policy.days }
+    : { enabled: true, max_retries: BUDGET.retries, retry_window_days: BUDGET.windowDays, retry_schedule: 'automatic' as const };
 
 async function main() {
   const n = Number(values.customers);

@@ -66,6 +66,9 @@ export interface Policy {
   days?: number[];
 }
 
+/** Every policy's budget in the benchmarks: 4 retries within 14 days of the first decline. */
+export const BUDGET = { retries: 4, windowDays: 14 } as const;
+
 export const POLICIES: Record<string, Policy> = {
   daily: { name: 'retry daily', learned: false, days: [1, 2, 3, 4] },
   'fixed-1357': { name: 'fixed [1,3,5,7]', learned: false, days: [1, 3, 5, 7] },
